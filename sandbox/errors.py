@@ -1,0 +1,44 @@
+"""Exceptions the sandbox raises before (or instead of) running code.
+
+Every one carries a `hint`: the one thing the reader should do about it. Faces (CLI, server,
+lessons) show `str(error)`, which already ends with the hint, and never a traceback.
+"""
+
+
+class SandboxError(Exception):
+    """Base class: something stopped the sandbox from running the code at all."""
+
+    hint = ""
+
+    def __init__(self, message: str, hint: str | None = None):
+        self.message = message
+        if hint is not None:
+            self.hint = hint
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.hint}".strip() if self.hint else self.message
+
+
+class InvalidCode(SandboxError, ValueError):
+    """The code was refused before any container started (wrong type, empty, too long...)."""
+
+
+class InvalidLimits(SandboxError, ValueError):
+    """A Limits value is out of range or of the wrong type."""
+
+
+class EngineUnavailable(SandboxError):
+    """No Docker Engine answered, or it went away during a run."""
+
+    hint = (
+        "Start Docker (Docker Desktop, or 'sudo systemctl start docker'; on a bare Linux box "
+        "run 'bash docker/ensure-engine.sh' as root), check DOCKER_HOST, then try again. "
+        "'python -m sandbox doctor' checks everything."
+    )
+
+
+class ImageMissing(SandboxError):
+    """The sandbox image is not on this engine (or is too old for this version of the kit)."""
+
+    hint = "Build it with 'python -m sandbox build' (works offline too)."

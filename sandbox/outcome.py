@@ -1,0 +1,147 @@
+"""Turn the raw facts of a finished container into a status, the control that fired and a message.
+
+Kept apart from the runner so the rules can be unit-tested without an engine. The facts come
+from the engine (`State.ExitCode`, `State.OOMKilled`) and from the kit itself (did *we* kill it
+for time or for output?), never from exit code 137 alone: 137 only says "SIGKILL", not who sent it.
+"""
+
+from __future__ import annotations
+
+import re
+import signal
+from dataclasses import dataclass
+
+from . import result as R
+from .limits import Limits
+
+
+@dataclass(frozen=True)
+class Facts:
+    exit_code: int | None
+    oom_killed: bool
+    killed_for: str | None        # "timeout" or "output" when the kit killed the run, else None
+    by_safety_net: bool           # the kill came from the kit's ceiling, not a control
+    stderr: str
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    stopped_by: str | None
+    message: str
+
+
+# Signals a program may die of inside the sandbox, and the control that sends them.
+_SIGNAL_CONTROL = {signal.SIGXFSZ: "ulimits", signal.SIGXCPU: "ulimits"}
+_SIGNAL_MEANING = {
+    signal.SIGXFSZ: "file size limit exceeded",
+    signal.SIGXCPU: "CPU time limit exceeded",
+    signal.SIGKILL: "killed",
+    signal.SIGSEGV: "segmentation fault",
+    signal.SIGABRT: "aborted",
+}
+
+# The errno in a program's last error line, and the control whose refusal it is. Only a control
+# that is actually on is named; EPERM is left unnamed because capabilities, seccomp and
+# no_new_privileges all answer with it.
+_ERROR_CONTROL = (
+    (re.compile(r"\[Errno 101\]|Network is unreachable|name resolution|Name or service not known"
+                r"|Name does not resolve|gaierror"), "network"),
+    (re.compile(r"\[Errno 30\]|Read-only file system"), "read_only"),
+    (re.compile(r"\[Errno 28\]|No space left on device"), "read_only"),
+    (re.compile(r"\[Errno 11\]|Resource temporarily unavailable|can't start new thread"), "pids"),
+    (re.compile(r"\[Errno 24\]|Too many open files|\[Errno 27\]|File too large"), "ulimits"),
+    (re.compile(r"\[Errno 13\]|Permission denied"), "user"),
+    (re.compile(r"^MemoryError"), "memory"),
+)
+
+_MAX_MESSAGE = 300
+
+
+def classify(facts: Facts, limits: Limits) -> Outcome:
+    if facts.killed_for == "output":
+        return _output_limit(facts, limits)
+    if facts.killed_for == "timeout":
+        return _timeout(facts, limits)
+    if facts.oom_killed:
+        return _memory(limits)
+    code = facts.exit_code
+    if code == 0:
+        return Outcome(R.OK, None, "Exited normally")
+    if code is not None and code > 128 and _is_signal(code - 128):
+        return _killed(signal.Signals(code - 128), limits)
+    return _error(facts, limits)
+
+
+def _output_limit(facts: Facts, limits: Limits) -> Outcome:
+    if facts.by_safety_net:
+        return Outcome(R.OUTPUT_LIMIT, R.SAFETY_NET,
+                       f"Output limit exceeded ({_bytes(R.SAFETY_OUTPUT_BYTES)}, the kit's safety net)")
+    return Outcome(R.OUTPUT_LIMIT, "output_cap",
+                   f"Output limit exceeded ({_bytes(limits.output_cap_bytes or 0)})")
+
+
+def _timeout(facts: Facts, limits: Limits) -> Outcome:
+    if facts.by_safety_net:
+        return Outcome(R.TIMEOUT, R.SAFETY_NET,
+                       f"Execution timed out after {_seconds(R.SAFETY_TIMEOUT_S)} seconds "
+                       "(the kit's safety net; the timeout control was off)")
+    return Outcome(R.TIMEOUT, "timeout", f"Execution timed out after {_seconds(limits.timeout_s)} seconds")
+
+
+def _memory(limits: Limits) -> Outcome:
+    if limits.memory_mib is None:
+        return Outcome(R.MEMORY, None, "Killed by the out-of-memory killer (no memory limit was set)")
+    return Outcome(R.MEMORY, "memory", f"Memory limit exceeded ({limits.memory_mib} MiB)")
+
+
+def _killed(sig: signal.Signals, limits: Limits) -> Outcome:
+    control = _SIGNAL_CONTROL.get(sig)
+    if control and not limits.is_on(control):
+        control = None
+    meaning = _SIGNAL_MEANING.get(sig)
+    text = f"Killed by {sig.name}" + (f" ({meaning})" if meaning else "")
+    return Outcome(R.KILLED, control, text)
+
+
+def _error(facts: Facts, limits: Limits) -> Outcome:
+    line = last_error_line(facts.stderr)
+    message = line or f"Exited with code {facts.exit_code}"
+    return Outcome(R.ERROR, _control_for_error(line, limits), message)
+
+
+def last_error_line(stderr: str) -> str:
+    """The last non-blank stderr line: for a Python traceback, `ExceptionType: detail`."""
+    for line in reversed(stderr.splitlines()):
+        line = line.strip()
+        if line:
+            return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
+    return ""
+
+
+def _control_for_error(line: str, limits: Limits) -> str | None:
+    for pattern, control in _ERROR_CONTROL:
+        if pattern.search(line):
+            return control if limits.is_on(control) else None
+    return None
+
+
+def _is_signal(number: int) -> bool:
+    try:
+        signal.Signals(number)
+    except ValueError:
+        return False
+    return True
+
+
+def _seconds(value: float | None) -> str:
+    value = value or 0
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _bytes(value: int) -> str:
+    if value >= 1024 * 1024 and value % (1024 * 1024) == 0:
+        return f"{value // (1024 * 1024)} MiB"
+    if value >= 1024 and value % 1024 == 0:
+        return f"{value // 1024} KiB"
+    return f"{value} bytes"
