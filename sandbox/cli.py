@@ -1,0 +1,168 @@
+"""`python -m sandbox ...`: the kit from a terminal.
+
+    python -m sandbox run hello.py            # run a file (or - for stdin) in the hardened sandbox
+    python -m sandbox run - --without network < probe.py
+    python -m sandbox build                   # build the image (offline too)
+    python -m sandbox doctor                  # is this machine ready? what to fix?
+    python -m sandbox cleanup                 # remove the kit's leftover containers
+
+Each command lives in its own function; other modules add theirs through COMMAND_MODULES.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+from . import result as R
+from .errors import SandboxError
+from .limits import CONTROLS, PROFILES, Limits
+
+# Exit codes for runs the kit ended (the program's own code otherwise), after GNU timeout's.
+EXIT_TIMEOUT = 124
+EXIT_OUTPUT_LIMIT = 125
+EXIT_MEMORY = 137
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3
+
+
+def add_limit_options(parser: argparse.ArgumentParser) -> None:
+    """--profile / --without / a few values: the same on every command that runs code."""
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="hardened",
+                        help="the starting profile (default: hardened)")
+    parser.add_argument("--without", action="append", default=[], metavar="CONTROL", choices=CONTROLS,
+                        help="remove one control (repeatable): " + ", ".join(CONTROLS))
+    parser.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds")
+    parser.add_argument("--memory", type=int, metavar="MIB", help="memory limit in MiB")
+
+
+def limits_from(args: argparse.Namespace) -> Limits:
+    limits = PROFILES[args.profile]
+    if args.without:
+        limits = limits.without(*args.without)
+    changes = {}
+    if getattr(args, "timeout", None) is not None:
+        changes["timeout_s"] = args.timeout
+    if getattr(args, "memory", None) is not None:
+        changes["memory_mib"] = args.memory
+    return limits.replace(**changes) if changes else limits
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .runner import run
+
+    code = _read_source(args.file)
+    result = run(code, limits_from(args))
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2))
+    else:
+        sys.stdout.write(result.stdout)
+        sys.stdout.flush()
+        sys.stderr.write(result.stderr)
+        if result.status != R.OK:
+            control = f" [stopped by {result.stopped_by}]" if result.stopped_by else ""
+            print(f"sandbox: {result.status}: {result.message}{control}", file=sys.stderr)
+    return _exit_code(result)
+
+
+def _read_source(path: str) -> str:
+    if path == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise SandboxError(f"Cannot read {path}: {exc.strerror}.") from exc
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SandboxError(f"{path} is not UTF-8 text (byte {exc.start}).") from exc
+
+
+def _exit_code(result: R.Result) -> int:
+    if result.status == R.TIMEOUT:
+        return EXIT_TIMEOUT
+    if result.status == R.OUTPUT_LIMIT:
+        return EXIT_OUTPUT_LIMIT
+    if result.status == R.MEMORY:
+        return EXIT_MEMORY
+    return result.exit_code if result.exit_code is not None else 1
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from . import images
+
+    images.build(force=args.force, base=args.base)
+    return 0
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    from .reaper import cleanup
+
+    removed = cleanup(older_than_s=args.older_than)
+    print(f"removed {removed['containers']} container(s) and {removed['networks']} network(s) of the kit")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from . import doctor
+
+    found = doctor.checks()
+    if args.json:
+        print(json.dumps([c.to_dict() for c in found], indent=2))
+    else:
+        for check in found:
+            print(check.line())
+        print("ready" if doctor.healthy(found) else "not ready: fix the FAIL lines above")
+    return 0 if doctor.healthy(found) else 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox",
+                                     description="Run untrusted Python code in a locked-down Docker container.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run a Python file (or - for stdin) in the sandbox")
+    p.add_argument("file", help="a .py file, or - to read the code from stdin")
+    add_limit_options(p)
+    p.add_argument("--json", action="store_true", help="print the whole Result as JSON")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("build", help="build the sandbox image (falls back to a local base offline)")
+    p.add_argument("--force", action="store_true", help="rebuild even if the image is current")
+    p.add_argument("--base", help="base image to build FROM (default: python:3.11-slim, else a local one)")
+    p.set_defaults(handler=cmd_build)
+
+    p = sub.add_parser("cleanup", help="remove the kit's leftover containers and networks")
+    p.add_argument("--older-than", type=float, metavar="S",
+                   help="only those created at least S seconds ago (safe while sandboxes run)")
+    p.set_defaults(handler=cmd_cleanup)
+
+    p = sub.add_parser("doctor", help="check the engine, kernel features and image; say what to fix")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_doctor)
+
+    for module in COMMAND_MODULES:
+        importlib.import_module(module).register(sub)
+    return parser
+
+
+# Modules that add their own commands: each has register(subparsers) and keeps heavy imports
+# (rich, ipywidgets) inside its handlers, so `python -m sandbox run` stays quick.
+COMMAND_MODULES: tuple[str, ...] = ()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except SandboxError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        from .errors import EngineUnavailable, ImageMissing
+        return EXIT_UNAVAILABLE if isinstance(exc, (EngineUnavailable, ImageMissing)) else EXIT_USAGE
+    except KeyboardInterrupt:
+        print("sandbox: interrupted; the run's container was removed", file=sys.stderr)
+        return 130

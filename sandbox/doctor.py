@@ -1,0 +1,100 @@
+"""doctor: is this machine ready to run sandboxes, and what to do about each problem.
+
+    >>> from sandbox import doctor
+    >>> for check in doctor.checks(): print(check.line())     # doctest: +SKIP
+    ok    engine: Docker 20.10.24+dfsg1 (API 1.41) at the default socket
+    ...
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+
+from . import engine, reaper
+from .errors import SandboxError
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    required: bool = True   # a failed required check means runs cannot work
+
+    def line(self) -> str:
+        mark = "ok" if self.ok else ("FAIL" if self.required else "warn")
+        text = f"{mark:5} {self.name}: {self.detail}"
+        return text + (f"\n      -> {self.fix}" if not self.ok and self.fix else "")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def checks() -> list[Check]:
+    """Every check, in the order a person would fix them. Never raises."""
+    where = os.environ.get("DOCKER_HOST") or "the default socket"
+    try:
+        api = engine.client().api
+        info = api.info()
+        version = api.version()
+    except SandboxError as exc:
+        return [Check("engine", False, f"no Docker Engine answered at {where}", exc.hint)]
+    except Exception as exc:  # noqa: BLE001 - doctor reports, it does not crash
+        return [Check("engine", False, f"the engine at {where} answered with an error: {exc}",
+                      engine.EngineUnavailable.hint)]
+    found = [Check("engine", True, f"Docker {version.get('Version')} (API {version.get('ApiVersion')}) at {where}")]
+    found += _kernel_checks(info)
+    found += [_runtime_check(version, info), _image_check(), _leftovers_check()]
+    return found
+
+
+def healthy(found: list[Check]) -> bool:
+    return all(c.ok for c in found if c.required)
+
+
+def _kernel_checks(info: dict) -> list[Check]:
+    cgroup = info.get("CgroupVersion", "1")
+    security = info.get("SecurityOptions") or []
+    seccomp = any("name=seccomp" in opt for opt in security)
+    return [
+        Check("cgroups", True, f"cgroup v{cgroup} ({info.get('CgroupDriver', '?')} driver), "
+              f"kernel {info.get('KernelVersion', '?')}"),
+        Check("memory limit", bool(info.get("MemoryLimit")), "the engine can limit memory",
+              "Enable the memory cgroup (cgroup_enable=memory on the kernel command line)."),
+        Check("swap limit", bool(info.get("SwapLimit")), "the engine can limit swap (memory-swap)",
+              "Add 'swapaccount=1' to the kernel command line, or use cgroup v2.", required=False),
+        Check("pids limit", bool(info.get("PidsLimit")), "the engine can limit processes",
+              "Enable the pids cgroup controller."),
+        Check("seccomp", seccomp, "seccomp filtering is available" if seccomp else "seccomp is not available",
+              "Use a kernel and Docker build with seccomp support; the hardened profile depends on it."),
+    ]
+
+
+def _runtime_check(version: dict, info: dict) -> Check:
+    components = {c.get("Name"): c.get("Version") for c in version.get("Components") or []}
+    runtime = info.get("DefaultRuntime", "?")
+    runc = components.get("runc") or (info.get("RuncCommit") or {}).get("ID", "?")
+    init = info.get("InitBinary") or ""
+    return Check("runtime", bool(init), f"{runtime} {runc}, containerd {components.get('containerd', '?')}, "
+                 f"init {init or 'missing'}",
+                 "Install tini/docker-init: the kit runs an init process as PID 1 to reap orphans.")
+
+
+def _image_check() -> Check:
+    try:
+        engine.ensure_image()
+    except SandboxError as exc:
+        return Check("image", False, exc.message, exc.hint)
+    image = engine.client().images.get(engine.IMAGE)
+    size = image.attrs.get("Size", 0) / 1e6
+    return Check("image", True, f"{engine.IMAGE} present ({size:.0f} MB, version {engine.IMAGE_VERSION})")
+
+
+def _leftovers_check() -> Check:
+    left = reaper.leftovers()
+    if not left:
+        return Check("leftovers", True, "no containers of the kit exist")
+    return Check("leftovers", False, f"{len(left)} container(s) of the kit exist",
+                 "If no sandbox is running, remove them with 'python -m sandbox cleanup'.", required=False)

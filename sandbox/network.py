@@ -1,0 +1,188 @@
+"""The kit's internal network and its one other member, the target container.
+
+When a run is allowed a network (the network control removed, or the naive profile), it must
+still never reach past this machine. It joins a Docker network created with `internal=True`
+(no route out, no NAT) whose only other member is the kit's own target: a tiny echo and HTTP
+server, reachable by the name `target`. Network attacks aim at it and nothing else.
+
+Gotchas this module handles:
+- Docker's embedded DNS forwards names it does not know to the host's resolver. Runs on this
+  network get `dns=["127.0.0.1"]`, so only container names resolve and nothing is forwarded.
+- The host holds the network's gateway address; host services bound to all interfaces are
+  reachable from it. The kit's own server binds to loopback only.
+"""
+
+from __future__ import annotations
+
+import atexit
+import random
+import threading
+import time
+
+from docker.errors import APIError, NotFound
+from docker.types import EndpointConfig, IPAMConfig, IPAMPool
+
+from . import engine
+from .errors import SandboxError
+from .limits import HARDENED
+from .options import container_options
+
+TARGET_ALIAS = "target"
+HTTP_PORT = 8080
+ECHO_PORT = 7007     # TCP and UDP echo
+READY_LINE = "target ready"
+
+# Runs inside the target container: a dual-stack TCP echo, UDP echo and HTTP server.
+TARGET_PROGRAM = f'''
+import http.server, socket, socketserver, threading
+
+class Dual:
+    allow_reuse_address = True
+    daemon_threads = True
+    def __init__(self, port, handler):
+        try:
+            self.address_family = socket.AF_INET6
+            super().__init__(("::", port), handler)
+        except OSError:
+            self.address_family = socket.AF_INET
+            super().__init__(("0.0.0.0", port), handler)
+
+class TCP(Dual, socketserver.ThreadingTCPServer): pass
+class UDP(Dual, socketserver.ThreadingUDPServer): pass
+
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        self.request.settimeout(5)
+        data = self.request.recv(4096)
+        self.request.sendall(data)
+
+class UDPEcho(socketserver.BaseRequestHandler):
+    def handle(self):
+        data, sock = self.request
+        sock.sendto(data, self.client_address)
+
+class Page(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"safe-python target: you reached the kit's own target container\\n"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+
+servers = [TCP({ECHO_PORT}, Echo), UDP({ECHO_PORT}, UDPEcho), TCP({HTTP_PORT}, Page)]
+for server in servers:
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+print("{READY_LINE}", flush=True)
+threading.Event().wait()
+'''
+
+# The target is itself sandboxed: attacks talk to it, so it must be as boxed in as they are.
+TARGET_LIMITS = HARDENED.replace(name="target", network="internal", timeout_s=None,
+                                 memory_mib=64, pids=32, output_cap_bytes=64 * 1024)
+
+_lock = threading.Lock()
+_ready = False
+
+
+def network_name() -> str:
+    return f"safe-python-net-{engine.SESSION}"
+
+
+def target_name() -> str:
+    return f"safe-python-target-{engine.SESSION}"
+
+
+def ensure() -> str:
+    """Create (once per process) the internal network and its running target; return the network name."""
+    global _ready
+    with _lock:
+        if _ready and _target_running():
+            return network_name()
+        _ensure_network()
+        _ensure_target()
+        _ready = True
+        atexit.register(teardown)
+        return network_name()
+
+
+def teardown() -> None:
+    """Remove this process's target and network (the reaper handles a crashed process's)."""
+    global _ready
+    client = engine.client()
+    for remove in (lambda: client.api.remove_container(target_name(), force=True),
+                   lambda: client.api.remove_network(network_name())):
+        try:
+            remove()
+        except NotFound:
+            pass
+        except (APIError, *engine.CONNECTION_ERRORS):
+            pass  # engine gone or busy; the labelled leftovers are the reaper's job
+    _ready = False
+
+
+def _ensure_network() -> None:
+    client = engine.client()
+    try:
+        client.networks.get(network_name())
+        return
+    except NotFound:
+        pass
+    # A random unique-local IPv6 prefix per network, so the IPv6 lessons have an address to
+    # aim at; IPv4 comes from Docker's default pools.
+    prefix = "fd%02x:%04x:%04x:1" % (random.randrange(256), random.randrange(65536), random.randrange(65536))
+    try:
+        client.networks.create(
+            network_name(), driver="bridge", internal=True, enable_ipv6=True,
+            ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=f"{prefix}::/64")]),
+            labels=engine.labels("network"), check_duplicate=True,
+        )
+    except APIError as exc:
+        if exc.status_code != 409:  # another thread of ours won the race
+            raise
+
+
+def _target_running() -> bool:
+    try:
+        state = engine.client().api.inspect_container(target_name())["State"]
+    except NotFound:
+        return False
+    return bool(state.get("Running"))
+
+
+def _ensure_target() -> None:
+    if _target_running():
+        return
+    client = engine.client()
+    try:
+        client.api.remove_container(target_name(), force=True)
+    except NotFound:
+        pass
+    engine.ensure_image()
+    options = container_options(
+        TARGET_LIMITS, image=engine.IMAGE, command=["python3", "-I", "-u", "-c", TARGET_PROGRAM],
+        labels=engine.labels("target"), network_name=network_name(),
+    )
+    options["name"] = target_name()
+    # The target answers to a fixed alias whatever the session is called. It keeps the
+    # loopback resolver too: it never needs to look anything up.
+    options["networking_config"] = {
+        network_name(): EndpointConfig(client.api.api_version, aliases=[TARGET_ALIAS])}
+    container = client.containers.create(**options)
+    container.start()
+    _wait_ready(container)
+
+
+def _wait_ready(container, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if READY_LINE in container.logs().decode("utf-8", "replace"):
+            return
+        container.reload()
+        if container.status not in ("created", "running"):
+            break
+        time.sleep(0.1)
+    logs = container.logs().decode("utf-8", "replace")[-500:]
+    raise SandboxError(f"The kit's target container did not start: {logs or container.status}",
+                       hint="Run 'python -m sandbox doctor' and check the engine's log.")

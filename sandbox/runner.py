@@ -1,0 +1,250 @@
+"""run(): one program, one fresh container, every control applied, nothing left behind.
+
+The sequence, and why each step is done this way:
+
+1. Refuse bad input before touching the engine (type, length, NUL bytes, empty code).
+2. Create the container with a unique name and the kit's labels, so that even an interrupt
+   between "the engine made it" and "we learned its id" cannot leak it.
+3. Attach to its output *before* starting it, so not a byte is missed, and read the stream
+   in a thread that stops at the output cap.
+4. Start it and keep the clock on the host: `docker wait`'s timeout is only an HTTP read
+   timeout, and `timeout docker run` kills the client, not the container. When the clock runs
+   out the kit sends SIGKILL itself.
+5. Read the engine's verdict (`ExitCode`, `OOMKilled`) and classify it (outcome.py).
+6. Remove the container in every path: success, error, timeout, OOM, an exception in this
+   code, KeyboardInterrupt.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from typing import Callable
+
+import requests
+from docker.errors import APIError, ImageNotFound, NotFound
+
+from . import engine, network
+from . import result as R
+from .errors import EngineUnavailable, ImageMissing, InvalidCode, SandboxError
+from .limits import HARDENED, Limits
+from .options import container_options
+from .outcome import Facts, classify
+from .output import CappedOutput
+
+MAX_CODE_CHARS = 5000  # the seed's limit
+
+# How each language's code is handed over: as one argv element, so the host never writes a
+# file the sandboxed code could later reach (or swap for a symlink).
+COMMANDS: dict[str, list[str]] = {
+    # -I: ignore PYTHON* variables and the user's site-packages; -u: unbuffered, so output
+    # printed before a kill still reaches the report.
+    "python": ["python3", "-I", "-u", "-c"],
+}
+
+OutputCallback = Callable[[str, str], None]
+
+
+def run(
+    code: str,
+    limits: Limits | None = None,
+    *,
+    language: str = "python",
+    image: str | None = None,
+    env: dict[str, str] | None = None,
+    on_output: OutputCallback | None = None,
+) -> R.Result:
+    """Run `code` in a fresh container under `limits` (the hardened profile by default).
+
+    >>> from sandbox import run, PROFILES
+    >>> run("print(2 + 2)").stdout                                   # doctest: +SKIP
+    '4\\n'
+    >>> run("while True: pass", PROFILES["hardened"].replace(timeout_s=2)).message  # doctest: +SKIP
+    'Execution timed out after 2 seconds'
+
+    `env` adds environment variables (the hardened profile passes none); `on_output(stream,
+    text)` is called from a reader thread as output arrives ("stdout" or "stderr").
+    Raises InvalidCode, InvalidLimits, EngineUnavailable or ImageMissing before any container
+    starts; everything that happens to the program itself is reported in the Result.
+    """
+    limits = _check_limits(limits)
+    command = build_command(code, language)
+    environment = _check_env(env)
+    image = image or engine.IMAGE
+    client = engine.client()
+    engine.ensure_image(image)
+    network_name = network.ensure() if limits.network == "internal" else None
+    options = container_options(
+        limits, image=image, command=command, labels=engine.labels("run"),
+        network_name=network_name, environment=environment,
+    )
+    options["name"] = f"safe-python-run-{uuid.uuid4().hex[:16]}"
+    return _Run(client, options, limits, on_output).execute()
+
+
+def build_command(code: object, language: str = "python") -> list[str]:
+    """The container's argv for `code`, after refusing anything that cannot run."""
+    if not isinstance(language, str) or not language.strip():
+        raise InvalidCode("language must be a non-empty string such as 'python'.")
+    if language not in COMMANDS:
+        raise InvalidCode(f"Language {language!r} is not supported. Supported: {', '.join(COMMANDS)}.")
+    check_code(code)
+    return [*COMMANDS[language], code]  # type: ignore[list-item]
+
+
+def check_code(code: object) -> None:
+    """Raise InvalidCode unless `code` is a non-empty str of at most MAX_CODE_CHARS characters."""
+    if not isinstance(code, str):
+        raise InvalidCode(f"code must be a string of Python source, not {type(code).__name__}.")
+    if not code.strip():
+        raise InvalidCode("code is empty: there is nothing to run.")
+    if len(code) > MAX_CODE_CHARS:
+        raise InvalidCode(f"code is {len(code)} characters long; the limit is {MAX_CODE_CHARS}.")
+    if "\x00" in code:
+        raise InvalidCode("code contains a NUL character (\\x00), which Python source cannot hold.")
+    try:
+        code.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidCode(f"code is not valid Unicode text (character {exc.start} cannot be encoded).") from exc
+
+
+def _check_limits(limits: object) -> Limits:
+    if limits is None:
+        return HARDENED
+    if not isinstance(limits, Limits):
+        raise SandboxError(f"limits must be a sandbox.Limits (e.g. PROFILES['hardened']), not {type(limits).__name__}.")
+    return limits
+
+
+def _check_env(env: object) -> dict[str, str]:
+    if env is None:
+        return {}
+    if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
+        raise SandboxError("env must be a dict of str to str.")
+    if any("\x00" in k + v or "=" in k or not k for k, v in env.items()):
+        raise SandboxError("env names must be non-empty without '=' and no value may hold a NUL character.")
+    return dict(env)
+
+
+class _Run:
+    """One container's life, from create to remove."""
+
+    def __init__(self, client, options: dict, limits: Limits, on_output: OutputCallback | None):
+        self.client = client
+        self.api = client.api
+        self.options = options
+        self.name = options["name"]
+        self.limits = limits
+        cap = limits.output_cap_bytes or R.SAFETY_OUTPUT_BYTES
+        self.output = CappedOutput(cap, on_output)
+        self.timeout_s = limits.timeout_s or R.SAFETY_TIMEOUT_S
+
+    def execute(self) -> R.Result:
+        try:
+            return self._run()
+        except (requests.exceptions.RequestException, ConnectionError) as exc:
+            raise EngineUnavailable(
+                f"The Docker Engine stopped answering during the run ({exc.__class__.__name__}).") from exc
+        finally:
+            self._remove()
+
+    def _run(self) -> R.Result:
+        try:
+            container = self.client.containers.create(**self.options)
+        except ImageNotFound as exc:
+            engine.forget_image(self.options["image"])
+            raise ImageMissing(f"The sandbox image {self.options['image']} is not on this engine.") from exc
+        self.short_id = container.short_id
+        stream = self.api.attach(container.id, stdout=True, stderr=True, stream=True, logs=False, demux=True)
+        reader = threading.Thread(target=self.output.consume, args=(stream,), daemon=True,
+                                  name=f"sandbox-output-{self.short_id}")
+        reader.start()
+        self.api.start(container.id)
+        started = time.monotonic()
+        killed_for = self._supervise(container.id, started + self.timeout_s)
+        duration = time.monotonic() - started
+        state = self._final_state(container.id, killed=killed_for is not None)
+        reader.join(timeout=2)
+        return self._result(state, killed_for, duration)
+
+    def _supervise(self, container_id: str, deadline: float) -> str | None:
+        """Wait for the end of the program; kill it for time or output. Returns why we killed it."""
+        # Wake for whichever comes first: the cap, the end of the stream, or the deadline.
+        self.output.wake.wait(max(0.0, deadline - time.monotonic()))
+        if self.output.full.is_set():
+            self._kill(container_id)
+            return "output"
+        if not self.output.done.is_set():
+            self._kill(container_id)
+            return "timeout"
+        # The output closed; the process may still be running (it can close its own stdout).
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._kill(container_id)
+                return "timeout"
+            try:
+                self.api.wait(container_id, timeout=max(remaining, 0.05))
+                return None
+            except requests.exceptions.ReadTimeout:
+                continue
+            except requests.exceptions.ConnectionError as exc:
+                # The SDK reports a read timeout on the socket as a ConnectionError too.
+                if "timed out" in str(exc).lower():
+                    continue
+                raise
+
+    def _kill(self, container_id: str) -> None:
+        try:
+            self.api.kill(container_id)  # SIGKILL: nothing inside can ignore it
+        except (NotFound, APIError):
+            pass  # it ended on its own meanwhile
+
+    def _final_state(self, container_id: str, killed: bool) -> dict:
+        if killed:
+            # After a kill the engine needs a moment to record the exit; wait for it briefly.
+            try:
+                self.api.wait(container_id, timeout=10)
+            except (requests.exceptions.ReadTimeout, APIError):
+                pass
+        return self.api.inspect_container(container_id)["State"]
+
+    def _result(self, state: dict, killed_for: str | None, duration: float) -> R.Result:
+        limits = self.limits
+        by_safety_net = (killed_for == "timeout" and limits.timeout_s is None) or (
+            killed_for == "output" and limits.output_cap_bytes is None)
+        stderr = self.output.text("stderr")
+        exit_code = state.get("ExitCode")
+        oom_killed = bool(state.get("OOMKilled"))
+        outcome = classify(Facts(exit_code, oom_killed, killed_for, by_safety_net, stderr), limits)
+        return R.Result(
+            status=outcome.status,
+            stdout=self.output.text("stdout"),
+            stderr=stderr,
+            exit_code=exit_code,
+            duration_s=duration,
+            limits=limits,
+            timed_out=killed_for == "timeout",
+            oom_killed=oom_killed,
+            truncated=self.output.truncated,
+            stopped_by=outcome.stopped_by,
+            message=outcome.message,
+            container_id=self.short_id,
+        )
+
+    def _remove(self) -> None:
+        """Remove the container by name (works even if create's answer never reached us)."""
+        for attempt in range(3):
+            try:
+                self.api.remove_container(self.name, force=True)
+                return
+            except NotFound:
+                return
+            except APIError as exc:
+                # 409 "removal already in progress": the engine is on it.
+                if exc.status_code == 409 and "in progress" in str(exc):
+                    return
+                time.sleep(0.2 * (attempt + 1))
+            except (requests.exceptions.RequestException, ConnectionError):
+                return  # engine gone; the labelled container is the reaper's job
