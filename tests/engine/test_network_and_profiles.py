@@ -1,0 +1,90 @@
+"""The internal network, the seccomp profile's day-to-day cost, and the CPU quota."""
+
+import json
+
+from sandbox import PROFILES, run
+
+H = PROFILES["hardened"]
+
+REACH_TARGET = """
+import json, socket
+facts = {}
+try:
+    facts["target"] = socket.gethostbyname("target")
+    s = socket.create_connection(("target", 7007), timeout=3)
+    s.sendall(b"ping")
+    facts["echo"] = s.recv(16).decode()
+except OSError as e:
+    facts["error"] = type(e).__name__ + ": " + str(e)
+try:
+    socket.gethostbyname("example.com")
+    facts["outside_name"] = "resolved"
+except OSError as e:
+    facts["outside_name"] = "refused"
+print(json.dumps(facts))
+"""
+
+
+def test_without_network_reaches_only_the_kits_target():
+    facts = json.loads(run(REACH_TARGET, H.without("network")).stdout)
+    assert facts["echo"] == "ping"
+    # Names outside the internal network do not resolve: nothing is forwarded to the host's resolver.
+    assert facts["outside_name"] == "refused"
+
+
+def test_hardened_cannot_even_resolve_the_target():
+    facts = json.loads(run(REACH_TARGET).stdout)
+    assert "echo" not in facts and "error" in facts and facts["outside_name"] == "refused"
+
+
+def test_the_internal_network_has_no_route_out():
+    code = ("import socket\n"
+            "try:\n    socket.create_connection(('192.0.2.1', 80), timeout=2)\n    print('connected')\n"
+            "except OSError as e:\n    print(type(e).__name__, e.errno)")
+    out = run(code, H.without("network")).stdout
+    assert "connected" not in out
+
+
+STDLIB = """
+import asyncio, multiprocessing, sqlite3, subprocess, tempfile, threading
+done = []
+t = threading.Thread(target=lambda: done.append("thread")); t.start(); t.join()
+with multiprocessing.Pool(2) as pool:
+    done.append("pool=%d" % sum(pool.map(abs, [-1, -2, 3])))
+done.append(subprocess.run(["echo", "subprocess"], capture_output=True, text=True).stdout.strip())
+async def main():
+    await asyncio.sleep(0.01)
+    return "asyncio"
+done.append(asyncio.run(main()))
+done.append("sqlite=%d" % sqlite3.connect(":memory:").execute("select 40 + 2").fetchone()[0])
+with tempfile.TemporaryDirectory() as d:
+    done.append("tempdir")
+print(" ".join(done))
+"""
+
+
+def test_the_kits_seccomp_profile_keeps_the_standard_library_working():
+    r = run(STDLIB)
+    assert r.status == "ok", r.stderr
+    assert r.stdout.split() == ["thread", "pool=6", "subprocess", "asyncio", "sqlite=42", "tempdir"]
+
+
+def test_cpu_quota_holds_several_spinning_processes_to_half_a_cpu():
+    code = """
+import os, time, multiprocessing
+def spin(deadline):
+    while time.time() < deadline:
+        pass
+deadline = time.time() + 2.0
+procs = [multiprocessing.Process(target=spin, args=(deadline,)) for _ in range(4)]
+start = time.time(); cpu0 = sum(os.times()[2:4])
+for p in procs: p.start()
+for p in procs: p.join()
+wall = time.time() - start
+print(round((sum(os.times()[2:4]) - cpu0) / wall, 2))
+"""
+    used = float(run(code).stdout)
+    # 0.5 CPU quota: generous bounds for a noisy machine, yet far from the 2 CPUs four spinners want.
+    assert 0.2 <= used <= 0.8, used
+    unlimited = float(run(code, H.without("cpu")).stdout)
+    assert unlimited > used * 1.5, (used, unlimited)

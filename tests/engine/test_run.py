@@ -1,0 +1,262 @@
+"""The sandbox core against the real engine: each control's effect, asserted by facts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from sandbox import PROFILES, ImageMissing, run
+from sandbox import engine
+
+H = PROFILES["hardened"]
+SHORT = H.replace(timeout_s=3)
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def container_exists(name_or_id: str) -> bool:
+    return bool(engine.client().api.containers(all=True, filters={"id": name_or_id})) if name_or_id else False
+
+
+def kit_containers(session: str) -> list:
+    return engine.client().api.containers(
+        all=True, filters={"label": [f"{engine.LABEL}=1", f"{engine.LABEL_SESSION}={session}"]})
+
+
+def test_hello_world():
+    r = run("print(2 + 2)")
+    assert (r.status, r.stdout, r.stderr, r.exit_code, r.stopped_by) == ("ok", "4\n", "", 0, None)
+    assert r.limits == H and not container_exists(r.container_id)
+
+
+def test_program_error_reports_the_last_traceback_line_without_host_paths():
+    r = run("def f():\n    return 1 / 0\nf()")
+    assert r.status == "error" and r.exit_code == 1
+    assert r.message == "ZeroDivisionError: division by zero"
+    assert 'File "<string>"' in r.stderr and REPO not in r.stderr
+
+
+def test_infinite_loop_with_the_seeds_10s_timeout_is_killed_and_removed():
+    started = time.monotonic()
+    r = run("while True:\n    pass")
+    elapsed = time.monotonic() - started
+    assert (r.status, r.stopped_by, r.timed_out) == ("timeout", "timeout", True)
+    assert r.message == "Execution timed out after 10 seconds"
+    assert elapsed < 12, elapsed
+    assert not container_exists(r.container_id)
+
+
+@pytest.mark.parametrize("code", [
+    # ignores SIGTERM
+    "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ignoring', flush=True)\nwhile True: time.sleep(0.1)",
+    # forks children that keep running
+    "import os, time\nfor _ in range(5):\n    if os.fork() == 0:\n        break\nwhile True: pass",
+    # sleeps in one long C call
+    "import time\ntime.sleep(3600)",
+    # blocks in one long C call that holds the GIL (catastrophic regex backtracking)
+    "import re\nre.match(r'(a*)*b', 'a' * 40)",
+])
+def test_timeout_really_stops_the_code_within_a_second(code):
+    r = run(code, SHORT)
+    assert r.status == "timeout" and r.stopped_by == "timeout"
+    assert 3 <= r.duration_s < 4.0, r.duration_s
+    assert not container_exists(r.container_id)
+
+
+def test_output_printed_before_a_timeout_is_kept():
+    r = run("print('started', flush=True)\nwhile True: pass", SHORT)
+    assert r.status == "timeout" and r.stdout == "started\n"
+
+
+def test_a_program_that_closes_its_output_is_still_timed_out():
+    r = run("import os, time\nos.close(1)\nos.close(2)\nwhile True: time.sleep(0.1)", SHORT)
+    assert r.status == "timeout" and not container_exists(r.container_id)
+
+
+def test_memory_hog_is_oom_killed_not_called_a_timeout():
+    r = run("chunks = []\nwhile True:\n    chunks.append(bytearray(8 * 1024 * 1024))")
+    assert (r.status, r.stopped_by, r.oom_killed) == ("memory", "memory", True)
+    assert r.message == "Memory limit exceeded (128 MiB)" and not r.timed_out
+
+
+def test_a_bigger_memory_limit_lets_the_same_allocation_through():
+    code = "b = bytearray(150 * 1024 * 1024)\nprint('allocated', len(b) // 2**20)"
+    assert run(code).status == "memory"
+    r = run(code, H.replace(memory_mib=256))
+    assert r.status == "ok" and r.stdout == "allocated 150\n"
+
+
+def test_fork_bomb_is_held_by_the_pids_limit():
+    code = (
+        "import os, time\nborn = 0\n"
+        "try:\n"
+        "    while born < 200:\n"
+        "        if os.fork() == 0:\n            time.sleep(5)\n            os._exit(0)\n"
+        "        born += 1\n"
+        "except OSError as e:\n"
+        "    print('refused after', born, 'children:', e.errno)\n"
+    )
+    r = run(code)
+    assert r.status == "ok"
+    born = int(r.stdout.split()[2])
+    assert 50 <= born < 64, r.stdout          # tini + python + children <= 64
+    assert r.stdout.strip().endswith("11")  # EAGAIN
+
+
+def test_network_connect_is_blocked_before_any_packet_leaves():
+    r = run("import socket\nsocket.create_connection(('192.0.2.1', 80), timeout=3)")
+    assert r.status == "error" and r.stopped_by == "network"
+    assert "[Errno 101]" in r.message  # ENETUNREACH: no route, nothing sent
+
+
+def test_only_loopback_exists():
+    r = run("import socket\nprint(sorted(name for _, name in socket.if_nameindex()))")
+    assert r.stdout.strip() == "['lo']"
+
+
+def test_write_to_root_is_blocked_but_tmp_works_and_is_capped():
+    r = run("open('/etc/owned', 'w')")
+    assert r.status == "error" and r.stopped_by == "read_only" and "[Errno 30]" in r.message
+    r = run("open('/tmp/ok', 'w').write('fine')\nprint(open('/tmp/ok').read())")
+    assert r.stdout == "fine\n"
+    r = run("f = open('/tmp/fill', 'wb')\nwhile True:\n    f.write(b'x' * 1048576)", H.replace(ulimits=None))
+    assert r.status == "error" and "[Errno 28]" in r.message and r.stopped_by == "read_only"
+
+
+def test_runs_as_non_root_runner():
+    r = run("import os, pwd\nprint(os.getuid(), os.getgid(), pwd.getpwuid(os.getuid()).pw_name)")
+    assert r.stdout == "10001 10001 runner\n"
+
+
+def test_output_flood_in_one_write_is_capped():
+    r = run("import sys\nsys.stdout.buffer.write(b'x' * (64 * 1024 * 1024))")
+    assert (r.status, r.stopped_by, r.truncated) == ("output_limit", "output_cap", True)
+    assert len(r.stdout) + len(r.stderr) == 64 * 1024
+    assert not container_exists(r.container_id)
+
+
+def test_gigabytes_of_output_end_at_the_cap_quickly():
+    r = run("import sys\nchunk = b'x' * (8 * 1024 * 1024)\nfor _ in range(256):\n    sys.stdout.buffer.write(chunk)")
+    assert r.status == "output_limit" and len(r.stdout) == 64 * 1024 and r.duration_s < 5
+
+
+def test_output_flood_of_small_writes_is_capped():
+    r = run("while True:\n    print('y')")
+    assert r.status == "output_limit" and r.truncated and len(r.stdout) == 64 * 1024
+
+
+def test_output_cap_is_configurable():
+    r = run("print('z' * 5000)", H.replace(output_cap_bytes=1000))
+    assert r.status == "output_limit" and r.stdout == "z" * 1000
+
+
+def test_non_utf8_output_is_decoded():
+    r = run("import sys\nsys.stdout.buffer.write(b'\\xff\\xfeok')")
+    assert r.status == "ok" and r.stdout.endswith("ok") and "\ufffd" in r.stdout
+
+
+def test_stderr_and_stdout_are_kept_apart():
+    r = run("import sys\nprint('out')\nprint('err', file=sys.stderr)")
+    assert (r.stdout, r.stderr) == ("out\n", "err\n")
+
+
+def test_unicode_round_trips():
+    r = run("print('héllo ✓ 你好')")
+    assert r.stdout == "héllo ✓ 你好\n"
+
+
+def test_5001_characters_are_refused_before_any_container_starts():
+    from sandbox import InvalidCode
+
+    before = len(kit_containers(engine.SESSION))
+    with pytest.raises(InvalidCode, match="5001"):
+        run("#" * 5001)
+    assert len(kit_containers(engine.SESSION)) == before
+
+
+def test_missing_image_says_how_to_build_it():
+    with pytest.raises(ImageMissing, match="python -m sandbox build"):
+        run("print(1)", image="safe-python-no-such-image:latest")
+
+
+def test_environment_is_clean_unless_asked():
+    code = "import os\nprint(sorted(k for k in os.environ if k not in ('HOSTNAME',)))"
+    names = run(code).stdout
+    assert "SECRET" not in names and "DOCKER" not in names
+    assert "'CANARY'" in run(code, env={"CANARY": "x"}).stdout
+
+
+def test_exception_in_our_code_after_start_still_removes_the_container(monkeypatch):
+    from sandbox import runner
+
+    seen = {}
+
+    def broken(self, container_id, deadline):
+        seen["id"] = container_id
+        raise RuntimeError("bug in the supervisor")
+
+    monkeypatch.setattr(runner._Run, "_supervise", broken)
+    with pytest.raises(RuntimeError):
+        run("import time\ntime.sleep(30)")
+    assert seen["id"] and not container_exists(seen["id"])
+
+
+def test_keyboard_interrupt_of_the_cli_removes_the_container():
+    session = f"ctrlc-{os.getpid()}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "run", "-", "--timeout", "60"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
+        env={**os.environ, "SANDBOX_SESSION": session},
+    )
+    proc.stdin.write("print('running', flush=True)\nwhile True: pass\n")
+    proc.stdin.close()
+    proc.stdin = None  # communicate() must not flush it again
+    deadline = time.monotonic() + 20
+    while not kit_containers(session) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert kit_containers(session), "the run never started"
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+    assert kit_containers(session) == []
+
+
+def test_cli_runs_a_file_and_exits_with_the_programs_status(tmp_path):
+    script = tmp_path / "prog.py"
+    script.write_text("print(2 + 2)\nraise SystemExit(3)\n")
+    done = subprocess.run([sys.executable, "-m", "sandbox", "run", str(script)],
+                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.stdout == "4\n" and done.returncode == 3
+
+
+def test_cli_timeout_exits_124_with_one_clear_line():
+    done = subprocess.run([sys.executable, "-m", "sandbox", "run", "-", "--timeout", "2"], input="while True: pass",
+                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert done.returncode == 124
+    assert done.stderr.strip() == "sandbox: timeout: Execution timed out after 2 seconds [stopped by timeout]"
+
+
+def test_cleanup_removes_labelled_leftovers():
+    from sandbox import cleanup
+    from sandbox.options import container_options
+
+    options = container_options(H, image=engine.IMAGE, command=["python3", "-c", "import time; time.sleep(60)"],
+                                labels={**engine.labels("run"), engine.LABEL_SESSION: "crashed-session"})
+    leftover = engine.client().containers.create(**options)
+    leftover.start()
+    removed = cleanup(session="crashed-session")
+    assert removed["containers"] == 1 and not container_exists(leftover.id)
+
+
+def test_doctor_reports_a_ready_machine():
+    from sandbox import doctor
+
+    found = {c.name: c for c in doctor.checks()}
+    assert doctor.healthy(list(found.values()))
+    assert found["seccomp"].ok and found["image"].ok and "cgroup v" in found["cgroups"].detail

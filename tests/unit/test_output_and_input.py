@@ -1,0 +1,95 @@
+import pytest
+
+from sandbox import MAX_CODE_CHARS, InvalidCode
+from sandbox.output import CappedOutput
+from sandbox.runner import build_command, check_code
+
+
+def test_cap_keeps_exactly_cap_bytes_and_flags_truncation():
+    out = CappedOutput(cap=10)
+    out.consume(iter([(b"12345", None), (None, b"678"), (b"90abc", None), (b"never", None)]))
+    assert out.text("stdout") == "1234590" and out.text("stderr") == "678"
+    assert out.truncated and out.full.is_set() and out.done.is_set()
+
+
+def test_under_the_cap_nothing_is_lost():
+    out = CappedOutput(cap=100)
+    out.consume(iter([(b"a" * 50, None), (None, b"b" * 50)]))
+    assert not out.truncated and len(out.text("stdout")) == 50
+
+
+def test_a_million_small_frames_stay_bounded():
+    out = CappedOutput(cap=1024)
+    out.consume(((b"x", None) for _ in range(1_000_000)))
+    assert len(out.text("stdout")) == 1024 and out.truncated
+
+
+def test_non_utf8_output_is_decoded_without_crashing():
+    out = CappedOutput(cap=100)
+    out.consume(iter([(b"\xff\xfe caf\xc3", None)]))
+    assert "\ufffd" in out.text("stdout")
+
+
+def test_a_broken_stream_is_recorded_not_raised():
+    def frames():
+        yield (b"ok", None)
+        raise ConnectionResetError("engine went away")
+
+    out = CappedOutput(cap=100)
+    out.consume(frames())
+    assert out.done.is_set() and isinstance(out.error, ConnectionResetError) and out.text("stdout") == "ok"
+
+
+def test_callback_sees_text_as_it_arrives():
+    seen = []
+    CappedOutput(cap=100, on_text=lambda s, t: seen.append((s, t))).consume(iter([(b"hi", b"err")]))
+    assert seen == [("stdout", "hi"), ("stderr", "err")]
+
+
+@pytest.mark.parametrize("code, words", [
+    (b"print(1)", "not bytes"),
+    (None, "not NoneType"),
+    (42, "not int"),
+    ("", "empty"),
+    ("   \n\t", "empty"),
+    ("x" * (MAX_CODE_CHARS + 1), "5001 characters"),
+    ("print(1)\x00", "NUL"),
+    ("print('\ud800')", "not valid Unicode"),
+])
+def test_bad_code_is_refused_with_a_clear_reason(code, words):
+    with pytest.raises(InvalidCode) as info:
+        check_code(code)
+    assert words in str(info.value)
+
+
+def test_exactly_the_limit_is_accepted():
+    check_code("#" * MAX_CODE_CHARS)
+
+
+def test_unicode_code_is_fine():
+    assert build_command("print('héllo ✓ 你好')")[-1] == "print('héllo ✓ 你好')"
+
+
+def test_code_travels_as_one_argument_never_a_file():
+    cmd = build_command("print(1)")
+    assert cmd[:2] == ["python3", "-I"] and cmd[-2:] == ["-c", "print(1)"]
+
+
+@pytest.mark.parametrize("language", ["", "  ", None, "ruby"])
+def test_bad_language_is_refused(language):
+    with pytest.raises(InvalidCode):
+        build_command("print(1)", language)
+
+
+def test_unreachable_engine_gives_a_clear_error_before_any_container(monkeypatch, tmp_path):
+    from sandbox import EngineUnavailable, engine, run
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/no-engine.sock")
+    engine.forget_clients()
+    try:
+        with pytest.raises(EngineUnavailable) as info:
+            run("print(1)")
+        assert "no-engine.sock" in str(info.value) and "Start Docker" in str(info.value)
+    finally:
+        monkeypatch.undo()
+        engine.forget_clients()
