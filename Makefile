@@ -1,0 +1,45 @@
+# Two commands do all the set-up on a machine with Docker (or a bare Debian box as root):
+#   make run    - the server with its web page on http://127.0.0.1:8000
+#   make test   - the whole test suite against the real engine
+# Both create .venv, install requirements.txt, make sure an engine answers and build the image.
+
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: setup engine image run test lab bench cleanup doctor
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+engine:
+	@bash docker/ensure-engine.sh
+
+image: $(STAMP) engine
+	@$(BIN)/python -m sandbox build
+
+setup: $(STAMP) engine image
+
+run: setup
+	$(BIN)/python -m server
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+bench: setup
+	$(BIN)/python benchmarks/latency.py
+
+doctor: $(STAMP)
+	$(BIN)/python -m sandbox doctor
+
+cleanup: $(STAMP)
+	$(BIN)/python -m sandbox cleanup
