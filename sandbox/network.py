@@ -8,19 +8,22 @@ server, reachable by the name `target`. Network attacks aim at it and nothing el
 Gotchas this module handles:
 - Docker's embedded DNS forwards names it does not know to the host's resolver. Runs on this
   network get `dns=["127.0.0.1"]`, so only container names resolve and nothing is forwarded.
-- The host holds the network's gateway address; host services bound to all interfaces are
-  reachable from it. The kit's own server binds to loopback only.
+- An internal network still gives containers a default route to a gateway address that Docker
+  puts on the host's bridge, which makes every host service bound to all interfaces reachable.
+  The network is created with `com.docker.network.bridge.inhibit_ipv4`, so the host holds no
+  address on it: the gateway never answers and nothing can be routed anywhere.
+- No IPv6 on this network: Docker 20.10 does not manage ip6tables, and a host that forwards
+  IPv6 would route a container's packets out. Without it, containers here have no IPv6 at all.
 """
 
 from __future__ import annotations
 
 import atexit
-import random
 import threading
 import time
 
 from docker.errors import APIError, NotFound
-from docker.types import EndpointConfig, IPAMConfig, IPAMPool
+from docker.types import EndpointConfig
 
 from . import engine
 from .errors import SandboxError
@@ -28,6 +31,7 @@ from .limits import HARDENED
 from .options import container_options
 
 TARGET_ALIAS = "target"
+INHIBIT_IPV4 = "com.docker.network.bridge.inhibit_ipv4"
 HTTP_PORT = 8080
 ECHO_PORT = 7007     # TCP and UDP echo
 READY_LINE = "target ready"
@@ -129,14 +133,10 @@ def _ensure_network() -> None:
         return
     except NotFound:
         pass
-    # A random unique-local IPv6 prefix per network, so the IPv6 lessons have an address to
-    # aim at; IPv4 comes from Docker's default pools.
-    prefix = "fd%02x:%04x:%04x:1" % (random.randrange(256), random.randrange(65536), random.randrange(65536))
     try:
         client.networks.create(
-            network_name(), driver="bridge", internal=True, enable_ipv6=True,
-            ipam=IPAMConfig(pool_configs=[IPAMPool(subnet=f"{prefix}::/64")]),
-            labels=engine.labels("network"), check_duplicate=True,
+            network_name(), driver="bridge", internal=True, enable_ipv6=False,
+            options={INHIBIT_IPV4: "true"}, labels=engine.labels("network"), check_duplicate=True,
         )
     except APIError as exc:
         if exc.status_code != 409:  # another thread of ours won the race

@@ -37,12 +37,28 @@ def test_hardened_cannot_even_resolve_the_target():
     assert "echo" not in facts and "error" in facts and facts["outside_name"] == "refused"
 
 
-def test_the_internal_network_has_no_route_out():
-    code = ("import socket\n"
-            "try:\n    socket.create_connection(('192.0.2.1', 80), timeout=2)\n    print('connected')\n"
-            "except OSError as e:\n    print(type(e).__name__, e.errno)")
+def test_the_internal_network_gives_the_host_no_address_and_no_ipv6():
+    from sandbox import engine, network
+
+    name = network.ensure()
+    attrs = engine.client().api.inspect_network(name)
+    assert attrs["Internal"] is True and attrs["EnableIPv6"] is False
+    assert attrs["Options"].get(network.INHIBIT_IPV4) == "true"
+    # From inside: the default route's gateway is an address nobody holds (only an ARP
+    # request on the local bridge is sent), and there is no IPv6 at all.
+    code = """
+import socket
+route = open('/proc/net/route').read().split()
+gateway = '.'.join(str(int(route[13][i:i + 2], 16)) for i in (6, 4, 2, 0))
+try:
+    socket.create_connection((gateway, 8000), timeout=2)
+    print('gateway answered')
+except OSError as e:
+    print('gateway silent', type(e).__name__)
+print('ipv6 addresses:', len(open('/proc/net/if_inet6').read().split()))
+"""
     out = run(code, H.without("network")).stdout
-    assert "connected" not in out
+    assert "gateway silent" in out and "ipv6 addresses: 0" in out, out
 
 
 STDLIB = """
