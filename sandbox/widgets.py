@@ -105,13 +105,31 @@ def error_line(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def show(result: Result):
-    """Render a Result in a plain notebook cell: `show(run(code))`."""
-    from IPython.display import HTML
+class Rendered:
+    """HTML for notebooks with a plain-text twin for text-only readers (logs, nbconvert --to script)."""
 
+    def __init__(self, html_text: str, plain: str):
+        self.html, self.plain = html_text, plain
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return {"text/html": self.html, "text/plain": self.plain}
+
+    def __repr__(self) -> str:
+        return self.plain
+
+
+def summary_text(result: Result) -> str:
+    stopped = result.stopped_by or "nothing"
+    return (f"[{result.status}] {result.message} (exit code {result.exit_code}, "
+            f"{result.duration_s:.2f} s, stopped by {stopped})")
+
+
+def show(result: Result) -> Rendered:
+    """Render a Result in a plain notebook cell: `show(run(code))`."""
     if not isinstance(result, Result):
         raise TypeError(f"show() takes a sandbox Result, not {type(result).__name__}.")
-    return HTML(result_html(result))
+    plain = "\n".join(filter(None, [summary_text(result), result.stdout.rstrip("\n"), result.stderr.rstrip("\n")]))
+    return Rendered(result_html(result), plain)
 
 
 def _clip(text: str) -> str:
@@ -248,8 +266,6 @@ class Lab:
             self._busy.release()
 
     def _run_once(self) -> Result | None:
-        from IPython.display import HTML
-
         from .runner import run as sandbox_run
 
         # Assigning the outputs clears them in the kernel's model too; clear_output() only
@@ -263,21 +279,21 @@ class Lab:
         except Exception as exc:  # noqa: BLE001 - a learner sees one line, never a traceback
             self.last_error = exc
             self.status.value = error_html(exc)
-            self.output.append_display_data(HTML(error_html(exc)))
+            self.output.append_display_data(Rendered(error_html(exc), "Could not run: " + error_line(exc)))
             return None
         self.last_result = result
-        self._show(result, HTML)
+        self._show(result)
         return result
 
-    def _show(self, result: Result, HTML) -> None:
-        self.output.append_display_data(HTML(summary_html(result)))
+    def _show(self, result: Result) -> None:
+        self.output.append_display_data(Rendered(summary_html(result), summary_text(result)))
         for name, append in (("stdout", self.output.append_stdout), ("stderr", self.output.append_stderr)):
             text = getattr(result, name)
             if text:
-                self.output.append_display_data(HTML(f"<b>{name}</b>"))
+                self.output.append_display_data(Rendered(f"<b>{name}</b>", f"{name}:"))
                 append(_clip(text))
         if not result.output:
-            self.output.append_display_data(HTML("<i>(no output)</i>"))
+            self.output.append_display_data(Rendered("<i>(no output)</i>", "(no output)"))
         stopped = f" — stopped by <code>{html.escape(result.stopped_by)}</code>" if result.stopped_by else ""
         self.status.value = f"Finished: {badge_html(result.status)} in {result.duration_s:.2f} s{stopped}"
 
