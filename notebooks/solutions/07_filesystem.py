@@ -1,0 +1,57 @@
+"""Lesson 07, exercise solutions. Run: .venv/bin/python notebooks/solutions/07_filesystem.py"""
+
+from sandbox import PROFILES, run
+
+hardened = PROFILES["hardened"]
+
+FILL_BODY = r"""
+import errno
+written = 0
+try:
+    for n in range(FILES):
+        with open(f"{FOLDER}/fill-{n}", "wb") as f:
+            for _ in range(FILE_MIB):
+                f.write(b"\0" * 1048576)
+                f.flush()
+                written += 1
+    print("error=none")
+except OSError as e:
+    print(f"error={errno.errorcode[e.errno]}")
+    raise
+finally:
+    print(f"written_mib={written}")
+"""
+
+
+def fill_program(folder, file_mib, files=1):
+    return f"FOLDER, FILE_MIB, FILES = {folder!r}, {file_mib}, {files}\n" + FILL_BODY
+
+
+def facts(result):
+    return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+
+
+# 1. /dev/shm: Docker's own 64 MiB tmpfs, outside the tmpfs_mib setting. 25 files of 4 MiB
+# ask for 100 MiB; the mount's size stops them at 64 (each file is under the 8 MiB fsize).
+shm = run(fill_program("/dev/shm", 4, files=25))
+print("/dev/shm:", shm.status, shm.stopped_by, facts(shm))
+assert shm.stopped_by == "read_only" and facts(shm) == {"error": "ENOSPC", "written_mib": "64"}
+
+# ... and its pages are memory: with 32 MiB of memory the OOM killer ends the run first.
+shm_small = run(fill_program("/dev/shm", 4, files=25), hardened.replace(memory_mib=32))
+print("/dev/shm, 32 MiB of memory:", shm_small.status, shm_small.oom_killed)
+assert shm_small.status == "memory" and shm_small.oom_killed
+
+# 2. Root on a read-only root: the mount flag is checked before any permission.
+WRITE_IMAGE = r"""
+import errno
+try:
+    open("/etc/motd", "w").write("x")
+    print("image_file=ok")
+except OSError as e:
+    print("image_file=" + errno.errorcode[e.errno])
+"""
+as_root = run(WRITE_IMAGE, hardened.without("user"))
+print("root, read-only root:", facts(as_root))
+assert facts(as_root) == {"image_file": "EROFS"}
+print("all lesson 07 answers hold")
