@@ -152,7 +152,9 @@ def _parser() -> argparse.ArgumentParser:
 
 # Modules that add their own commands: each has register(subparsers) and keeps heavy imports
 # (rich, ipywidgets) inside its handlers, so `python -m sandbox run` stays quick.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "sandbox.probe",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
