@@ -1,0 +1,207 @@
+"""The Bottle app: /run, /health, /api/examples, /api/config and the page under web/.
+
+    status  when
+    200     a run happened, whatever became of the program (ok, error, timeout, memory,
+            output_limit, killed): {"output": ...} or {"error": ...} plus the whole Result
+    400/411/413/415/422   input refused before any container starts (see server/body.py)
+    403     a control removal asked of a server started without --allow-ablation,
+            or a POST from another origin (see server/guard.py)
+    404/405 no such page / wrong method
+    421     a Host header this server does not answer to (DNS rebinding)
+    429     every worker busy and the queue full; Retry-After says when to try again
+    503     the Docker Engine or the sandbox image is missing (the message says what to do),
+            or the server is shutting down
+    500     anything unexpected: a generic message, the details only in the server's log
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+from typing import Callable
+
+import bottle
+from bottle import Bottle, HTTPError, HTTPResponse, request, static_file
+
+from sandbox import CONTROL_SUMMARY, CONTROLS, MAX_CODE_CHARS, PROFILES, Limits, Result
+from sandbox import engine
+from sandbox.errors import EngineUnavailable, ImageMissing, InvalidCode, SandboxError
+from sandbox.examples import EXAMPLES
+from sandbox.pool import PoolClosed, QueueFull
+
+from .body import parse_run, read_json
+from .guard import Guard
+from .jsonerr import JSON_HEADERS, Refusal, dumps
+from .settings import Settings
+
+log = logging.getLogger("server")
+
+# How often a waiting request checks whether its client is still there.
+POLL_S = 0.25
+GENERIC_500 = "The server hit an unexpected error; it has been logged. Please try again."
+
+
+def create_app(settings: Settings, pool) -> Callable:
+    """The whole WSGI application: the Bottle routes behind the Host/Origin guard."""
+    return Guard(build_bottle(settings, pool), settings)
+
+
+def build_bottle(settings: Settings, pool) -> Bottle:
+    app = Bottle(catchall=True)
+    app.default_error_handler = _error_page  # every error, ours or Bottle's, answers JSON
+
+    def json_route(handler):
+        def wrapper(*args, **kwargs):
+            try:
+                status, payload, headers = handler(*args, **kwargs)
+            except Refusal as refusal:
+                request.environ["server.note"] = f"refused={refusal.reason}"
+                status, payload, headers = refusal.status, refusal.payload(), refusal.headers
+            return _json(status, payload, headers)
+        wrapper.__name__ = handler.__name__
+        return wrapper
+
+    @app.post("/run")
+    @json_route
+    def run_code():
+        wanted = parse_run(read_json(request.environ), settings)
+        limits = limits_for(wanted.profile, wanted.without, settings)
+        result = _run(pool, wanted.code, limits, request.environ)
+        request.environ["server.note"] = f"run={result.status}" + (
+            f" stopped_by={result.stopped_by}" if result.stopped_by else "")
+        return 200, run_payload(result, wanted.profile), {}
+
+    @app.get("/health")
+    @json_route
+    def health():
+        found = health_report(pool)
+        return (200 if found["ok"] else 503), found, {}
+
+    @app.get("/api/examples")
+    @json_route
+    def examples():
+        return 200, {"examples": [e.to_dict() for e in EXAMPLES]}, {}
+
+    @app.get("/api/config")
+    @json_route
+    def config():
+        return 200, config_report(settings, pool), {}
+
+    @app.get("/")
+    def index():
+        return static_file("index.html", root=str(settings.web_root))
+
+    @app.get("/<path:path>")
+    def files(path):
+        return static_file(path, root=str(settings.web_root))
+
+    return app
+
+
+def limits_for(profile: str, without: tuple[str, ...], settings: Settings) -> Limits:
+    """The profile, with the server's timeout where the profile has one, minus `without`."""
+    base = PROFILES[profile]
+    if settings.timeout_s is not None and base.timeout_s is not None:
+        base = base.replace(timeout_s=settings.timeout_s, name=base.name)
+    return base.without(*without) if without else base
+
+
+def run_payload(result: Result, profile: str) -> dict:
+    """The seed's contract ({"output"} on success, {"error"} otherwise) plus the whole Result."""
+    head = {"output": result.output} if result.ok else {"error": result.message}
+    return {**head, **result.to_dict(), "profile": profile}
+
+
+def health_report(pool) -> dict:
+    engine_state = {"ok": False, "detail": ""}
+    image_state = {"ok": False, "name": engine.IMAGE, "detail": ""}
+    try:
+        engine.client().ping()
+        engine_state.update(ok=True, detail="the Docker Engine answers")
+        engine.ensure_image()
+        image_state.update(ok=True, detail="present and current")
+    except EngineUnavailable as exc:
+        engine_state["detail"] = str(exc)
+        image_state["detail"] = "unknown: no engine"
+    except ImageMissing as exc:
+        image_state["detail"] = str(exc)
+    except engine.CONNECTION_ERRORS as exc:
+        engine_state["detail"] = str(EngineUnavailable(f"The Docker Engine stopped answering ({type(exc).__name__})."))
+    return {"ok": engine_state["ok"] and image_state["ok"], "engine": engine_state,
+            "image": image_state, "pool": pool.stats()}
+
+
+def config_report(settings: Settings, pool) -> dict:
+    return {
+        "profiles": list(settings.profiles),
+        "default_profile": "hardened",
+        "allow_ablation": settings.allow_ablation,
+        "controls": [{"name": c, "summary": CONTROL_SUMMARY[c]} for c in CONTROLS],
+        "max_code_chars": MAX_CODE_CHARS,
+        "limits": {p: limits_for(p, (), settings).to_dict() for p in settings.profiles},
+        "pool": {"workers": pool.workers, "queue": pool.queue},
+    }
+
+
+def _run(pool, code: str, limits: Limits, environ: dict) -> Result:
+    try:
+        future = pool.submit(code, limits)
+    except QueueFull as full:
+        raise Refusal(429, "busy", str(full), {"Retry-After": str(full.retry_after_s)}) from None
+    except PoolClosed as closed:
+        raise Refusal(503, "shutting_down", str(closed)) from None
+    try:
+        return _wait(future, environ)
+    except concurrent.futures.CancelledError:
+        raise Refusal(503, "shutting_down", str(PoolClosed("The server is shutting down."))) from None
+    except InvalidCode as exc:
+        raise Refusal(422, "invalid_code", str(exc)) from None
+    except EngineUnavailable as exc:
+        raise Refusal(503, "engine_unavailable", str(exc)) from None
+    except ImageMissing as exc:
+        raise Refusal(503, "image_missing", str(exc)) from None
+    except SandboxError as exc:
+        log.warning("sandbox refused a run: %s", exc)
+        raise Refusal(503, "sandbox_error", str(exc)) from None
+
+
+def _wait(future: concurrent.futures.Future, environ: dict) -> Result:
+    """The run's Result; gives up early when the client has gone (waitress tells us).
+
+    A run still queued is cancelled and frees its place. A run already started cannot be
+    stopped half way, but it ends within its timeout and removes its container by itself.
+    """
+    gone = environ.get("waitress.client_disconnected")
+    if gone is None:
+        return future.result()
+    while True:
+        try:
+            return future.result(timeout=POLL_S)
+        except concurrent.futures.TimeoutError:
+            if gone():
+                cancelled = future.cancel()
+                environ["server.note"] = "client_gone " + (
+                    "queued run cancelled" if cancelled else "run continues to its end")
+                raise Refusal(499, "client_gone", "The client closed the connection.") from None
+
+
+def _json(status: int, payload: dict, headers: dict[str, str]) -> HTTPResponse:
+    response = HTTPResponse(body=dumps(payload), status=status)
+    for name, value in (*JSON_HEADERS, *headers.items()):
+        response.set_header(name, value)
+    return response
+
+
+def _error_page(error: HTTPError) -> bytes:
+    """Bottle's errors (no route, wrong method, a crash) as JSON, never a traceback."""
+    bottle.response.set_header("Content-Type", JSON_HEADERS[0][1])
+    bottle.response.set_header("Cache-Control", "no-store")
+    status = error.status_code
+    if status >= 500:
+        cause = error.exception
+        log.error("unexpected %s on %s %s: %s (traceback on stderr)", type(cause).__name__,
+                  request.method, request.path, cause)
+        return dumps({"error": GENERIC_500, "reason": "internal_error"})
+    reason = {404: "not_found", 405: "method_not_allowed"}.get(status, "refused")
+    message = error.body if isinstance(error.body, str) and error.body else bottle.HTTP_CODES.get(status, "Error")
+    return dumps({"error": message, "reason": reason})

@@ -1,0 +1,54 @@
+"""Errors that waitress answers itself, before the app runs, in the same JSON shape as ours.
+
+Waitress refuses some requests while parsing them: a Content-Length above the body limit (413,
+answered before the body is read, so a huge upload costs nothing), a chunked body that grows past
+it, a malformed request (400), headers too large (431). Its own answers are plain text; swapping in
+this error task makes them `{"error": ..., "reason": ...}` with the security headers, like the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer
+from waitress.task import ErrorTask
+
+from .body import MAX_BODY_BYTES
+from .headers import add_security_headers
+from .jsonerr import JSON_HEADERS, error_body
+
+access = logging.getLogger("server.access")
+
+_REASONS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large", 501: "not_implemented"}
+_MESSAGES = {
+    413: f"The body is larger than this server accepts ({MAX_BODY_BYTES} bytes; code is limited "
+         "to 5000 characters). It was refused without being read.",
+    500: "The server hit an unexpected error; it has been logged. Please try again.",
+}
+
+
+class JsonErrorTask(ErrorTask):
+    def execute(self):
+        error = self.request.error
+        message = _MESSAGES.get(error.code) or f"{error.reason}: {error.body}".rstrip(": ")
+        body = error_body(message, _REASONS.get(error.code, "internal_error" if error.code >= 500 else "bad_request"))
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.extend(add_security_headers(list(JSON_HEADERS)))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+        access.info("%s %s %s %s refused by the HTTP layer: %s", self.channel.addr[0] if self.channel.addr else "-",
+                    self.request.command or "-", self.request.path or "-", error.code, error.reason)
+
+
+class JsonErrorChannel(HTTPChannel):
+    error_task_class = JsonErrorTask
+
+
+def use_json_errors(server) -> None:
+    """Make every listening socket of a waitress server answer its own errors in JSON."""
+    listeners = [server] if isinstance(server, BaseWSGIServer) else [
+        s for s in server.map.values() if isinstance(s, BaseWSGIServer)]
+    for listener in listeners:
+        listener.channel_class = JsonErrorChannel

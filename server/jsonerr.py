@@ -1,0 +1,31 @@
+"""One shape for every error: `{"error": "<one human line>", "reason": "<code>"}`."""
+
+from __future__ import annotations
+
+import json
+
+
+class Refusal(Exception):
+    """A request the server refuses on purpose: a status, a machine-readable reason, a message."""
+
+    def __init__(self, status: int, reason: str, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+        self.message = message
+        self.headers = headers or {}
+
+    def payload(self) -> dict:
+        return {"error": self.message, "reason": self.reason}
+
+
+JSON_TYPE = "application/json"
+JSON_HEADERS = (("Content-Type", JSON_TYPE), ("Cache-Control", "no-store"))
+
+
+def dumps(payload: dict) -> bytes:
+    return json.dumps(payload, ensure_ascii=False).encode("utf-8")
+
+
+def error_body(message: str, reason: str) -> bytes:
+    return dumps({"error": message, "reason": reason})

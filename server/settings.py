@@ -1,0 +1,150 @@
+"""Settings: where the server listens and how much it runs, from flags and environment.
+
+Every flag has an environment variable (the flag wins), so a classroom can set them once:
+
+    python -m server --port 8080 --workers 3 --queue 10 --timeout 5
+    SANDBOX_PORT=8080 SANDBOX_WORKERS=3 python -m server
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sandbox.pool import DEFAULT_QUEUE, DEFAULT_WORKERS
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
+
+# Profiles a visitor may pick. `naive` removes every control, so it is only offered when the
+# teacher started the server with --allow-ablation, like removing a single control.
+SAFE_PROFILES = ("hardened", "seed")
+ABLATION_PROFILES = ("naive",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    workers: int = DEFAULT_WORKERS
+    queue: int = DEFAULT_QUEUE
+    timeout_s: float | None = None         # None: each profile's own (10 s)
+    allow_ablation: bool = False
+    allowed_hosts: tuple[str, ...] = ()    # extra Host names, e.g. a classroom machine's name
+    web_root: Path = field(default=WEB_ROOT)
+
+    @property
+    def profiles(self) -> tuple[str, ...]:
+        return SAFE_PROFILES + (ABLATION_PROFILES if self.allow_ablation else ())
+
+    @property
+    def threads(self) -> int:
+        """Waitress threads: one per running or queued run, plus a few for pages and /health.
+
+        With fewer, requests would wait inside waitress where the pool cannot see them, and the
+        fast 429 would never be sent.
+        """
+        return self.workers + self.queue + 4
+
+
+_ENV = {
+    "host": "SANDBOX_HOST",
+    "port": "SANDBOX_PORT",
+    "workers": "SANDBOX_WORKERS",
+    "queue": "SANDBOX_QUEUE",
+    "timeout": "SANDBOX_TIMEOUT",
+    "allow_ablation": "SANDBOX_ALLOW_ABLATION",
+    "allow_host": "SANDBOX_ALLOWED_HOSTS",
+    "web_root": "SANDBOX_WEB_ROOT",
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m server",
+        description="Serve the safe-python web page and its /run API (loopback only by default).",
+        epilog="Each flag can also be set by the environment variable named in its help.")
+    p.add_argument("--host", help=f"address to bind (default {DEFAULT_HOST}; ${_ENV['host']})")
+    p.add_argument("--port", type=_port, help=f"TCP port (default {DEFAULT_PORT}; ${_ENV['port']})")
+    p.add_argument("--workers", type=_bounded_int(1, 64),
+                   help=f"sandboxes running at once (default {DEFAULT_WORKERS}; ${_ENV['workers']})")
+    p.add_argument("--queue", type=_bounded_int(0, 1000),
+                   help=f"runs waiting for a worker before 429 (default {DEFAULT_QUEUE}; ${_ENV['queue']})")
+    p.add_argument("--timeout", type=_seconds,
+                   help=f"wall-clock limit per run in seconds (default 10; ${_ENV['timeout']})")
+    p.add_argument("--allow-ablation", action="store_true", default=None,
+                   help="let visitors remove controls and pick the naive profile: ONLY on a teacher's "
+                        f"own machine, never on a shared one (${_ENV['allow_ablation']}=1)")
+    p.add_argument("--allow-host", action="append", metavar="NAME",
+                   help="also answer to this Host name (repeatable), e.g. when binding a classroom "
+                        f"address (${_ENV['allow_host']}, comma-separated)")
+    p.add_argument("--web-root", type=Path, help=f"folder of the page (default: web/; ${_ENV['web_root']})")
+    return p
+
+
+def from_args(argv: list[str] | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Settings from flags, then environment, then defaults. Bad values exit with a usage line."""
+    p = parser()
+    args = p.parse_args(argv)
+    env = os.environ if environ is None else environ
+
+    def pick(name: str, convert, default):
+        value = getattr(args, name)
+        if value is not None:
+            return value
+        raw = env.get(_ENV[name], "").strip()
+        if not raw:
+            return default
+        try:
+            return convert(raw)
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            p.error(f"{_ENV[name]}={raw!r}: {exc}")
+
+    hosts = args.allow_host or [h.strip() for h in env.get(_ENV["allow_host"], "").split(",") if h.strip()]
+    return Settings(
+        host=pick("host", str, DEFAULT_HOST),
+        port=pick("port", _port, DEFAULT_PORT),
+        workers=pick("workers", _bounded_int(1, 64), DEFAULT_WORKERS),
+        queue=pick("queue", _bounded_int(0, 1000), DEFAULT_QUEUE),
+        timeout_s=pick("timeout", _seconds, None),
+        allow_ablation=bool(pick("allow_ablation", _flag, False)),
+        allowed_hosts=tuple(hosts),
+        web_root=pick("web_root", Path, WEB_ROOT),
+    )
+
+
+def _bounded_int(low: int, high: int):
+    def convert(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low} to {high}, not {value}")
+        return value
+    return convert
+
+
+_port = _bounded_int(1, 65535)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0.5 <= value <= 300:
+        raise argparse.ArgumentTypeError(f"must be from 0.5 to 300 seconds, not {value:g}")
+    return value
+
+
+def _flag(text: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected 1 or 0, not {text!r}")
