@@ -1,0 +1,452 @@
+"""The attack catalog: the hostile programs in `attacks/`, read on the host without running them.
+
+Each `attacks/<name>.py` is a plain Python program that runs INSIDE the sandbox. It starts with
+a literal `ATTACK = {...}` dict (its metadata) that the host reads with `ast.literal_eval`, so
+the host never imports or executes an attack. The program ends by printing one line,
+`ATTACK_REPORT {json}`, saying what it achieved (`{"achieved": false, "errno": "EAGAIN", ...}`).
+
+    >>> from sandbox import catalog
+    >>> attack = catalog.load("fork_bomb")                     # doctest: +SKIP
+    >>> attack.control, attack.title                           # doctest: +SKIP
+    ('pids', 'Fork bomb')
+    >>> outcome = catalog.run_attack(attack, "hardened")       # doctest: +SKIP
+    >>> outcome.verdict, outcome.evidence                      # doctest: +SKIP
+    ('contained', 'ok; achieved=false errno=EAGAIN children=61')
+    >>> catalog.run_attack(attack, "ablated").verdict          # the pids control removed  # doctest: +SKIP
+    'escaped'
+
+Cases (what `run_attack` runs an attack under):
+- `hardened`: the hardened profile (with the attack's `timeout`), minus the attack's `given`
+  controls. `given` is for layered defences: a capability lesson runs as root in both cases,
+  because for a non-root process the capability set changes nothing.
+- `ablated`: the same, with the attack's one `control` removed, or, for an attack that shows a
+  misconfiguration instead of a control, with that misconfiguration switched on.
+- `naive`: Docker's defaults (the `naive` profile), no misconfiguration.
+
+Verdicts come from facts only: the engine's status and OOMKilled flag, and the fields of the
+attack's own report. `contained`: the attack reported it failed, or the sandbox ended it
+(timeout, OOM kill, output cap, a signal) before it could report. `escaped`: it reported
+success (and, where the harness planted a canary, quoted it). `error`: the attack neither
+reported nor was stopped (a bug in the attack), or the run could not start. `skipped`: the
+host lacks what the attack needs (e.g. no local Docker socket).
+
+The API other modules rely on: `Attack`, `Outcome`, `load()`, `all_attacks()`, `run_attack()`,
+`CATEGORIES`, `CASES`, `MISCONFIGURATIONS`. Keep it small and stable.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import stat
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from . import result as R
+from .errors import SandboxError
+from .limits import CONTROLS, HARDENED, NAIVE, Limits, Mount
+from .result import Result
+
+ATTACKS_DIR = Path(os.environ.get("SANDBOX_ATTACKS_DIR")
+                   or Path(__file__).resolve().parent.parent / "attacks")
+REPORT_PREFIX = "ATTACK_REPORT "
+DEFAULT_TIMEOUT_S = 10.0
+
+CASES = ("hardened", "ablated", "naive")
+
+# In the order the scorecard lists them.
+CATEGORIES: dict[str, str] = {
+    "cpu": "burning CPU",
+    "timeout": "outliving the time limit",
+    "memory": "eating memory",
+    "processes": "fork and thread bombs",
+    "disk": "filling or changing the filesystem",
+    "output": "flooding the output",
+    "files": "exhausting file descriptors",
+    "network": "reaching the network",
+    "info": "reading secrets and host facts",
+    "privilege": "becoming more powerful",
+    "escape": "escape routes opened by a misconfiguration",
+}
+
+# Misconfigurations are not controls: no profile has them, a careless deployment adds them.
+# An attack that shows one names it in `misconfiguration`; its "ablated" case switches it on.
+MISCONFIGURATIONS: dict[str, str] = {
+    "privileged": "the container runs with --privileged",
+    "docker_socket": "the host's Docker socket is mounted into the container (read-only, which protects nothing)",
+    "host_mount": "a host directory is mounted into the container",
+    "cap_sys_admin": "the container is given CAP_SYS_ADMIN (--cap-add SYS_ADMIN)",
+    "seccomp_unconfined": "the container runs with --security-opt seccomp=unconfined",
+    "env_secret": "a secret is passed to the container in an environment variable",
+}
+
+# Where the harness plants things for the misconfiguration cases.
+DOCKER_SOCKET = "/var/run/docker.sock"
+HOST_MOUNT_TARGET = "/host"
+HOST_MOUNT_FILE = "canary.txt"
+CANARY_ENV = "DEMO_API_TOKEN"
+
+# Host prerequisites an attack may name in `needs`, with the check for each.
+NEEDS: dict[str, Callable[[], bool]] = {
+    "docker_socket": lambda: _is_socket(DOCKER_SOCKET) and not os.environ.get("DOCKER_HOST", "").startswith("tcp"),
+}
+
+REQUIRED = ("title", "category", "hardened", "ablated", "explain", "expect")
+OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable")
+
+
+class AttackError(SandboxError):
+    """An attack file is missing or its metadata is malformed."""
+
+    hint = "See attacks/README.md for the format of an attack file."
+
+
+@dataclass(frozen=True)
+class Attack:
+    """One attack's metadata, read from its file without running it."""
+
+    name: str
+    title: str
+    category: str
+    control: str | None            # the control that stops it (None for a misconfiguration)
+    misconfiguration: str | None   # the misconfiguration it shows (None for a control)
+    given: tuple[str, ...]         # controls removed in the hardened and ablated cases alike
+    timeout: float                 # the timeout control's value wherever that control is on
+    hardened: str                  # expected outcome under the hardened case, in words
+    ablated: str                   # expected outcome with the control removed / misconfiguration on
+    explain: str                   # one paragraph for learners
+    expect: dict[str, dict]        # machine-checked facts per case (see `check_expectations`)
+    needs: tuple[str, ...]
+    not_applicable: str | None     # why this engine cannot show it (never counted), else None
+    source: str = field(repr=False)
+    path: Path = field(repr=False)
+
+    @property
+    def applicable(self) -> bool:
+        return self.not_applicable is None
+
+    @property
+    def removes(self) -> str:
+        """What the ablated case changes, in words: 'without pids' or 'with privileged'."""
+        return f"without {self.control}" if self.control else f"with {self.misconfiguration}"
+
+    def limits(self, case: str) -> Limits:
+        """The Limits of one case (misconfigurations that need host files are added by run_attack)."""
+        if case == "naive":
+            return NAIVE
+        base = HARDENED.replace(name="hardened", timeout_s=self.timeout)
+        if self.given:
+            base = base.without(*self.given)
+        if case == "hardened":
+            return base
+        if case != "ablated":
+            raise AttackError(f"Unknown case {case!r}. Cases: {', '.join(CASES)}.", hint="")
+        if self.control:
+            return base.without(self.control)
+        return _misconfigure(base, self.misconfiguration or "")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name, "title": self.title, "category": self.category,
+            "control": self.control, "misconfiguration": self.misconfiguration,
+            "given": list(self.given), "timeout": self.timeout, "hardened": self.hardened,
+            "ablated": self.ablated, "explain": self.explain, "expect": self.expect,
+            "needs": list(self.needs), "not_applicable": self.not_applicable,
+        }
+
+
+@dataclass
+class Outcome:
+    """One attack run under one case, judged."""
+
+    attack: Attack
+    case: str                      # "hardened", "ablated", "naive" or "custom"
+    limits: Limits
+    result: Result | None          # None when the run could not happen (skipped / error)
+    report: dict | None            # the attack's ATTACK_REPORT, parsed
+    verdict: str                   # contained / escaped / error / skipped
+    evidence: str                  # one line of facts
+    surprises: list[str] = field(default_factory=list)  # expectations for this case that failed
+
+    @property
+    def as_expected(self) -> bool:
+        """Hardened contained, ablated escaped, and every machine-checked fact as the metadata says."""
+        wanted = {"hardened": "contained", "ablated": "escaped"}.get(self.case)
+        if not self.attack.applicable:
+            wanted = "contained" if self.case in ("hardened", "ablated") else None
+        verdict_ok = wanted is None or self.verdict == wanted
+        return verdict_ok and not self.surprises and self.verdict not in ("error", "skipped")
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.result
+        return {
+            "attack": self.attack.name, "case": self.case, "limits": self.limits.name,
+            "controls": self.limits.controls(), "verdict": self.verdict, "evidence": self.evidence,
+            "as_expected": self.as_expected, "surprises": list(self.surprises), "report": self.report,
+            "status": r.status if r else None, "stopped_by": r.stopped_by if r else None,
+            "exit_code": r.exit_code if r else None, "oom_killed": r.oom_killed if r else None,
+            "truncated": r.truncated if r else None, "duration_s": round(r.duration_s, 2) if r else None,
+            "message": r.message if r else None,
+        }
+
+
+# -- reading attack files ---------------------------------------------------------------------
+
+def names() -> list[str]:
+    """Every attack's name (its file name without .py), sorted."""
+    if not ATTACKS_DIR.is_dir():
+        raise AttackError(f"No attacks folder at {ATTACKS_DIR}.",
+                          hint="Run from a checkout of safe-python, or set SANDBOX_ATTACKS_DIR.")
+    return sorted(p.stem for p in ATTACKS_DIR.glob("*.py") if not p.name.startswith("_"))
+
+
+def load(name: str) -> Attack:
+    """Read one attack's metadata (never executing it). Raises AttackError."""
+    if not isinstance(name, str) or not name.isidentifier():
+        raise AttackError(f"{name!r} is not an attack name (letters, digits and _ only).")
+    path = ATTACKS_DIR / f"{name}.py"
+    if not path.is_file():
+        known = ", ".join(names()) if ATTACKS_DIR.is_dir() else "none"
+        raise AttackError(f"No attack named {name!r}. Known: {known}.", hint="")
+    source = path.read_text(encoding="utf-8")
+    return _from_metadata(name, read_metadata(source, name), source, path)
+
+
+def all_attacks(only: list[str] | None = None, categories: list[str] | None = None) -> list[Attack]:
+    """Attacks in scorecard order (by category, then name), optionally filtered."""
+    if categories:
+        unknown = sorted(set(categories) - set(CATEGORIES))
+        if unknown:
+            raise AttackError(f"Unknown category {', '.join(unknown)}. Categories: {', '.join(CATEGORIES)}.", hint="")
+    chosen = [load(n) for n in (only or names())]
+    if categories:
+        chosen = [a for a in chosen if a.category in categories]
+    order = list(CATEGORIES)
+    return sorted(chosen, key=lambda a: (order.index(a.category), a.name))
+
+
+def read_metadata(source: str, name: str = "?") -> dict:
+    """The literal `ATTACK = {...}` at the top level of `source`, evaluated as a literal only."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise AttackError(f"Attack {name}: not valid Python (line {exc.lineno}: {exc.msg}).") from exc
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "ATTACK"):
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError as exc:
+                raise AttackError(f"Attack {name}: ATTACK must be a literal dict ({exc}).") from exc
+            if not isinstance(value, dict):
+                raise AttackError(f"Attack {name}: ATTACK must be a dict.")
+            return value
+    raise AttackError(f"Attack {name}: no top-level ATTACK = {{...}} metadata.")
+
+
+def _from_metadata(name: str, meta: dict, source: str, path: Path) -> Attack:
+    def fail(why: str) -> AttackError:
+        return AttackError(f"Attack {name}: {why}.")
+
+    missing = [k for k in REQUIRED if not meta.get(k)]
+    if missing:
+        raise fail(f"missing {', '.join(missing)}")
+    unknown = sorted(set(meta) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise fail(f"unknown field(s) {', '.join(unknown)}")
+    control, misconf = meta.get("control"), meta.get("misconfiguration")
+    if bool(control) == bool(misconf):
+        raise fail("name exactly one of control and misconfiguration")
+    if control and control not in CONTROLS:
+        raise fail(f"control {control!r} is not one of {', '.join(CONTROLS)}")
+    if misconf and misconf not in MISCONFIGURATIONS:
+        raise fail(f"misconfiguration {misconf!r} is not one of {', '.join(MISCONFIGURATIONS)}")
+    if meta["category"] not in CATEGORIES:
+        raise fail(f"category {meta['category']!r} is not one of {', '.join(CATEGORIES)}")
+    given = tuple(meta.get("given") or ())
+    if any(g not in CONTROLS or g == control for g in given):
+        raise fail(f"given must list other controls, not {list(given)!r}")
+    needs = tuple(meta.get("needs") or ())
+    if any(n not in NEEDS for n in needs):
+        raise fail(f"needs must be among {', '.join(NEEDS)}")
+    expect = meta["expect"]
+    if not isinstance(expect, dict) or not {"hardened", "ablated"} <= set(expect) or set(expect) - set(CASES):
+        raise fail("expect must map 'hardened' and 'ablated' (and optionally 'naive') to facts")
+    timeout = meta.get("timeout", DEFAULT_TIMEOUT_S)
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 1 <= timeout <= 30:
+        raise fail("timeout must be a number of seconds from 1 to 30")
+    return Attack(
+        name=name, title=str(meta["title"]), category=meta["category"], control=control,
+        misconfiguration=misconf, given=given, timeout=float(timeout), hardened=str(meta["hardened"]),
+        ablated=str(meta["ablated"]), explain=" ".join(str(meta["explain"]).split()), expect=expect,
+        needs=needs, not_applicable=meta.get("not_applicable"), source=source, path=path,
+    )
+
+
+def _misconfigure(limits: Limits, misconfiguration: str) -> Limits:
+    name = f"{limits.name} with {misconfiguration}"
+    if misconfiguration == "privileged":
+        return limits.replace(privileged=True, name=name)
+    if misconfiguration == "docker_socket":
+        return limits.replace(mounts=(Mount(DOCKER_SOCKET, DOCKER_SOCKET, read_only=True),), name=name)
+    if misconfiguration == "cap_sys_admin":
+        return limits.replace(cap_add=("SYS_ADMIN",), name=name)
+    if misconfiguration == "seccomp_unconfined":
+        return limits.replace(seccomp="unconfined", name=name)
+    # host_mount and env_secret need host-side set-up: run_attack adds them.
+    return limits.replace(name=name)
+
+
+# -- running ----------------------------------------------------------------------------------
+
+def run_attack(attack: Attack, case: str | Limits = "hardened", *,
+               on_output: Callable[[str, str], None] | None = None) -> Outcome:
+    """Run one attack under a case ("hardened", "ablated", "naive") or under any Limits.
+
+    Never raises for what happens inside the sandbox; a run the engine refuses, or a host that
+    lacks what the attack needs, comes back as an Outcome with verdict "error" or "skipped".
+    EngineUnavailable and ImageMissing are raised as usual when no run can happen at all.
+    """
+    from .errors import EngineUnavailable, ImageMissing
+    from .runner import run
+
+    case_name = case if isinstance(case, str) else "custom"
+    limits = case if isinstance(case, Limits) else attack.limits(case)
+    lacking = [n for n in attack.needs if not NEEDS[n]()]
+    if lacking:
+        return Outcome(attack, case_name, limits, None, None, "skipped",
+                       f"this host lacks: {', '.join(lacking)}")
+    with _staged(attack, case_name, limits) as (staged, env, canary):
+        try:
+            result = run(attack.source, staged, env=env, on_output=on_output)
+        except (EngineUnavailable, ImageMissing):
+            raise
+        except SandboxError as exc:
+            return Outcome(attack, case_name, staged, None, None, "error", f"the run did not start: {exc}")
+    report = parse_report(result.stdout)
+    verdict, evidence = judge(result, report, canary)
+    surprises = check_expectations(attack.expect.get(case_name), result, report)
+    return Outcome(attack, case_name, staged, result, report, verdict, evidence, surprises)
+
+
+@contextlib.contextmanager
+def _staged(attack: Attack, case: str, limits: Limits) -> Iterator[tuple[Limits, dict | None, str | None]]:
+    """Limits, environment and canary for one run, with any host-side set-up made and removed."""
+    if case != "ablated" or attack.misconfiguration not in ("env_secret", "host_mount"):
+        yield limits, None, None
+        return
+    canary = f"canary-{secrets.token_hex(8)}"
+    if attack.misconfiguration == "env_secret":
+        yield limits, {CANARY_ENV: canary}, canary
+        return
+    folder = tempfile.mkdtemp(prefix="safe-python-hostmount-")
+    try:
+        # World-readable, so the sandbox's non-root user can read what a careless mount exposes.
+        os.chmod(folder, 0o755)
+        canary_path = os.path.join(folder, HOST_MOUNT_FILE)
+        with open(canary_path, "w", encoding="utf-8") as handle:
+            handle.write(canary + "\n")
+        os.chmod(canary_path, 0o644)
+        yield limits.replace(mounts=(Mount(folder, HOST_MOUNT_TARGET, read_only=True),),
+                             name=limits.name), None, canary
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def parse_report(stdout: str) -> dict | None:
+    """The last `ATTACK_REPORT {json}` line of the output, or None (cut off, killed, malformed)."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(REPORT_PREFIX):
+            try:
+                value = json.loads(line[len(REPORT_PREFIX):])
+            except ValueError:
+                return None
+            return value if isinstance(value, dict) else None
+    return None
+
+
+# Statuses that mean the sandbox (not the attack) ended the run.
+_STOPPED = (R.TIMEOUT, R.MEMORY, R.OUTPUT_LIMIT, R.KILLED)
+
+
+def judge(result: Result, report: dict | None, canary: str | None = None) -> tuple[str, str]:
+    """(verdict, evidence) from the engine's facts and the attack's own report."""
+    status = result.status + (f" ({result.stopped_by})" if result.stopped_by else "")
+    if report is None:
+        if result.status in _STOPPED:
+            extra = ", OOMKilled" if result.oom_killed else ""
+            return "contained", f"{status}{extra}: {result.message}"
+        return "error", f"{status}: no {REPORT_PREFIX.strip()} line ({result.message})"
+    achieved = report.get("achieved")
+    if not isinstance(achieved, bool):
+        return "error", f"{status}: the report has no true/false 'achieved'"
+    facts = _facts(report)
+    if achieved and canary is not None and canary not in json.dumps(report):
+        return "error", f"{status}: claimed success without the planted canary; {facts}"
+    return ("escaped" if achieved else "contained"), f"{status}; {facts}"
+
+
+def _facts(report: dict, limit: int = 220) -> str:
+    parts = [f"achieved={json.dumps(report['achieved'])}"]
+    for key, value in report.items():
+        if key != "achieved":
+            text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+            parts.append(f"{key}={text}")
+    line = " ".join(parts)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def check_expectations(expect: dict | None, result: Result, report: dict | None) -> list[str]:
+    """Which machine-checked facts of `expect` the run contradicts (empty: all hold).
+
+    Keys name Result fields (status, stopped_by, oom_killed, truncated, timed_out, exit_code,
+    duration_s), `output_bytes` (stdout+stderr received by the host) or `report` (a dict of
+    the attack's report fields, or None: no report at all). A value is matched exactly; a list
+    means one of; a dict {"min": a, "max": b} is a numeric range.
+    """
+    if not expect:
+        return []
+    problems = []
+    for key, want in expect.items():
+        if key == "report":
+            if want is None:
+                if report is not None:
+                    problems.append(f"report: expected none, got {report}")
+                continue
+            if report is None:
+                problems.append("report: expected one, got none")
+                continue
+            for rkey, rwant in want.items():
+                if not _matches(report.get(rkey), rwant):
+                    problems.append(f"report.{rkey}: expected {rwant!r}, got {report.get(rkey)!r}")
+            continue
+        if key == "output_bytes":
+            got = len(result.stdout.encode("utf-8", "replace")) + len(result.stderr.encode("utf-8", "replace"))
+        else:
+            got = getattr(result, key)
+        if not _matches(got, want):
+            problems.append(f"{key}: expected {want!r}, got {got!r}")
+    return problems
+
+
+def _matches(got: Any, want: Any) -> bool:
+    if isinstance(want, list):
+        return got in want
+    if isinstance(want, dict):
+        if isinstance(got, bool) or not isinstance(got, (int, float)):
+            return False
+        return want.get("min", got) <= got <= want.get("max", got)
+    return got == want
+
+
+def _is_socket(path: str) -> bool:
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
