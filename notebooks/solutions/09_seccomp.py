@@ -1,0 +1,52 @@
+"""Lesson 09, exercise solution. Run: .venv/bin/python notebooks/solutions/09_seccomp.py"""
+
+from sandbox import PROFILES, run
+
+hardened = PROFILES["hardened"]
+
+PROBE = r"""
+import ctypes, errno, os
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+def syscall(number, *args):
+    ctypes.set_errno(0)
+    if libc.syscall(number, *args) == -1:
+        return errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
+    return "ok"
+
+class IoVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("length", ctypes.c_size_t)]
+
+secret = ctypes.create_string_buffer(b"my own secret")
+copy = ctypes.create_string_buffer(len(secret))
+local = IoVec(ctypes.cast(copy, ctypes.c_void_p), len(secret))
+remote = IoVec(ctypes.cast(secret, ctypes.c_void_p), len(secret))
+SYS_personality, SYS_process_vm_readv = 135, 310           # x86-64
+print("personality_query=" + syscall(SYS_personality, ctypes.c_ulong(0xFFFFFFFF)))
+print("process_vm_readv=" + syscall(SYS_process_vm_readv, os.getpid(), ctypes.byref(local), 1,
+                                    ctypes.byref(remote), 1, 0))
+"""
+
+
+def facts(result):
+    return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+
+
+kit = facts(run(PROBE, hardened))
+default = facts(run(PROBE, hardened.without("seccomp")))
+default_with_caps = facts(run(PROBE, hardened.without("seccomp", "capabilities", "user")))
+with_sys_ptrace = facts(run(PROBE, hardened.without("seccomp").replace(cap_drop_all=False,
+                                                                      cap_add=("SYS_PTRACE",))))
+unconfined = facts(run(PROBE, hardened.replace(seccomp="unconfined")))
+for name, found in [("kit", kit), ("docker default", default), ("docker default, root with caps", default_with_caps),
+                    ("docker default + SYS_PTRACE", with_sys_ptrace), ("unconfined", unconfined)]:
+    print(f"{name:32} {found}")
+
+assert kit == {"personality_query": "EPERM", "process_vm_readv": "EPERM"}
+assert default["personality_query"] == "ok"
+assert default["process_vm_readv"] == "EPERM"        # needs CAP_SYS_PTRACE under Docker's default
+assert default_with_caps["process_vm_readv"] == "EPERM"   # Docker's default set lacks SYS_PTRACE
+assert with_sys_ptrace["process_vm_readv"] == "ok"        # the capability opens Docker's filter rule
+assert unconfined["process_vm_readv"] == "ok"
+print("all lesson 09 answers hold")
