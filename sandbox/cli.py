@@ -154,6 +154,7 @@ def _parser() -> argparse.ArgumentParser:
 # (rich, ipywidgets) inside its handlers, so `python -m sandbox run` stays quick.
 COMMAND_MODULES: tuple[str, ...] = (
     "sandbox.probe",
+    "sandbox.audit",
 )
 
 

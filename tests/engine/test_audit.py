@@ -1,0 +1,183 @@
+"""The configuration audit, on containers the real engine started as the runner would."""
+
+import copy
+import json
+import subprocess
+import sys
+
+import pytest
+from docker.errors import APIError
+
+from sandbox import CONTROLS, PROFILES, Mount, engine, reaper
+from sandbox.audit import FAIL, ITEMS, NOT_APPLICABLE, PASS, Context, audit, check, inspect_live
+from sandbox.errors import SandboxError
+
+H = PROFILES["hardened"]
+
+NAIVE_FAILS = {
+    "5.4 capabilities", "5.11 memory", "5.12 cpu", "5.13 read-only-root", "5.19 ulimits",
+    "5.26 no-new-privileges", "5.29 pids-limit", "kit swap", "kit network-none", "kit user",
+    "kit seccomp-allowlist", "kit log-cap",
+}
+SEED_FAILS = {"5.4 capabilities", "5.19 ulimits", "5.26 no-new-privileges", "kit seccomp-allowlist", "kit log-cap"}
+
+# Removing one control fails exactly the items that belong to it.
+WITHOUT_FAILS = {
+    "timeout": set(),                 # the host-side clock is not in the container's configuration
+    "memory": {"5.11 memory", "kit swap"},
+    "pids": {"5.29 pids-limit"},
+    "cpu": {"5.12 cpu"},
+    "network": {"kit network-none"},  # the internal network passes 5.10 and 5.30: it routes nowhere
+    "read_only": {"5.13 read-only-root"},
+    "user": {"kit user"},
+    "capabilities": {"5.4 capabilities"},
+    "no_new_privileges": {"5.26 no-new-privileges"},
+    "seccomp": {"kit seccomp-allowlist"},  # Docker's default filter still passes 5.22
+    "ulimits": {"5.19 ulimits"},
+    "output_cap": {"kit log-cap"},
+}
+
+
+def audit_ids(limits, **kwargs):
+    return set(audit(limits, **kwargs).failed_ids())
+
+
+@pytest.fixture(scope="module")
+def hardened_attrs():
+    """One real inspect document of the hardened profile, for the checks of the judging logic."""
+    return inspect_live(H)
+
+
+def test_hardened_passes_every_applicable_item():
+    report = audit(H)
+    assert report.failed_ids() == [] and report.passed
+    assert len(report.ids(PASS)) >= 25
+    # This kernel has no AppArmor: that item is not applicable, with the reason, not failed.
+    apparmor = report.get("5.2 apparmor")
+    assert apparmor.status == NOT_APPLICABLE and "AppArmor is not enabled" in apparmor.evidence
+    assert report.get("kit timeout").status == NOT_APPLICABLE
+
+
+def test_every_item_names_a_known_control_and_a_unique_id():
+    ids = [item_id for item_id, *_ in ITEMS]
+    assert len(ids) == len(set(ids))
+    assert {control for _, control, _, _ in ITEMS} - {None} <= set(CONTROLS)
+
+
+def test_naive_and_seed_fail_the_expected_items():
+    assert audit_ids(PROFILES["naive"]) == NAIVE_FAILS
+    assert audit_ids(PROFILES["seed"]) == SEED_FAILS
+
+
+@pytest.mark.parametrize("control", CONTROLS)
+def test_without_one_control_only_its_items_fail(control):
+    report = audit(H.without(control))
+    failed = set(report.failed_ids())
+    assert failed == WITHOUT_FAILS[control]
+    assert all(report.get(i).control == control for i in failed)
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"privileged": True}, {"5.5 privileged", "5.4 capabilities", "5.18 devices", "5.22 seccomp",
+                            "kit seccomp-allowlist"}),
+    ({"cap_add": ("SYS_ADMIN",)}, {"5.4 capabilities"}),
+    ({"mounts": (Mount("/var/run/docker.sock", "/var/run/docker.sock"),)}, {"5.32 docker-socket"}),
+    ({"mounts": (Mount("/etc", "/host-etc"),)}, {"5.6 sensitive-mounts"}),
+], ids=["privileged", "cap_add", "docker_socket", "host_etc"])
+def test_misconfigurations_fail_the_matching_items(change, expected):
+    report = audit(H.replace(**change))
+    assert set(report.failed_ids()) == expected
+    if "privileged" in change:
+        # inspect still lists the kit's seccomp profile; the audit knows the engine drops it.
+        assert "no seccomp filter" in report.get("5.22 seccomp").evidence
+
+
+def test_secret_looking_environment_fails_and_shows_only_names():
+    report = audit(H, env={"API_TOKEN": "tok-987654", "COLOR": "blue"})
+    assert report.failed_ids() == ["kit env-secrets"]
+    assert "API_TOKEN" in report.get("kit env-secrets").evidence
+    assert "tok-987654" not in json.dumps(report.to_dict())
+
+
+# -- the judging logic, on a real inspect document edited by hand --------------------------------
+
+@pytest.mark.parametrize("host_changes, expected", [
+    ({"NetworkMode": "host"}, {"5.10 host-network", "kit network-none"}),
+    ({"PidMode": "host"}, {"5.16 host-pid"}),
+    ({"IpcMode": "host"}, {"5.17 host-ipc"}),
+    ({"UTSMode": "host"}, {"5.21 host-uts"}),
+    ({"UsernsMode": "host"}, {"5.31 host-userns"}),
+    ({"RestartPolicy": {"Name": "always", "MaximumRetryCount": 0}}, {"5.15 restart-policy"}),
+    ({"PortBindings": {"8080/tcp": [{"HostIp": "", "HostPort": "80"}]}}, {"5.9 published-ports"}),
+    ({"Devices": [{"PathOnHost": "/dev/vda", "PathInContainer": "/dev/vda", "CgroupPermissions": "r"}]},
+     {"5.18 devices"}),
+    ({"SecurityOpt": ["no-new-privileges:true", "seccomp=unconfined"]}, {"5.22 seccomp", "kit seccomp-allowlist"}),
+    ({"CgroupParent": "/custom"}, {"5.25 cgroup-parent"}),
+    ({"Tmpfs": {"/tmp": "rw,noexec"}}, {"kit tmpfs-size"}),
+], ids=lambda v: next(iter(v)) if isinstance(v, dict) else None)
+def test_judging_host_config_changes(hardened_attrs, host_changes, expected):
+    attrs, context = hardened_attrs
+    edited = copy.deepcopy(attrs)
+    edited["HostConfig"].update(host_changes)
+    failed = {f.id for f in check(edited, context) if f.status == FAIL}
+    assert failed == expected
+
+
+def test_judging_mounts_and_apparmor(hardened_attrs):
+    attrs, context = hardened_attrs
+    edited = copy.deepcopy(attrs)
+    edited["Mounts"] = [{"Type": "bind", "Source": "/", "Destination": "/host", "RW": True,
+                         "Propagation": "rshared"}]
+    assert {f.id for f in check(edited, context) if f.status == FAIL} == {
+        "5.6 sensitive-mounts", "5.20 mount-propagation"}
+    # On a host with AppArmor, an unconfined container fails 5.2 instead of being n/a.
+    with_apparmor = Context(context.engine_security + ("name=apparmor",), context.internal_networks)
+    assert {f.id for f in check(attrs, with_apparmor) if f.status == FAIL} == {"5.2 apparmor"}
+    edited = copy.deepcopy(attrs)
+    edited["AppArmorProfile"] = "docker-default"
+    assert all(f.status != FAIL for f in check(edited, with_apparmor))
+
+
+# -- the audited container never outlives the audit ----------------------------------------------
+
+def _audit_containers():
+    return [c for c in reaper.leftovers(session=engine.SESSION) if c["role"] == "audit"]
+
+
+def test_no_audit_container_is_left_behind():
+    audit(H)
+    assert _audit_containers() == []
+
+
+@pytest.mark.parametrize("failure", [APIError("start refused"), KeyboardInterrupt()], ids=["api_error", "interrupt"])
+def test_a_failed_start_still_removes_the_container(monkeypatch, failure):
+    api = engine.client().api
+    created = []
+    real_create = api.create_container
+
+    def create(*args, **kwargs):
+        result = real_create(*args, **kwargs)
+        created.append(result["Id"])
+        return result
+
+    def refuse(*args, **kwargs):
+        raise failure
+
+    monkeypatch.setattr(api, "create_container", create)
+    monkeypatch.setattr(api, "start", refuse)
+    with pytest.raises(SandboxError if isinstance(failure, APIError) else KeyboardInterrupt):
+        audit(H)
+    assert created, "the container was really created before the failure"
+    assert _audit_containers() == []
+
+
+def test_cli_exit_codes_and_json():
+    cmd = [sys.executable, "-m", "sandbox", "audit", "--json"]
+    good = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert good.returncode == 0, good.stderr
+    assert json.loads(good.stdout)["failed"] == []
+    bad = subprocess.run(cmd + ["--without", "pids"], capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1
+    assert json.loads(bad.stdout)["failed"] == ["5.29 pids-limit"]
+    table = subprocess.run(cmd[:-1] + ["--profile", "naive"], capture_output=True, text=True, timeout=120)
+    assert table.returncode == 1 and "FAIL" in table.stdout and "Traceback" not in table.stderr
