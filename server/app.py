@@ -71,6 +71,13 @@ def build_bottle(settings: Settings, pool) -> Bottle:
             f" stopped_by={result.stopped_by}" if result.stopped_by else "")
         return 200, run_payload(result, wanted.profile), {}
 
+    @app.route("/run", method=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"])
+    @json_route
+    def run_wrong_method():
+        # Answered here, not by the page route, so that GET /run says "use POST" rather than
+        # "no such file". OPTIONS is refused too: there is no CORS preflight to pass.
+        raise Refusal(405, "method_not_allowed", "Use POST /run with a JSON body.", {"Allow": "POST"})
+
     @app.get("/health")
     @json_route
     def health():

@@ -1,0 +1,107 @@
+"""/run against the real engine: the seed's contract, every status, profiles, ablation, and
+the read-only endpoints."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sandbox import CONTROLS
+
+pytestmark = pytest.mark.usefixtures("engine_ready")
+
+RESULT_FIELDS = {"status", "stdout", "stderr", "exit_code", "duration_s", "truncated", "timed_out",
+                 "oom_killed", "stopped_by", "message", "limits", "profile"}
+
+
+def run(client, post_run, **body):
+    answer = post_run(client, json.dumps(body))
+    assert answer.status_int == 200, answer.text
+    return answer.json
+
+
+def test_seed_contract_two_plus_two(client, post_run):
+    data = run(client, post_run, code="print(2 + 2)")
+    assert data["output"] == "4\n"
+    assert "error" not in data
+    assert RESULT_FIELDS <= set(data)
+    assert (data["status"], data["stdout"], data["stderr"], data["exit_code"]) == ("ok", "4\n", "", 0)
+    assert data["stopped_by"] is None and data["truncated"] is False
+    assert data["duration_s"] > 0
+    assert data["limits"]["controls"] == list(CONTROLS)
+    assert data["limits"]["timeout_s"] == 3   # the server's --timeout is in force
+
+
+def test_timeout_answers_the_seed_error_message(client, post_run):
+    data = run(client, post_run, code="while True:\n    pass\n")
+    assert data["error"] == "Execution timed out after 3 seconds"
+    assert "output" not in data
+    assert (data["status"], data["stopped_by"], data["timed_out"]) == ("timeout", "timeout", True)
+
+
+def test_program_error_is_a_200_with_its_last_line(client, post_run):
+    data = run(client, post_run, code="print('before')\n1 / 0\n")
+    assert data["error"] == "ZeroDivisionError: division by zero"
+    assert data["status"] == "error" and data["exit_code"] == 1
+    assert data["stdout"] == "before\n" and "Traceback" in data["stderr"]   # the program's own, kept apart
+
+
+def test_memory_hog_is_stopped_by_memory(client, post_run):
+    code = "x = []\nfor _ in range(38):\n    x.append(bytearray(8 * 1024 * 1024))\n"
+    data = run(client, post_run, code=code)
+    assert (data["status"], data["stopped_by"], data["oom_killed"]) == ("memory", "memory", True)
+
+
+def test_output_flood_is_truncated(client, post_run):
+    data = run(client, post_run, code="for i in range(1_000_000):\n    print('spam', i)\n")
+    assert (data["status"], data["stopped_by"], data["truncated"]) == ("output_limit", "output_cap", True)
+    assert len(data["stdout"]) <= 64 * 1024
+
+
+def test_code_of_exactly_5000_characters_runs(client, post_run):
+    code = "print('edge')\n" + "#" * (5000 - len("print('edge')\n"))
+    assert len(code) == 5000
+    assert run(client, post_run, code=code)["output"] == "edge\n"
+
+
+def test_unicode_code_and_output_survive(client, post_run):
+    assert run(client, post_run, code="print('héllo wörld ✓ 🐍')")["output"] == "héllo wörld ✓ 🐍\n"
+
+
+def test_seed_profile_is_selectable(client, post_run):
+    data = run(client, post_run, code="print(1)", profile="seed")
+    assert data["profile"] == "seed" and data["limits"]["name"] == "seed"
+    assert "seccomp" not in data["limits"]["controls"] and "memory" in data["limits"]["controls"]
+
+
+def test_ablation_removes_a_control_when_the_teacher_allows_it(ablation_client, post_run):
+    code = ("import urllib.request\n"
+            "print(urllib.request.urlopen('http://target:8080/', timeout=5).read().decode())\n")
+    blocked = run(ablation_client, post_run, code=code)
+    assert (blocked["status"], blocked["stopped_by"]) == ("error", "network")
+    opened = run(ablation_client, post_run, code=code, without=["network"])
+    assert opened["status"] == "ok", opened["stderr"]
+    assert "kit's own target container" in opened["stdout"]   # only ever the kit's own target
+    assert "network" not in opened["limits"]["controls"]
+
+
+def test_health_reports_engine_image_and_queue(client):
+    health = client.get("/health").json
+    assert health["ok"] and health["engine"]["ok"] and health["image"]["ok"]
+    assert health["pool"] == {"running": 0, "queued": 0, "workers": 2, "queue": 4}
+
+
+def test_examples_are_served_with_their_expected_outcome(client):
+    examples = {e["name"]: e for e in client.get("/api/examples").json["examples"]}
+    for name in ("hello", "infinite_loop", "memory_hog", "fork_bomb", "network_call"):
+        assert examples[name]["code"] and examples[name]["expect"]
+    assert examples["memory_hog"]["control"] == "memory"
+
+
+def test_config_lists_only_safe_profiles_unless_ablation(client, ablation_client):
+    plain = client.get("/api/config").json
+    assert plain["profiles"] == ["hardened", "seed"] and plain["allow_ablation"] is False
+    assert plain["limits"]["hardened"]["timeout_s"] == 3
+    teacher = ablation_client.get("/api/config").json
+    assert teacher["allow_ablation"] is True and "naive" in teacher["profiles"]

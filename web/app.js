@@ -1,0 +1,327 @@
+// The page: a CodeMirror editor, the examples menu, and one /run request at a time.
+// Everything the program printed is shown with textContent, never innerHTML: output is data.
+(function () {
+  "use strict";
+
+  var BADGES = {
+    ok: { text: "OK", cls: "badge-ok" },
+    error: { text: "Error", cls: "badge-error" },
+    timeout: { text: "Timed out", cls: "badge-limit" },
+    memory: { text: "Memory limit", cls: "badge-limit" },
+    output_limit: { text: "Output truncated", cls: "badge-limit" },
+    killed: { text: "Killed", cls: "badge-limit" }
+  };
+  var REFUSALS = {
+    429: { text: "Busy", cls: "badge-busy" },
+    503: { text: "Unavailable", cls: "badge-down" }
+  };
+
+  var $ = function (id) { return document.getElementById(id); };
+  var state = { running: false, config: null, examples: {}, editor: null };
+
+  // -- the editor ------------------------------------------------------------------------
+  function makeEditor() {
+    var textarea = $("code");
+    if (typeof window.CodeMirror !== "function") {
+      return { getValue: function () { return textarea.value; },
+               setValue: function (v) { textarea.value = v; },
+               focus: function () { textarea.focus(); },
+               on: function (name, fn) { textarea.addEventListener("input", fn); } };
+    }
+    var editor = window.CodeMirror.fromTextArea(textarea, {
+      mode: "python",
+      lineNumbers: true,
+      indentUnit: 4,
+      matchBrackets: true,
+      viewportMargin: Infinity,
+      lineWrapping: true,                        // narrow windows and large fonts
+      inputStyle: "contenteditable",           // better with screen readers
+      screenReaderLabel: "Python code",
+      extraKeys: {
+        Tab: function (cm) {
+          if (cm.somethingSelected()) { cm.indentSelection("add"); }
+          else { cm.replaceSelection("    ", "end"); }
+        },
+        "Shift-Tab": function (cm) { cm.indentSelection("subtract"); },
+        // The way out of the editor for keyboard users: Tab is taken by indentation.
+        Esc: function () { $("run").focus(); }
+      }
+    });
+    // The label's "for" points at the hidden textarea; send clicks and focus to the editor.
+    $("code-label").addEventListener("click", function () { editor.focus(); });
+    return editor;
+  }
+
+  // -- talking to the server ---------------------------------------------------------------
+  function getJSON(path) {
+    return fetch(path, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then(function (response) { return response.json(); });
+  }
+
+  function loadConfig() {
+    return getJSON("/api/config").then(function (config) {
+      state.config = config;
+      fillProfiles(config.profiles);
+      if (config.allow_ablation) { showAblation(config.controls); }
+      showLimits(config.limits[$("profile").value] || config.limits.hardened);
+    });
+  }
+
+  function loadExamples() {
+    return getJSON("/api/examples").then(function (data) {
+      var select = $("example");
+      data.examples.forEach(function (example) {
+        state.examples[example.name] = example;
+        var option = document.createElement("option");
+        option.value = example.name;
+        option.textContent = example.title;
+        select.appendChild(option);
+      });
+    });
+  }
+
+  function checkHealth() {
+    var box = $("engine");
+    return fetch("/health", { headers: { Accept: "application/json" } })
+      .then(function (response) { return response.json(); })
+      .then(function (health) {
+        if (health.ok) {
+          box.textContent = "Engine ready";
+          box.className = "engine engine-ok";
+        } else {
+          var why = !health.engine.ok ? health.engine.detail : health.image.detail;
+          box.textContent = "Not ready: " + why;
+          box.className = "engine engine-down";
+        }
+      })
+      .catch(function () {
+        box.textContent = "The server does not answer.";
+        box.className = "engine engine-down";
+      });
+  }
+
+  // -- running -------------------------------------------------------------------------------
+  function run() {
+    if (state.running) { return; }          // one run at a time: no double fire
+    var code = state.editor.getValue();
+    var body = { code: code };
+    var profile = $("profile").value;
+    if (profile !== "hardened") { body.profile = profile; }
+    var removed = removedControls();
+    if (removed.length) { body.without = removed; }
+
+    setRunning(true);
+    var started = Date.now();
+    var ticker = window.setInterval(function () {
+      $("message").textContent = "Running… " + ((Date.now() - started) / 1000).toFixed(1) + " s";
+    }, 200);
+
+    fetch("/run", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify(body)
+    })
+      .then(function (response) {
+        return response.json().then(
+          function (data) { return { status: response.status, data: data, headers: response.headers }; },
+          function () { return { status: response.status, data: { error: "The server sent an unreadable answer." } }; });
+      })
+      .then(function (answer) {
+        if (answer.status === 200) { showResult(answer.data); }
+        else { showRefusal(answer); }
+      })
+      .catch(function () {
+        showRefusal({ status: 0, data: { error: "Could not reach the server. Is it still running?" } });
+      })
+      .then(function () {
+        window.clearInterval(ticker);
+        setRunning(false);
+      });
+  }
+
+  function setRunning(on) {
+    state.running = on;
+    var button = $("run");
+    // aria-disabled rather than disabled: a disabled button would drop the keyboard focus.
+    button.setAttribute("aria-disabled", on ? "true" : "false");
+    button.setAttribute("aria-busy", on ? "true" : "false");
+    button.classList.toggle("is-running", on);
+    button.querySelector(".run-label").textContent = on ? "Running…" : "Run";
+    if (on) {
+      setBadge({ text: "Running", cls: "badge-running" });
+      $("message").textContent = "Running…";
+    }
+  }
+
+  function showResult(data) {
+    var badge = BADGES[data.status] || { text: data.status, cls: "badge-error" };
+    if (data.truncated && data.status !== "output_limit") {
+      badge = { text: badge.text + " · output truncated", cls: badge.cls };
+    }
+    setBadge(badge);
+    $("message").textContent = data.status === "ok" ? "The program ran to its end." : data.error;
+    $("stopped-by").textContent = data.stopped_by || "–";
+    $("exit-code").textContent = data.exit_code === null ? "–" : String(data.exit_code);
+    $("duration").textContent = data.duration_s.toFixed(2) + " s";
+    $("profile-used").textContent = data.limits.name;
+    $("stdout").textContent = data.stdout;
+    $("stderr").textContent = data.stderr;
+    showLimits(data.limits);
+  }
+
+  function showRefusal(answer) {
+    var badge = REFUSALS[answer.status] || { text: answer.status ? "Refused" : "No answer", cls: "badge-down" };
+    setBadge(badge);
+    var message = (answer.data && answer.data.error) || "The request failed.";
+    if (answer.status === 429 && answer.headers && answer.headers.get("Retry-After")) {
+      message += " Try again in " + answer.headers.get("Retry-After") + " s.";
+    }
+    $("message").textContent = message;
+    ["stopped-by", "exit-code", "duration", "profile-used"].forEach(function (id) { $(id).textContent = "–"; });
+    $("stdout").textContent = "";
+    $("stderr").textContent = "";
+    if (answer.status === 503) { checkHealth(); }
+  }
+
+  function setBadge(badge) {
+    var el = $("badge");
+    el.textContent = badge.text;
+    el.className = "badge " + badge.cls;
+  }
+
+  // -- limits, profiles, ablation -------------------------------------------------------
+  function showLimits(limits) {
+    var list = $("limits");
+    list.textContent = "";
+    var inForce = limits.controls || [];
+    var all = state.config ? state.config.controls.map(function (c) { return c.name; }) : inForce;
+    all.forEach(function (name) {
+      var item = document.createElement("li");
+      var on = inForce.indexOf(name) !== -1;
+      item.className = on ? "limit-on" : "limit-off";
+      var label = document.createElement("span");
+      label.className = "limit-name";
+      label.textContent = (on ? "✓ " : "✗ ") + name;
+      var detail = document.createElement("span");
+      detail.className = "limit-detail";
+      detail.textContent = on ? describe(name, limits) : "removed";
+      item.appendChild(label);
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(detail);
+      list.appendChild(item);
+    });
+  }
+
+  function describe(control, l) {
+    switch (control) {
+      case "timeout": return l.timeout_s + " s wall clock";
+      case "memory": return l.memory_mib + " MiB, no swap";
+      case "pids": return l.pids + " processes";
+      case "cpu": return l.cpus + " CPU";
+      case "network": return "no network";
+      case "read_only": return "read-only root" + (l.tmpfs_mib ? ", " + l.tmpfs_mib + " MiB /tmp" : "");
+      case "user": return l.user === "root" ? "root" : "runs as " + l.user + ", not root";
+      case "capabilities": return "all dropped";
+      case "no_new_privileges": return "on";
+      case "seccomp": return l.seccomp + " profile";
+      case "ulimits": return l.ulimits ? Object.keys(l.ulimits).join(", ") : "on";
+      case "output_cap": return Math.round(l.output_cap_bytes / 1024) + " KiB";
+      default: return "on";
+    }
+  }
+
+  function fillProfiles(profiles) {
+    var select = $("profile");
+    select.textContent = "";
+    profiles.forEach(function (name) {
+      var option = document.createElement("option");
+      option.value = name;
+      option.textContent = name;
+      select.appendChild(option);
+    });
+    select.value = "hardened";
+  }
+
+  function showAblation(controls) {
+    $("ablation-banner").hidden = false;
+    $("ablation").hidden = false;
+    var list = $("ablation-list");
+    controls.forEach(function (control) {
+      var id = "without-" + control.name;
+      var wrap = document.createElement("div");
+      wrap.className = "check";
+      var box = document.createElement("input");
+      box.type = "checkbox";
+      box.id = id;
+      box.value = control.name;
+      var label = document.createElement("label");
+      label.htmlFor = id;
+      label.textContent = control.name;
+      label.title = control.summary;
+      wrap.appendChild(box);
+      wrap.appendChild(label);
+      list.appendChild(wrap);
+    });
+  }
+
+  function removedControls() {
+    var boxes = document.querySelectorAll("#ablation-list input:checked");
+    return Array.prototype.map.call(boxes, function (box) { return box.value; });
+  }
+
+  // -- small things ------------------------------------------------------------------------
+  function pickExample() {
+    var example = state.examples[$("example").value];
+    if (!example) { $("example-note").textContent = ""; return; }
+    state.editor.setValue(example.code);
+    var expect = BADGES[example.expect] ? BADGES[example.expect].text : example.expect;
+    $("example-note").textContent = "Loaded “" + example.title + "”. Under the hardened profile: " +
+      expect + (example.control ? ", stopped by " + example.control : "") + ".";
+  }
+
+  function countChars() {
+    var max = state.config ? state.config.max_code_chars : 5000;
+    var length = state.editor.getValue().length;
+    var el = $("char-count");
+    el.textContent = length + " / " + max + " characters";
+    el.classList.toggle("over", length > max);
+  }
+
+  function togglePresenterSize() {
+    var on = document.documentElement.classList.toggle("presenter");
+    $("size").setAttribute("aria-pressed", on ? "true" : "false");
+    try { window.localStorage.setItem("safe-python-presenter", on ? "1" : "0"); } catch (e) { /* private mode */ }
+    if (state.editor.refresh) { state.editor.refresh(); }
+  }
+
+  function onKey(event) {
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      run();
+    }
+  }
+
+  function start() {
+    state.editor = makeEditor();
+    try {
+      if (window.localStorage.getItem("safe-python-presenter") === "1") { togglePresenterSize(); }
+    } catch (e) { /* private mode */ }
+    document.addEventListener("keydown", onKey);
+    $("run").addEventListener("click", run);
+    $("example").addEventListener("change", pickExample);
+    $("profile").addEventListener("change", function () {
+      if (state.config) { showLimits(state.config.limits[$("profile").value]); }
+    });
+    $("size").addEventListener("click", togglePresenterSize);
+    state.editor.on("change", countChars);
+    Promise.all([loadConfig(), loadExamples(), checkHealth()])
+      .catch(function () { $("message").textContent = "Could not load the page's settings from the server."; })
+      .then(function () {
+        countChars();
+        document.body.setAttribute("data-ready", "true");   // for tests and curious readers
+      });
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+}());
