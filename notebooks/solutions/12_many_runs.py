@@ -1,0 +1,44 @@
+"""Lesson 12, exercise solution. Run: .venv/bin/python notebooks/solutions/12_many_runs.py"""
+
+from sandbox import PROFILES
+from sandbox.pool import Pool, QueueFull
+
+SLEEPER = "import time\nstart = time.time()\ntime.sleep(1.0)\nprint(f'start={start}')\nprint(f'end={time.time()}')\n"
+
+
+def facts(result):
+    return dict(line.split("=", 1) for line in result.stdout.splitlines() if "=" in line)
+
+
+def peak_overlap(results):
+    events = []
+    for result in results:
+        f = facts(result)
+        events += [(float(f["start"]), 1), (float(f["end"]), -1)]
+    peak = now = 0
+    for _, step in sorted(events):
+        now += step
+        peak = max(peak, now)
+    return peak
+
+
+def burst(pool, size):
+    accepted, refused = [], 0
+    for _ in range(size):
+        try:
+            accepted.append(pool.submit(SLEEPER, PROFILES["hardened"]))
+        except QueueFull:
+            refused += 1
+    return [f.result(timeout=60) for f in accepted], refused
+
+
+with Pool(workers=3, queue=2) as pool:
+    for round_number in (1, 2):
+        results, refused = burst(pool, 10)
+        peak = peak_overlap(results)
+        print(f"burst {round_number}: {len(results)} accepted, {refused} refused, peak overlap {peak}")
+        assert len(results) == 5 and refused == 5
+        assert all(r.status == "ok" for r in results)
+        assert 2 <= peak <= 3
+    assert pool.stats()["running"] == 0 and pool.stats()["queued"] == 0
+print("all lesson 12 answers hold")
