@@ -37,6 +37,12 @@ def require(what: str, reason: str, env_flag: str) -> None:
     pytest.skip(f"{what} not available: {reason}")
 
 
+@pytest.fixture(scope="session", name="require")
+def require_fixture():
+    """`require(what, reason, env_flag)` for tests with a dependency of their own."""
+    return require
+
+
 @pytest.fixture(scope="session")
 def engine_ready():
     """The real engine and a current image, or a skip (a failure under SANDBOX_REQUIRE_DOCKER=1)."""

@@ -1,0 +1,145 @@
+"""A real engine that dies in the middle of a run.
+
+A private dockerd (its own socket, data root and containerd, no bridge, no iptables) gets a copy
+of the image; the test kills it with SIGKILL while a program runs, as a crash or an OOM of the
+daemon would. The run must end at once with EngineUnavailable (not hang, not a raw traceback),
+and when the engine comes back the reaper removes the container it was holding.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+
+import pytest
+
+from sandbox import EngineUnavailable, cleanup, engine, run
+
+
+def _engine_answers(sock: str) -> bool:
+    env = {**os.environ, "DOCKER_HOST": f"unix://{sock}"}
+    try:
+        return subprocess.run(["docker", "info"], env=env, capture_output=True, timeout=10).returncode == 0
+    except subprocess.TimeoutExpired:
+        return False  # still restoring its containers
+
+
+class PrivateEngine:
+    def __init__(self, root: str):
+        self.root = root
+        self.sock = f"{root}/docker.sock"
+        self.pidfile = f"{root}/docker.pid"
+
+    def start(self) -> None:
+        log = open(f"{self.root}/dockerd.log", "ab")
+        self.process = subprocess.Popen(
+            ["dockerd", "--host", f"unix://{self.sock}", "--data-root", f"{self.root}/data",
+             "--exec-root", f"{self.root}/exec", "--pidfile", self.pidfile,
+             "--bridge", "none", "--iptables=false", "--ip-masq=false"],
+            stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 90
+        while not _engine_answers(self.sock):
+            if time.monotonic() > deadline:
+                raise RuntimeError(open(f"{self.root}/dockerd.log").read()[-1500:])
+            time.sleep(0.3)
+
+    def pid(self) -> int:
+        return int(open(self.pidfile).read())
+
+    def crash(self) -> None:
+        """SIGKILL the daemon and its containerd, as a crash of the whole engine would."""
+        self.process.kill()
+        self.process.wait()
+        subprocess.run(["pkill", "-KILL", "-f", f"{self.root}/exec/containerd/containerd.toml"], capture_output=True)
+        # A dead containerd may linger as a zombie under a parent that never reaps it; its
+        # pidfile would make the next dockerd wait for it forever instead of starting a new one.
+        for stale in (self.pidfile, f"{self.root}/exec/containerd/containerd.pid"):
+            if os.path.exists(stale):
+                os.remove(stale)
+
+    def stop(self) -> None:
+        """Stop it and leave nothing: containers, shims, mounts and files all go."""
+        env = {**os.environ, "DOCKER_HOST": f"unix://{self.sock}"}
+        if _engine_answers(self.sock):
+            ids = subprocess.run(["docker", "ps", "-aq"], env=env, capture_output=True, text=True).stdout.split()
+            if ids:
+                subprocess.run(["docker", "rm", "-f", *ids], env=env, capture_output=True, timeout=60)
+        try:
+            os.kill(self.pid(), signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
+        deadline = time.monotonic() + 20
+        while os.path.exists(self.pidfile) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        # Anything still holding our root (a shim, its containerd) goes the hard way.
+        subprocess.run(["pkill", "-KILL", "-f", self.root], capture_output=True)
+        mounts = [line.split()[1] for line in open("/proc/mounts") if f" {self.root}" in line]
+        for mount in sorted(mounts, key=len, reverse=True):
+            subprocess.run(["umount", "-l", mount], capture_output=True)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture
+def private_engine(engine_ready, require):
+    if os.geteuid() != 0 or not shutil.which("dockerd"):
+        require("A private dockerd (root and Debian's docker.io)", "not root or no dockerd binary",
+                "SANDBOX_REQUIRE_DOCKER")
+    root = f"/tmp/safe-python-engine-{os.getpid()}"
+    os.makedirs(root, exist_ok=True)
+    private = PrivateEngine(root)
+    private.start()
+    try:
+        env = {**os.environ, "DOCKER_HOST": f"unix://{private.sock}"}
+        save = subprocess.Popen(["docker", "save", engine.IMAGE], stdout=subprocess.PIPE)
+        subprocess.run(["docker", "load", "-q"], stdin=save.stdout, env=env, check=True,
+                       capture_output=True, timeout=120)
+        save.wait(timeout=60)
+        yield private
+    finally:
+        private.stop()
+
+
+@pytest.mark.timeout(180)
+def test_engine_killed_mid_run_ends_the_run_at_once_and_the_reaper_cleans_up(private_engine, monkeypatch):
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{private_engine.sock}")
+    engine.forget_clients()
+    outcome: dict = {}
+
+    def victim():
+        started = time.monotonic()
+        try:
+            outcome["result"] = run("import time\nprint('started', flush=True)\ntime.sleep(60)",
+                                    engine_limits())
+        except EngineUnavailable as exc:
+            outcome["error"] = exc
+        outcome["took"] = time.monotonic() - started
+
+    thread = threading.Thread(target=victim)
+    try:
+        thread.start()
+        time.sleep(3)
+        private_engine.crash()
+        thread.join(timeout=30)
+        assert not thread.is_alive(), "the run hung after the engine died"
+        assert "error" in outcome, outcome
+        assert "stopped answering during the run" in str(outcome["error"])
+        assert outcome["took"] < 15
+
+        # The engine comes back; the container it held is found by its labels and removed.
+        private_engine.start()
+        engine.forget_clients()
+        removed = cleanup(session=engine.SESSION)
+        assert removed["containers"] == 1
+        assert not engine.client().api.containers(all=True, filters={"label": f"{engine.LABEL}=1"})
+    finally:
+        engine.forget_clients()
+
+
+def engine_limits():
+    from sandbox import PROFILES
+
+    return PROFILES["hardened"].replace(timeout_s=60)
