@@ -155,6 +155,7 @@ def _parser() -> argparse.ArgumentParser:
 COMMAND_MODULES: tuple[str, ...] = (
     "sandbox.probe",
     "sandbox.audit",
+    "sandbox.demo",
 )
 
 

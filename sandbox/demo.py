@@ -1,0 +1,349 @@
+"""demo: a presenter's walk through the sandbox, one step at a time, with no network needed.
+
+    python -m sandbox demo            # ENTER runs the next step, q quits
+    python -m sandbox demo --auto     # unattended, no prompts (also when stdin is not a terminal)
+
+Steps: hello world; an infinite loop (timeout); a memory hog (memory); a network call
+(network); a fork bomb (pids); then one escape route opened by a misconfiguration, the host's
+Docker socket mounted into the container, shown with a harmless read-only question to the engine.
+
+Every run goes through `sandbox.run`, which removes its container in every path, Ctrl+C included;
+this module only chooses the programs and presents the results. Exit status: 0 when every step
+did what the profile promises, 1 when one did not, 3 when the preflight failed, 130 on Ctrl+C.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import examples
+from .errors import SandboxError
+from .limits import Limits, Mount
+
+EXIT_MISMATCH = 1
+EXIT_UNAVAILABLE = 3
+EXIT_INTERRUPTED = 130
+
+SOCKET_IN_CONTAINER = "/var/run/docker.sock"
+
+# Asks the engine one read-only question through its socket; never changes anything.
+ASK_THE_ENGINE = f"""\
+# Is the host's Docker Engine reachable from inside? Ask it one read-only question.
+import json, socket
+
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(3)
+s.connect({SOCKET_IN_CONTAINER!r})
+s.sendall(b"GET /version HTTP/1.0\\r\\nHost: docker\\r\\n\\r\\n")
+reply = b""
+while chunk := s.recv(4096):
+    reply += chunk
+version = json.loads(reply.split(b"\\r\\n\\r\\n", 1)[1])
+print("the host's Docker Engine answered: version", version["Version"])
+print("through it, this program could start a privileged container holding the host's disk")
+"""
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str
+    code: str
+    expect: str                     # the status this step should end with
+    control: str | None             # the control expected to fire (None: no control, by design)
+    why: str                        # one line for the audience
+    adjust: Callable[[Limits], Limits] = field(default=lambda limits: limits)
+    needs_socket: bool = False
+    promise: str = ""               # the agenda's words, where status and control say too little
+
+    def limits(self, profile: Limits, socket_path: str | None) -> Limits:
+        limits = self.adjust(profile)
+        if self.needs_socket and socket_path:
+            limits = limits.replace(mounts=(Mount(socket_path, SOCKET_IN_CONTAINER, read_only=True),))
+        return limits
+
+    def expectation(self, limits: Limits) -> tuple[str, str | None] | None:
+        """(status, control) this step promises under `limits`, or None when its control is off."""
+        if self.control is not None and not limits.is_on(self.control):
+            return None
+        return self.expect, self.control
+
+
+def _example_step(name: str, why: str) -> Step:
+    ex = examples.get(name)
+    return Step(ex.name, ex.title, ex.code, ex.expect, ex.control, why)
+
+
+def _as_root(limits: Limits) -> Limits:
+    return limits.without("user")
+
+
+STEPS: tuple[Step, ...] = (
+    _example_step("hello", "Ordinary code runs normally: the limits cost nothing to a well-behaved program."),
+    _example_step("infinite_loop", "The clock runs on the host; when it runs out the kit kills and removes "
+                                   "the container (a timeout on the docker client alone would not)."),
+    _example_step("memory_hog", "The kernel's OOM killer fires inside the container's memory cgroup, "
+                                "not on the host; swap equals memory, so nothing spills over."),
+    _example_step("network_call", "There is no network interface but loopback: the name does not even "
+                                  "resolve, and no packet leaves."),
+    _example_step("fork_bomb", "The pids cgroup caps processes and threads: the next fork gets "
+                               "EAGAIN instead of filling the host's process table."),
+    Step("socket_absent", "Escape route, part 1: ask the host's Docker Engine (no socket mounted; given root)",
+         ASK_THE_ENGINE, "error", None,
+         "Given root (the user control removed): with no socket mounted there is nothing to talk to.",
+         adjust=_as_root, promise="error: nothing to connect to"),
+    Step("socket_root", "Escape route, part 2: the same, with the Docker socket mounted (given root)",
+         ASK_THE_ENGINE, "ok", None,
+         "A mounted socket is the engine's front door: dropped capabilities, seccomp and no-new-privileges "
+         "do not matter, since the engine acts outside the sandbox. Never mount it.",
+         adjust=_as_root, needs_socket=True, promise="ok: it reaches the host's engine (the escape works)"),
+    Step("socket_runner", "Escape route, part 3: the socket still mounted, as the non-root runner",
+         ASK_THE_ENGINE, "error", "user",
+         "Honestly: here the non-root user alone blocks it (the socket is open only to root and the "
+         "docker group). One more mistake and the door is open.",
+         needs_socket=True),
+)
+
+
+@dataclass
+class Outcome:
+    step: Step
+    status: str = "unfinished"      # until the run returns: what an interrupted step shows
+    stopped_by: str | None = None
+    duration_s: float = 0.0
+    message: str = ""
+    expected: tuple[str, str | None] | None = None
+
+    @property
+    def as_expected(self) -> bool | None:
+        if self.status in ("skipped", "unfinished") or self.expected is None:
+            return None
+        return (self.status, self.stopped_by) == self.expected
+
+
+def engine_socket_path() -> str | None:
+    """The engine's socket on this machine, or None when the engine is not on a local socket."""
+    host = os.environ.get("DOCKER_HOST", "")
+    if host and not host.startswith("unix://"):
+        return None
+    path = host[len("unix://"):] if host else "/var/run/docker.sock"
+    return path if os.path.exists(path) else None
+
+
+# -- the presentation ---------------------------------------------------------------------------
+
+STATUS_STYLE = {"ok": "bold black on green", "error": "bold black on yellow", "timeout": "bold white on red",
+                "memory": "bold white on red", "output_limit": "bold white on red",
+                "killed": "bold white on red", "skipped": "bold white on grey37"}
+
+
+class Presenter:
+    def __init__(self, profile: Limits, auto: bool, console=None):
+        from rich.console import Console
+
+        self.console = console or Console(highlight=False)
+        self.profile = profile
+        self.auto = auto or not (sys.stdin and sys.stdin.isatty())
+        self.socket_path = engine_socket_path()
+        self.outcomes: list[Outcome] = []
+
+    def preflight(self) -> bool:
+        from . import engine
+        from .runner import run
+
+        c = self.console
+        c.rule("[bold]safe-python demo: preflight")
+        try:
+            with c.status("checking the Docker Engine…"):
+                version = engine.client().version().get("Version", "?")
+            c.print(f"  [green]✓[/] Docker Engine {version} answered")
+            engine.ensure_image()
+            c.print(f"  [green]✓[/] image {engine.IMAGE} is present")
+            with c.status("warm-up run…"):
+                warm = run("print('ready')", self.profile)
+            if warm.stdout.strip() != "ready":
+                raise SandboxError(f"The warm-up run ended with {warm.status}: {warm.message}",
+                                   hint="Run 'python -m sandbox doctor' to see what is wrong.")
+            c.print(f"  [green]✓[/] warm-up run in {warm.duration_s:.2f} s")
+        except SandboxError as exc:
+            self._refuse(str(exc))
+            return False
+        except Exception as exc:  # noqa: BLE001 - an engine can fail in many ways; never a traceback
+            self._refuse(f"The Docker Engine answered with an error: {exc}. "
+                         "Run 'python -m sandbox doctor' to see what is wrong.")
+            return False
+        if not self.socket_path:
+            c.print("  [yellow]![/] the engine is not on a local socket: the Docker-socket steps will be skipped")
+        return True
+
+    def _refuse(self, text: str) -> None:
+        from rich.markup import escape
+
+        self.console.print(f"[bold red]Preflight failed.[/] {escape(text)}")
+        self.console.print("Fix that, then start the demo again. Nothing was left running.")
+
+    def agenda(self) -> None:
+        from rich.table import Table
+
+        table = Table(title=f"Today's steps (profile: {self.profile.name})", title_justify="left")
+        table.add_column("#", justify="right")
+        table.add_column("step")
+        table.add_column("the sandbox should")
+        for n, step in enumerate(STEPS, 1):
+            expected = step.expectation(step.limits(self.profile, self.socket_path))
+            table.add_row(str(n), step.title, step.promise if step.promise and expected else _promise(expected))
+        self.console.print(table)
+
+    def wait_for_enter(self, label: str) -> bool:
+        """True to go on, False to quit. Never prompts in --auto mode or without a terminal."""
+        if self.auto:
+            return True
+        try:
+            answer = self.console.input(f"[dim]ENTER: {label} · q: quit[/] ")
+        except EOFError:
+            self.auto = True
+            return True
+        return answer.strip().lower() not in ("q", "quit")
+
+    def show_step(self, n: int, step: Step) -> Outcome:
+        from rich.markup import escape
+        from rich.syntax import Syntax
+
+        from .runner import run
+
+        c = self.console
+        outcome = Outcome(step)
+        self.outcomes.append(outcome)
+        c.rule(f"[bold]Step {n}/{len(STEPS)}: {step.title}")
+        if step.needs_socket and not self.socket_path:
+            c.print("[yellow]skipped:[/] the engine is not on a local socket on this machine")
+            outcome.status = "skipped"
+            return outcome
+        limits = step.limits(self.profile, self.socket_path)
+        outcome.expected = step.expectation(limits)
+        earlier = [i for i, s in enumerate(STEPS[:n - 1], 1) if s.code == step.code]
+        if earlier:
+            c.print(f"[dim](the same program as step {earlier[0]})[/]")
+        else:
+            c.print(Syntax(step.code.rstrip(), "python", theme="ansi_dark", word_wrap=True))
+        if not self.wait_for_enter("run it"):
+            self.outcomes.pop()
+            raise _Quit
+        with c.status(f"running under {limits.name}…") as status:
+            def follow(stream: str, text: str) -> None:
+                last = text.strip().splitlines()[-1:] or [""]
+                status.update(f"running under {limits.name}… [dim]{escape(last[0][:60])}[/]")
+            result = run(step.code, limits, on_output=follow)
+        outcome.status, outcome.stopped_by = result.status, result.stopped_by
+        outcome.duration_s, outcome.message = result.duration_s, result.message
+        self._verdict(outcome, result.stdout)
+        return outcome
+
+    def _verdict(self, o: Outcome, stdout: str) -> None:
+        from rich.markup import escape
+
+        c = self.console
+        tail = stdout.strip().splitlines()[-2:]
+        for line in tail:
+            c.print(f"  [dim]│ {escape(line[:100])}[/]")
+        badge = f"[{STATUS_STYLE.get(o.status, 'bold')}] {o.status.upper()} [/]"
+        c.print(f"{badge}  verdict: {o.status} · stopped by: {o.stopped_by or 'nothing'} · "
+                f"{o.duration_s:.1f} s · {escape(o.message)}")
+        if o.expected is None:
+            c.print(f"  [yellow]the {o.step.control} control is off in this profile, so nothing was there "
+                    "to stop it[/]")
+        elif not o.as_expected:
+            c.print(f"  [bold red]unexpected:[/] this step should end {_promise(o.expected)}")
+        c.print(f"  [italic]why:[/] {escape(o.step.why)}")
+
+    def summary(self) -> None:
+        from rich.table import Table
+
+        table = Table(title="Summary", title_justify="left")
+        for column in ("#", "step", "verdict", "stopped by", "time", "as promised"):
+            table.add_column(column)
+        marks = {True: "[green]yes[/]", False: "[bold red]NO[/]", None: "[dim]-[/]"}
+        for n, o in enumerate(self.outcomes, 1):
+            table.add_row(str(n), o.step.key, o.status, o.stopped_by or "-",
+                          f"{o.duration_s:.1f} s" if o.status not in ("skipped", "unfinished") else "-", marks[o.as_expected])
+        self.console.print(table)
+
+    def exit_code(self) -> int:
+        return EXIT_MISMATCH if any(o.as_expected is False for o in self.outcomes) else 0
+
+
+class _Quit(Exception):
+    """The presenter pressed q."""
+
+
+def _sweep() -> str:
+    """After Ctrl+C: `run` has removed its container already; check, and remove anything of ours."""
+    from . import engine, reaper
+
+    try:
+        left = [c for c in reaper.leftovers(session=engine.SESSION) if c["role"] == "run"]
+        reaper.cleanup(session=engine.SESSION)
+    except Exception:  # noqa: BLE001 - the engine may be what was interrupted; never a traceback
+        return "If the engine kept a container, 'python -m sandbox cleanup' removes it."
+    if left:
+        return f"Removed {len(left)} container(s) the interrupted run still held."
+    return "No container was left behind."
+
+
+def _promise(expected: tuple[str, str | None] | None) -> str:
+    if expected is None:
+        return "nothing stops it (its control is off)"
+    status, control = expected
+    return f"{status}, stopped by {control}" if control else status
+
+
+def present(profile: Limits, auto: bool = False, console=None) -> int:
+    """Run the whole demo; returns the exit status."""
+    show = Presenter(profile, auto, console)
+    try:
+        if not show.preflight():
+            return EXIT_UNAVAILABLE
+        show.agenda()
+        started = time.monotonic()
+        for n, step in enumerate(STEPS, 1):
+            show.show_step(n, step)
+    except _Quit:
+        show.console.print("Stopped by the presenter.")
+        show.summary()
+        return 0
+    except KeyboardInterrupt:
+        show.console.print(f"\n[bold]Interrupted.[/] {_sweep()}")
+        show.summary()
+        return EXIT_INTERRUPTED
+    except SandboxError as exc:
+        from rich.markup import escape
+
+        show.console.print(f"[bold red]The sandbox stopped working:[/] {escape(str(exc))}")
+        show.summary()
+        return EXIT_UNAVAILABLE
+    show.summary()
+    show.console.print(f"Done in {time.monotonic() - started:.0f} s.")
+    return show.exit_code()
+
+
+# -- command line -------------------------------------------------------------------------------
+
+def register(subparsers) -> None:
+    from .limits import PROFILES
+
+    p = subparsers.add_parser("demo", help="a step-by-step presentation: loop, memory hog, network, "
+                                           "fork bomb, Docker socket escape (ENTER advances, q quits)")
+    p.add_argument("--auto", action="store_true", help="run every step without waiting for ENTER")
+    p.add_argument("--profile", choices=sorted(PROFILES), default="hardened",
+                   help="the profile every step runs under (default: hardened)")
+    p.set_defaults(handler=cmd_demo)
+
+
+def cmd_demo(args) -> int:
+    from .limits import PROFILES
+
+    return present(PROFILES[args.profile], auto=args.auto)
