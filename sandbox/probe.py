@@ -80,7 +80,7 @@ def cgroup():
     own = {}
     for line in open("/proc/self/cgroup"):
         _, names, path = line.strip().split(":", 2)
-        for name in names.split(",") or [""]:
+        for name in names.split(","):
             own[name] = path
     if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
         d = cgroup_dir("", own.get("", "/"))
