@@ -371,6 +371,9 @@ def parse_report(stdout: str) -> dict | None:
     return None
 
 
+# Output above this size is worth a mention in the evidence (it is what output attacks are about).
+_BIG_OUTPUT = 64 * 1024
+
 # Statuses that mean the sandbox (not the attack) ended the run.
 _STOPPED = (R.TIMEOUT, R.MEMORY, R.OUTPUT_LIMIT, R.KILLED)
 
@@ -378,6 +381,9 @@ _STOPPED = (R.TIMEOUT, R.MEMORY, R.OUTPUT_LIMIT, R.KILLED)
 def judge(result: Result, report: dict | None, canary: str | None = None) -> tuple[str, str]:
     """(verdict, evidence) from the engine's facts and the attack's own report."""
     status = result.status + (f" ({result.stopped_by})" if result.stopped_by else "")
+    received = len(result.stdout.encode("utf-8", "replace")) + len(result.stderr.encode("utf-8", "replace"))
+    if result.truncated or received > _BIG_OUTPUT:
+        status += f", host received {received:,} bytes" + (" (truncated)" if result.truncated else "")
     if report is None:
         if result.status in _STOPPED:
             extra = ", OOMKilled" if result.oom_killed else ""
@@ -408,7 +414,8 @@ def check_expectations(expect: dict | None, result: Result, report: dict | None)
     Keys name Result fields (status, stopped_by, oom_killed, truncated, timed_out, exit_code,
     duration_s), `output_bytes` (stdout+stderr received by the host) or `report` (a dict of
     the attack's report fields, or None: no report at all). A value is matched exactly; a list
-    means one of; a dict {"min": a, "max": b} is a numeric range.
+    means one of (against a list-valued fact: that exact list); a dict {"min": a, "max": b} is
+    a numeric range; any other dict matches the keys it lists in a dict-valued fact.
     """
     if not expect:
         return []
@@ -437,11 +444,14 @@ def check_expectations(expect: dict | None, result: Result, report: dict | None)
 
 def _matches(got: Any, want: Any) -> bool:
     if isinstance(want, list):
-        return got in want
-    if isinstance(want, dict):
+        return got == want if isinstance(got, list) else got in want
+    if isinstance(want, dict) and want and set(want) <= {"min", "max"}:
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             return False
         return want.get("min", got) <= got <= want.get("max", got)
+    if isinstance(want, dict):
+        # Any other dict: the listed keys of a dict-valued fact, each matched by these rules.
+        return isinstance(got, dict) and all(_matches(got.get(k), v) for k, v in want.items())
     return got == want
 
 

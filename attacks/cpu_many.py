@@ -1,0 +1,58 @@
+ATTACK = {
+    "title": "Many processes burning CPU",
+    "category": "cpu",
+    "control": "cpu",
+    "hardened": "four spinning processes share half a CPU between them; the kernel throttles the container",
+    "ablated": "the four processes take every CPU they can get, unthrottled",
+    "expect": {
+        "hardened": {"status": "ok", "report": {"achieved": False, "cpu_per_wall": {"max": 0.8}, "throttled_periods": {"min": 1}}},
+        "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0, "cpu_per_wall": {"min": 0.8}}},
+    },
+    "explain": """
+        One spinning process can use at most one CPU; several can use all of them, and then
+        the host and every other sandbox slow to a crawl. The cpu quota belongs to the
+        container's cgroup, not to one process, so four processes share the same half CPU: the
+        total is what is limited. The attack starts four spinners for three seconds, then adds
+        up the CPU time its children used (os.times) and divides by the wall-clock time. On a
+        two-CPU machine without the quota it gets well over one CPU; with it, about 0.5.
+    """,
+}
+
+import json
+import os
+import time
+
+STAT_FILES = ("/sys/fs/cgroup/cpu/cpu.stat", "/sys/fs/cgroup/cpu,cpuacct/cpu.stat", "/sys/fs/cgroup/cpu.stat")
+WORKERS = 4
+
+
+def throttled():
+    for path in STAT_FILES:
+        try:
+            with open(path) as f:
+                return dict(line.split() for line in f).get("nr_throttled")
+        except OSError:
+            continue
+    return None
+
+
+before = throttled()
+start = time.monotonic()
+deadline = start + 3.0
+pids = []
+for _ in range(WORKERS):
+    pid = os.fork()
+    if pid == 0:
+        while time.monotonic() < deadline:
+            pass
+        os._exit(0)
+    pids.append(pid)
+for pid in pids:
+    os.waitpid(pid, 0)
+wall = time.monotonic() - start
+cpu = sum(os.times()[2:4])  # user + system time of the waited-for children
+after = throttled()
+periods = int(after) - int(before) if before is not None and after is not None else None
+ratio = round(cpu / wall, 2)
+achieved = periods == 0 if periods is not None else ratio > 0.9
+print("ATTACK_REPORT " + json.dumps({"achieved": achieved, "cpu_per_wall": ratio, "throttled_periods": periods, "workers": WORKERS}))

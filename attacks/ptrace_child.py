@@ -1,0 +1,85 @@
+ATTACK = {
+    "title": "Read another process's memory with ptrace",
+    "category": "privilege",
+    "control": "seccomp",
+    "hardened": "ptrace (attach and TRACEME) fails with EPERM: the kit's seccomp profile denies it",
+    "ablated": "under Docker's default profile ptrace is allowed: the attack reads a secret out of its child's memory",
+    "expect": {
+        "hardened": {"status": "ok", "report": {"achieved": False, "attach": "EPERM", "traceme": "EPERM", "process_vm_readv": "EPERM"}},
+        "ablated": {"status": "ok", "report": {"achieved": True, "attach": "OK", "traceme": "OK", "process_vm_readv": "EPERM"}},
+        "naive": {"status": "ok", "report": {"achieved": True}},
+    },
+    "explain": """
+        ptrace is the debugger's system call: attach to a process, stop it, read and write its
+        memory and registers. For an attacker it steals secrets from a neighbouring process
+        and, on old kernels, was a way around seccomp itself. Docker's default seccomp profile
+        allows it (kernel 4.8 and later), so a sandbox relying on Docker's default lets one
+        untrusted program dig through another's memory if they share a user. The kit's own
+        profile allows only what Python needs, and ptrace is not among it. The attack forks a
+        child holding a secret, attaches to it and reads the secret with PTRACE_PEEKDATA; it
+        also tries PTRACE_TRACEME and process_vm_readv, which Docker's default already denies
+        (it allows it only with CAP_SYS_PTRACE).
+    """,
+}
+
+import ctypes
+import errno
+import json
+import os
+import signal
+import time
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.ptrace.restype = ctypes.c_long
+libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+PTRACE_TRACEME, PTRACE_PEEKDATA, PTRACE_ATTACH, PTRACE_DETACH = 0, 2, 16, 17
+
+
+def err():
+    return errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
+
+
+secret = ctypes.create_string_buffer(b"hunter2-in-child")  # the child gets a copy at this address
+facts = {}
+ready_r, ready_w = os.pipe()
+child = os.fork()
+if child == 0:
+    os.write(ready_w, b"x")
+    time.sleep(5)
+    os._exit(0)
+os.read(ready_r, 1)
+ctypes.set_errno(0)
+if libc.ptrace(PTRACE_ATTACH, child, None, None) == 0:
+    facts["attach"] = "OK"
+    os.waitpid(child, 0)  # the child stops on attach
+    words = []
+    for offset in range(0, 16, 8):
+        ctypes.set_errno(0)
+        word = libc.ptrace(PTRACE_PEEKDATA, child, ctypes.addressof(secret) + offset, None)
+        words.append((word & (2**64 - 1)).to_bytes(8, "little"))
+    facts["read_from_child"] = b"".join(words).decode("ascii", "replace")
+    libc.ptrace(PTRACE_DETACH, child, None, None)
+else:
+    facts["attach"] = err()
+
+
+class IoVec(ctypes.Structure):
+    _fields_ = [("base", ctypes.c_void_p), ("length", ctypes.c_size_t)]
+
+
+copy = ctypes.create_string_buffer(16)
+local, remote = IoVec(ctypes.addressof(copy), 16), IoVec(ctypes.addressof(secret), 16)
+ctypes.set_errno(0)
+got = libc.process_vm_readv(child, ctypes.byref(local), 1, ctypes.byref(remote), 1, 0)
+facts["process_vm_readv"] = "OK" if got == 16 else err()
+os.kill(child, signal.SIGKILL)
+os.waitpid(child, 0)
+
+tracee = os.fork()
+if tracee == 0:
+    ctypes.set_errno(0)
+    os._exit(0 if libc.ptrace(PTRACE_TRACEME, 0, None, None) == 0 else ctypes.get_errno())
+code = os.waitstatus_to_exitcode(os.waitpid(tracee, 0)[1])
+facts["traceme"] = "OK" if code == 0 else errno.errorcode.get(code, str(code))
+facts["achieved"] = facts.get("read_from_child") == secret.value.decode()
+print("ATTACK_REPORT " + json.dumps(facts))
