@@ -156,6 +156,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "sandbox.probe",
     "sandbox.audit",
     "sandbox.demo",
+    "sandbox.scorecard",
 )
 
 
