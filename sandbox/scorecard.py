@@ -1,0 +1,357 @@
+"""`python -m sandbox attacks`: run every attack under each case and write a scorecard.
+
+    python -m sandbox attacks                          # everything; reports/attacks.{md,html,json}
+    python -m sandbox attacks --only fork_bomb memory_hog --out /tmp/score
+    python -m sandbox attacks --category network escape --no-naive
+
+The scorecard is a table of attack x case (hardened, ablated, naive), each cell `contained` or
+`escaped` with the facts behind it, and one summary line, e.g.
+"32 attacks: hardened contained 32/32; ablated escaped 32/32; naive escaped 21/32".
+It exits 0 only when every hardened case is contained, every ablated case escaped, and every
+machine-checked fact matched the attack's metadata.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import html
+import json
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import catalog
+from .catalog import CATEGORIES, MISCONFIGURATIONS, Attack, Outcome
+
+DEFAULT_OUT = "reports"
+REPORT_NAME = "attacks"
+
+
+@dataclass
+class Scorecard:
+    """The outcomes of one matrix run, with what is needed to tell them."""
+
+    outcomes: list[Outcome]
+    cases: tuple[str, ...]
+    runtime_s: float
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def attacks(self) -> list[Attack]:
+        seen: dict[str, Attack] = {}
+        for outcome in self.outcomes:
+            seen.setdefault(outcome.attack.name, outcome.attack)
+        return list(seen.values())
+
+    def outcome(self, attack: Attack, case: str) -> Outcome | None:
+        for o in self.outcomes:
+            if o.attack.name == attack.name and o.case == case:
+                return o
+        return None
+
+    @property
+    def passed(self) -> bool:
+        """Hardened contained, ablated escaped, facts as documented (n/a attacks: contained)."""
+        return all(o.as_expected for o in self.outcomes if o.case in ("hardened", "ablated")
+                   and o.verdict != "skipped")
+
+    def summary(self) -> str:
+        counted = [a for a in self.attacks if a.applicable]
+        parts = []
+        for case, verdict in (("hardened", "contained"), ("ablated", "escaped"), ("naive", "escaped")):
+            if case not in self.cases:
+                continue
+            ran = [self.outcome(a, case) for a in counted]
+            ran = [o for o in ran if o is not None and o.verdict != "skipped"]
+            hits = sum(o.verdict == verdict for o in ran)
+            parts.append(f"{case} {verdict} {hits}/{len(ran)}")
+        line = f"{len(counted)} attacks: " + "; ".join(parts)
+        notes = []
+        skipped = sorted({o.attack.name for o in self.outcomes if o.verdict == "skipped"})
+        if skipped:
+            notes.append("skipped here: " + ", ".join(skipped))
+        surprising = sorted({o.attack.name for o in self.outcomes if o.surprises})
+        if surprising:
+            notes.append("facts differing from the metadata: " + ", ".join(surprising))
+        errors = sorted({o.attack.name for o in self.outcomes if o.verdict == "error"})
+        if errors:
+            notes.append("errors: " + ", ".join(errors))
+        not_applicable = [a.name for a in self.attacks if not a.applicable]
+        if not_applicable:
+            notes.append("not applicable on this engine: " + ", ".join(not_applicable))
+        notes.append(f"runtime {_duration(self.runtime_s)}")
+        return line + " (" + "; ".join(notes) + ")"
+
+
+# -- running --------------------------------------------------------------------------------
+
+def run_matrix(attacks: list[Attack], cases: tuple[str, ...],
+               on_step: Callable[[Attack, str, Outcome | None], None] | None = None) -> Scorecard:
+    """Run each attack under each case, one at a time (CPU measurements need a quiet machine)."""
+    started = time.monotonic()
+    outcomes = []
+    for attack in attacks:
+        for case in cases:
+            if on_step:
+                on_step(attack, case, None)
+            outcome = catalog.run_attack(attack, case)
+            outcomes.append(outcome)
+            if on_step:
+                on_step(attack, case, outcome)
+    return Scorecard(outcomes, cases, time.monotonic() - started, _meta())
+
+
+def _meta() -> dict:
+    from . import engine
+
+    info = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "host": platform.node(), "image": engine.IMAGE}
+    try:
+        version = engine.client().version()
+        info.update(engine=version.get("Version", "?"), kernel=version.get("KernelVersion", "?"))
+    except Exception:  # noqa: BLE001 - decoration only; the runs themselves already succeeded
+        info.update(engine="?", kernel=platform.release())
+    return info
+
+
+# -- writing --------------------------------------------------------------------------------
+
+def write_reports(card: Scorecard, out_dir: Path) -> list[Path]:
+    """attacks.md, attacks.html and attacks.json in out_dir (created if needed)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for suffix, text in (("md", render_markdown(card)), ("html", render_html(card)),
+                         ("json", json.dumps(to_json(card), indent=2))):
+        path = out_dir / f"{REPORT_NAME}.{suffix}"
+        path.write_text(text, encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def to_json(card: Scorecard) -> dict:
+    return {
+        "summary": card.summary(), "passed": card.passed, "cases": list(card.cases),
+        "runtime_s": round(card.runtime_s, 1), "meta": card.meta,
+        "attacks": [a.to_dict() for a in card.attacks],
+        "outcomes": [o.to_dict() for o in card.outcomes],
+    }
+
+
+def _what_changes(attack: Attack) -> str:
+    if attack.control:
+        text = f"control `{attack.control}` removed"
+    else:
+        text = f"misconfiguration `{attack.misconfiguration}` added ({MISCONFIGURATIONS[attack.misconfiguration]})"
+    if attack.given:
+        text += f"; both cases also without {', '.join(attack.given)}"
+    return text
+
+
+def _cell(outcome: Outcome | None) -> str:
+    if outcome is None:
+        return "—"
+    mark = "" if outcome.as_expected or outcome.case == "naive" else " ⚠"
+    return f"{outcome.verdict}{mark}"
+
+
+CASE_TITLES = {"hardened": "hardened", "ablated": "ablated (control removed / misconfigured)",
+               "naive": "naive (Docker defaults)"}
+
+
+def render_markdown(card: Scorecard) -> str:
+    lines = [
+        "# safe-python attack scorecard", "",
+        f"**{card.summary()}**", "",
+        f"Engine {card.meta.get('engine', '?')}, kernel {card.meta.get('kernel', '?')}, image "
+        f"`{card.meta.get('image', '?')}`, {card.meta.get('date', '')}.", "",
+        "Each attack runs three ways: **hardened** (the kit's default profile), **ablated** (the same "
+        "with the one control that should stop it removed, or with a misconfiguration added) and "
+        "**naive** (Docker's defaults). *contained* means the attack reported failure or the sandbox "
+        "ended it; *escaped* means it reported success. Hardened should be contained and ablated "
+        "escaped: that is how each control is shown to work. ⚠ marks a case that did not behave as "
+        "its metadata says.", "",
+        "| attack | category | what the ablated case changes | " + " | ".join(card.cases) + " |",
+        "|---|---|---|" + "---|" * len(card.cases),
+    ]
+    for attack in card.attacks:
+        if not attack.applicable:
+            continue
+        cells = [_cell(card.outcome(attack, c)) for c in card.cases]
+        lines.append(f"| [{attack.title}](#{attack.name}) | {attack.category} | {_what_changes(attack)} | "
+                     + " | ".join(cells) + " |")
+    not_applicable = [a for a in card.attacks if not a.applicable]
+    if not_applicable:
+        lines += ["", "## Not applicable on this engine", ""]
+        for attack in not_applicable:
+            lines.append(f"- **{attack.title}** (`{attack.name}`): {attack.not_applicable}")
+    for category in CATEGORIES:
+        chosen = [a for a in card.attacks if a.category == category]
+        if not chosen:
+            continue
+        lines += ["", f"## {category}: {CATEGORIES[category]}"]
+        for attack in chosen:
+            lines += ["", f'### <a id="{attack.name}"></a>{attack.title} (`attacks/{attack.name}.py`)', "",
+                      attack.explain, "", f"- Ablated case: {_what_changes(attack)}.",
+                      f"- Expected, hardened: {attack.hardened}.", f"- Expected, ablated: {attack.ablated}."]
+            for case in card.cases:
+                outcome = card.outcome(attack, case)
+                if outcome is None:
+                    continue
+                lines.append(f"- **{case}** ({outcome.limits.name}): **{_cell(outcome)}**: "
+                             f"{_md_escape(outcome.evidence)}")
+                for surprise in outcome.surprises:
+                    lines.append(f"  - ⚠ {_md_escape(surprise)}")
+    lines += ["", "Produced by `python -m sandbox attacks`. The attacks are in `attacks/`; "
+              "`pytest -m attacks` checks the same matrix.", ""]
+    return "\n".join(lines)
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace("\n", " ")
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem;color:#1d2330;line-height:1.45}
+h1{margin-bottom:.2rem} .summary{font-size:1.15rem;font-weight:600;margin:.6rem 0}
+.meta,.legend{color:#556} table{border-collapse:collapse;width:100%;margin:1rem 0}
+th,td{border:1px solid #d6dae3;padding:.4rem .5rem;vertical-align:top;text-align:left}
+th{background:#f2f4f8} td.v{white-space:nowrap;font-weight:600}
+.contained{background:#e3f6e8;color:#17643a} .escaped{background:#fde7e7;color:#9b1c1c}
+.error,.skipped{background:#fff4d6;color:#7a5600} .surprise{color:#b45309;font-weight:600}
+small{color:#556} code{background:#f2f4f8;padding:0 .2rem;border-radius:3px}
+section.attack{border-top:1px solid #d6dae3;margin-top:1.2rem;padding-top:.4rem}
+.tag{display:inline-block;font-size:.8rem;border-radius:3px;padding:0 .35rem;background:#e8ecf5;margin-right:.3rem}
+.tag.mis{background:#f7e3ff}
+"""
+
+
+def render_html(card: Scorecard) -> str:
+    e = html.escape
+    rows = []
+    for attack in card.attacks:
+        if not attack.applicable:
+            continue
+        tag = (f'<span class="tag">control: {e(attack.control)}</span>' if attack.control
+               else f'<span class="tag mis">misconfiguration: {e(attack.misconfiguration or "")}</span>')
+        cells = []
+        for case in card.cases:
+            o = card.outcome(attack, case)
+            if o is None:
+                cells.append("<td>—</td>")
+                continue
+            warn = "" if o.as_expected or case == "naive" else ' <span class="surprise">⚠</span>'
+            cells.append(f'<td class="v {e(o.verdict)}">{e(o.verdict)}{warn}<br><small>{e(_short(o.evidence))}</small></td>')
+        rows.append(f'<tr><td><a href="#{e(attack.name)}">{e(attack.title)}</a><br><small>{e(attack.category)}</small></td>'
+                    f"<td>{tag}</td>{''.join(cells)}</tr>")
+    sections = []
+    for attack in card.attacks:
+        items = [f"<li>Ablated case: {e(_what_changes(attack)).replace('`', '')}.</li>",
+                 f"<li>Expected, hardened: {e(attack.hardened)}.</li>",
+                 f"<li>Expected, ablated: {e(attack.ablated)}.</li>"]
+        for case in card.cases:
+            o = card.outcome(attack, case)
+            if o is None:
+                continue
+            items.append(f'<li><b>{e(case)}</b> <small>({e(o.limits.name)})</small>: '
+                         f'<span class="{e(o.verdict)}">&nbsp;{e(o.verdict)}&nbsp;</span> {e(o.evidence)}'
+                         + "".join(f'<br><span class="surprise">⚠ {e(s)}</span>' for s in o.surprises) + "</li>")
+        na = (f'<p class="surprise">Not applicable on this engine: {e(attack.not_applicable)}</p>'
+              if not attack.applicable else "")
+        sections.append(f'<section class="attack" id="{e(attack.name)}"><h3>{e(attack.title)} '
+                        f'<small><code>attacks/{e(attack.name)}.py</code></small></h3>{na}'
+                        f"<p>{e(attack.explain)}</p><ul>{''.join(items)}</ul></section>")
+    head_cells = "".join(f"<th>{e(CASE_TITLES.get(c, c))}</th>" for c in card.cases)
+    meta = card.meta
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<title>safe-python attack scorecard</title><style>{_CSS}</style></head>
+<body>
+<h1>safe-python attack scorecard</h1>
+<p class="summary">{e(card.summary())}</p>
+<p class="meta">Engine {e(str(meta.get('engine', '?')))}, kernel {e(str(meta.get('kernel', '?')))},
+image <code>{e(str(meta.get('image', '?')))}</code>, {e(str(meta.get('date', '')))}.</p>
+<p class="legend">Each attack runs as <b>hardened</b> (the kit's default profile), <b>ablated</b> (the same
+with the one control that should stop it removed, or with a misconfiguration added) and <b>naive</b>
+(Docker's defaults). <span class="contained">&nbsp;contained&nbsp;</span> means the attack reported failure or
+the sandbox ended it; <span class="escaped">&nbsp;escaped&nbsp;</span> means it reported success. Hardened
+should be contained and ablated escaped: that is how each control is shown to work.
+<span class="surprise">⚠</span> marks a case that did not behave as its metadata says.</p>
+<table><thead><tr><th>attack</th><th>stopped by</th>{head_cells}</tr></thead>
+<tbody>{''.join(rows)}</tbody></table>
+<h2>The attacks</h2>
+{''.join(sections)}
+<p class="meta">Produced by <code>python -m sandbox attacks</code>; <code>pytest -m attacks</code> checks the same matrix.</p>
+</body></html>
+"""
+
+
+def _short(text: str, limit: int = 110) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+# -- the command ----------------------------------------------------------------------------
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("attacks", help="run the attack matrix and write a scorecard (Markdown + HTML)")
+    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                   help=f"folder for attacks.md, attacks.html and attacks.json (default: {DEFAULT_OUT}/)")
+    p.add_argument("--only", nargs="+", metavar="NAME", help="run only these attacks (file names in attacks/)")
+    p.add_argument("--category", nargs="+", choices=list(CATEGORIES), metavar="CATEGORY",
+                   help="run only these categories: " + ", ".join(CATEGORIES))
+    p.add_argument("--no-naive", action="store_true", help="skip the naive column (faster)")
+    p.add_argument("--list", action="store_true", help="list the attacks and exit, running nothing")
+    p.set_defaults(handler=cmd_attacks)
+
+
+def cmd_attacks(args: argparse.Namespace) -> int:
+    attacks = catalog.all_attacks(only=args.only, categories=args.category)
+    if not attacks:
+        print("No attack matches that selection.")
+        return 2
+    if args.list:
+        for a in attacks:
+            print(f"{a.name:26} {a.category:10} {a.removes:28} {a.title}")
+        return 0
+    from . import engine
+
+    engine.client().ping()
+    engine.ensure_image()
+    cases = ("hardened", "ablated") if args.no_naive else catalog.CASES
+    card = _run_with_progress(attacks, cases)
+    paths = write_reports(card, Path(args.out))
+    for path in paths:
+        print(f"wrote {path}")
+    print(card.summary())
+    return 0 if card.passed else 1
+
+
+def _run_with_progress(attacks: list[Attack], cases: tuple[str, ...]) -> Scorecard:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("attacks", total=len(attacks) * len(cases))
+
+        def step(attack: Attack, case: str, outcome: Outcome | None) -> None:
+            if outcome is None:
+                progress.update(task, description=f"{attack.name} [{case}]")
+                return
+            progress.advance(task)
+            if not outcome.as_expected and case != "naive":
+                progress.console.print(f"[yellow]unexpected[/]: {escape(f'{attack.name} [{case}]')} "
+                                       f"{outcome.verdict}: {escape(outcome.evidence)}", highlight=False)
+
+        card = run_matrix(attacks, cases, step)
+        progress.update(task, description="done")
+    return card
