@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import logging
+import mimetypes
 from typing import Callable
 
 import bottle
@@ -55,7 +56,7 @@ def build_bottle(settings: Settings, pool) -> Bottle:
             try:
                 status, payload, headers = handler(*args, **kwargs)
             except Refusal as refusal:
-                request.environ["server.note"] = f"refused={refusal.reason}"
+                request.environ.setdefault("server.note", f"refused={refusal.reason}")
                 status, payload, headers = refusal.status, refusal.payload(), refusal.headers
             return _json(status, payload, headers)
         wrapper.__name__ = handler.__name__
@@ -100,7 +101,9 @@ def build_bottle(settings: Settings, pool) -> Bottle:
 
     @app.get("/<path:path>")
     def files(path):
-        return static_file(path, root=str(settings.web_root))
+        # A file of unknown type goes out as plain text, never as Bottle's default text/html.
+        known = mimetypes.guess_type(path)[0]
+        return static_file(path, root=str(settings.web_root), mimetype=known or "text/plain")
 
     return app
 

@@ -128,7 +128,14 @@ def test_static_files_cannot_escape_the_web_folder(client):
     for path in ("/../pyproject.toml", "/%2e%2e/pyproject.toml", "/..%2fserver/app.py"):
         answer = client.get(path, expect_errors=True)
         assert answer.status_int in (403, 404), path
-        assert "safe-python" not in answer.text or answer.content_type == "application/json"
+        assert answer.content_type == "application/json" and "[project]" not in answer.text
+
+
+def test_page_files_are_served_with_their_types(client):
+    assert client.get("/").content_type == "text/html"
+    assert client.get("/app.js").content_type in ("text/javascript", "application/javascript")
+    assert client.get("/style.css").content_type == "text/css"
+    assert client.get("/vendor/codemirror/LICENSE").content_type == "text/plain"
 
 
 class ExplodingPool:

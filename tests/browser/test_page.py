@@ -1,0 +1,164 @@
+"""The page in a real Chromium against the real server and engine: typing, running, badges,
+examples, keyboard-only use, narrow windows, ablation banner, and no CSP violation anywhere."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+RUN_TIMEOUT_MS = 30_000
+
+
+def replace_code(page, code: str) -> None:
+    page.locator(".CodeMirror").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.type(code)
+
+
+def finished(page):
+    expect(page.locator("#run")).to_have_attribute("aria-busy", "false", timeout=RUN_TIMEOUT_MS)
+    expect(page.locator("#badge")).not_to_have_text(re.compile("Running|Not run yet"), timeout=RUN_TIMEOUT_MS)
+
+
+def assert_no_csp_problem(page):
+    assert [p for p in page.problems if "Content Security Policy" in p or "Refused to" in p] == []
+    assert page.problems == []
+
+
+def run_posts(server) -> int:
+    return server.log().count("POST /run ")
+
+
+def test_type_code_run_and_read_the_output(server, open_page, shots_dir):
+    page = open_page(server.url)
+    expect(page.locator("#engine")).to_have_text("Engine ready")
+    replace_code(page, "import sys\nprint(6 * 7)\nprint('careful', file=sys.stderr)")
+    page.click("#run")
+    finished(page)
+    expect(page.locator("#badge")).to_have_text("OK")
+    expect(page.locator("#stdout")).to_have_text("42\n")
+    expect(page.locator("#stderr")).to_have_text("careful\n")       # kept apart from stdout
+    expect(page.locator("#exit-code")).to_have_text("0")
+    expect(page.locator("#duration")).to_have_text(re.compile(r"^\d+\.\d\d s$"))
+    expect(page.locator("#limits")).to_contain_text("timeout 3 s wall clock")
+    expect(page.locator("#limits")).to_contain_text("memory 128 MiB")
+    page.screenshot(path=str(shots_dir / "page-ok.png"), full_page=True)
+    assert_no_csp_problem(page)
+
+
+def test_output_is_text_never_html(server, open_page):
+    page = open_page(server.url)
+    replace_code(page, "print('<img src=x id=injected onerror=alert(1)><b>bold</b>')")
+    page.click("#run")
+    finished(page)
+    expect(page.locator("#stdout")).to_have_text("<img src=x id=injected onerror=alert(1)><b>bold</b>\n")
+    assert page.locator("#injected").count() == 0
+
+
+def test_infinite_loop_times_out_and_run_cannot_double_fire(server, open_page, shots_dir):
+    page = open_page(server.url)
+    replace_code(page, "while True: pass")
+    before = run_posts(server)
+    page.click("#run")
+    expect(page.locator("#run")).to_have_attribute("aria-busy", "true")
+    expect(page.locator("#run")).to_contain_text("Running")
+    expect(page.locator("#badge")).to_have_text("Running")
+    # Impatient clicks and keys while it runs (force: Playwright itself would wait for the
+    # button to stop being aria-disabled, which is exactly what a person does not do).
+    page.click("#run", force=True)
+    page.locator(".CodeMirror").click()
+    page.keyboard.press("Control+Enter")
+    finished(page)
+    expect(page.locator("#badge")).to_have_text("Timed out")
+    expect(page.locator("#message")).to_have_text("Execution timed out after 3 seconds")
+    expect(page.locator("#stopped-by")).to_have_text("timeout")
+    assert run_posts(server) - before == 1
+    page.screenshot(path=str(shots_dir / "page-timeout.png"), full_page=True)
+    assert_no_csp_problem(page)
+
+
+@pytest.mark.parametrize("example, badge, control", [
+    ("memory_hog", "Memory limit", "memory"),
+    ("fork_bomb", "Error", "pids"),
+    ("network_call", "Error", "network"),
+    ("output_flood", "Output truncated", "output_cap"),
+])
+def test_examples_menu_gives_the_expected_badge(server, open_page, example, badge, control):
+    page = open_page(server.url)
+    page.select_option("#example", example)
+    expect(page.locator("#example-note")).to_contain_text(f"stopped by {control}")
+    expect(page.locator(".CodeMirror-code")).not_to_contain_text('print("Hello World")')
+    page.click("#run")
+    finished(page)
+    expect(page.locator("#badge")).to_have_text(badge)
+    expect(page.locator("#stopped-by")).to_have_text(control)
+    assert_no_csp_problem(page)
+
+
+def test_keyboard_only(server, open_page, shots_dir):
+    page = open_page(server.url)
+    order = []
+    for _ in range(12):                      # Tab from the top until the editor has the focus
+        page.keyboard.press("Tab")
+        if page.locator(".CodeMirror-focused").count():
+            break
+        order.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
+    else:
+        pytest.fail(f"Tab never reached the editor; focus went {order}")
+    assert order[-3:] == ["example", "profile", "run"], order   # a sensible focus order
+    page.keyboard.press("Control+A")
+    page.keyboard.type("print('typed without a mouse')")
+    page.keyboard.press("Control+Enter")
+    finished(page)
+    expect(page.locator("#badge")).to_have_text("OK")
+    expect(page.locator("#stdout")).to_have_text("typed without a mouse\n")
+    page.keyboard.press("Escape")            # the way out of the editor
+    expect(page.locator("#run")).to_be_focused()
+    outline = page.locator("#run").evaluate("el => getComputedStyle(el).outlineStyle")
+    assert outline != "none"                 # the focus is visible
+    assert page.locator("#summary").get_attribute("aria-live") == "polite"
+    assert page.locator("label[for='example']").count() == 1 and page.locator("label[for='profile']").count() == 1
+    page.screenshot(path=str(shots_dir / "page-keyboard.png"), full_page=True)
+    assert_no_csp_problem(page)
+
+
+def test_narrow_window_and_presenter_size(server, open_page, shots_dir):
+    page = open_page(server.url, width=390, height=844)
+    page.click("#size")
+    expect(page.locator("#size")).to_have_attribute("aria-pressed", "true")
+    page.select_option("#example", "infinite_loop")
+    page.click("#run")
+    finished(page)
+    expect(page.locator("#badge")).to_have_text("Timed out")
+    widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], f"horizontal scrolling on a narrow window: {widths}"
+    size = page.locator("#message").evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
+    assert size >= 24                        # presenter size: readable from the back of a room
+    page.screenshot(path=str(shots_dir / "page-narrow-presenter.png"), full_page=True)
+    assert_no_csp_problem(page)
+
+
+def test_ablation_banner_and_removing_a_control(ablation_server, open_page, shots_dir):
+    page = open_page(ablation_server.url)
+    expect(page.locator("#ablation-banner")).to_be_visible()
+    expect(page.locator("#ablation-banner")).to_contain_text("--allow-ablation")
+    page.select_option("#example", "network_call")
+    page.check("#without-network")
+    page.click("#run")
+    finished(page)
+    expect(page.locator("#badge")).to_have_text("OK")
+    expect(page.locator("#stdout")).to_contain_text("the kit's own target container")
+    expect(page.locator("#limits")).to_contain_text("✗ network")
+    expect(page.locator("#profile-used")).to_have_text("hardened without network")
+    page.screenshot(path=str(shots_dir / "page-ablation.png"), full_page=True)
+    assert_no_csp_problem(page)
+
+
+def test_no_banner_and_no_naive_profile_on_a_normal_server(server, open_page):
+    page = open_page(server.url)
+    expect(page.locator("#ablation-banner")).to_be_hidden()
+    expect(page.locator("#ablation")).to_be_hidden()
+    assert page.locator("#profile option").all_text_contents() == ["hardened", "seed"]
