@@ -10,7 +10,7 @@
 Everything the kit creates carries its labels; `cleanup()` removes leftovers after a crash.
 """
 
-from .errors import EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, SandboxError
+from .errors import EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, RunRefused, SandboxError
 from .limits import CONTROL_SUMMARY, CONTROLS, PROFILES, Limits, Mount
 from .reaper import cleanup
 from .result import STATUSES, Result
@@ -19,5 +19,5 @@ from .runner import MAX_CODE_CHARS, run
 __all__ = [
     "run", "Result", "Limits", "Mount", "PROFILES", "CONTROLS", "CONTROL_SUMMARY", "STATUSES",
     "MAX_CODE_CHARS", "cleanup", "SandboxError", "InvalidCode", "InvalidLimits",
-    "EngineUnavailable", "ImageMissing",
+    "EngineUnavailable", "ImageMissing", "RunRefused",
 ]

@@ -42,3 +42,9 @@ class ImageMissing(SandboxError):
     """The sandbox image is not on this engine (or is too old for this version of the kit)."""
 
     hint = "Build it with 'python -m sandbox build' (works offline too)."
+
+
+class RunRefused(SandboxError):
+    """The engine answered but would not create or start the container with these limits."""
+
+    hint = "Check the Limits (some combinations cannot be applied together) and the engine's log."

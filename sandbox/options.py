@@ -57,6 +57,9 @@ def container_options(
     if limits.tmpfs_mib is not None:
         # noexec: nothing written at run time can be executed as a binary.
         options["tmpfs"] = {"/tmp": f"rw,nosuid,nodev,noexec,size={limits.tmpfs_mib}m,mode=1777"}
+        # /dev/shm is the other writable place (multiprocessing needs it for semaphores);
+        # Docker makes it 64 MiB. Give it the same cap as /tmp.
+        options["shm_size"] = limits.tmpfs_mib * MIB
     if limits.cap_drop_all:
         options["cap_drop"] = ["ALL"]
     if limits.cap_add:

@@ -27,7 +27,7 @@ from docker.errors import APIError, ImageNotFound, NotFound
 
 from . import engine, network
 from . import result as R
-from .errors import EngineUnavailable, ImageMissing, InvalidCode, SandboxError
+from .errors import EngineUnavailable, ImageMissing, InvalidCode, RunRefused, SandboxError
 from .limits import HARDENED, Limits
 from .options import container_options
 from .outcome import Facts, classify
@@ -127,6 +127,11 @@ def _check_env(env: object) -> dict[str, str]:
     return dict(env)
 
 
+def _explanation(exc: APIError) -> str:
+    text = str(exc.explanation or exc).strip()
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
 class _Run:
     """One container's life, from create to remove."""
 
@@ -143,6 +148,14 @@ class _Run:
     def execute(self) -> R.Result:
         try:
             return self._run()
+        except NotFound as exc:
+            raise SandboxError("The container disappeared during the run (removed from outside?).",
+                               hint="Do not run 'python -m sandbox cleanup' while sandboxes are running; "
+                               "use --older-than.") from exc
+        except APIError as exc:
+            # The engine answered, and refused: a configuration it cannot apply (e.g. privileged
+            # while dropping capabilities), not an engine that went away.
+            raise RunRefused(f"The engine refused to run the container: {_explanation(exc)}") from exc
         except (requests.exceptions.RequestException, ConnectionError) as exc:
             raise EngineUnavailable(
                 f"The Docker Engine stopped answering during the run ({exc.__class__.__name__}).") from exc

@@ -70,11 +70,12 @@ def test_hardened_filesystem(hardened):
     assert 0 < tmp["size_bytes"] <= 16 * MIB
     assert hardened.writable["/"] == "EROFS" and hardened.writable["/var/tmp"] == "EROFS"
     assert hardened.writable["/home"] == "EROFS"
-    # Besides /tmp, Docker's private IPC namespace brings its own /dev/shm tmpfs (64 MiB, noexec,
-    # charged to the memory cgroup). It is writable: multiprocessing needs it for semaphores.
+    # Besides /tmp, Docker's private IPC namespace brings its own /dev/shm tmpfs (noexec, charged
+    # to the memory cgroup). It is writable: multiprocessing needs it for semaphores. The kit caps
+    # it like /tmp instead of Docker's 64 MiB.
     assert hardened.writable_paths == ["/tmp", "/dev/shm"]
     shm = hardened.mount("/dev/shm")
-    assert shm["fstype"] == "tmpfs" and shm["noexec"] and shm["size_bytes"] == 64 * MIB
+    assert shm["fstype"] == "tmpfs" and shm["noexec"] and shm["size_bytes"] == 16 * MIB
 
 
 def test_hardened_cgroup_and_rlimits(hardened):

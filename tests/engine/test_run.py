@@ -183,6 +183,15 @@ def test_missing_image_says_how_to_build_it():
         run("print(1)", image="safe-python-no-such-image:latest")
 
 
+def test_limits_the_engine_cannot_apply_are_a_clear_refusal_and_leave_nothing():
+    from sandbox import RunRefused
+
+    before = len(kit_containers(engine.SESSION))
+    with pytest.raises(RunRefused, match="refused to run the container"):
+        run("print(1)", H.without("user").replace(privileged=True))  # privileged yet no capabilities
+    assert len(kit_containers(engine.SESSION)) == before
+
+
 def test_environment_is_clean_unless_asked():
     code = "import os\nprint(sorted(k for k in os.environ if k not in ('HOSTNAME',)))"
     names = run(code).stdout

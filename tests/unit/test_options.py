@@ -23,6 +23,7 @@ def test_hardened_options():
     assert o["network_mode"] == "none"
     assert o["read_only"] is True
     assert o["tmpfs"]["/tmp"].startswith("rw,nosuid,nodev,noexec,size=16m")
+    assert o["shm_size"] == 16 * 1024 * 1024
     assert o["user"] == f"{RUNNER_UID}:{RUNNER_UID}"
     assert o["cap_drop"] == ["ALL"]
     assert "no-new-privileges:true" in o["security_opt"]
