@@ -58,6 +58,7 @@ class Guard:
         try:
             refusal = self._check(environ)
             if refusal:
+                environ["server.note"] = f"refused={refusal[2]}"
                 return _answer(start, *refusal)
             try:
                 return self.app(environ, start)
