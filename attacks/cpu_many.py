@@ -6,15 +6,17 @@ ATTACK = {
     "ablated": "the four processes take every CPU they can get, unthrottled",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "cpu_per_wall": {"max": 0.8}, "throttled_periods": {"min": 1}}},
-        "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0, "cpu_per_wall": {"min": 0.8}}},
+        "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0}},
     },
     "explain": """
         One spinning process can use at most one CPU; several can use all of them, and then
         the host and every other sandbox slow to a crawl. The cpu quota belongs to the
         container's cgroup, not to one process, so four processes share the same half CPU: the
         total is what is limited. The attack starts four spinners for three seconds, then adds
-        up the CPU time its children used (os.times) and divides by the wall-clock time. On a
-        two-CPU machine without the quota it gets well over one CPU; with it, about 0.5.
+        up the CPU time its children used (os.times) and divides by the wall-clock time. On an
+        idle two-CPU machine it gets well over one CPU without the quota, about 0.5 with it.
+        The verdict rests on the kernel's own throttle counter (cpu.stat), because the ratio
+        also depends on whatever else the machine is doing.
     """,
 }
 

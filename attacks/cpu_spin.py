@@ -6,7 +6,7 @@ ATTACK = {
     "ablated": "the spin runs unthrottled on a whole CPU",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "cpu_per_wall": {"max": 0.7}, "throttled_periods": {"min": 1}}},
-        "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0, "cpu_per_wall": {"min": 0.5}}},
+        "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0}},
     },
     "explain": """
         A loop that never waits keeps one CPU busy for as long as it runs. The cpu control is a
@@ -14,7 +14,8 @@ ATTACK = {
         CPU. When the container has used its share, the kernel stops scheduling it until the
         next period begins, and counts that in cpu.stat as a throttled period. This attack
         spins for three seconds and reports the CPU seconds it got per wall-clock second, and
-        how many periods the kernel throttled it, read from its own cgroup.
+        how many periods the kernel throttled it, read from its own cgroup. The verdict rests
+        on that counter: the ratio also depends on how busy the rest of the machine is.
     """,
 }
 

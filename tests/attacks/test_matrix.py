@@ -1,0 +1,44 @@
+"""The attack matrix against the real engine: every attack x {hardened, ablated} (+ naive where set).
+
+Hardened must contain the attack and ablated must let it escape, each asserted by facts: the
+verdict (from the engine's status/OOMKilled and the attack's own report) and every fact the
+attack's metadata promises for that case (status, errno names, counts, OOMKilled...). A test
+whose attack is not stopped by hardened, or is still stopped with its control removed, fails:
+that is how we know which control does the work.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox import catalog, engine
+
+pytestmark = pytest.mark.usefixtures("engine_ready")
+
+WANTED = {"hardened": "contained", "ablated": "escaped"}
+
+
+def _matrix():
+    for attack in catalog.all_attacks():
+        for case in catalog.CASES:
+            if case == "naive" and "naive" not in attack.expect:
+                continue  # naive runs only where it teaches something (and always in the scorecard)
+            yield pytest.param(attack, case, id=f"{attack.name}-{case}")
+
+
+@pytest.mark.parametrize("attack, case", list(_matrix()))
+def test_attack(attack, case):
+    outcome = catalog.run_attack(attack, case)
+    if outcome.verdict == "skipped":
+        pytest.skip(f"{attack.name}: {outcome.evidence}")
+    detail = f"{attack.name} [{case}, {outcome.limits.name}]: {outcome.verdict}: {outcome.evidence}"
+    assert outcome.verdict != "error", detail + (f"\nstderr: {outcome.result.stderr[-1500:]}" if outcome.result else "")
+    if not attack.applicable:
+        # Nothing to escape with on this engine (see its not_applicable text): both stay contained.
+        assert outcome.verdict == "contained", detail
+    elif case in WANTED:
+        assert outcome.verdict == WANTED[case], detail
+    assert not outcome.surprises, detail + "\n" + "\n".join(outcome.surprises)
+    # Whatever happened inside, nothing of the run is left on the engine.
+    assert outcome.result is not None
+    assert not engine.client().api.containers(all=True, filters={"id": outcome.result.container_id})

@@ -1,0 +1,106 @@
+"""The scorecard: its rendering (on hand-made outcomes) and the real command on a small subset."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sandbox import PROFILES, catalog, engine, reaper, scorecard
+from sandbox.catalog import Outcome
+from sandbox.result import Result
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def outcome(name, case, verdict, evidence="e", surprises=()):
+    attack = catalog.load(name)
+    result = Result(status="ok", stdout="", stderr="", exit_code=0, duration_s=0.1, limits=PROFILES["hardened"])
+    return Outcome(attack, case, attack.limits(case), result, {"achieved": verdict == "escaped"},
+                   verdict, evidence, list(surprises))
+
+
+def card(*outcomes):
+    return scorecard.Scorecard(list(outcomes), catalog.CASES, 75.0, {"engine": "test", "kernel": "k"})
+
+
+def test_summary_counts_each_case_and_leaves_not_applicable_attacks_out():
+    c = card(outcome("fork_bomb", "hardened", "contained"), outcome("fork_bomb", "ablated", "escaped"),
+             outcome("fork_bomb", "naive", "escaped"),
+             outcome("host_mount", "hardened", "contained"), outcome("host_mount", "ablated", "escaped"),
+             outcome("host_mount", "naive", "contained"),
+             outcome("ipv6_egress", "hardened", "contained"), outcome("ipv6_egress", "ablated", "contained"),
+             outcome("ipv6_egress", "naive", "contained"))
+    assert c.summary() == ("2 attacks: hardened contained 2/2; ablated escaped 2/2; naive escaped 1/2 "
+                           "(not applicable on this engine: ipv6_egress; runtime 1m15s)")
+    assert c.passed
+
+
+def test_a_hardened_escape_or_an_ablated_containment_fails_the_scorecard():
+    c = card(outcome("fork_bomb", "hardened", "escaped"), outcome("fork_bomb", "ablated", "escaped"))
+    assert not c.passed and "hardened contained 0/1" in c.summary()
+    c = card(outcome("fork_bomb", "hardened", "contained"), outcome("fork_bomb", "ablated", "contained"))
+    assert not c.passed
+    c = card(outcome("fork_bomb", "hardened", "contained", surprises=["report.errno: expected 'EAGAIN'"]),
+             outcome("fork_bomb", "ablated", "escaped"))
+    assert not c.passed and "facts differing from the metadata: fork_bomb" in c.summary()
+
+
+def test_reports_escape_what_attacks_print(tmp_path):
+    hostile = "<script>alert(1)</script> | pipes"
+    c = card(outcome("fork_bomb", "hardened", "contained", evidence=hostile),
+             outcome("fork_bomb", "ablated", "escaped"))
+    paths = scorecard.write_reports(c, tmp_path / "new" / "dir")
+    assert [p.name for p in paths] == ["attacks.md", "attacks.html", "attacks.json"]
+    page = (tmp_path / "new" / "dir" / "attacks.html").read_text()
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    md = (tmp_path / "new" / "dir" / "attacks.md").read_text()
+    assert "<script>" not in md and "\\| pipes" in md
+    data = json.loads((tmp_path / "new" / "dir" / "attacks.json").read_text())
+    assert data["passed"] is True and data["outcomes"][0]["evidence"] == hostile
+
+
+def cli(*args, session=None, timeout=300):
+    env = dict(os.environ)
+    if session:
+        env["SANDBOX_SESSION"] = session
+    return subprocess.run([sys.executable, "-m", "sandbox", "attacks", *args], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_unknown_attack_is_refused_clearly_before_anything_runs():
+    r = cli("--only", "no_such_attack")
+    assert r.returncode == 2 and "No attack named 'no_such_attack'" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_list_runs_nothing_and_names_every_attack():
+    r = cli("--list")
+    assert r.returncode == 0
+    assert len(r.stdout.splitlines()) == len(catalog.names())
+
+
+@pytest.mark.usefixtures("engine_ready")
+@pytest.mark.timeout(300)
+def test_the_command_runs_a_subset_and_writes_reports_a_teacher_can_open(tmp_path):
+    session = f"{engine.SESSION}cli"
+    r = cli("--only", "fork_bomb", "host_mount", "tcp_egress", "--out", str(tmp_path), session=session)
+    assert r.returncode == 0, r.stdout + r.stderr
+    summary = r.stdout.strip().splitlines()[-1]
+    assert summary.startswith("3 attacks: hardened contained 3/3; ablated escaped 3/3; naive escaped 2/3 (runtime ")
+    assert "9/9" in r.stderr  # the progress bar got to the end
+    md = (tmp_path / "attacks.md").read_text()
+    page = (tmp_path / "attacks.html").read_text()
+    data = json.loads((tmp_path / "attacks.json").read_text())
+    assert summary in md and summary in page
+    assert page.startswith("<!doctype html>") and page.rstrip().endswith("</html>")
+    assert {o["attack"] for o in data["outcomes"]} == {"fork_bomb", "host_mount", "tcp_egress"}
+    cells = {(o["attack"], o["case"]): o["verdict"] for o in data["outcomes"]}
+    assert cells[("host_mount", "naive")] == "contained" and cells[("tcp_egress", "naive")] == "escaped"
+    assert "errno=EAGAIN" in md and "children=200" in md      # the evidence is in the report
+    # The command's own process cleaned up after itself (its target and network included).
+    assert reaper.leftovers(session=session) == []

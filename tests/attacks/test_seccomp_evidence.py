@@ -1,0 +1,97 @@
+"""The kit's seccomp profile against Docker's default, call by call, on the real engine.
+
+Each system call is made with arguments the kernel itself would reject with something other
+than EPERM (a bad fd, a zero size, a query), so EPERM can only come from the seccomp filter:
+- every call in DENIED_BEYOND_DOCKER gets EPERM under the kit's profile and reaches the
+  kernel under Docker's default (the profile really is stricter, and by exactly these);
+- every call checked from DENIED_ALSO_BY_DOCKER gets EPERM under both, and reaches the kernel
+  with no filter at all (so it was the filter, not the kernel, that said no).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+
+import pytest
+
+from sandbox import PROFILES, run, seccomp
+
+pytestmark = pytest.mark.usefixtures("engine_ready")
+
+H = PROFILES["hardened"]
+
+# x86_64 numbers, and arguments whose kernel answer is not EPERM when the call gets through.
+CALLS: dict[str, tuple[int, tuple[int, ...]]] = {
+    "ptrace": (101, (3, 0, 0, 0)),                 # PTRACE_PEEKUSER on pid 0: ESRCH
+    "io_uring_setup": (425, (0, 0)),               # zero entries: EINVAL / EFAULT
+    "io_uring_enter": (426, (-1, 0, 0, 0, 0, 0)),  # bad fd: EBADF
+    "io_uring_register": (427, (-1, 0, 0, 0)),
+    "io_setup": (206, (0, 0)),                     # zero events: EINVAL
+    "io_destroy": (207, (0,)),
+    "io_getevents": (208, (0, 0, 0, 0, 0)),
+    "io_submit": (209, (0, 0, 0)),
+    "io_cancel": (210, (0, 0, 0)),
+    "personality": (135, (0xFFFFFFFF,)),           # query only: changes nothing
+    "process_vm_readv": (310, ("self", 0, 0, 0, 0, 0)),  # zero vectors on itself: 0
+    "process_vm_writev": (311, ("self", 0, 0, 0, 0, 0)),
+    "kcmp": (312, ("self", "self", 0, 0, 0)),      # KCMP_FILE fd 0 with itself
+    "pidfd_getfd": (438, (-1, 0, 0)),              # bad pidfd: EBADF
+    "keyctl": (250, (0, -3, 0)),                   # the session keyring's id
+    "add_key": (248, (0, 0, 0, 0, 0)),             # NULL type: EFAULT
+    "request_key": (249, (0, 0, 0, 0)),
+    "bpf": (321, (0, 0, 0)),                       # BPF_MAP_CREATE with no attr: EINVAL
+    "perf_event_open": (298, (0, 0, -1, -1, 0)),   # NULL attr: EFAULT
+}
+
+PROBE = """
+import ctypes, errno, json, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+calls = json.loads(CALLS)
+answers = {}
+for name, (number, args) in calls.items():
+    args = [os.getpid() if a == "self" else a for a in args]
+    ctypes.set_errno(0)
+    result = libc.syscall(ctypes.c_long(number), *[ctypes.c_long(a) for a in args])
+    answers[name] = "OK" if result >= 0 else errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
+print(json.dumps(answers))
+"""
+
+
+def answers(limits) -> dict[str, str]:
+    code = PROBE.replace("json.loads(CALLS)", f"json.loads({json.dumps(json.dumps(CALLS))})")
+    r = run(code, limits)
+    assert r.status == "ok", r.stderr
+    return json.loads(r.stdout)
+
+
+@pytest.fixture(scope="module")
+def table():
+    if platform.machine() != "x86_64":
+        pytest.skip("the system-call numbers here are x86_64's")
+    return {"kit": answers(H), "docker": answers(H.without("seccomp")),
+            "none": answers(H.replace(seccomp="unconfined"))}
+
+
+def test_every_probed_call_is_listed_in_the_profile_docs():
+    listed = set(seccomp.DENIED_BEYOND_DOCKER) | set(seccomp.DENIED_ALSO_BY_DOCKER)
+    assert set(CALLS) <= listed
+    assert set(seccomp.DENIED_BEYOND_DOCKER) <= set(CALLS)
+
+
+def test_the_kits_profile_denies_every_probed_call(table):
+    assert {name: table["kit"][name] for name in CALLS} == {name: "EPERM" for name in CALLS}
+
+
+def test_docker_default_lets_through_exactly_what_the_kit_says_it_adds(table):
+    for name in seccomp.DENIED_BEYOND_DOCKER:
+        assert table["docker"][name] != "EPERM", (name, table["docker"][name])
+
+
+def test_calls_docker_also_denies_are_denied_by_its_filter_not_the_kernel(table):
+    also = [n for n in CALLS if n in seccomp.DENIED_ALSO_BY_DOCKER]
+    assert also
+    for name in also:
+        assert table["docker"][name] == "EPERM", (name, table["docker"][name])
+        assert table["none"][name] != "EPERM", (name, table["none"][name])
