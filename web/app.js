@@ -112,8 +112,10 @@
 
     setRunning(true);
     var started = Date.now();
+    var limit = state.config && state.config.limits[profile] ? state.config.limits[profile].timeout_s : null;
     var ticker = window.setInterval(function () {
-      $("message").textContent = "Running… " + ((Date.now() - started) / 1000).toFixed(1) + " s";
+      $("elapsed").textContent = ((Date.now() - started) / 1000).toFixed(1) + " s" +
+        (limit ? " of at most " + limit + " s" : "");
     }, 200);
 
     fetch("/run", {
@@ -136,6 +138,7 @@
       })
       .then(function () {
         window.clearInterval(ticker);
+        $("elapsed").textContent = "";
         setRunning(false);
       });
   }

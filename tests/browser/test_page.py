@@ -66,6 +66,7 @@ def test_infinite_loop_times_out_and_run_cannot_double_fire(server, open_page, s
     expect(page.locator("#run")).to_have_attribute("aria-busy", "true")
     expect(page.locator("#run")).to_contain_text("Running")
     expect(page.locator("#badge")).to_have_text("Running")
+    expect(page.locator("#elapsed")).to_contain_text("of at most 3 s")    # progress, outside aria-live
     # Impatient clicks and keys while it runs (force: Playwright itself would wait for the
     # button to stop being aria-disabled, which is exactly what a person does not do).
     page.click("#run", force=True)
