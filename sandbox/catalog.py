@@ -224,7 +224,7 @@ def all_attacks(only: list[str] | None = None, categories: list[str] | None = No
         unknown = sorted(set(categories) - set(CATEGORIES))
         if unknown:
             raise AttackError(f"Unknown category {', '.join(unknown)}. Categories: {', '.join(CATEGORIES)}.", hint="")
-    chosen = [load(n) for n in (only or names())]
+    chosen = [load(n) for n in dict.fromkeys(only or names())]
     if categories:
         chosen = [a for a in chosen if a.category in categories]
     order = list(CATEGORIES)

@@ -140,11 +140,13 @@ def to_json(card: Scorecard) -> dict:
     }
 
 
-def _what_changes(attack: Attack) -> str:
+def _what_changes(attack: Attack, detail: bool = True) -> str:
     if attack.control:
         text = f"control `{attack.control}` removed"
     else:
-        text = f"misconfiguration `{attack.misconfiguration}` added ({MISCONFIGURATIONS[attack.misconfiguration]})"
+        text = f"misconfiguration `{attack.misconfiguration}` added"
+        if detail:
+            text += f" ({MISCONFIGURATIONS[attack.misconfiguration]})"
     if attack.given:
         text += f"; both cases also without {', '.join(attack.given)}"
     return text
@@ -180,7 +182,7 @@ def render_markdown(card: Scorecard) -> str:
         if not attack.applicable:
             continue
         cells = [_cell(card.outcome(attack, c)) for c in card.cases]
-        lines.append(f"| [{attack.title}](#{attack.name}) | {attack.category} | {_what_changes(attack)} | "
+        lines.append(f"| [{attack.title}](#{attack.name}) | {attack.category} | {_what_changes(attack, False)} | "
                      + " | ".join(cells) + " |")
     not_applicable = [a for a in card.attacks if not a.applicable]
     if not_applicable:
@@ -218,7 +220,8 @@ body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0
 h1{margin-bottom:.2rem} .summary{font-size:1.15rem;font-weight:600;margin:.6rem 0}
 .meta,.legend{color:#556} table{border-collapse:collapse;width:100%;margin:1rem 0}
 th,td{border:1px solid #d6dae3;padding:.4rem .5rem;vertical-align:top;text-align:left}
-th{background:#f2f4f8} td.v{white-space:nowrap;font-weight:600}
+th{background:#f2f4f8} table{table-layout:fixed} th:first-child{width:13rem} th:nth-child(2){width:11rem}
+td.v b{white-space:nowrap} td.v small{overflow-wrap:anywhere}
 .contained{background:#e3f6e8;color:#17643a} .escaped{background:#fde7e7;color:#9b1c1c}
 .error,.skipped{background:#fff4d6;color:#7a5600} .surprise{color:#b45309;font-weight:600}
 small{color:#556} code{background:#f2f4f8;padding:0 .2rem;border-radius:3px}
@@ -243,7 +246,7 @@ def render_html(card: Scorecard) -> str:
                 cells.append("<td>—</td>")
                 continue
             warn = "" if o.as_expected or case == "naive" else ' <span class="surprise">⚠</span>'
-            cells.append(f'<td class="v {e(o.verdict)}">{e(o.verdict)}{warn}<br><small>{e(_short(o.evidence))}</small></td>')
+            cells.append(f'<td class="v {e(o.verdict)}"><b>{e(o.verdict)}</b>{warn}<br><small>{e(_short(o.evidence))}</small></td>')
         rows.append(f'<tr><td><a href="#{e(attack.name)}">{e(attack.title)}</a><br><small>{e(attack.category)}</small></td>'
                     f"<td>{tag}</td>{''.join(cells)}</tr>")
     sections = []
@@ -279,7 +282,7 @@ with the one control that should stop it removed, or with a misconfiguration add
 the sandbox ended it; <span class="escaped">&nbsp;escaped&nbsp;</span> means it reported success. Hardened
 should be contained and ablated escaped: that is how each control is shown to work.
 <span class="surprise">⚠</span> marks a case that did not behave as its metadata says.</p>
-<table><thead><tr><th>attack</th><th>stopped by</th>{head_cells}</tr></thead>
+<table><thead><tr><th>attack</th><th>control or misconfiguration</th>{head_cells}</tr></thead>
 <tbody>{''.join(rows)}</tbody></table>
 <h2>The attacks</h2>
 {''.join(sections)}
@@ -321,8 +324,12 @@ def cmd_attacks(args: argparse.Namespace) -> int:
             print(f"{a.name:26} {a.category:10} {a.removes:28} {a.title}")
         return 0
     from . import engine
+    from .errors import EngineUnavailable
 
-    engine.client().ping()
+    try:
+        engine.client().ping()
+    except engine.CONNECTION_ERRORS as exc:
+        raise EngineUnavailable("The Docker Engine did not answer.") from exc
     engine.ensure_image()
     cases = ("hardened", "ablated") if args.no_naive else catalog.CASES
     card = _run_with_progress(attacks, cases)

@@ -64,8 +64,8 @@ def test_reports_escape_what_attacks_print(tmp_path):
     assert data["passed"] is True and data["outcomes"][0]["evidence"] == hostile
 
 
-def cli(*args, session=None, timeout=300):
-    env = dict(os.environ)
+def cli(*args, session=None, timeout=300, **extra_env):
+    env = dict(os.environ, **extra_env)
     if session:
         env["SANDBOX_SESSION"] = session
     return subprocess.run([sys.executable, "-m", "sandbox", "attacks", *args], cwd=REPO, env=env,
@@ -76,6 +76,11 @@ def test_unknown_attack_is_refused_clearly_before_anything_runs():
     r = cli("--only", "no_such_attack")
     assert r.returncode == 2 and "No attack named 'no_such_attack'" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_no_engine_is_one_clear_line_and_exit_3():
+    r = cli("--only", "fork_bomb", DOCKER_HOST="unix:///nonexistent/docker.sock", timeout=60)
+    assert r.returncode == 3 and "No Docker Engine answered" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_list_runs_nothing_and_names_every_attack():
