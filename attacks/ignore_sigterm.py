@@ -11,10 +11,11 @@ ATTACK = {
     },
     "explain": """
         'docker stop' and many supervisors first send SIGTERM and wait for the program to
-        exit politely. A hostile program simply ignores it; in a container, the process with
-        PID 1 ignores SIGTERM by default unless it installs a handler. This attack sets SIGTERM
-        to 'ignore', sends itself one to prove it survives, and keeps running. The kit does not
-        ask: at the deadline it sends SIGKILL, which no process can catch, block or ignore.
+        exit politely. A hostile program simply ignores it (and a program running as a
+        container's PID 1 ignores it without even trying, unless it installs a handler). This
+        attack sets SIGTERM to 'ignore', sends itself one to prove it survives, and keeps
+        running. The kit does not ask: at the deadline it sends SIGKILL, which no process can
+        catch, block or ignore.
     """,
 }
 
