@@ -18,13 +18,21 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
+# JupyterLab settings for an offline classroom (no news, no update checks, no extension
+# manager): JupyterLab reads overrides.json from the environment it runs in.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+$(LAB_SETTINGS): notebooks/overrides.json $(STAMP)
+	mkdir -p $(dir $@)
+	cp notebooks/overrides.json $@
+
 engine:
 	@bash docker/ensure-engine.sh
 
 image: $(STAMP) engine
 	@$(BIN)/python -m sandbox build
 
-setup: $(STAMP) engine image
+setup: $(STAMP) $(LAB_SETTINGS) engine image
 
 run: setup
 	$(BIN)/python -m server
@@ -33,7 +41,7 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
 bench: setup
 	$(BIN)/python benchmarks/latency.py

@@ -1,0 +1,228 @@
+"""JupyterLab in a real Chromium: lesson 01 runs, its lab widget renders, and a click shows a result.
+
+This is the proof that a learner's set-up works end to end: JupyterLab from the kit's
+environment, the widget front end (jupyterlab_widgets) installed, the offline settings in
+force, and the Run button's callback reaching the real engine and rendering in the page.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from sandbox import reaper
+
+ROOT = Path(__file__).resolve().parents[2]
+LESSON = "01_first_run.ipynb"
+OVERRIDES = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+NEWS_QUESTION = "notified about official Jupyter news"
+# Loopback requests only: a direct opener, whatever proxy the environment names.
+LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def children_of(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (the kernels a Jupyter server started)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                found.append(int(entry))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class JupyterLab:
+    """`jupyter lab` on a free loopback port with a token, serving a scratch copy of the lessons."""
+
+    def __init__(self, workdir: Path):
+        self.root = workdir / "lessons"
+        shutil.copytree(ROOT / "notebooks", self.root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        self.port, self.token = free_port(), secrets.token_hex(16)
+        self.session = f"lab-{uuid.uuid4().hex[:10]}"
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / "jupyterlab.log"
+        self.env = dict(
+            os.environ, SANDBOX_SESSION=self.session,
+            # The learner's own JupyterLab settings and workspaces must not leak into the test.
+            JUPYTERLAB_SETTINGS_DIR=str(workdir / "user-settings"),
+            JUPYTERLAB_WORKSPACES_DIR=str(workdir / "workspaces"),
+            JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
+        )
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "JupyterLab":
+        command = [
+            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1",
+            "--port", str(self.port), "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+        ]
+        if os.geteuid() == 0:
+            command.append("--allow-root")      # CI machines run as root; JupyterLab refuses without it
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env,
+                                            cwd=self.root)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited early:\n{self.log()}")
+            try:
+                with LOCAL.open(f"{self.base}/api/status?token={self.token}", timeout=2) as answer:
+                    if answer.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"jupyter lab did not answer within 60 s:\n{self.log()}")
+
+    def url(self, path: str) -> str:
+        return f"{self.base}/{path}?token={self.token}"
+
+    def kernels(self) -> list[dict]:
+        with LOCAL.open(self.url("api/kernels"), timeout=5) as answer:
+            return json.load(answer)
+
+    def stop(self) -> tuple[int | None, list[int]]:
+        """Shut down through the API (kernels first), then wait. Returns (exit code, kernels still alive)."""
+        kernels = children_of(self.process.pid)
+        try:
+            request = urllib.request.Request(self.url("api/shutdown"), method="POST")
+            LOCAL.open(request, timeout=30).close()
+        except OSError:
+            pass  # the server may close the connection while it stops
+        try:
+            code = self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.terminate()
+            try:
+                code = self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                code = self.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while any(alive(pid) for pid in kernels) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return code, [pid for pid in kernels if alive(pid)]
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+
+def run_all_cells(page, tries: int = 3) -> None:
+    """Run > Run All Cells, as a learner would; retried, since a click during start-up can be lost."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    first_prompt = page.locator(".jp-CodeCell .jp-InputPrompt").first
+    for _ in range(tries):
+        page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+        item = page.get_by_role("menuitem", name="Run All Cells", exact=True)
+        try:
+            item.wait_for(state="visible", timeout=5_000)
+            item.click()
+            # Execution has begun once the first code cell shows [*] or a number.
+            page.wait_for_function("el => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
+                                   arg=first_prompt.element_handle(), timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+    raise AssertionError(f"Run All Cells did not start after {tries} tries")
+
+
+@pytest.fixture
+def jupyterlab(tmp_path, engine_ready):
+    assert OVERRIDES.is_file(), (
+        f"JupyterLab's offline settings are not installed at {OVERRIDES}: run 'make setup' "
+        "(it copies notebooks/overrides.json there)")
+    assert json.loads(OVERRIDES.read_text()) == json.loads((ROOT / "notebooks" / "overrides.json").read_text()), \
+        "the installed overrides.json is stale: run 'make setup'"
+    lab = JupyterLab(tmp_path).start()
+    try:
+        yield lab
+    finally:
+        code, orphans = lab.stop()
+        left = reaper.leftovers(session=lab.session)
+        if left:
+            reaper.cleanup(session=lab.session)
+        assert code == 0, f"jupyter lab exited with {code}:\n{lab.log()}"
+        assert not orphans, f"kernels still running after shutdown: {orphans}"
+        assert not left, f"containers left behind by the lesson's kernel: {left}"
+
+
+@pytest.mark.timeout(300)
+def test_lesson_01_runs_in_jupyterlab_and_its_widget_answers_a_click(jupyterlab, browser, shots_dir):
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    outside = []
+    context.on("request", lambda request: outside.append(request.url)
+               if not request.url.startswith((jupyterlab.base, "data:", "blob:")) else None)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(jupyterlab.url(f"lab/tree/{LESSON}"))
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+
+        run_all_cells(page)
+        # The last cell's output (its source holds the same words, so look in outputs only).
+        page.locator(".jp-OutputArea-output", has_text="lesson 01 ran in").wait_for(timeout=120_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=30_000)
+        assert page.locator("[data-mime-type='application/vnd.jupyter.error']").count() == 0, \
+            page.locator("[data-mime-type='application/vnd.jupyter.error']").first.inner_text()
+
+        # The widget rendered (not a text fallback), and shows the notebook's last run.
+        lab = page.locator(".sandbox-lab").first
+        lab.scroll_into_view_if_needed()
+        output = lab.locator(".widget-output")
+        expect(output).to_contain_text("user: runner uid: 10001", timeout=30_000)
+
+        # Untick the `user` control and press Run: the callback runs in the kernel, on the engine.
+        lab.locator("input[type='checkbox']").uncheck()
+        lab.locator("button.jupyter-button", has_text="Run").click()
+        expect(output).to_contain_text("user: root uid: 0", timeout=60_000)
+        expect(output.locator(".sandbox-status-ok")).to_have_count(1)
+        expect(lab).to_contain_text("Finished")
+
+        # Tick it again and run: back to the unprivileged user.
+        lab.locator("input[type='checkbox']").check()
+        lab.locator("button.jupyter-button", has_text="Run").click()
+        expect(output).to_contain_text("user: runner uid: 10001", timeout=60_000)
+        expect(output).not_to_contain_text("uid: 0")
+        expect(lab.locator("button.jupyter-button", has_text="Run")).to_be_enabled()
+
+        # Offline settings: JupyterLab never asked to fetch news, and the page reached only the server.
+        assert page.get_by_text(NEWS_QUESTION).count() == 0
+        assert outside == [], f"the page made requests past the Jupyter server: {outside[:5]}"
+        assert errors == [], errors
+        assert len(jupyterlab.kernels()) == 1
+    finally:
+        shots_dir.mkdir(exist_ok=True)
+        page.screenshot(path=str(shots_dir / "jupyterlab-lesson-01.png"))
+        context.close()
