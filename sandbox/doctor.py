@@ -97,4 +97,5 @@ def _leftovers_check() -> Check:
     if not left:
         return Check("leftovers", True, "no containers of the kit exist")
     return Check("leftovers", False, f"{len(left)} container(s) of the kit exist",
-                 "If no sandbox is running, remove them with 'python -m sandbox cleanup'.", required=False)
+                 "Remove leftovers with 'python -m sandbox cleanup --older-than 120' (safe while "
+                 "other sandboxes run), or without --older-than when none is running.", required=False)

@@ -79,6 +79,9 @@ def ensure_image(name: str = IMAGE) -> None:
     try:
         image = client().images.get(name)
     except ImageNotFound as exc:
+        if name != IMAGE:
+            raise ImageMissing(f"The image {name} is not on this engine.",
+                               hint=f"Build or load {name} first ('python -m sandbox build' builds only {IMAGE}).") from exc
         raise ImageMissing(f"The sandbox image {name} is not on this engine.") from exc
     except CONNECTION_ERRORS as exc:
         raise EngineUnavailable(f"The Docker Engine stopped answering ({_reason(exc)}).") from exc

@@ -34,8 +34,8 @@ EXAMPLES: tuple[Example, ...] = (
         "timeout", "timeout"),
     Example(
         "memory_hog", "Memory hog",
-        "# Asks for 8 MiB at a time, up to 300 MiB; the memory limit is 128 MiB.\n"
-        "chunks = []\nfor i in range(38):\n    chunks.append(bytearray(8 * 1024 * 1024))\n"
+        "# Asks for 8 MiB at a time, up to 288 MiB; the memory limit is 128 MiB.\n"
+        "chunks = []\nfor i in range(36):\n    chunks.append(bytearray(8 * 1024 * 1024))\n"
         "    print(f'holding {(i + 1) * 8} MiB', flush=True)\n",
         "memory", "memory"),
     Example(

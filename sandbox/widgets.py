@@ -128,7 +128,8 @@ def show(result: Result) -> Rendered:
     """Render a Result in a plain notebook cell: `show(run(code))`."""
     if not isinstance(result, Result):
         raise TypeError(f"show() takes a sandbox Result, not {type(result).__name__}.")
-    plain = "\n".join(filter(None, [summary_text(result), result.stdout.rstrip("\n"), result.stderr.rstrip("\n")]))
+    streams = (_clip(result.stdout).rstrip("\n"), _clip(result.stderr).rstrip("\n"))
+    plain = "\n".join(filter(None, [summary_text(result), *streams]))
     return Rendered(result_html(result), plain)
 
 

@@ -48,7 +48,7 @@ def test_program_error_is_a_200_with_its_last_line(client, post_run):
 
 
 def test_memory_hog_is_stopped_by_memory(client, post_run):
-    code = "x = []\nfor _ in range(38):\n    x.append(bytearray(8 * 1024 * 1024))\n"
+    code = "x = []\nfor _ in range(36):\n    x.append(bytearray(8 * 1024 * 1024))\n"
     data = run(client, post_run, code=code)
     assert (data["status"], data["stopped_by"], data["oom_killed"]) == ("memory", "memory", True)
 
