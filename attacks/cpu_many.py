@@ -6,7 +6,7 @@ ATTACK = {
     "ablated": "the four processes take every CPU they can get, unthrottled",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "cpu_per_wall": {"max": 0.8}, "throttled_periods": {"min": 1}}},
-        "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0}},
+        "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0, "cpu_per_wall": {"min": 0.75}}},
     },
     "explain": """
         One spinning process can use at most one CPU; several can use all of them, and then
@@ -15,8 +15,11 @@ ATTACK = {
         total is what is limited. The attack starts four spinners for three seconds, then adds
         up the CPU time its children used (os.times) and divides by the wall-clock time. On an
         idle two-CPU machine it gets well over one CPU without the quota, about 0.5 with it.
-        The verdict rests on the kernel's own throttle counter (cpu.stat), because the ratio
-        also depends on whatever else the machine is doing.
+        It counts as an escape only when both facts agree: the kernel's own throttle counter
+        (cpu.stat) never fired, and the processes really got more than the quota allows (at
+        least 0.75 CPU per second, a margin above 0.5 because the ratio also depends on
+        whatever else the machine is doing). A quiet counter alone proves nothing: without a
+        quota it is always zero.
     """,
 }
 
@@ -26,6 +29,7 @@ import time
 
 STAT_FILES = ("/sys/fs/cgroup/cpu/cpu.stat", "/sys/fs/cgroup/cpu,cpuacct/cpu.stat", "/sys/fs/cgroup/cpu.stat")
 WORKERS = 4
+ABOVE_QUOTA = 0.75  # CPU seconds per wall-clock second; the hardened quota is 0.5
 
 
 def throttled():
@@ -56,5 +60,6 @@ cpu = sum(os.times()[2:4])  # user + system time of the waited-for children
 after = throttled()
 periods = int(after) - int(before) if before is not None and after is not None else None
 ratio = round(cpu / wall, 2)
-achieved = periods == 0 if periods is not None else ratio > 0.9
+# Both facts: never throttled, and clearly more CPU than the 0.5 quota would allow.
+achieved = periods in (0, None) and ratio >= ABOVE_QUOTA
 print("ATTACK_REPORT " + json.dumps({"achieved": achieved, "cpu_per_wall": ratio, "throttled_periods": periods, "workers": WORKERS}))

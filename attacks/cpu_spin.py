@@ -6,7 +6,7 @@ ATTACK = {
     "ablated": "the spin runs unthrottled on a whole CPU",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "cpu_per_wall": {"max": 0.7}, "throttled_periods": {"min": 1}}},
-        "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0}},
+        "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0, "cpu_per_wall": {"min": 0.6}}},
     },
     "explain": """
         A loop that never waits keeps one CPU busy for as long as it runs. The cpu control is a
@@ -14,8 +14,11 @@ ATTACK = {
         CPU. When the container has used its share, the kernel stops scheduling it until the
         next period begins, and counts that in cpu.stat as a throttled period. This attack
         spins for three seconds and reports the CPU seconds it got per wall-clock second, and
-        how many periods the kernel throttled it, read from its own cgroup. The verdict rests
-        on that counter: the ratio also depends on how busy the rest of the machine is.
+        how many periods the kernel throttled it, read from its own cgroup. It counts as an
+        escape only when both agree: no period was throttled, and the spin got clearly more
+        than the quota allows (at least 0.6 CPU per second; not 1.0, because the ratio also
+        depends on how busy the rest of the machine is). The counter alone would prove
+        nothing: without a quota it is always zero.
     """,
 }
 
@@ -23,6 +26,7 @@ import json
 import os
 import time
 
+ABOVE_QUOTA = 0.6  # CPU seconds per wall-clock second; the hardened quota is 0.5
 STAT_FILES = ("/sys/fs/cgroup/cpu/cpu.stat", "/sys/fs/cgroup/cpu,cpuacct/cpu.stat", "/sys/fs/cgroup/cpu.stat")
 
 
@@ -44,5 +48,6 @@ wall, cpu = time.monotonic() - start, sum(os.times()[:2]) - cpu0
 after = throttled()
 periods = int(after) - int(before) if before is not None and after is not None else None
 ratio = round(cpu / wall, 2)
-achieved = periods == 0 if periods is not None else ratio > 0.75
+# Both facts: never throttled, and clearly more CPU than the 0.5 quota would allow.
+achieved = periods in (0, None) and ratio >= ABOVE_QUOTA
 print("ATTACK_REPORT " + json.dumps({"achieved": achieved, "cpu_per_wall": ratio, "throttled_periods": periods}))
