@@ -21,27 +21,46 @@ pytestmark = pytest.mark.usefixtures("engine_ready")
 
 H = PROFILES["hardened"]
 
-# x86_64 numbers, and arguments whose kernel answer is not EPERM when the call gets through.
-CALLS: dict[str, tuple[int, tuple[int, ...]]] = {
-    "ptrace": (101, (3, 0, 0, 0)),                 # PTRACE_PEEKUSER on pid 0: ESRCH
-    "io_uring_setup": (425, (0, 0)),               # zero entries: EINVAL / EFAULT
-    "io_uring_enter": (426, (-1, 0, 0, 0, 0, 0)),  # bad fd: EBADF
-    "io_uring_register": (427, (-1, 0, 0, 0)),
-    "io_setup": (206, (0, 0)),                     # zero events: EINVAL
-    "io_destroy": (207, (0,)),
-    "io_getevents": (208, (0, 0, 0, 0, 0)),
-    "io_submit": (209, (0, 0, 0)),
-    "io_cancel": (210, (0, 0, 0)),
-    "personality": (135, (0xFFFFFFFF,)),           # query only: changes nothing
-    "process_vm_readv": (310, ("self", 0, 0, 0, 0, 0)),  # zero vectors on itself: 0
-    "process_vm_writev": (311, ("self", 0, 0, 0, 0, 0)),
-    "kcmp": (312, ("self", "self", 0, 0, 0)),      # KCMP_FILE fd 0 with itself
-    "pidfd_getfd": (438, (-1, 0, 0)),              # bad pidfd: EBADF
-    "keyctl": (250, (0, -3, 0)),                   # the session keyring's id
-    "add_key": (248, (0, 0, 0, 0, 0)),             # NULL type: EFAULT
-    "request_key": (249, (0, 0, 0, 0)),
-    "bpf": (321, (0, 0, 0)),                       # BPF_MAP_CREATE with no attr: EINVAL
-    "perf_event_open": (298, (0, 0, -1, -1, 0)),   # NULL attr: EFAULT
+# Arguments whose kernel answer is not EPERM when the call gets through.
+CALLS: dict[str, tuple[int | str, ...]] = {
+    "ptrace": (3, 0, 0, 0),                     # PTRACE_PEEKUSER on pid 0: ESRCH
+    "io_uring_setup": (0, 0),                   # zero entries: EINVAL / EFAULT
+    "io_uring_enter": (-1, 0, 0, 0, 0, 0),      # bad fd: EBADF
+    "io_uring_register": (-1, 0, 0, 0),
+    "io_setup": (0, 0),                         # zero events: EINVAL
+    "io_destroy": (0,),
+    "io_getevents": (0, 0, 0, 0, 0),
+    "io_submit": (0, 0, 0),
+    "io_cancel": (0, 0, 0),
+    "personality": (0xFFFFFFFF,),               # query only: changes nothing
+    "process_vm_readv": ("self", 0, 0, 0, 0, 0),  # zero vectors on itself: 0
+    "process_vm_writev": ("self", 0, 0, 0, 0, 0),
+    "kcmp": ("self", "self", 0, 0, 0),          # KCMP_FILE fd 0 with itself
+    "pidfd_getfd": (-1, 0, 0),                  # bad pidfd: EBADF
+    "keyctl": (0, -3, 0),                       # the session keyring's id
+    "add_key": (0, 0, 0, 0, 0),                 # NULL type: EFAULT
+    "request_key": (0, 0, 0, 0),
+    "bpf": (0, 0, 0),                           # BPF_MAP_CREATE with no attr: EINVAL
+    "perf_event_open": (0, 0, -1, -1, 0),       # NULL attr: EFAULT
+}
+
+# The system-call numbers of the two architectures the kit's profile covers (arm64 uses the
+# generic table of asm-generic/unistd.h, as attacks/io_uring.py and kernel_interfaces.py do).
+NUMBERS: dict[str, dict[str, int]] = {
+    "x86_64": {
+        "ptrace": 101, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+        "io_setup": 206, "io_destroy": 207, "io_getevents": 208, "io_submit": 209, "io_cancel": 210,
+        "personality": 135, "process_vm_readv": 310, "process_vm_writev": 311, "kcmp": 312,
+        "pidfd_getfd": 438, "keyctl": 250, "add_key": 248, "request_key": 249, "bpf": 321,
+        "perf_event_open": 298,
+    },
+    "aarch64": {
+        "ptrace": 117, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+        "io_setup": 0, "io_destroy": 1, "io_submit": 2, "io_cancel": 3, "io_getevents": 4,
+        "personality": 92, "process_vm_readv": 270, "process_vm_writev": 271, "kcmp": 272,
+        "pidfd_getfd": 438, "keyctl": 219, "add_key": 217, "request_key": 218, "bpf": 280,
+        "perf_event_open": 241,
+    },
 }
 
 PROBE = """
@@ -59,19 +78,26 @@ print(json.dumps(answers))
 """
 
 
-def answers(limits) -> dict[str, str]:
-    code = PROBE.replace("json.loads(CALLS)", f"json.loads({json.dumps(json.dumps(CALLS))})")
+def answers(limits, numbers: dict[str, int]) -> dict[str, str]:
+    calls = {name: (numbers[name], args) for name, args in CALLS.items()}
+    code = PROBE.replace("json.loads(CALLS)", f"json.loads({json.dumps(json.dumps(calls))})")
     r = run(code, limits)
     assert r.status == "ok", r.stderr
     return json.loads(r.stdout)
 
 
 @pytest.fixture(scope="module")
-def table():
-    if platform.machine() != "x86_64":
-        pytest.skip("the system-call numbers here are x86_64's")
-    return {"kit": answers(H), "docker": answers(H.without("seccomp")),
-            "none": answers(H.replace(seccomp="unconfined"))}
+def table(require):
+    numbers = NUMBERS.get(platform.machine())
+    if numbers is None:
+        require("An x86_64 or arm64 engine", f"this is {platform.machine()}, whose system-call numbers "
+                "are not listed here", "SANDBOX_REQUIRE_DOCKER")
+    return {"kit": answers(H, numbers), "docker": answers(H.without("seccomp"), numbers),
+            "none": answers(H.replace(seccomp="unconfined"), numbers)}
+
+
+def test_both_architectures_number_every_probed_call():
+    assert all(set(numbers) == set(CALLS) for numbers in NUMBERS.values())
 
 
 def test_every_probed_call_is_listed_in_the_profile_docs():
