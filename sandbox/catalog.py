@@ -28,7 +28,9 @@ attack's own report. `contained`: the attack reported it failed, or the sandbox 
 (timeout, OOM kill, output cap, a signal) before it could report. `escaped`: it reported
 success (and, where the harness planted a canary, quoted it). `error`: the attack neither
 reported nor was stopped (a bug in the attack), or the run could not start. `skipped`: the
-host lacks what the attack needs (e.g. no local Docker socket).
+host lacks what the attack's misconfigured case needs (e.g. no local Docker socket to mount);
+`needs` is checked for the ablated case (and for custom Limits) only, since the hardened and
+naive cases mount nothing of the host.
 
 The API other modules rely on: `Attack`, `Outcome`, `load()`, `all_attacks()`, `run_attack()`,
 `CATEGORIES`, `CASES`, `MISCONFIGURATIONS`. Keep it small and stable.
@@ -96,6 +98,10 @@ CANARY_ENV = "DEMO_API_TOKEN"
 NEEDS: dict[str, Callable[[], bool]] = {
     "docker_socket": lambda: _is_socket(DOCKER_SOCKET) and not os.environ.get("DOCKER_HOST", "").startswith("tcp"),
 }
+
+# `needs` names what the misconfiguration takes from the host, so only the cases that may
+# switch it on check it (custom Limits are usually built from the ablated case).
+NEEDS_CASES = ("ablated", "custom")
 
 REQUIRED = ("title", "category", "hardened", "ablated", "explain", "expect")
 OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable")
@@ -318,7 +324,7 @@ def run_attack(attack: Attack, case: str | Limits = "hardened", *,
 
     case_name = case if isinstance(case, str) else "custom"
     limits = case if isinstance(case, Limits) else attack.limits(case)
-    lacking = [n for n in attack.needs if not NEEDS[n]()]
+    lacking = [n for n in attack.needs if not NEEDS[n]()] if case_name in NEEDS_CASES else []
     if lacking:
         return Outcome(attack, case_name, limits, None, None, "skipped",
                        f"this host lacks: {', '.join(lacking)}")

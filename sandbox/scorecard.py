@@ -6,9 +6,10 @@
 
 The scorecard is a table of attack x case (hardened, ablated, naive), each cell `contained` or
 `escaped` with the facts behind it, and one summary line, e.g.
-"32 attacks: hardened contained 32/32; ablated escaped 32/32; naive escaped 21/32".
-It exits 0 only when every hardened case is contained, every ablated case escaped, and every
-machine-checked fact matched the attack's metadata.
+"32 attacks: hardened contained 32/32; ablated escaped 32/32; naive escaped 24/32". A case
+this host could not run is counted and named: "ablated escaped 31/32 (1 skipped)".
+It exits 0 only when every hardened case is contained, every ablated case escaped, every
+machine-checked fact matched the attack's metadata, and nothing was skipped.
 """
 
 from __future__ import annotations
@@ -54,9 +55,12 @@ class Scorecard:
 
     @property
     def passed(self) -> bool:
-        """Hardened contained, ablated escaped, facts as documented (n/a attacks: contained)."""
-        return all(o.as_expected for o in self.outcomes if o.case in ("hardened", "ablated")
-                   and o.verdict != "skipped")
+        """Hardened contained, ablated escaped, facts as documented (n/a attacks: contained).
+
+        A skipped case fails too: what was not run was not shown.
+        """
+        return (all(o.as_expected for o in self.outcomes if o.case in ("hardened", "ablated"))
+                and not any(o.verdict == "skipped" for o in self.outcomes))
 
     def summary(self) -> str:
         counted = [a for a in self.attacks if a.applicable]
@@ -64,10 +68,10 @@ class Scorecard:
         for case, verdict in (("hardened", "contained"), ("ablated", "escaped"), ("naive", "escaped")):
             if case not in self.cases:
                 continue
-            ran = [self.outcome(a, case) for a in counted]
-            ran = [o for o in ran if o is not None and o.verdict != "skipped"]
+            ran = [o for o in (self.outcome(a, case) for a in counted) if o is not None]
             hits = sum(o.verdict == verdict for o in ran)
-            parts.append(f"{case} {verdict} {hits}/{len(ran)}")
+            skipped = sum(o.verdict == "skipped" for o in ran)
+            parts.append(f"{case} {verdict} {hits}/{len(ran)}" + (f" ({skipped} skipped)" if skipped else ""))
         line = f"{len(counted)} attacks: " + "; ".join(parts)
         notes = []
         skipped = sorted({o.attack.name for o in self.outcomes if o.verdict == "skipped"})

@@ -140,6 +140,27 @@ def test_cases_are_built_as_documented():
     assert catalog.load("sleep_forever").limits("hardened").timeout_s == 3
 
 
+def test_needs_are_checked_only_for_the_case_that_mounts_the_socket(monkeypatch):
+    """Hardened and naive mount nothing of the host: a host without a socket still runs them."""
+    from sandbox import runner
+
+    ran = []
+
+    def fake_run(code, limits, **kwargs):
+        ran.append(limits.name)
+        return fake(stdout='ATTACK_REPORT {"achieved": false, "errno": "ENOENT"}')
+
+    monkeypatch.setitem(catalog.NEEDS, "docker_socket", lambda: False)
+    monkeypatch.setattr(runner, "run", fake_run)
+    attack = catalog.load("docker_socket")
+    assert catalog.run_attack(attack, "hardened").verdict == "contained"
+    assert catalog.run_attack(attack, "naive").verdict == "contained"
+    ablated = catalog.run_attack(attack, "ablated")
+    assert ablated.verdict == "skipped" and "docker_socket" in ablated.evidence
+    assert catalog.run_attack(attack, attack.limits("ablated")).verdict == "skipped"
+    assert ran == [attack.limits("hardened").name, "naive"]
+
+
 # -- judging, on hand-made results (the logic, not the evidence) --------------------------------
 
 def fake(status="ok", stdout="", stderr="", oom=False, truncated=False, message="m", stopped_by=None):

@@ -24,8 +24,8 @@ def outcome(name, case, verdict, evidence="e", surprises=()):
                    verdict, evidence, list(surprises))
 
 
-def card(*outcomes):
-    return scorecard.Scorecard(list(outcomes), catalog.CASES, 75.0, {"engine": "test", "kernel": "k"})
+def card(*outcomes, cases=catalog.CASES):
+    return scorecard.Scorecard(list(outcomes), cases, 75.0, {"engine": "test", "kernel": "k"})
 
 
 def test_summary_counts_each_case_and_leaves_not_applicable_attacks_out():
@@ -48,6 +48,21 @@ def test_a_hardened_escape_or_an_ablated_containment_fails_the_scorecard():
     c = card(outcome("fork_bomb", "hardened", "contained", surprises=["report.errno: expected 'EAGAIN'"]),
              outcome("fork_bomb", "ablated", "escaped"))
     assert not c.passed and "facts differing from the metadata: fork_bomb" in c.summary()
+
+
+def test_a_skipped_case_is_counted_named_and_fails_the_scorecard():
+    skipped = Outcome(catalog.load("docker_socket"), "ablated", catalog.load("docker_socket").limits("ablated"),
+                      None, None, "skipped", "this host lacks: docker_socket")
+    c = card(outcome("fork_bomb", "hardened", "contained"), outcome("fork_bomb", "ablated", "escaped"),
+             outcome("docker_socket", "hardened", "contained"), skipped, cases=("hardened", "ablated"))
+    assert c.summary() == ("2 attacks: hardened contained 2/2; ablated escaped 1/2 (1 skipped) "
+                           "(skipped here: docker_socket; runtime 1m15s)")
+    assert not c.passed
+    # The same matrix with the socket case run and escaped passes: the skip alone failed it.
+    ran = card(outcome("fork_bomb", "hardened", "contained"), outcome("fork_bomb", "ablated", "escaped"),
+               outcome("docker_socket", "hardened", "contained"), outcome("docker_socket", "ablated", "escaped"),
+               cases=("hardened", "ablated"))
+    assert ran.passed
 
 
 def test_reports_escape_what_attacks_print(tmp_path):
