@@ -421,7 +421,8 @@ def check_expectations(expect: dict | None, result: Result, report: dict | None)
     duration_s), `output_bytes` (stdout+stderr received by the host) or `report` (a dict of
     the attack's report fields, or None: no report at all). A value is matched exactly; a list
     means one of (against a list-valued fact: that exact list); a dict {"min": a, "max": b} is
-    a numeric range; any other dict matches the keys it lists in a dict-valued fact.
+    a numeric range; an empty dict {} means the fact is an empty dict; any other dict matches
+    the keys it lists in a dict-valued fact.
     """
     if not expect:
         return []
@@ -449,9 +450,11 @@ def check_expectations(expect: dict | None, result: Result, report: dict | None)
 
 
 def _matches(got: Any, want: Any) -> bool:
+    if want == {}:
+        return got == {}  # "nothing at all", never "anything"
     if isinstance(want, list):
         return got == want if isinstance(got, list) else got in want
-    if isinstance(want, dict) and want and set(want) <= {"min", "max"}:
+    if isinstance(want, dict) and set(want) <= {"min", "max"}:
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             return False
         return want.get("min", got) <= got <= want.get("max", got)
