@@ -88,7 +88,8 @@ MISCONFIGURATIONS: dict[str, str] = {
     "env_secret": "a secret is passed to the container in an environment variable",
 }
 
-# Where the harness plants things for the misconfiguration cases.
+# Where the harness plants things for the misconfiguration cases. DOCKER_SOCKET is where the
+# attack looks inside the container, and where the engine listens on a host by default.
 DOCKER_SOCKET = "/var/run/docker.sock"
 HOST_MOUNT_TARGET = "/host"
 HOST_MOUNT_FILE = "canary.txt"
@@ -96,7 +97,7 @@ CANARY_ENV = "DEMO_API_TOKEN"
 
 # Host prerequisites an attack may name in `needs`, with the check for each.
 NEEDS: dict[str, Callable[[], bool]] = {
-    "docker_socket": lambda: _is_socket(DOCKER_SOCKET) and not os.environ.get("DOCKER_HOST", "").startswith("tcp"),
+    "docker_socket": lambda: engine_socket_path() is not None,
 }
 
 # `needs` names what the misconfiguration takes from the host, so only the cases that may
@@ -300,7 +301,8 @@ def _misconfigure(limits: Limits, misconfiguration: str) -> Limits:
     if misconfiguration == "privileged":
         return limits.replace(privileged=True, name=name)
     if misconfiguration == "docker_socket":
-        return limits.replace(mounts=(Mount(DOCKER_SOCKET, DOCKER_SOCKET, read_only=True),), name=name)
+        host_socket = engine_socket_path() or DOCKER_SOCKET  # without one, run_attack skips the case
+        return limits.replace(mounts=(Mount(host_socket, DOCKER_SOCKET, read_only=True),), name=name)
     if misconfiguration == "cap_sys_admin":
         return limits.replace(cap_add=("SYS_ADMIN",), name=name)
     if misconfiguration == "seccomp_unconfined":
@@ -462,6 +464,23 @@ def _matches(got: Any, want: Any) -> bool:
         # Any other dict: the listed keys of a dict-valued fact, each matched by these rules.
         return isinstance(got, dict) and all(_matches(got.get(k), v) for k, v in want.items())
     return got == want
+
+
+def engine_socket_path() -> str | None:
+    """The host path of the unix socket the engine listens on, as DOCKER_HOST names it.
+
+    No DOCKER_HOST means Docker's default, /var/run/docker.sock. None when the engine is not
+    on a local unix socket here: DOCKER_HOST names tcp:// (or ssh://...), or no socket exists
+    at that path.
+    """
+    host = os.environ.get("DOCKER_HOST", "").strip()
+    if not host:
+        path = DOCKER_SOCKET
+    elif host.startswith("unix://"):
+        path = host[len("unix://"):]
+    else:
+        return None
+    return path if _is_socket(path) else None
 
 
 def _is_socket(path: str) -> bool:

@@ -14,13 +14,13 @@ did what the profile promises, 1 when one did not, 3 when the preflight failed, 
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 from . import examples
+from .catalog import engine_socket_path
 from .errors import SandboxError
 from .limits import Limits, Mount
 
@@ -123,15 +123,6 @@ class Outcome:
         if self.status in ("skipped", "unfinished") or self.expected is None:
             return None
         return (self.status, self.stopped_by) == self.expected
-
-
-def engine_socket_path() -> str | None:
-    """The engine's socket on this machine, or None when the engine is not on a local socket."""
-    host = os.environ.get("DOCKER_HOST", "")
-    if host and not host.startswith("unix://"):
-        return None
-    path = host[len("unix://"):] if host else "/var/run/docker.sock"
-    return path if os.path.exists(path) else None
 
 
 # -- the presentation ---------------------------------------------------------------------------
