@@ -23,17 +23,15 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-import requests
-from docker.errors import APIError, ImageNotFound, NotFound
+from docker.errors import ImageNotFound, NotFound
 
-from . import engine, network, seccomp
-from .errors import EngineUnavailable, ImageMissing, SandboxError
+from . import engine, seccomp
+from .errors import ImageMissing
 from .limits import Limits
-from .options import container_options
+from .runner import prepared
 from .probe import SECRET_NAME
 
 BENCHMARK = "CIS Docker Benchmark v1.6.0, section 5 (container runtime)"
@@ -117,30 +115,21 @@ def audit(limits: Limits, *, image: str | None = None, env: dict[str, str] | Non
 
 def inspect_live(limits: Limits, *, image: str | None = None,
                  env: dict[str, str] | None = None) -> tuple[dict[str, Any], Context]:
-    image = image or engine.IMAGE
-    client = engine.client()
-    engine.ensure_image(image)
-    network_name = network.ensure() if limits.network == "internal" else None
-    options = container_options(limits, image=image, command=SLEEPER, labels=engine.labels("audit"),
-                                network_name=network_name, environment=env)
-    options["name"] = name = f"safe-python-audit-{uuid.uuid4().hex[:16]}"
-    try:
+    """Start the container a run of `limits` would get (sleeping, not running code), inspect, remove."""
+    with prepared(limits, SLEEPER, role="audit", image=image, env=env) as (client, options):
         try:
-            container = client.containers.create(**options)
-            client.api.start(container.id)
-            attrs = client.api.inspect_container(container.id)
-            info = client.api.info()
-            internal = _internal_networks(client, attrs)
-        except ImageNotFound as exc:
-            engine.forget_image(image)
-            raise ImageMissing(f"The sandbox image {image} is not on this engine.") from exc
-        except APIError as exc:
-            raise SandboxError(f"The engine refused the audited container: {exc.explanation or exc}",
-                               hint="This configuration cannot run on this engine.") from exc
-        except engine.CONNECTION_ERRORS as exc:
-            raise EngineUnavailable("The Docker Engine stopped answering during the audit.") from exc
-    finally:
-        _remove(client, name)
+            with engine.translated_errors("starting the audited container"):
+                try:
+                    container = client.containers.create(**options)
+                except ImageNotFound as exc:
+                    engine.forget_image(options["image"])
+                    raise ImageMissing(f"The sandbox image {options['image']} is not on this engine.") from exc
+                client.api.start(container.id)
+                attrs = client.api.inspect_container(container.id)
+                info = client.api.info()
+                internal = _internal_networks(client, attrs)
+        finally:
+            engine.remove_container(options["name"])
     return attrs, Context(tuple(info.get("SecurityOptions") or ()), frozenset(internal))
 
 
@@ -155,15 +144,6 @@ def _internal_networks(client, attrs: dict[str, Any]) -> set[str]:
         except NotFound:
             pass
     return internal
-
-
-def _remove(client, name: str) -> None:
-    try:
-        client.api.remove_container(name, force=True)
-    except NotFound:
-        pass
-    except (APIError, requests.exceptions.RequestException, ConnectionError):
-        pass  # engine gone or busy: the labelled container is the reaper's job
 
 
 # -- judging ------------------------------------------------------------------------------------
@@ -399,7 +379,7 @@ def _user(attrs, host, ctx):
 @item("kit seccomp-allowlist", "seccomp", "the kit's own seccomp allowlist, stricter than Docker's default")
 def _kit_seccomp(attrs, host, ctx):
     opts = [o for o in host.get("SecurityOpt") or [] if o.startswith("seccomp")]
-    kit = json.loads(seccomp.profile_json())
+    kit = seccomp.profile()
     profiles = [_parse_profile(o) for o in opts if _is_json_profile(o)]
     ok = kit in profiles and not host.get("Privileged")
     shown = ["<the kit's profile>" if p == kit else "<another custom profile>" for p in profiles]

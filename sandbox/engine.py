@@ -6,25 +6,42 @@ with Docker Desktop, a system dockerd, or the one `docker/ensure-engine.sh` star
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
+import socket
 import threading
 import time
 import uuid
+from pathlib import Path
+from typing import Iterator
 
 import docker
 import requests
-from docker.errors import DockerException, ImageNotFound
+from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
-from .errors import EngineUnavailable, ImageMissing
+from .errors import EngineUnavailable, ImageMissing, RunRefused, SandboxError
 
 IMAGE = os.environ.get("SANDBOX_IMAGE", "safe-python:latest")
-# The version the image's `org.safe-python.image-version` label must carry (docker/Dockerfile).
-IMAGE_VERSION = "1"
+DOCKERFILE = Path(__file__).resolve().parent.parent / "docker" / "Dockerfile"
+
+
+def _dockerfile_digest() -> str | None:
+    try:
+        return hashlib.sha256(DOCKERFILE.read_bytes()).hexdigest()[:12]
+    except OSError:
+        return None  # installed without the repository's docker/: nothing to compare with
+
+
+# The image's `org.safe-python.image-version` label must equal this digest of the Dockerfile it
+# was built from, so an edit to docker/Dockerfile makes `make` rebuild instead of running stale.
+IMAGE_VERSION = _dockerfile_digest()
 
 LABEL = "org.safe-python.kit"          # on everything the kit creates
 LABEL_ROLE = "org.safe-python.role"    # run, target, audit, ...
 LABEL_SESSION = "org.safe-python.session"
 LABEL_CREATED = "org.safe-python.created"
+LABEL_OWNER = "org.safe-python.owner"   # host:pid of the process that made it (for the reaper)
 
 # One id per process (or the caller's SANDBOX_SESSION), so that a test suite, a server and a
 # lesson on the same engine clean up only what they made; the reaper can still remove all.
@@ -69,6 +86,7 @@ def labels(role: str) -> dict[str, str]:
         LABEL_ROLE: role,
         LABEL_SESSION: SESSION,
         LABEL_CREATED: str(int(time.time())),
+        LABEL_OWNER: f"{socket.gethostname()}:{os.getpid()}",
     }
 
 
@@ -86,10 +104,11 @@ def ensure_image(name: str = IMAGE) -> None:
     except CONNECTION_ERRORS as exc:
         raise EngineUnavailable(f"The Docker Engine stopped answering ({_reason(exc)}).") from exc
     version = (image.labels or {}).get("org.safe-python.image-version")
-    if name == IMAGE and version != IMAGE_VERSION:
+    if name == IMAGE and IMAGE_VERSION is not None and version != IMAGE_VERSION:
         raise ImageMissing(
-            f"The sandbox image {name} is version {version or 'unknown'}; this kit needs version "
-            f"{IMAGE_VERSION}.", hint="Rebuild it with 'python -m sandbox build --force'.")
+            f"The sandbox image {name} was built from another docker/Dockerfile "
+            f"(version {version or 'unknown'}, this checkout's is {IMAGE_VERSION}).",
+            hint="Rebuild it with 'python -m sandbox build'.")
     with _lock:
         _images_ok.add(name)
 
@@ -99,6 +118,60 @@ def forget_image(name: str = IMAGE) -> None:
         _images_ok.discard(name)
 
 
+@contextlib.contextmanager
+def translated_errors(doing: str) -> Iterator[None]:
+    """Turn the SDK's exceptions into the kit's: a refusal is RunRefused, silence EngineUnavailable."""
+    try:
+        yield
+    except SandboxError:
+        raise
+    except APIError as exc:
+        raise RunRefused(f"The engine refused {doing}: {clip(str(exc.explanation or exc))}") from exc
+    except (requests.exceptions.RequestException, DockerException, *CONNECTION_ERRORS) as exc:
+        raise EngineUnavailable(f"The Docker Engine stopped answering while {doing} "
+                                f"({exc.__class__.__name__}).") from exc
+
+
+def wait_exit(container_id: str, timeout_s: float, api=None) -> bool:
+    """Wait up to `timeout_s` for the container to exit; False if it is still running.
+
+    The SDK's `wait(timeout=)` is only an HTTP read timeout, reported as ReadTimeout or as a
+    ConnectionError that says "timed out"; either means "not yet", never "stopped".
+    """
+    try:
+        (api or client().api).wait(container_id, timeout=max(timeout_s, 0.05))
+        return True
+    except requests.exceptions.ReadTimeout:
+        return False
+    except requests.exceptions.ConnectionError as exc:
+        if "timed out" in str(exc).lower():
+            return False
+        raise
+
+
+def remove_container(name_or_id: str, attempts: int = 3, api=None) -> bool:
+    """Force-remove a container; True if it is gone. Never raises: leftovers are the reaper's job."""
+    for attempt in range(attempts):
+        try:
+            (api or client().api).remove_container(name_or_id, force=True)
+            return True
+        except NotFound:
+            return True
+        except APIError as exc:
+            if exc.status_code == 409 and "in progress" in str(exc):
+                return True  # the engine is already removing it
+            time.sleep(0.2 * (attempt + 1))
+        except (requests.exceptions.RequestException, SandboxError, *CONNECTION_ERRORS):
+            return False
+    return False
+
+
+def clip(text: str, limit: int = 300) -> str:
+    """One line of at most `limit` characters, for messages."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _reason(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text if len(text) <= 160 else text[:159] + "…"
+    return clip(text, 160)

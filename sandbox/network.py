@@ -1,9 +1,10 @@
-"""The kit's internal network and its one other member, the target container.
+"""The kit's internal networks and the target container that is their only other member.
 
 When a run is allowed a network (the network control removed, or the naive profile), it must
 still never reach past this machine. It joins a Docker network created with `internal=True`
-(no route out, no NAT) whose only other member is the kit's own target: a tiny echo and HTTP
-server, reachable by the name `target`. Network attacks aim at it and nothing else.
+(no route out, no NAT) for that run alone, whose only other member is the kit's own target: a
+tiny echo and HTTP server, reachable by the name `target`. Network attacks aim at it and nothing
+else, and two runs never share a network, so they cannot reach each other.
 
 Gotchas this module handles:
 - Docker's embedded DNS forwards names it does not know to the host's resolver. Runs on this
@@ -19,8 +20,11 @@ Gotchas this module handles:
 from __future__ import annotations
 
 import atexit
+import contextlib
 import threading
 import time
+import uuid
+from typing import Iterator
 
 from docker.errors import APIError, NotFound
 from docker.types import EndpointConfig
@@ -91,6 +95,7 @@ _ready = False
 
 
 def network_name() -> str:
+    """The target's home network: the target alone; runs get networks of their own."""
     return f"safe-python-net-{engine.SESSION}"
 
 
@@ -99,48 +104,79 @@ def target_name() -> str:
 
 
 def ensure() -> str:
-    """Create (once per process) the internal network and its running target; return the network name."""
+    """Create (once per process) the target and its home network; return the home network's name."""
     global _ready
-    with _lock:
+    with _lock, engine.translated_errors("starting the kit's target container"):
         if _ready and _target_running():
             return network_name()
-        _ensure_network()
-        _ensure_target()
-        _ready = True
+        # Registered before anything exists, so a failure half-way still cleans up at exit.
         atexit.register(teardown)
+        try:
+            _create_network(network_name())
+            _ensure_target()
+        except BaseException:
+            engine.remove_container(target_name())
+            raise
+        _ready = True
         return network_name()
 
 
-def teardown() -> None:
-    """Remove this process's target and network (the reaper handles a crashed process's)."""
-    global _ready
-    client = engine.client()
-    for remove in (lambda: client.api.remove_container(target_name(), force=True),
-                   lambda: client.api.remove_network(network_name())):
+@contextlib.contextmanager
+def isolated() -> Iterator[str]:
+    """A fresh internal network for one run, holding that run and the target, nothing else.
+
+    One network per run, not per process: runs that share a network can reach each other, and a
+    server with ablation on must not let one learner's program talk to another's.
+    """
+    ensure()
+    name = f"{network_name()}-{uuid.uuid4().hex[:8]}"
+    api = engine.client().api
+    with engine.translated_errors("creating an internal network for the run"):
+        _create_network(name)
         try:
-            remove()
-        except NotFound:
-            pass
+            api.connect_container_to_network(target_name(), name, aliases=[TARGET_ALIAS])
+        except BaseException:
+            _remove_network(name)
+            raise
+    try:
+        yield name
+    finally:
+        try:
+            api.disconnect_container_from_network(target_name(), name, force=True)
         except (APIError, *engine.CONNECTION_ERRORS):
-            pass  # engine gone or busy; the labelled leftovers are the reaper's job
+            pass  # gone with its container, or the engine is gone: the reaper's job
+        _remove_network(name)
+
+
+def teardown() -> None:
+    """Remove this process's target and networks (the reaper handles a crashed process's)."""
+    global _ready
     _ready = False
+    try:
+        api = engine.client().api
+        engine.remove_container(target_name())
+        for info in api.networks(filters={"label": [f"{engine.LABEL}=1", f"{engine.LABEL_SESSION}={engine.SESSION}"]}):
+            _remove_network(info["Id"])
+    except (SandboxError, APIError, *engine.CONNECTION_ERRORS):
+        pass  # engine gone; the labelled leftovers are the reaper's job
 
 
-def _ensure_network() -> None:
-    client = engine.client()
+def _create_network(name: str) -> None:
     try:
-        client.networks.get(network_name())
-        return
-    except NotFound:
-        pass
-    try:
-        client.networks.create(
-            network_name(), driver="bridge", internal=True, enable_ipv6=False,
+        engine.client().api.create_network(
+            name, driver="bridge", internal=True, enable_ipv6=False,
             options={INHIBIT_IPV4: "true"}, labels=engine.labels("network"), check_duplicate=True,
         )
     except APIError as exc:
-        if exc.status_code != 409:  # another thread of ours won the race
+        if exc.status_code != 409:  # 409: it exists already (another thread of ours made it)
             raise
+
+
+def _remove_network(name: str) -> None:
+    try:
+        engine.client().api.remove_network(name)
+    except (APIError, *engine.CONNECTION_ERRORS):
+        pass
 
 
 def _target_running() -> bool:
@@ -155,18 +191,13 @@ def _ensure_target() -> None:
     if _target_running():
         return
     client = engine.client()
-    try:
-        client.api.remove_container(target_name(), force=True)
-    except NotFound:
-        pass
+    engine.remove_container(target_name())
     engine.ensure_image()
     options = container_options(
         TARGET_LIMITS, image=engine.IMAGE, command=["python3", "-I", "-u", "-c", TARGET_PROGRAM],
         labels=engine.labels("target"), network_name=network_name(),
     )
     options["name"] = target_name()
-    # The target answers to a fixed alias whatever the session is called. It keeps the
-    # loopback resolver too: it never needs to look anything up.
     options["networking_config"] = {
         network_name(): EndpointConfig(client.api.api_version, aliases=[TARGET_ALIAS])}
     container = client.containers.create(**options)

@@ -19,7 +19,7 @@ from .limits import Limits
 class Facts:
     exit_code: int | None
     oom_killed: bool
-    killed_for: str | None        # "timeout" or "output" when the kit killed the run, else None
+    killed_for: str | None        # "timeout", "output" or "cancel" when the kit killed the run, else None
     by_safety_net: bool           # the kill came from the kit's ceiling, not a control
     stderr: str
 
@@ -32,7 +32,7 @@ class Outcome:
 
 
 # Signals a program may die of inside the sandbox, and the control that sends them.
-_SIGNAL_CONTROL = {signal.SIGXFSZ: "ulimits", signal.SIGXCPU: "ulimits"}
+_SIGNAL_CONTROL = {signal.SIGXFSZ: "ulimits"}  # the kit sets RLIMIT_FSIZE, not RLIMIT_CPU
 _SIGNAL_MEANING = {
     signal.SIGXFSZ: "file size limit exceeded",
     signal.SIGXCPU: "CPU time limit exceeded",
@@ -48,8 +48,9 @@ _ERROR_CONTROL = (
     (re.compile(r"\[Errno 101\]|Network is unreachable|name resolution|Name or service not known"
                 r"|Name does not resolve|gaierror"), "network"),
     (re.compile(r"\[Errno 30\]|Read-only file system"), "read_only"),
+    # ENOSPC: the size cap on /tmp and /dev/shm, which belongs to the read_only control.
     (re.compile(r"\[Errno 28\]|No space left on device"), "read_only"),
-    (re.compile(r"\[Errno 11\]|Resource temporarily unavailable|can't start new thread"), "pids"),
+    (re.compile(r"can't start new thread"), "pids"),
     (re.compile(r"\[Errno 24\]|Too many open files|\[Errno 27\]|File too large"), "ulimits"),
     (re.compile(r"\[Errno 13\]|Permission denied"), "user"),
     (re.compile(r"^MemoryError"), "memory"),
@@ -63,6 +64,8 @@ def classify(facts: Facts, limits: Limits) -> Outcome:
         return _output_limit(facts, limits)
     if facts.killed_for == "timeout":
         return _timeout(facts, limits)
+    if facts.killed_for == "cancel":
+        return Outcome(R.KILLED, None, "Cancelled: the caller stopped the run")
     if facts.oom_killed:
         return _memory(limits)
     code = facts.exit_code
@@ -107,7 +110,7 @@ def _killed(sig: signal.Signals, limits: Limits) -> Outcome:
 def _error(facts: Facts, limits: Limits) -> Outcome:
     line = last_error_line(facts.stderr)
     message = line or f"Exited with code {facts.exit_code}"
-    return Outcome(R.ERROR, _control_for_error(line, limits), message)
+    return Outcome(R.ERROR, _control_for_error(line, limits, facts.stderr), message)
 
 
 def last_error_line(stderr: str) -> str:
@@ -119,7 +122,16 @@ def last_error_line(stderr: str) -> str:
     return ""
 
 
-def _control_for_error(line: str, limits: Limits) -> str | None:
+# EAGAIN also comes from a non-blocking socket; it is the pids limit only when a fork or a
+# thread start failed, which the traceback above the last line shows.
+_EAGAIN = re.compile(r"\[Errno 11\]|Resource temporarily unavailable")
+_SPAWNING = re.compile(r"fork|Popen|spawn|start_new_thread|Thread|Process|Pool")
+
+
+def _control_for_error(line: str, limits: Limits, stderr: str = "") -> str | None:
+    if _EAGAIN.search(line):
+        spawning = _SPAWNING.search(stderr) is not None
+        return "pids" if spawning and limits.is_on("pids") else None
     for pattern, control in _ERROR_CONTROL:
         if pattern.search(line):
             return control if limits.is_on(control) else None

@@ -23,6 +23,7 @@ class CappedOutput:
         self.done = threading.Event()   # set when the stream ends, for whatever reason
         self.wake = threading.Event()   # set by either: what a supervisor waits on
         self.error: BaseException | None = None
+        self.callback_error: Exception | None = None
 
     def add(self, stream: str, chunk: bytes) -> None:
         room = self.cap - self._kept
@@ -32,11 +33,20 @@ class CappedOutput:
         if chunk:
             self._buffers[stream] += chunk
             self._kept += len(chunk)
-            if self._on_text is not None:
-                self._on_text(stream, chunk.decode("utf-8", errors="replace"))
+            self._tell(stream, chunk)
         if self.truncated:
             self.full.set()
             self.wake.set()
+
+    def _tell(self, stream: str, chunk: bytes) -> None:
+        """Pass text to the caller's callback; one that fails is switched off, never the reading."""
+        if self._on_text is None:
+            return
+        try:
+            self._on_text(stream, chunk.decode("utf-8", errors="replace"))
+        except Exception as exc:  # noqa: BLE001 - a caller's bug must not stall the engine's copy
+            self.callback_error = exc
+            self._on_text = None
 
     def consume(self, frames: Iterable[tuple[bytes | None, bytes | None]]) -> None:
         """Read demultiplexed (stdout, stderr) frames until the stream ends.

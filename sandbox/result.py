@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .limits import Limits
@@ -46,7 +46,6 @@ class Result:
     stopped_by: str | None = None   # the control that fired, or None
     message: str = ""               # one human line: why it ended
     container_id: str = ""          # short id, for `docker` commands while debugging
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:

@@ -17,17 +17,18 @@ The sequence, and why each step is done this way:
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
-from typing import Callable
+from typing import Any, Callable, Iterator
 
 import requests
 from docker.errors import APIError, ImageNotFound, NotFound
 
 from . import engine, network
 from . import result as R
-from .errors import EngineUnavailable, ImageMissing, InvalidCode, RunRefused, SandboxError
+from .errors import EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, RunRefused, SandboxError
 from .limits import HARDENED, Limits
 from .options import container_options
 from .outcome import Facts, classify
@@ -54,6 +55,7 @@ def run(
     image: str | None = None,
     env: dict[str, str] | None = None,
     on_output: OutputCallback | None = None,
+    cancel: threading.Event | None = None,
 ) -> R.Result:
     """Run `code` in a fresh container under `limits` (the hardened profile by default).
 
@@ -64,23 +66,35 @@ def run(
     'Execution timed out after 2 seconds'
 
     `env` adds environment variables (the hardened profile passes none); `on_output(stream,
-    text)` is called from a reader thread as output arrives ("stdout" or "stderr").
+    text)` is called from a reader thread as output arrives ("stdout" or "stderr"); setting the
+    `cancel` event kills the run at once (status `killed`, e.g. when a web client hung up).
     Raises InvalidCode, InvalidLimits, EngineUnavailable or ImageMissing before any container
     starts; everything that happens to the program itself is reported in the Result.
     """
     limits = _check_limits(limits)
     command = build_command(code, language)
+    with prepared(limits, command, role="run", image=image, env=env) as (client, options):
+        return _Run(client, options, limits, on_output, cancel).execute()
+
+
+@contextlib.contextmanager
+def prepared(limits: Limits, command: list[str], *, role: str, image: str | None = None,
+             env: dict[str, str] | None = None) -> Iterator[tuple[Any, dict]]:
+    """The engine client and the create options for one container, its network made and removed.
+
+    Shared by `run` and the audit, so the audited container is exactly the one a run would get.
+    """
     environment = _check_env(env)
     image = image or engine.IMAGE
     client = engine.client()
-    engine.ensure_image(image)
-    network_name = network.ensure() if limits.network == "internal" else None
-    options = container_options(
-        limits, image=image, command=command, labels=engine.labels("run"),
-        network_name=network_name, environment=environment,
-    )
-    options["name"] = f"safe-python-run-{uuid.uuid4().hex[:16]}"
-    return _Run(client, options, limits, on_output).execute()
+    with contextlib.ExitStack() as stack:
+        with engine.translated_errors("preparing the run"):
+            engine.ensure_image(image)
+            network_name = stack.enter_context(network.isolated()) if limits.network == "internal" else None
+        options = container_options(limits, image=image, command=command, labels=engine.labels(role),
+                                    network_name=network_name, environment=environment)
+        options["name"] = f"safe-python-{role}-{uuid.uuid4().hex[:16]}"
+        yield client, options
 
 
 def build_command(code: object, language: str = "python") -> list[str]:
@@ -113,7 +127,7 @@ def _check_limits(limits: object) -> Limits:
     if limits is None:
         return HARDENED
     if not isinstance(limits, Limits):
-        raise SandboxError(f"limits must be a sandbox.Limits (e.g. PROFILES['hardened']), not {type(limits).__name__}.")
+        raise InvalidLimits(f"limits must be a sandbox.Limits (e.g. PROFILES['hardened']), not {type(limits).__name__}.")
     return limits
 
 
@@ -127,15 +141,11 @@ def _check_env(env: object) -> dict[str, str]:
     return dict(env)
 
 
-def _explanation(exc: APIError) -> str:
-    text = str(exc.explanation or exc).strip()
-    return text if len(text) <= 300 else text[:299] + "…"
-
-
 class _Run:
     """One container's life, from create to remove."""
 
-    def __init__(self, client, options: dict, limits: Limits, on_output: OutputCallback | None):
+    def __init__(self, client, options: dict, limits: Limits, on_output: OutputCallback | None,
+                 cancel: threading.Event | None = None):
         self.client = client
         self.api = client.api
         self.options = options
@@ -144,23 +154,24 @@ class _Run:
         cap = limits.output_cap_bytes or R.SAFETY_OUTPUT_BYTES
         self.output = CappedOutput(cap, on_output)
         self.timeout_s = limits.timeout_s or R.SAFETY_TIMEOUT_S
+        self.cancel = cancel
 
     def execute(self) -> R.Result:
         try:
             return self._run()
         except NotFound as exc:
             raise SandboxError("The container disappeared during the run (removed from outside?).",
-                               hint="Do not run 'python -m sandbox cleanup' while sandboxes are running; "
-                               "use --older-than.") from exc
+                               hint="Use 'python -m sandbox cleanup' (orphans only) rather than --all "
+                               "while sandboxes are running.") from exc
         except APIError as exc:
             # The engine answered, and refused: a configuration it cannot apply (e.g. privileged
             # while dropping capabilities), not an engine that went away.
-            raise RunRefused(f"The engine refused to run the container: {_explanation(exc)}") from exc
+            raise RunRefused(f"The engine refused to run the container: {engine.clip(str(exc.explanation or exc))}") from exc
         except (requests.exceptions.RequestException, ConnectionError) as exc:
             raise EngineUnavailable(
                 f"The Docker Engine stopped answering during the run ({exc.__class__.__name__}).") from exc
         finally:
-            self._remove()
+            engine.remove_container(self.name, api=self.api)
 
     def _run(self) -> R.Result:
         try:
@@ -182,45 +193,36 @@ class _Run:
         return self._result(state, killed_for, duration)
 
     def _supervise(self, container_id: str, deadline: float) -> str | None:
-        """Wait for the end of the program; kill it for time or output. Returns why we killed it."""
-        # Wake for whichever comes first: the cap, the end of the stream, or the deadline.
-        self.output.wake.wait(max(0.0, deadline - time.monotonic()))
-        if self.output.full.is_set():
-            self._kill(container_id)
-            return "output"
-        if not self.output.done.is_set():
-            self._kill(container_id)
-            return "timeout"
-        # The output closed; the process may still be running (it can close its own stdout).
+        """Wait for the end of the program; kill it for time, output or a cancel. Returns why we killed it."""
+        poll = 0.1 if self.cancel is not None else None  # a cancel is only noticed by looking
         while True:
             remaining = deadline - time.monotonic()
+            if self._cancelled():
+                return self._kill(container_id, "cancel")
+            if self.output.full.is_set():
+                return self._kill(container_id, "output")
             if remaining <= 0:
-                self._kill(container_id)
-                return "timeout"
-            try:
-                self.api.wait(container_id, timeout=max(remaining, 0.05))
-                return None
-            except requests.exceptions.ReadTimeout:
-                continue
-            except requests.exceptions.ConnectionError as exc:
-                # The SDK reports a read timeout on the socket as a ConnectionError too.
-                if "timed out" in str(exc).lower():
-                    continue
-                raise
+                return self._kill(container_id, "timeout")
+            step = remaining if poll is None else min(remaining, poll)
+            if not self.output.done.is_set():
+                self.output.wake.wait(step)  # the cap, the end of the stream, or time
+            elif engine.wait_exit(container_id, step, api=self.api):
+                return None  # output closed and the process ended (it may close stdout early)
 
-    def _kill(self, container_id: str) -> None:
+    def _cancelled(self) -> bool:
+        return self.cancel is not None and self.cancel.is_set()
+
+    def _kill(self, container_id: str, reason: str) -> str:
         try:
             self.api.kill(container_id)  # SIGKILL: nothing inside can ignore it
         except (NotFound, APIError):
             pass  # it ended on its own meanwhile
+        return reason
 
     def _final_state(self, container_id: str, killed: bool) -> dict:
         if killed:
             # After a kill the engine needs a moment to record the exit; wait for it briefly.
-            try:
-                self.api.wait(container_id, timeout=10)
-            except (requests.exceptions.ReadTimeout, APIError):
-                pass
+            engine.wait_exit(container_id, 10, api=self.api)
         return self.api.inspect_container(container_id)["State"]
 
     def _result(self, state: dict, killed_for: str | None, duration: float) -> R.Result:
@@ -245,19 +247,3 @@ class _Run:
             message=outcome.message,
             container_id=self.short_id,
         )
-
-    def _remove(self) -> None:
-        """Remove the container by name (works even if create's answer never reached us)."""
-        for attempt in range(3):
-            try:
-                self.api.remove_container(self.name, force=True)
-                return
-            except NotFound:
-                return
-            except APIError as exc:
-                # 409 "removal already in progress": the engine is on it.
-                if exc.status_code == 409 and "in progress" in str(exc):
-                    return
-                time.sleep(0.2 * (attempt + 1))
-            except (requests.exceptions.RequestException, ConnectionError):
-                return  # engine gone; the labelled container is the reaper's job

@@ -17,9 +17,9 @@ try:
 except OSError as e:
     facts["error"] = type(e).__name__ + ": " + str(e)
 try:
-    socket.gethostbyname("example.com")
+    socket.gethostbyname("outside.invalid")
     facts["outside_name"] = "resolved"
-except OSError as e:
+except socket.gaierror as e:
     facts["outside_name"] = "refused"
 print(json.dumps(facts))
 """
@@ -32,6 +32,43 @@ def test_without_network_reaches_only_the_kits_target():
     assert facts["outside_name"] == "refused"
 
 
+def test_two_runs_with_a_network_cannot_reach_each_other():
+    import threading
+
+    listener = """
+import socket, time
+s = socket.socket()
+s.bind(("0.0.0.0", 9000))
+s.listen()
+s.settimeout(6)
+print(socket.gethostbyname(socket.gethostname()), flush=True)
+try:
+    s.accept()
+    print("someone connected")
+except OSError:
+    print("nobody came")
+"""
+    address = {}
+    seen = threading.Event()
+
+    def note(stream, text):
+        if stream == "stdout" and "ip" not in address:
+            address["ip"] = text.split()[0]
+            seen.set()
+
+    box = {}
+    first = threading.Thread(target=lambda: box.setdefault("r", run(listener, H.without("network"), on_output=note)))
+    first.start()
+    assert seen.wait(20), "the listener never started"
+    caller = (f"import socket\ntry:\n    socket.create_connection(({address['ip']!r}, 9000), timeout=3)\n"
+              "    print('reached')\nexcept OSError as e:\n    print('unreachable', type(e).__name__)")
+    reached = run(caller, H.without("network")).stdout
+    first.join(30)
+    assert "unreachable" in reached, reached
+    assert "nobody came" in box["r"].stdout
+    # ...while each still reaches the target (checked above in the first test of this file).
+
+
 def test_hardened_cannot_even_resolve_the_target():
     facts = json.loads(run(REACH_TARGET).stdout)
     assert "echo" not in facts and "error" in facts and facts["outside_name"] == "refused"
@@ -40,10 +77,12 @@ def test_hardened_cannot_even_resolve_the_target():
 def test_the_internal_network_gives_the_host_no_address_and_no_ipv6():
     from sandbox import engine, network
 
-    name = network.ensure()
-    attrs = engine.client().api.inspect_network(name)
+    with network.isolated() as name:  # the network one run gets
+        attrs = engine.client().api.inspect_network(name)
+        members = {c["Name"] for c in attrs["Containers"].values()}
     assert attrs["Internal"] is True and attrs["EnableIPv6"] is False
     assert attrs["Options"].get(network.INHIBIT_IPV4) == "true"
+    assert members == {network.target_name()}  # the target, waiting for the run; nothing else
     # From inside: the default route's gateway is an address nobody holds (only an ARP
     # request on the local bridge is sent), and there is no IPv6 at all.
     code = """

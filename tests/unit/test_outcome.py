@@ -70,7 +70,6 @@ def test_error_without_stderr_says_the_exit_code():
     ("OSError: [Errno 101] Network is unreachable", "network"),
     ("socket.gaierror: [Errno -3] Temporary failure in name resolution", "network"),
     ("OSError: [Errno 30] Read-only file system: '/etc/x'", "read_only"),
-    ("BlockingIOError: [Errno 11] Resource temporarily unavailable", "pids"),
     ("RuntimeError: can't start new thread", "pids"),
     ("OSError: [Errno 24] Too many open files", "ulimits"),
     ("PermissionError: [Errno 13] Permission denied: '/etc/shadow'", "user"),
@@ -79,6 +78,24 @@ def test_error_without_stderr_says_the_exit_code():
 ])
 def test_the_control_behind_an_error(line, control):
     assert classify(facts(1, stderr=line), H).stopped_by == control
+
+
+def test_eagain_is_the_pids_limit_only_when_a_fork_failed():
+    fork = ('Traceback (most recent call last):\n  File "<string>", line 3, in <module>\n'
+            "BlockingIOError: [Errno 11] Resource temporarily unavailable")
+    socket = ('Traceback (most recent call last):\n  File "<string>", line 4, in <module>\n    s.recv(1)\n'
+              "BlockingIOError: [Errno 11] Resource temporarily unavailable")
+    assert classify(facts(1, stderr=fork.replace("line 3, in <module>", "line 3, in <module>\n    os.fork()")), H).stopped_by == "pids"
+    assert classify(facts(1, stderr=socket), H).stopped_by is None
+
+
+def test_cancel_is_killed_by_the_caller_not_a_control():
+    o = classify(facts(137, killed_for="cancel"), H)
+    assert (o.status, o.stopped_by) == ("killed", None) and "Cancelled" in o.message
+
+
+def test_sigxcpu_names_no_control_the_kit_does_not_set():
+    assert classify(facts(128 + 24), H).stopped_by is None
 
 
 def test_a_control_that_is_off_is_never_named():

@@ -40,6 +40,15 @@ def test_a_broken_stream_is_recorded_not_raised():
     assert out.done.is_set() and isinstance(out.error, ConnectionResetError) and out.text("stdout") == "ok"
 
 
+def test_a_failing_callback_is_switched_off_and_reading_goes_on():
+    def broken(stream, text):
+        raise ValueError("bug in the caller")
+
+    out = CappedOutput(cap=100, on_text=broken)
+    out.consume(iter([(b"one", None), (b"two", None)]))
+    assert out.text("stdout") == "onetwo" and isinstance(out.callback_error, ValueError) and out.error is None
+
+
 def test_callback_sees_text_as_it_arrives():
     seen = []
     CappedOutput(cap=100, on_text=lambda s, t: seen.append((s, t))).consume(iter([(b"hi", b"err")]))
