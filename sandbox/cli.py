@@ -4,7 +4,7 @@
     python -m sandbox run - --without network < probe.py
     python -m sandbox build                   # build the image (offline too)
     python -m sandbox doctor                  # is this machine ready? what to fix?
-    python -m sandbox cleanup                 # remove the kit's leftover containers
+    python -m sandbox cleanup                 # remove what crashed processes left behind
 
 Each command lives in its own function; other modules add theirs through COMMAND_MODULES.
 """
@@ -16,7 +16,11 @@ import importlib
 import json
 import sys
 
+import requests
+from docker.errors import DockerException
+
 from . import result as R
+from .engine import clip as engine_clip
 from .errors import SandboxError
 from .limits import CONTROLS, PROFILES, Limits
 
@@ -102,8 +106,9 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_cleanup(args: argparse.Namespace) -> int:
     from .reaper import cleanup
 
-    removed = cleanup(older_than_s=args.older_than)
-    print(f"removed {removed['containers']} container(s) and {removed['networks']} network(s) of the kit")
+    removed = cleanup(older_than_s=args.older_than, everything=args.all)
+    what = "of the kit" if args.all else "left behind by ended processes"
+    print(f"removed {removed['containers']} container(s) and {removed['networks']} network(s) {what}")
     return 0
 
 
@@ -136,9 +141,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--base", help="base image to build FROM (default: python:3.11-slim, else a local one)")
     p.set_defaults(handler=cmd_build)
 
-    p = sub.add_parser("cleanup", help="remove the kit's leftover containers and networks")
+    p = sub.add_parser("cleanup", help="remove containers and networks the kit left behind")
     p.add_argument("--older-than", type=float, metavar="S",
-                   help="only those created at least S seconds ago (safe while sandboxes run)")
+                   help="also those older than S seconds whose owner cannot be checked (another host)")
+    p.add_argument("--all", action="store_true",
+                   help="everything of the kit, even of running processes (nothing else may be running)")
     p.set_defaults(handler=cmd_cleanup)
 
     p = sub.add_parser("doctor", help="check the engine, kernel features and image; say what to fix")
@@ -171,3 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("sandbox: interrupted; the run's container was removed", file=sys.stderr)
         return 130
+    except (DockerException, requests.exceptions.RequestException, OSError) as exc:
+        # Last resort: nothing the kit expected, but still one line and what to do, no traceback.
+        print(f"sandbox: {type(exc).__name__}: {engine_clip(str(exc))}. "
+              "Run 'python -m sandbox doctor' to check the engine and the image.", file=sys.stderr)
+        return EXIT_UNAVAILABLE

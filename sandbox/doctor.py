@@ -94,8 +94,10 @@ def _image_check() -> Check:
 
 def _leftovers_check() -> Check:
     left = reaper.leftovers()
-    if not left:
-        return Check("leftovers", True, "no containers of the kit exist")
-    return Check("leftovers", False, f"{len(left)} container(s) of the kit exist",
-                 "Remove leftovers with 'python -m sandbox cleanup --older-than 120' (safe while "
-                 "other sandboxes run), or without --older-than when none is running.", required=False)
+    orphans = [c for c in left if c["orphan"]]
+    if not orphans:
+        live = f" ({len(left)} belong to running processes)" if left else ""
+        return Check("leftovers", True, f"no orphaned containers of the kit{live}")
+    return Check("leftovers", False, f"{len(orphans)} container(s) of the kit outlived their process",
+                 "Remove them with 'python -m sandbox cleanup' (it leaves running sandboxes alone).",
+                 required=False)

@@ -1,16 +1,21 @@
 """The reaper: remove what the kit left behind (after a crash, a killed process, a lost engine).
 
 Every container and network the kit creates carries the `org.safe-python.kit` label, so the
-reaper never touches anything else on the engine.
+reaper never touches anything else on the engine. Each also names its owner (host and process
+id), so by default the reaper removes only orphans, whose owner process is gone, and is safe
+to run while sandboxes are running on the same engine.
 
     >>> import sandbox
-    >>> sandbox.cleanup()                      # everything of the kit's      # doctest: +SKIP
+    >>> sandbox.cleanup()                        # orphans only          # doctest: +SKIP
     {'containers': 0, 'networks': 0}
-    >>> sandbox.cleanup(older_than_s=120)      # only what no live run can still own  # doctest: +SKIP
+    >>> sandbox.cleanup(session=sandbox.engine.SESSION)   # everything of this process  # doctest: +SKIP
+    >>> sandbox.cleanup(everything=True)         # everything of the kit: nothing else may run  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 
 from docker.errors import APIError, NotFound
@@ -18,12 +23,15 @@ from docker.errors import APIError, NotFound
 from . import engine
 
 
-def cleanup(session: str | None = None, older_than_s: float | None = None) -> dict[str, int]:
+def cleanup(session: str | None = None, older_than_s: float | None = None,
+            everything: bool = False) -> dict[str, int]:
     """Remove the kit's containers, then its networks; return how many of each went.
 
-    session: only those of one session (`sandbox.engine.SESSION` is this process's).
-    older_than_s: only those created at least this long ago, which is safe to call while other
-    processes are running sandboxes on the same engine.
+    session: everything of that session (a caller cleaning up after itself).
+    everything: everything of the kit, running or not.
+    Otherwise only orphans: things whose owner process on this host has ended, plus, when
+    `older_than_s` is given, things older than that whose owner cannot be checked from here
+    (made on another host, or before owners were recorded).
     """
     api = engine.client().api
     filters = [f"{engine.LABEL}=1"]
@@ -32,16 +40,16 @@ def cleanup(session: str | None = None, older_than_s: float | None = None) -> di
     removed = {"containers": 0, "networks": 0}
     # Containers first: a network cannot go while a container is attached to it.
     for info in api.containers(all=True, filters={"label": filters}):
-        if _old_enough(info.get("Labels") or {}, older_than_s):
-            removed["containers"] += _remove(lambda: api.remove_container(info["Id"], force=True))
+        if session or everything or _orphan(info.get("Labels") or {}, older_than_s):
+            removed["containers"] += int(engine.remove_container(info["Id"], api=api))
     for info in api.networks(filters={"label": filters}):
-        if _old_enough(info.get("Labels") or {}, older_than_s):
-            removed["networks"] += _remove(lambda: api.remove_network(info["Id"]))
+        if session or everything or _orphan(info.get("Labels") or {}, older_than_s):
+            removed["networks"] += _remove_network(api, info["Id"])
     return removed
 
 
 def leftovers(session: str | None = None) -> list[dict]:
-    """The kit's containers that exist right now (name, role, session, status)."""
+    """The kit's containers that exist right now (name, role, session, owner, status)."""
     filters = [f"{engine.LABEL}=1"]
     if session:
         filters.append(f"{engine.LABEL_SESSION}={session}")
@@ -52,26 +60,42 @@ def leftovers(session: str | None = None) -> list[dict]:
             "name": (info.get("Names") or ["?"])[0].lstrip("/"),
             "role": labels.get(engine.LABEL_ROLE, "?"),
             "session": labels.get(engine.LABEL_SESSION, "?"),
+            "owner": labels.get(engine.LABEL_OWNER, "?"),
+            "orphan": _orphan(labels, None),
             "status": info.get("Status", "?"),
         })
     return found
 
 
-def _old_enough(labels: dict, older_than_s: float | None) -> bool:
-    if older_than_s is None:
-        return True
+def _orphan(labels: dict, older_than_s: float | None) -> bool:
+    host, _, pid = labels.get(engine.LABEL_OWNER, "").rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        return not _alive(int(pid))
+    return older_than_s is not None and _age(labels) >= older_than_s
+
+
+def _alive(pid: int) -> bool:
     try:
-        created = int(labels.get(engine.LABEL_CREATED, "0"))
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's live process
+    return True
+
+
+def _age(labels: dict) -> float:
+    try:
+        return time.time() - int(labels.get(engine.LABEL_CREATED, "0"))
     except ValueError:
-        return True
-    return time.time() - created >= older_than_s
+        return float("inf")
 
 
-def _remove(action) -> int:
+def _remove_network(api, network_id: str) -> int:
     try:
-        action()
+        api.remove_network(network_id)
         return 1
     except NotFound:
         return 0
     except APIError:
-        return 0  # in use or already being removed; the next sweep gets it
+        return 0  # still in use; the next sweep gets it
