@@ -55,7 +55,8 @@ def build(force: bool = False, base: str | None = None, say: Say = print) -> str
     say(f"image: building {engine.IMAGE} FROM {base} ...")
     try:
         for chunk in engine.client().api.build(
-            path=str(DOCKER_DIR), tag=engine.IMAGE, buildargs={"BASE_IMAGE": base},
+            path=str(DOCKER_DIR), tag=engine.IMAGE,
+            buildargs={"BASE_IMAGE": base, "KIT_IMAGE_VERSION": engine.IMAGE_VERSION or "unknown"},
             network_mode="none", rm=True, forcerm=True, pull=False, decode=True,
         ):
             if "error" in chunk:
@@ -90,7 +91,12 @@ def choose_base(say: Say = print) -> str:
 def make_local_base(say: Say = print) -> None:
     script = DOCKER_DIR / "make-base-image.sh"
     say(f"image: building the local base {LOCAL_BASE} with debootstrap (about a minute) ...")
-    done = subprocess.run(["bash", str(script), LOCAL_BASE], text=True, capture_output=True)
+    try:
+        # debootstrap takes about a minute; a stalled mirror must not hang `make` forever.
+        done = subprocess.run(["bash", str(script), LOCAL_BASE], text=True, capture_output=True, timeout=900)
+    except subprocess.TimeoutExpired as exc:
+        raise SandboxError("Building the local base image took more than 15 minutes.",
+                           hint="Check the Debian mirror (SANDBOX_DEBIAN_MIRROR) and try again.") from exc
     for line in done.stdout.splitlines():
         say(f"  {line}")
     if done.returncode != 0:

@@ -74,6 +74,13 @@ class Mount:
     target: str
     read_only: bool = True
 
+    def __post_init__(self) -> None:
+        # A relative source would make Docker create a named volume the kit never labels or removes.
+        for name in ("source", "target"):
+            value = getattr(self, name)
+            if not isinstance(value, str) or not value.startswith("/"):
+                raise InvalidLimits(f"Mount {name} must be an absolute path, not {value!r}.")
+
 
 @dataclass(frozen=True)
 class Limits:

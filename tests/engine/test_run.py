@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -188,8 +189,34 @@ def test_limits_the_engine_cannot_apply_are_a_clear_refusal_and_leave_nothing():
 
     before = len(kit_containers(engine.SESSION))
     with pytest.raises(RunRefused, match="refused to run the container"):
-        run("print(1)", H.without("user").replace(privileged=True))  # privileged yet no capabilities
+        run("print(1)", H.replace(cap_add=("NOT_A_CAPABILITY",)))
     assert len(kit_containers(engine.SESSION)) == before
+
+
+def test_cancel_kills_the_run_at_once():
+    import threading
+
+    cancel = threading.Event()
+    threading.Timer(1.0, cancel.set).start()
+    started = time.monotonic()
+    r = run("import time\nprint('waiting', flush=True)\ntime.sleep(30)", H.replace(timeout_s=30), cancel=cancel)
+    assert (r.status, r.stopped_by) == ("killed", None) and "Cancelled" in r.message
+    assert r.stdout == "waiting\n" and time.monotonic() - started < 5
+    assert not container_exists(r.container_id)
+
+
+def test_a_failing_output_callback_does_not_stall_the_run():
+    def broken(stream, text):
+        raise ValueError("bug in the caller")
+
+    r = run("print('a')\nprint('b' * 100000)", on_output=broken)
+    assert r.status == "output_limit" and r.duration_s < 5
+
+
+def test_the_image_has_no_package_manager_or_admin_tools():
+    code = ("import shutil\nprint(sorted(t for t in ('apt', 'apt-get', 'dpkg', 'pip', 'pip3', 'perl', 'su', "
+            "'mount', 'umount', 'passwd', 'bash', 'curl', 'wget') if shutil.which(t)))")
+    assert run(code).stdout == "[]\n"
 
 
 def test_environment_is_clean_unless_asked():
@@ -251,16 +278,29 @@ def test_cli_timeout_exits_124_with_one_clear_line():
     assert done.stderr.strip() == "sandbox: timeout: Execution timed out after 2 seconds [stopped by timeout]"
 
 
-def test_cleanup_removes_labelled_leftovers():
+def test_cleanup_removes_orphans_and_leaves_live_owners_alone():
     from sandbox import cleanup
     from sandbox.options import container_options
 
-    options = container_options(H, image=engine.IMAGE, command=["python3", "-c", "import time; time.sleep(60)"],
-                                labels={**engine.labels("run"), engine.LABEL_SESSION: "crashed-session"})
-    leftover = engine.client().containers.create(**options)
-    leftover.start()
-    removed = cleanup(session="crashed-session")
-    assert removed["containers"] == 1 and not container_exists(leftover.id)
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_owner = f"{socket.gethostname()}:{ended.stdout.strip()}"
+    session = f"crashed-{os.getpid()}"
+
+    def start(owner):
+        labels = {**engine.labels("run"), engine.LABEL_SESSION: session, engine.LABEL_OWNER: owner}
+        options = container_options(H, image=engine.IMAGE, labels=labels,
+                                    command=["python3", "-c", "import time; time.sleep(60)"])
+        container = engine.client().containers.create(**options)
+        container.start()
+        return container.id
+
+    orphan, live = start(dead_owner), start(engine.labels("run")[engine.LABEL_OWNER])
+    try:
+        cleanup()  # orphans only: the live owner's running sandbox must survive
+        assert not container_exists(orphan) and container_exists(live)
+    finally:
+        removed = cleanup(session=session)
+    assert removed["containers"] == 1 and not container_exists(live)
 
 
 def test_doctor_reports_a_ready_machine():

@@ -84,3 +84,11 @@ def test_to_dict_is_json_ready():
 
 def test_limits_default_is_hardened():
     assert Limits() == HARDENED
+
+
+@pytest.mark.parametrize("source, target", [("data", "/data"), ("/data", "data"), ("", "/x")])
+def test_mounts_need_absolute_paths(source, target):
+    from sandbox import Mount
+
+    with pytest.raises(InvalidLimits, match="absolute path"):
+        Mount(source, target)
