@@ -19,6 +19,7 @@ import datetime as dt
 import html
 import json
 import platform
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from typing import Callable
 
 from . import catalog
 from .catalog import CATEGORIES, MISCONFIGURATIONS, Attack, Outcome
+from .errors import SandboxError
 
 DEFAULT_OUT = "reports"
 REPORT_NAME = "attacks"
@@ -123,14 +125,34 @@ def _meta() -> dict:
 
 # -- writing --------------------------------------------------------------------------------
 
+class ReportFolderError(SandboxError):
+    """The folder for the reports cannot be created or written."""
+
+    hint = "Choose a folder you can write with --out DIR."
+
+
+def prepare_out_dir(out_dir: Path) -> Path:
+    """Create out_dir and prove it writable, before minutes of runs depend on it."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out_dir, prefix=".write-check-"):
+            pass
+    except OSError as exc:
+        raise ReportFolderError(f"Cannot write the reports to {out_dir}: {exc.strerror or exc}.") from exc
+    return out_dir
+
+
 def write_reports(card: Scorecard, out_dir: Path) -> list[Path]:
     """attacks.md, attacks.html and attacks.json in out_dir (created if needed)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    prepare_out_dir(out_dir)
     paths = []
     for suffix, text in (("md", render_markdown(card)), ("html", render_html(card)),
                          ("json", json.dumps(to_json(card), indent=2))):
         path = out_dir / f"{REPORT_NAME}.{suffix}"
-        path.write_text(text, encoding="utf-8")
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ReportFolderError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
         paths.append(path)
     return paths
 
@@ -327,6 +349,7 @@ def cmd_attacks(args: argparse.Namespace) -> int:
         for a in attacks:
             print(f"{a.name:26} {a.category:10} {a.removes:28} {a.title}")
         return 0
+    out_dir = prepare_out_dir(Path(args.out))  # fail now, not after the whole matrix has run
     from . import engine
     from .errors import EngineUnavailable
 
@@ -337,7 +360,7 @@ def cmd_attacks(args: argparse.Namespace) -> int:
     engine.ensure_image()
     cases = ("hardened", "ablated") if args.no_naive else catalog.CASES
     card = _run_with_progress(attacks, cases)
-    paths = write_reports(card, Path(args.out))
+    paths = write_reports(card, out_dir)
     for path in paths:
         print(f"wrote {path}")
     print(card.summary())

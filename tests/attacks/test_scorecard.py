@@ -98,6 +98,19 @@ def test_no_engine_is_one_clear_line_and_exit_3():
     assert r.returncode == 3 and "No Docker Engine answered" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("where", ["under_a_file", "is_a_file"])
+def test_an_unwritable_report_folder_is_one_clear_line_before_anything_runs(tmp_path, where):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    out = blocker / "reports" if where == "under_a_file" else blocker
+    r = cli("--only", "fork_bomb", "--out", str(out), timeout=60)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stderr.startswith(f"sandbox: Cannot write the reports to {out}: ") and "--out DIR" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+    assert r.stdout == "" and "fork_bomb" not in r.stderr  # no progress: nothing ran
+    assert blocker.read_text() == "not a folder"
+
+
 def test_list_runs_nothing_and_names_every_attack():
     r = cli("--list")
     assert r.returncode == 0
