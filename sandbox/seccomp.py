@@ -34,6 +34,9 @@ Denied here and by Docker's default too; the kit lists them itself rather than r
   root. clone3 answers ENOSYS (not EPERM) so glibc falls back to clone, which is checked.
 - the 32-bit system-call ABIs (x86, x32, arm): only the native architecture is listed, so
   int 0x80 tricks that dodge a 64-bit-only filter are refused outright.
+- sockets of rare address families (AF_VSOCK, AF_ALG, AF_PACKET, AF_RDS, AF_TIPC, ...): socket(2)
+  is allowed only for UNIX, INET, INET6 and NETLINK. Docker 20.10's default lets the others reach
+  the kernel, whose less-used protocol code has a long record of escalation bugs.
 """
 
 from __future__ import annotations
@@ -113,11 +116,18 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     ),
     "sockets": (
         # Reaching anything is the network control's job; these only make sockets work.
-        "socket", "socketpair", "bind", "listen", "accept", "accept4", "connect",
+        # `socket` itself is allowed per address family below (SOCKET_FAMILIES).
+        "socketpair", "bind", "listen", "accept", "accept4", "connect",
         "getsockname", "getpeername", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg",
         "recvmmsg", "shutdown", "setsockopt", "getsockopt",
     ),
 }
+
+# socket(2) is allowed only for these address families. The kernel has some forty, and the rare
+# ones (AF_PACKET, AF_ALG, AF_KEY, AF_VSOCK, AF_RDS, AF_TIPC, ...) have a long record of
+# privilege-escalation bugs while no Python program here needs them. AF_NETLINK stays because
+# glibc's if_nameindex() and getaddrinfo() use it to read interfaces.
+SOCKET_FAMILIES: dict[str, int] = {"AF_UNIX": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16}
 
 # Denied on purpose although Docker's default allows them (see the module docstring). They
 # need no rule, the default action refuses them; the list documents intent and feeds tests.
@@ -154,6 +164,10 @@ def profile() -> dict:
                 "args": [{"index": 0, "value": CLONE_NAMESPACE_FLAGS, "valueTwo": 0,
                           "op": "SCMP_CMP_MASKED_EQ"}],
             },
+            # One rule per family: rules are alternatives, any one that matches allows the call.
+            *({"names": ["socket"], "action": "SCMP_ACT_ALLOW",
+               "args": [{"index": 0, "value": family, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]}
+              for family in SOCKET_FAMILIES.values()),
             # glibc >= 2.34 tries clone3 first and falls back to clone only on ENOSYS.
             {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": ENOSYS},
         ],

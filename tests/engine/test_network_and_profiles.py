@@ -143,3 +143,29 @@ print(round((sum(os.times()[2:4]) - cpu0) / wall, 2))
     assert 0.2 <= used <= 0.8, used
     unlimited = float(run(code, H.without("cpu")).stdout)
     assert unlimited > used * 1.5, (used, unlimited)
+
+
+FAMILIES = """
+import errno, json, socket
+out = {}
+for name, family, kind in (("unix", 1, socket.SOCK_STREAM), ("inet", 2, socket.SOCK_STREAM),
+                           ("inet6", 10, socket.SOCK_DGRAM), ("netlink", 16, socket.SOCK_RAW),
+                           ("alg", 38, socket.SOCK_SEQPACKET), ("vsock", 40, socket.SOCK_STREAM),
+                           ("rds", 21, socket.SOCK_SEQPACKET), ("tipc", 30, socket.SOCK_RDM)):
+    try:
+        socket.socket(family, kind).close()
+        out[name] = "ok"
+    except OSError as e:
+        out[name] = errno.errorcode.get(e.errno, str(e.errno))
+print(json.dumps(out))
+"""
+
+
+def test_the_kits_seccomp_allows_sockets_only_of_the_common_families():
+    kit = json.loads(run(FAMILIES).stdout)
+    assert {kit[f] for f in ("unix", "inet", "inet6", "netlink")} == {"ok"}
+    rare = ("alg", "vsock", "rds", "tipc")
+    assert {kit[f] for f in rare} == {"EPERM"}, kit
+    # Docker's default lets these reach the kernel (which may or may not support them).
+    default = json.loads(run(FAMILIES, H.without("seccomp")).stdout)
+    assert any(default[f] != "EPERM" for f in rare), default

@@ -25,3 +25,9 @@ def test_clone_only_without_namespace_flags_and_clone3_falls_back():
 
 def test_only_native_architectures():
     assert seccomp.profile()["architectures"] == ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"]
+
+
+def test_socket_only_for_the_listed_families():
+    rules = [r for r in seccomp.profile()["syscalls"] if r["names"] == ["socket"]]
+    assert sorted(r["args"][0]["value"] for r in rules) == sorted(seccomp.SOCKET_FAMILIES.values())
+    assert "socket" not in allowed_names()
