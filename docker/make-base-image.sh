@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Build a minimal Debian + python3 base image without any image registry.
+# Build a minimal Debian base image (python3 by default, or other packages) without any registry.
 #
 # Offline classrooms and CI can reach Debian's package mirror but no image registry, so
 # `FROM python:3.11-slim` cannot be pulled. debootstrap makes a minimal root filesystem with
 # python3 and `docker import` turns it into an image the kit's Dockerfile can build FROM.
-# Usage: make-base-image.sh [image-name]   (default: safe-python-base:bookworm)
+# Usage: make-base-image.sh [image-name] [packages]
+#   default: safe-python-base:bookworm with python3's runtime;
+#   e.g. make-base-image.sh safe-node-base:bookworm nodejs
 set -euo pipefail
 
 name=${1:-safe-python-base:bookworm}
+# minbase + python3's runtime: the stdlib including multiprocessing, sqlite3, asyncio.
+packages=${2:-python3-minimal,libpython3.11-stdlib,netbase}
 suite=${SANDBOX_BASE_SUITE:-bookworm}
 
 if [ "$(id -u)" != 0 ]; then
@@ -34,9 +38,7 @@ root=$(mktemp -d /tmp/safe-python-base.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 
 echo "base: debootstrap $suite from $mirror (about a minute) ..."
-# minbase + python3's runtime: the stdlib including multiprocessing, sqlite3, asyncio, ssl-less sockets.
-debootstrap --variant=minbase \
-  --include=python3-minimal,libpython3.11-stdlib,netbase \
+debootstrap --variant=minbase --include="$packages" \
   "$suite" "$root" "$mirror" >"$root.log" 2>&1 || { tail -n 30 "$root.log" >&2; rm -f "$root.log"; exit 1; }
 rm -f "$root.log"
 # Package caches and docs are dead weight in a sandbox image.
@@ -44,5 +46,6 @@ rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/
 
 echo "base: importing as $name ..."
 # An imported image has no CMD; the docker SDK refuses to create a container without one.
-tar -C "$root" -c . | docker import -c 'CMD ["python3"]' - "$name" >/dev/null
+cmd=${SANDBOX_BASE_CMD:-python3}
+tar -C "$root" -c . | docker import -c "CMD [\"$cmd\"]" - "$name" >/dev/null
 echo "base: $name ready ($(docker image inspect -f '{{.Size}}' "$name" | awk '{printf "%.0f MB", $1/1e6}'))"

@@ -22,6 +22,7 @@ from docker.errors import DockerException
 from . import result as R
 from .engine import clip as engine_clip
 from .errors import SandboxError
+from .languages import LANGUAGES, for_path
 from .limits import CONTROLS, PROFILES, Limits
 
 # Exit codes for runs the kit ended (the program's own code otherwise), after GNU timeout's.
@@ -58,7 +59,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .runner import run
 
     code = _read_source(args.file)
-    result = run(code, limits_from(args))
+    language = args.language or (for_path(args.file) if args.file != "-" else "python")
+    result = run(code, limits_from(args), language=language)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -99,7 +101,9 @@ def _exit_code(result: R.Result) -> int:
 def cmd_build(args: argparse.Namespace) -> int:
     from . import images
 
-    images.build(force=args.force, base=args.base)
+    if args.base and not args.language:
+        raise SandboxError("--base applies to one image: add --language python (or javascript).")
+    images.build(force=args.force, base=args.base, languages=tuple(args.language or LANGUAGES))
     return 0
 
 
@@ -131,14 +135,18 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run a Python file (or - for stdin) in the sandbox")
-    p.add_argument("file", help="a .py file, or - to read the code from stdin")
+    p.add_argument("file", help="a .py (or .js) file, or - to read the code from stdin")
+    p.add_argument("--language", choices=sorted(LANGUAGES),
+                   help="the program's language (default: by file extension, else python)")
     add_limit_options(p)
     p.add_argument("--json", action="store_true", help="print the whole Result as JSON")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("build", help="build the sandbox image (falls back to a local base offline)")
     p.add_argument("--force", action="store_true", help="rebuild even if the image is current")
-    p.add_argument("--base", help="base image to build FROM (default: python:3.11-slim, else a local one)")
+    p.add_argument("--base", help="base image to build FROM (default: the official image, else a local one)")
+    p.add_argument("--language", action="append", choices=sorted(LANGUAGES),
+                   help="build only this language's image (repeatable; default: all)")
     p.set_defaults(handler=cmd_build)
 
     p = sub.add_parser("cleanup", help="remove containers and networks the kit left behind")

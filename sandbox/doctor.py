@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 
 from . import engine, reaper
 from .errors import SandboxError
+from .languages import LANGUAGES
 
 
 @dataclass
@@ -46,7 +47,7 @@ def checks() -> list[Check]:
                       engine.EngineUnavailable.hint)]
     found = [Check("engine", True, f"Docker {version.get('Version')} (API {version.get('ApiVersion')}) at {where}")]
     found += _kernel_checks(info)
-    found += [_runtime_check(version, info), _image_check(), _leftovers_check()]
+    found += [_runtime_check(version, info), *_image_checks(), _leftovers_check()]
     return found
 
 
@@ -82,14 +83,20 @@ def _runtime_check(version: dict, info: dict) -> Check:
                  "Install tini/docker-init: the kit runs an init process as PID 1 to reap orphans.")
 
 
-def _image_check() -> Check:
-    try:
-        engine.ensure_image()
-    except SandboxError as exc:
-        return Check("image", False, exc.message, exc.hint)
-    image = engine.client().images.get(engine.IMAGE)
-    size = image.attrs.get("Size", 0) / 1e6
-    return Check("image", True, f"{engine.IMAGE} present ({size:.0f} MB, version {engine.IMAGE_VERSION})")
+def _image_checks() -> list[Check]:
+    found = []
+    for language in LANGUAGES.values():
+        required = language.name == "python"  # the kit's subject; other languages are extras
+        name = "image" if required else f"image ({language.name})"
+        try:
+            engine.ensure_image(language.image)
+        except SandboxError as exc:
+            found.append(Check(name, False, exc.message, exc.hint, required=required))
+            continue
+        size = engine.client().images.get(language.image).attrs.get("Size", 0) / 1e6
+        found.append(Check(name, True, f"{language.image} present ({size:.0f} MB, "
+                                       f"version {engine.image_version(language)})"))
+    return found
 
 
 def _leftovers_check() -> Check:

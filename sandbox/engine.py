@@ -21,21 +21,25 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from .errors import EngineUnavailable, ImageMissing, RunRefused, SandboxError
+from .languages import LANGUAGES, Language, for_image
 
-IMAGE = os.environ.get("SANDBOX_IMAGE", "safe-python:latest")
-DOCKERFILE = Path(__file__).resolve().parent.parent / "docker" / "Dockerfile"
+IMAGE = LANGUAGES["python"].image
+DOCKER_DIR = Path(__file__).resolve().parent.parent / "docker"
 
 
-def _dockerfile_digest() -> str | None:
+def image_version(language: Language) -> str | None:
+    """A digest of the Dockerfile the language's image is built from (None without docker/).
+
+    The image's `org.safe-python.image-version` label must equal it, so an edit to a Dockerfile
+    makes `make` rebuild instead of running a stale image.
+    """
     try:
-        return hashlib.sha256(DOCKERFILE.read_bytes()).hexdigest()[:12]
+        return hashlib.sha256((DOCKER_DIR / language.dockerfile).read_bytes()).hexdigest()[:12]
     except OSError:
         return None  # installed without the repository's docker/: nothing to compare with
 
 
-# The image's `org.safe-python.image-version` label must equal this digest of the Dockerfile it
-# was built from, so an edit to docker/Dockerfile makes `make` rebuild instead of running stale.
-IMAGE_VERSION = _dockerfile_digest()
+IMAGE_VERSION = image_version(LANGUAGES["python"])
 
 LABEL = "org.safe-python.kit"          # on everything the kit creates
 LABEL_ROLE = "org.safe-python.role"    # run, target, audit, ...
@@ -91,24 +95,28 @@ def labels(role: str) -> dict[str, str]:
 
 
 def ensure_image(name: str = IMAGE) -> None:
-    """Raise ImageMissing unless `name` is present and built for this version of the kit."""
+    """Raise ImageMissing unless `name` is present and built from this checkout's Dockerfile."""
     if name in _images_ok:
         return
+    language = for_image(name)
+    build = "'python -m sandbox build'" + (f" (or '--language {language.name}')" if language and language.name != "python" else "")
     try:
         image = client().images.get(name)
     except ImageNotFound as exc:
-        if name != IMAGE:
+        if language is None:
             raise ImageMissing(f"The image {name} is not on this engine.",
-                               hint=f"Build or load {name} first ('python -m sandbox build' builds only {IMAGE}).") from exc
-        raise ImageMissing(f"The sandbox image {name} is not on this engine.") from exc
+                               hint=f"Build or load {name} first ({build} builds only the kit's images).") from exc
+        raise ImageMissing(f"The sandbox image {name} is not on this engine.",
+                           hint=f"Build it with {build} (works offline too).") from exc
     except CONNECTION_ERRORS as exc:
         raise EngineUnavailable(f"The Docker Engine stopped answering ({_reason(exc)}).") from exc
     version = (image.labels or {}).get("org.safe-python.image-version")
-    if name == IMAGE and IMAGE_VERSION is not None and version != IMAGE_VERSION:
+    wanted = image_version(language) if language else None
+    if wanted is not None and version != wanted:
         raise ImageMissing(
-            f"The sandbox image {name} was built from another docker/Dockerfile "
-            f"(version {version or 'unknown'}, this checkout's is {IMAGE_VERSION}).",
-            hint="Rebuild it with 'python -m sandbox build'.")
+            f"The sandbox image {name} was built from another docker/{language.dockerfile} "
+            f"(version {version or 'unknown'}, this checkout's is {wanted}).",
+            hint=f"Rebuild it with {build}.")
     with _lock:
         _images_ok.add(name)
 

@@ -22,6 +22,7 @@ class Facts:
     killed_for: str | None        # "timeout", "output" or "cancel" when the kit killed the run, else None
     by_safety_net: bool           # the kill came from the kit's ceiling, not a control
     stderr: str
+    language: str = "python"
 
 
 @dataclass(frozen=True)
@@ -46,14 +47,14 @@ _SIGNAL_MEANING = {
 # no_new_privileges all answer with it.
 _ERROR_CONTROL = (
     (re.compile(r"\[Errno 101\]|Network is unreachable|name resolution|Name or service not known"
-                r"|Name does not resolve|gaierror"), "network"),
-    (re.compile(r"\[Errno 30\]|Read-only file system"), "read_only"),
+                r"|Name does not resolve|gaierror|ENETUNREACH|EAI_AGAIN"), "network"),
+    (re.compile(r"\[Errno 30\]|Read-only file system|EROFS"), "read_only"),
     # ENOSPC: the size cap on /tmp and /dev/shm, which belongs to the read_only control.
-    (re.compile(r"\[Errno 28\]|No space left on device"), "read_only"),
+    (re.compile(r"\[Errno 28\]|No space left on device|ENOSPC"), "read_only"),
     (re.compile(r"can't start new thread"), "pids"),
-    (re.compile(r"\[Errno 24\]|Too many open files|\[Errno 27\]|File too large"), "ulimits"),
-    (re.compile(r"\[Errno 13\]|Permission denied"), "user"),
-    (re.compile(r"^MemoryError"), "memory"),
+    (re.compile(r"\[Errno 24\]|Too many open files|EMFILE|\[Errno 27\]|File too large|EFBIG"), "ulimits"),
+    (re.compile(r"\[Errno 13\]|Permission denied|EACCES"), "user"),
+    (re.compile(r"^MemoryError|heap out of memory"), "memory"),
 )
 
 _MAX_MESSAGE = 300
@@ -108,9 +109,25 @@ def _killed(sig: signal.Signals, limits: Limits) -> Outcome:
 
 
 def _error(facts: Facts, limits: Limits) -> Outcome:
-    line = last_error_line(facts.stderr)
+    line = error_line(facts.stderr, facts.language)
     message = line or f"Exited with code {facts.exit_code}"
     return Outcome(R.ERROR, _control_for_error(line, limits, facts.stderr), message)
+
+
+# Node.js prints the error first, then its stack ("    at ..."), the error's properties and
+# "Node.js v18..."; Python prints the stack first and the error last.
+_JS_ERROR = re.compile(r"^(Uncaught )?([A-Za-z_$][\w$.]*)?(Error|Exception)\b")
+
+
+def error_line(stderr: str, language: str = "python") -> str:
+    """The one line that says what went wrong, for the language's way of reporting errors."""
+    if language == "javascript":
+        for line in stderr.splitlines():
+            if _JS_ERROR.match(line.strip()):
+                return _clip(line.strip())
+        lines = [l for l in stderr.splitlines() if not l.strip().startswith(("at ", "Node.js v"))]
+        return last_error_line("\n".join(lines))
+    return last_error_line(stderr)
 
 
 def last_error_line(stderr: str) -> str:
@@ -118,14 +135,18 @@ def last_error_line(stderr: str) -> str:
     for line in reversed(stderr.splitlines()):
         line = line.strip()
         if line:
-            return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
+            return _clip(line)
     return ""
+
+
+def _clip(line: str) -> str:
+    return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
 
 
 # EAGAIN also comes from a non-blocking socket; it is the pids limit only when a fork or a
 # thread start failed, which the traceback above the last line shows.
-_EAGAIN = re.compile(r"\[Errno 11\]|Resource temporarily unavailable")
-_SPAWNING = re.compile(r"fork|Popen|spawn|start_new_thread|Thread|Process|Pool")
+_EAGAIN = re.compile(r"\[Errno 11\]|Resource temporarily unavailable|EAGAIN")
+_SPAWNING = re.compile(r"fork|Popen|spawn|start_new_thread|Thread|Process|Pool|Worker")
 
 
 def _control_for_error(line: str, limits: Limits, stderr: str = "") -> str | None:

@@ -29,6 +29,7 @@ from docker.errors import APIError, ImageNotFound, NotFound
 from . import engine, network
 from . import result as R
 from .errors import EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, RunRefused, SandboxError
+from .languages import LANGUAGES
 from .limits import HARDENED, Limits
 from .options import container_options
 from .outcome import Facts, classify
@@ -36,13 +37,8 @@ from .output import CappedOutput
 
 MAX_CODE_CHARS = 5000  # the seed's limit
 
-# How each language's code is handed over: as one argv element, so the host never writes a
-# file the sandboxed code could later reach (or swap for a symlink).
-COMMANDS: dict[str, list[str]] = {
-    # -I: ignore PYTHON* variables and the user's site-packages; -u: unbuffered, so output
-    # printed before a kill still reaches the report.
-    "python": ["python3", "-I", "-u", "-c"],
-}
+# Each language's code is handed over as one argv element (languages.py), so the host never
+# writes a file the sandboxed code could later reach (or swap for a symlink).
 
 OutputCallback = Callable[[str, str], None]
 
@@ -73,8 +69,9 @@ def run(
     """
     limits = _check_limits(limits)
     command = build_command(code, language)
+    image = image or LANGUAGES[language].image
     with prepared(limits, command, role="run", image=image, env=env) as (client, options):
-        return _Run(client, options, limits, on_output, cancel).execute()
+        return _Run(client, options, limits, on_output, cancel, language).execute()
 
 
 @contextlib.contextmanager
@@ -101,22 +98,22 @@ def build_command(code: object, language: str = "python") -> list[str]:
     """The container's argv for `code`, after refusing anything that cannot run."""
     if not isinstance(language, str) or not language.strip():
         raise InvalidCode("language must be a non-empty string such as 'python'.")
-    if language not in COMMANDS:
-        raise InvalidCode(f"Language {language!r} is not supported. Supported: {', '.join(COMMANDS)}.")
+    if language not in LANGUAGES:
+        raise InvalidCode(f"Language {language!r} is not supported. Supported: {', '.join(LANGUAGES)}.")
     check_code(code)
-    return [*COMMANDS[language], code]  # type: ignore[list-item]
+    return [*LANGUAGES[language].command, code]  # type: ignore[list-item]
 
 
 def check_code(code: object) -> None:
     """Raise InvalidCode unless `code` is a non-empty str of at most MAX_CODE_CHARS characters."""
     if not isinstance(code, str):
-        raise InvalidCode(f"code must be a string of Python source, not {type(code).__name__}.")
+        raise InvalidCode(f"code must be a string of source code, not {type(code).__name__}.")
     if not code.strip():
         raise InvalidCode("code is empty: there is nothing to run.")
     if len(code) > MAX_CODE_CHARS:
         raise InvalidCode(f"code is {len(code)} characters long; the limit is {MAX_CODE_CHARS}.")
     if "\x00" in code:
-        raise InvalidCode("code contains a NUL character (\\x00), which Python source cannot hold.")
+        raise InvalidCode("code contains a NUL character (\\x00), which program source cannot hold.")
     try:
         code.encode("utf-8")
     except UnicodeEncodeError as exc:
@@ -145,7 +142,7 @@ class _Run:
     """One container's life, from create to remove."""
 
     def __init__(self, client, options: dict, limits: Limits, on_output: OutputCallback | None,
-                 cancel: threading.Event | None = None):
+                 cancel: threading.Event | None = None, language: str = "python"):
         self.client = client
         self.api = client.api
         self.options = options
@@ -155,6 +152,7 @@ class _Run:
         self.output = CappedOutput(cap, on_output)
         self.timeout_s = limits.timeout_s or R.SAFETY_TIMEOUT_S
         self.cancel = cancel
+        self.language = language
 
     def execute(self) -> R.Result:
         try:
@@ -232,7 +230,7 @@ class _Run:
         stderr = self.output.text("stderr")
         exit_code = state.get("ExitCode")
         oom_killed = bool(state.get("OOMKilled"))
-        outcome = classify(Facts(exit_code, oom_killed, killed_for, by_safety_net, stderr), limits)
+        outcome = classify(Facts(exit_code, oom_killed, killed_for, by_safety_net, stderr, self.language), limits)
         return R.Result(
             status=outcome.status,
             stdout=self.output.text("stdout"),

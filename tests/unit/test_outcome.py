@@ -105,3 +105,23 @@ def test_a_control_that_is_off_is_never_named():
 
 def test_long_lines_are_shortened():
     assert len(last_error_line("x" * 1000)) == 300
+
+
+NODE_STDERR = """node:internal/fs/utils:356
+    throw err;
+    ^
+
+Error: EROFS: read-only file system, open '/etc/owned'
+    at Object.openSync (node:fs:596:3)
+    at [eval]:1:15 {
+  errno: -30,
+  code: 'EROFS',
+}
+
+Node.js v18.20.4
+"""
+
+
+def test_a_node_error_is_its_first_line_and_names_the_control():
+    o = classify(Facts(1, False, None, False, NODE_STDERR, "javascript"), H)
+    assert o.message == "Error: EROFS: read-only file system, open '/etc/owned'" and o.stopped_by == "read_only"
