@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from sandbox import PROFILES, reaper
+from sandbox import reaper
 from sandbox.demo import STEPS
 
 # What each step must show under the hardened profile: (verdict, control that fired or "-").
@@ -53,7 +53,7 @@ def test_auto_demo_runs_every_step_with_its_verdict_and_control():
     out, err = proc.communicate(timeout=200)
     assert proc.returncode == 0, out[-2000:] + err[-2000:]
     assert "Traceback" not in out + err
-    assert "Preflight" not in out or "Preflight failed" not in out
+    assert "Preflight failed" not in out
     rows = summary_rows(out)
     assert {key: rows[key][:2] for key in rows} == HARDENED
     assert all(mark == "yes" for _, _, mark in rows.values())
@@ -126,15 +126,3 @@ def test_enter_advances_and_q_quits_cleanly():
     assert list(summary_rows(out)) == ["hello"]
     assert "Step 3/" not in out and "Traceback" not in out + err
     assert reaper.leftovers(session=session) == []
-
-
-def test_expectations_follow_the_profile():
-    """Under naive most controls are off: the demo promises nothing it cannot keep."""
-    naive, seed = PROFILES["naive"], PROFILES["seed"]
-    by_key = {s.key: s for s in STEPS}
-    for key in ("infinite_loop", "memory_hog", "network_call", "fork_bomb", "socket_runner"):
-        assert by_key[key].expectation(by_key[key].limits(naive, "/var/run/docker.sock")) is None
-    for key in ("infinite_loop", "memory_hog", "network_call", "fork_bomb"):
-        step = by_key[key]
-        assert step.expectation(step.limits(seed, None)) == (step.expect, step.control)
-    assert by_key["socket_root"].limits(PROFILES["hardened"], "/x.sock").user == "root"
