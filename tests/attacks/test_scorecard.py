@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -79,27 +78,33 @@ def test_reports_escape_what_attacks_print(tmp_path):
     assert data["passed"] is True and data["outcomes"][0]["evidence"] == hostile
 
 
-def cli(*args, session=None, timeout=300, **extra_env):
-    env = dict(os.environ, **extra_env)
-    if session:
-        env["SANDBOX_SESSION"] = session
-    return subprocess.run([sys.executable, "-m", "sandbox", "attacks", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+@pytest.fixture
+def cli(child_env):
+    """cli(*args, timeout=..., **env) -> `python -m sandbox attacks ...` run in a child session."""
+
+    def run_cli(*args, timeout=300, **extra_env):
+        env = child_env(**extra_env)
+        done = subprocess.run([sys.executable, "-m", "sandbox", "attacks", *args], cwd=REPO, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+        done.session = env["SANDBOX_SESSION"]
+        return done
+
+    return run_cli
 
 
-def test_unknown_attack_is_refused_clearly_before_anything_runs():
+def test_unknown_attack_is_refused_clearly_before_anything_runs(cli):
     r = cli("--only", "no_such_attack")
     assert r.returncode == 2 and "No attack named 'no_such_attack'" in r.stderr
     assert "Traceback" not in r.stderr
 
 
-def test_no_engine_is_one_clear_line_and_exit_3():
+def test_no_engine_is_one_clear_line_and_exit_3(cli):
     r = cli("--only", "fork_bomb", DOCKER_HOST="unix:///nonexistent/docker.sock", timeout=60)
     assert r.returncode == 3 and "No Docker Engine answered" in r.stderr and "Traceback" not in r.stderr
 
 
 @pytest.mark.parametrize("where", ["under_a_file", "is_a_file"])
-def test_an_unwritable_report_folder_is_one_clear_line_before_anything_runs(tmp_path, where):
+def test_an_unwritable_report_folder_is_one_clear_line_before_anything_runs(cli, tmp_path, where):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     out = blocker / "reports" if where == "under_a_file" else blocker
@@ -111,7 +116,7 @@ def test_an_unwritable_report_folder_is_one_clear_line_before_anything_runs(tmp_
     assert blocker.read_text() == "not a folder"
 
 
-def test_list_runs_nothing_and_names_every_attack():
+def test_list_runs_nothing_and_names_every_attack(cli):
     r = cli("--list")
     assert r.returncode == 0
     assert len(r.stdout.splitlines()) == len(catalog.names())
@@ -119,9 +124,8 @@ def test_list_runs_nothing_and_names_every_attack():
 
 @pytest.mark.usefixtures("engine_ready")
 @pytest.mark.timeout(300)
-def test_the_command_runs_a_subset_and_writes_reports_a_teacher_can_open(tmp_path):
-    session = f"{engine.SESSION}cli"
-    r = cli("--only", "fork_bomb", "host_mount", "tcp_egress", "--out", str(tmp_path), session=session)
+def test_the_command_runs_a_subset_and_writes_reports_a_teacher_can_open(cli, tmp_path):
+    r = cli("--only", "fork_bomb", "host_mount", "tcp_egress", "--out", str(tmp_path))
     assert r.returncode == 0, r.stdout + r.stderr
     summary = r.stdout.strip().splitlines()[-1]
     assert summary.startswith("3 attacks: hardened contained 3/3; ablated escaped 3/3; naive escaped 2/3 (runtime ")
@@ -136,4 +140,5 @@ def test_the_command_runs_a_subset_and_writes_reports_a_teacher_can_open(tmp_pat
     assert cells[("host_mount", "naive")] == "contained" and cells[("tcp_egress", "naive")] == "escaped"
     assert "errno=EAGAIN" in md and "children=199" in md      # the evidence is in the report
     # The command's own process cleaned up after itself (its target and network included).
-    assert reaper.leftovers(session=session) == []
+    assert reaper.leftovers(session=r.session) == []
+    assert engine.client().api.networks(filters={"label": [f"{engine.LABEL_SESSION}={r.session}"]}) == []

@@ -16,7 +16,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
@@ -62,11 +61,11 @@ def alive(pid: int) -> bool:
 class JupyterLab:
     """`jupyter lab` on a free loopback port with a token, serving a scratch copy of the lessons."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, session: str):
         self.root = workdir / "lessons"
         shutil.copytree(ROOT / "notebooks", self.root, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         self.port, self.token = free_port(), secrets.token_hex(16)
-        self.session = f"lab-{uuid.uuid4().hex[:10]}"
+        self.session = session
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "jupyterlab.log"
         self.env = dict(
@@ -155,13 +154,13 @@ def run_all_cells(page, tries: int = 3) -> None:
 
 
 @pytest.fixture
-def jupyterlab(tmp_path, engine_ready):
+def jupyterlab(tmp_path, engine_ready, child_session):
     assert OVERRIDES.is_file(), (
         f"JupyterLab's offline settings are not installed at {OVERRIDES}: run 'make setup' "
         "(it copies notebooks/overrides.json there)")
     assert json.loads(OVERRIDES.read_text()) == json.loads((ROOT / "notebooks" / "overrides.json").read_text()), \
         "the installed overrides.json is stale: run 'make setup'"
-    lab = JupyterLab(tmp_path).start()
+    lab = JupyterLab(tmp_path, child_session()).start()
     try:
         yield lab
     finally:

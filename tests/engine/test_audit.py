@@ -165,13 +165,14 @@ def test_a_failed_start_still_removes_the_container(monkeypatch, failure):
     assert _audit_containers() == []
 
 
-def test_cli_exit_codes_and_json():
+def test_cli_exit_codes_and_json(child_env):
     cmd = [sys.executable, "-m", "sandbox", "audit", "--json"]
-    good = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    good = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=child_env())
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout)["failed"] == []
-    bad = subprocess.run(cmd + ["--without", "pids"], capture_output=True, text=True, timeout=120)
+    bad = subprocess.run(cmd + ["--without", "pids"], capture_output=True, text=True, timeout=120, env=child_env())
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["failed"] == ["5.29 pids-limit"]
-    table = subprocess.run(cmd[:-1] + ["--profile", "naive"], capture_output=True, text=True, timeout=120)
+    table = subprocess.run(cmd[:-1] + ["--profile", "naive"], capture_output=True, text=True, timeout=120,
+                           env=child_env())
     assert table.returncode == 1 and "FAIL" in table.stdout and "Traceback" not in table.stderr

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 
@@ -28,11 +27,15 @@ HARDENED = {
 ROW = re.compile(r"│\s*\d+\s*│\s*(\w+)\s*│\s*(\w+)\s*│\s*([\w-]+)\s*│\s*[\d.]+ s\s*│\s*(\w+)\s*│")
 
 
-def demo_env(**extra):
-    session = f"demo-test-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "COLUMNS": "200", "PYTHONIOENCODING": "utf-8", "PYTHONUNBUFFERED": "1",
-           "SANDBOX_SESSION": session, **extra}
-    return env, session
+@pytest.fixture
+def demo_env(child_env):
+    """demo_env(**extra) -> (environment, session) for one demo process, in a child session."""
+
+    def make(**extra):
+        env = child_env(COLUMNS="200", PYTHONIOENCODING="utf-8", PYTHONUNBUFFERED="1", **extra)
+        return env, env["SANDBOX_SESSION"]
+
+    return make
 
 
 def start(args, env, **kwargs):
@@ -47,7 +50,7 @@ def summary_rows(stdout):
 
 
 @pytest.mark.timeout(240)
-def test_auto_demo_runs_every_step_with_its_verdict_and_control():
+def test_auto_demo_runs_every_step_with_its_verdict_and_control(demo_env):
     env, session = demo_env()
     proc = start(["--auto"], env, stdin=subprocess.DEVNULL)
     out, err = proc.communicate(timeout=200)
@@ -66,7 +69,7 @@ def test_auto_demo_runs_every_step_with_its_verdict_and_control():
     assert reaper.leftovers(session=session) == []
 
 
-def test_preflight_without_an_engine_says_what_to_do():
+def test_preflight_without_an_engine_says_what_to_do(demo_env):
     env, _ = demo_env(DOCKER_HOST="unix:///tmp/no-docker-here.sock")
     proc = start(["--auto"], env, stdin=subprocess.DEVNULL)
     out, err = proc.communicate(timeout=60)
@@ -75,7 +78,7 @@ def test_preflight_without_an_engine_says_what_to_do():
     assert "Traceback" not in out + err and "Step 1" not in out
 
 
-def test_preflight_without_the_image_says_how_to_build_it():
+def test_preflight_without_the_image_says_how_to_build_it(demo_env):
     env, _ = demo_env(SANDBOX_IMAGE="safe-python-missing:never")
     proc = start(["--auto"], env, stdin=subprocess.DEVNULL)
     out, err = proc.communicate(timeout=60)
@@ -85,7 +88,7 @@ def test_preflight_without_the_image_says_how_to_build_it():
 
 
 @pytest.mark.timeout(120)
-def test_ctrl_c_mid_step_leaves_no_container():
+def test_ctrl_c_mid_step_leaves_no_container(demo_env):
     env, session = demo_env()
     proc = start(["--auto"], env, stdin=subprocess.DEVNULL)
     try:
@@ -111,7 +114,7 @@ def test_ctrl_c_mid_step_leaves_no_container():
 
 
 @pytest.mark.timeout(120)
-def test_enter_advances_and_q_quits_cleanly():
+def test_enter_advances_and_q_quits_cleanly(demo_env):
     env, session = demo_env()
     main, tty = pty.openpty()
     try:

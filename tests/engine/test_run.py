@@ -241,12 +241,12 @@ def test_exception_in_our_code_after_start_still_removes_the_container(monkeypat
     assert seen["id"] and not container_exists(seen["id"])
 
 
-def test_keyboard_interrupt_of_the_cli_removes_the_container():
-    session = f"ctrlc-{os.getpid()}"
+def test_keyboard_interrupt_of_the_cli_removes_the_container(child_env):
+    env = child_env()
+    session = env["SANDBOX_SESSION"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "run", "-", "--timeout", "60"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO,
-        env={**os.environ, "SANDBOX_SESSION": session},
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env,
     )
     proc.stdin.write("print('running', flush=True)\nwhile True: pass\n")
     proc.stdin.close()
@@ -263,17 +263,17 @@ def test_keyboard_interrupt_of_the_cli_removes_the_container():
     assert kit_containers(session) == []
 
 
-def test_cli_runs_a_file_and_exits_with_the_programs_status(tmp_path):
+def test_cli_runs_a_file_and_exits_with_the_programs_status(tmp_path, child_env):
     script = tmp_path / "prog.py"
     script.write_text("print(2 + 2)\nraise SystemExit(3)\n")
     done = subprocess.run([sys.executable, "-m", "sandbox", "run", str(script)],
-                          capture_output=True, text=True, cwd=REPO, timeout=60)
+                          capture_output=True, text=True, cwd=REPO, timeout=60, env=child_env())
     assert done.stdout == "4\n" and done.returncode == 3
 
 
-def test_cli_timeout_exits_124_with_one_clear_line():
+def test_cli_timeout_exits_124_with_one_clear_line(child_env):
     done = subprocess.run([sys.executable, "-m", "sandbox", "run", "-", "--timeout", "2"], input="while True: pass",
-                          capture_output=True, text=True, cwd=REPO, timeout=60)
+                          capture_output=True, text=True, cwd=REPO, timeout=60, env=child_env())
     assert done.returncode == 124
     assert done.stderr.strip() == "sandbox: timeout: Execution timed out after 2 seconds [stopped by timeout]"
 

@@ -2,7 +2,7 @@
 
 Each notebook `notebooks/NN_*.ipynb` (found by its name, so new lessons join automatically) is
 executed headless by nbclient with the standard `python3` kernel, from a scratch directory (a
-lesson must not depend on the working directory), with its own SANDBOX_SESSION so that whatever
+lesson must not depend on the working directory), with its own child SANDBOX_SESSION so that whatever
 it leaves on the engine can be found and is a failure. A failed `assert` in a "check yourself"
 cell fails the test, with the cell's error.
 """
@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import nbformat
@@ -69,8 +68,8 @@ def test_lesson_is_committed_clean_with_its_sections(path):
 
 @pytest.mark.timeout(LESSON_TIMEOUT_S)
 @pytest.mark.parametrize("path", LESSONS, ids=lesson_id)
-def test_lesson_runs_top_to_bottom(path, tmp_path, engine_ready, record_property):
-    session = f"nb{path.name[:2]}-{uuid.uuid4().hex[:10]}"
+def test_lesson_runs_top_to_bottom(path, tmp_path, engine_ready, record_property, child_session):
+    session = child_session()
     client = NotebookClient(
         read(path), timeout=CELL_TIMEOUT_S, kernel_name="python3", allow_errors=False,
         resources={"metadata": {"path": str(tmp_path)}},    # the kernel's working directory
@@ -92,8 +91,8 @@ def test_lesson_runs_top_to_bottom(path, tmp_path, engine_ready, record_property
 
 @pytest.mark.timeout(LESSON_TIMEOUT_S)
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lesson_id)
-def test_exercise_solution_holds(path, tmp_path, engine_ready):
-    session = f"sol{path.name[:2]}-{uuid.uuid4().hex[:10]}"
+def test_exercise_solution_holds(path, tmp_path, engine_ready, child_session):
+    session = child_session()
     try:
         done = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True,
                               timeout=LESSON_TIMEOUT_S - 30, env=dict(os.environ, SANDBOX_SESSION=session))
