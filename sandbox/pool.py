@@ -21,8 +21,10 @@ piling up threads and memory while the caller waits for nothing.
 `submit(code, limits, **kw)` takes the same arguments as `sandbox.run` and returns a
 `concurrent.futures.Future` whose result is the `Result` (or whose exception is the one `run`
 raised, e.g. `EngineUnavailable`). Bad code is refused by `submit` itself, before it takes a slot.
-A queued future can be cancelled (`future.cancel()`), which frees its slot; a running one cannot,
-but every run ends within its own timeout and removes its container.
+A queued future can be cancelled (`future.cancel()`), which frees its slot. A running one is
+stopped through its `cancel` event (`submit(..., cancel=event)`, then `event.set()`): the
+container is killed at once and the Result's status is `killed`. `kill_running()` does that to
+every run in progress, e.g. for a forced shutdown.
 """
 
 from __future__ import annotations
@@ -80,10 +82,16 @@ class Pool:
         self._queued = 0
         self._closed = False
         self._mean_run_s = 1.0   # a moving average of run durations, for Retry-After
+        self._active: set[threading.Event] = set()   # the cancel events of the runs in progress
 
-    def submit(self, code: str, limits: Limits | None = None, **kw: Any) -> Future:
-        """Queue one run; raises QueueFull at once when there is no room, InvalidCode for bad code."""
+    def submit(self, code: str, limits: Limits | None = None, *,
+               cancel: threading.Event | None = None, **kw: Any) -> Future:
+        """Queue one run; raises QueueFull at once when there is no room, InvalidCode for bad code.
+
+        Setting `cancel` kills the run at once (a queued one then ends as soon as it starts).
+        """
         build_command(code, kw.get("language", "python"))  # refuse bad input before it takes a slot
+        kw["cancel"] = cancel if cancel is not None else threading.Event()
         if self._closed:
             raise PoolClosed("The pool is shut down.")
         if not self._slots.acquire(blocking=False):
@@ -112,13 +120,23 @@ class Pool:
             mean = self._mean_run_s
         return max(1, min(120, math.ceil(mean * ahead / self.workers)))
 
-    def shutdown(self, wait: bool = True, cancel_pending: bool = True) -> None:
+    def kill_running(self) -> int:
+        """Kill every run in progress at once (each removes its container); returns how many."""
+        with self._lock:
+            events = list(self._active)
+        for event in events:
+            event.set()
+        return len(events)
+
+    def shutdown(self, wait: bool = True, cancel_pending: bool = True, kill_running: bool = False) -> None:
         """Take no more work; cancel what waits (by default); with `wait`, let running runs end.
 
-        Runs already started are never abandoned half way: each ends within its own timeout and
-        removes its container.
+        Runs already started are never abandoned half way: each ends within its own timeout (or
+        at once, with `kill_running`) and removes its container.
         """
         self._closed = True
+        if kill_running:
+            self.kill_running()
         self._executor.shutdown(wait=wait, cancel_futures=cancel_pending)
 
     def __enter__(self) -> "Pool":
@@ -129,9 +147,11 @@ class Pool:
 
     # -- inside -------------------------------------------------------------------------
     def _work(self, code: str, limits: Limits | None, kw: dict) -> Result:
+        cancel = kw["cancel"]
         with self._lock:
             self._queued -= 1
             self._running += 1
+            self._active.add(cancel)
         started = time.monotonic()
         try:
             return self._runner(code, limits, **kw)
@@ -139,6 +159,7 @@ class Pool:
             elapsed = time.monotonic() - started
             with self._lock:
                 self._running -= 1
+                self._active.discard(cancel)
                 self._mean_run_s = 0.8 * self._mean_run_s + 0.2 * elapsed
 
     def _on_done(self, future: Future) -> None:

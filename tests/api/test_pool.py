@@ -137,3 +137,44 @@ def test_real_runs_through_the_pool(engine_ready):
         futures = [pool.submit(f"print({i} * {i})") for i in range(5)]
         assert [f.result(60).stdout for f in futures] == [f"{i * i}\n" for i in range(5)]
         assert pool.stats()["running"] == 0
+
+
+class CancellableRunner(GatedRunner):
+    """Like GatedRunner, but a set cancel event ends the run the way sandbox.run does."""
+
+    def __call__(self, code, limits=None, cancel=None, **kw):
+        self.calls.append(code)
+        assert cancel is not None, "the pool must hand every run a cancel event"
+        if cancel.wait(10):
+            return "killed"
+        return f"ran {code}"
+
+
+def test_kill_running_sets_the_cancel_event_of_every_running_run():
+    runner = CancellableRunner()
+    pool = Pool(workers=2, queue=2, runner=runner)
+    try:
+        mine = threading.Event()
+        futures = [pool.submit("print(1)", cancel=mine), pool.submit("print(2)")]
+        assert _wait_for(lambda: pool.stats()["running"] == 2)
+        started = time.monotonic()
+        assert pool.kill_running() == 2
+        assert [f.result(5) for f in futures] == ["killed", "killed"]
+        assert time.monotonic() - started < 2 and mine.is_set()       # the caller's own event
+        assert _wait_for(lambda: pool.stats()["running"] == 0)
+        assert pool.kill_running() == 0
+    finally:
+        pool.shutdown(kill_running=True)
+
+
+def test_a_cancel_event_kills_a_real_run_at_once(engine_ready):
+    cancel = threading.Event()
+    with Pool(workers=1, queue=0) as pool:
+        future = pool.submit("import time\ntime.sleep(30)\n", cancel=cancel)
+        assert _wait_for(lambda: pool.stats()["running"] == 1, timeout=10)
+        time.sleep(1.5)   # let the container start
+        started = time.monotonic()
+        cancel.set()
+        result = future.result(20)
+        assert time.monotonic() - started < 8
+    assert result.status == "killed" and result.message.startswith("Cancelled")
