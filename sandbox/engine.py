@@ -174,33 +174,6 @@ def remove_container(name_or_id: str, attempts: int = 3, api=None) -> bool:
     return False
 
 
-# Where a local engine keeps a container's pids cgroup (cgroup v1 and v2, cgroupfs and systemd).
-_PIDS_EVENTS = (
-    "/sys/fs/cgroup/pids/docker/{id}/pids.events",
-    "/sys/fs/cgroup/pids/system.slice/docker-{id}.scope/pids.events",
-    "/sys/fs/cgroup/docker/{id}/pids.events",
-    "/sys/fs/cgroup/system.slice/docker-{id}.scope/pids.events",
-)
-
-
-def pids_refusals(container_id: str) -> int | None:
-    """How many forks the pids limit refused, read from the kernel; None where it can't be seen.
-
-    The kernel counts them in the container's pids.events ("max N"). That file is on the engine's
-    host: readable when the engine runs on this machine (Linux), not through Docker Desktop's VM.
-    """
-    for pattern in _PIDS_EVENTS:
-        try:
-            with open(pattern.format(id=container_id)) as events:
-                for line in events:
-                    key, _, value = line.partition(" ")
-                    if key == "max":
-                        return int(value)
-        except (OSError, ValueError):
-            continue
-    return None
-
-
 def clip(text: str, limit: int = 300) -> str:
     """One line of at most `limit` characters, for messages."""
     text = " ".join(text.split())

@@ -23,7 +23,6 @@ class Facts:
     by_safety_net: bool           # the kill came from the kit's ceiling, not a control
     stderr: str
     language: str = "python"
-    pids_refused: int | None = None   # forks the pids limit refused (kernel count), None if unknown
 
 
 @dataclass(frozen=True)
@@ -71,13 +70,11 @@ def classify(facts: Facts, limits: Limits) -> Outcome:
     if facts.oom_killed:
         return _memory(limits)
     code = facts.exit_code
+    if code == 0:
+        return Outcome(R.OK, None, "Exited normally")
     if code is not None and code > 128 and _is_signal(code - 128):
         return _killed(signal.Signals(code - 128), limits)
-    outcome = Outcome(R.OK, None, "Exited normally") if code == 0 else _error(facts, limits)
-    if outcome.stopped_by is None and facts.pids_refused and limits.is_on("pids"):
-        # The kernel refused forks: the pids limit fired, even if the program coped with it.
-        return Outcome(outcome.status, "pids", outcome.message)
-    return outcome
+    return _error(facts, limits)
 
 
 def _output_limit(facts: Facts, limits: Limits) -> Outcome:
@@ -114,7 +111,7 @@ def _killed(sig: signal.Signals, limits: Limits) -> Outcome:
 def _error(facts: Facts, limits: Limits) -> Outcome:
     line = error_line(facts.stderr, facts.language)
     message = line or f"Exited with code {facts.exit_code}"
-    return Outcome(R.ERROR, _control_for_error(line, limits, facts.stderr, facts.pids_refused), message)
+    return Outcome(R.ERROR, _control_for_error(line, limits, facts.stderr), message)
 
 
 # Node.js prints the error first, then its stack ("    at ..."), the error's properties and
@@ -146,17 +143,16 @@ def _clip(line: str) -> str:
     return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
 
 
-# EAGAIN also comes from a non-blocking socket; it is the pids limit only when the kernel says
-# it refused a fork (pids.events), which the runner reads where it can.
+# EAGAIN also comes from a non-blocking socket; it is the pids limit only when a fork or a
+# thread start failed, which the traceback above the last line shows.
 _EAGAIN = re.compile(r"\[Errno 11\]|Resource temporarily unavailable|EAGAIN")
+_SPAWNING = re.compile(r"fork|Popen|spawn|start_new_thread|Thread|Process|Pool|Worker")
 
 
-def _control_for_error(line: str, limits: Limits, stderr: str = "", pids_refused: int | None = None) -> str | None:
+def _control_for_error(line: str, limits: Limits, stderr: str = "") -> str | None:
     if _EAGAIN.search(line):
-        if pids_refused is not None:  # the kernel's own count settles it
-            return "pids" if pids_refused > 0 and limits.is_on("pids") else None
-        # Unknown (engine not on this host): EAGAIN while the pids limit is on is most likely it.
-        return "pids" if limits.is_on("pids") else None
+        spawning = _SPAWNING.search(stderr) is not None
+        return "pids" if spawning and limits.is_on("pids") else None
     for pattern, control in _ERROR_CONTROL:
         if pattern.search(line):
             return control if limits.is_on(control) else None

@@ -187,9 +187,8 @@ class _Run:
         killed_for = self._supervise(container.id, started + self.timeout_s)
         duration = time.monotonic() - started
         state = self._final_state(container.id, killed=killed_for is not None)
-        pids_refused = engine.pids_refusals(container.id)
         reader.join(timeout=2)
-        return self._result(state, killed_for, duration, pids_refused)
+        return self._result(state, killed_for, duration)
 
     def _supervise(self, container_id: str, deadline: float) -> str | None:
         """Wait for the end of the program; kill it for time, output or a cancel. Returns why we killed it."""
@@ -224,16 +223,14 @@ class _Run:
             engine.wait_exit(container_id, 10, api=self.api)
         return self.api.inspect_container(container_id)["State"]
 
-    def _result(self, state: dict, killed_for: str | None, duration: float,
-                pids_refused: int | None = None) -> R.Result:
+    def _result(self, state: dict, killed_for: str | None, duration: float) -> R.Result:
         limits = self.limits
         by_safety_net = (killed_for == "timeout" and limits.timeout_s is None) or (
             killed_for == "output" and limits.output_cap_bytes is None)
         stderr = self.output.text("stderr")
         exit_code = state.get("ExitCode")
         oom_killed = bool(state.get("OOMKilled"))
-        outcome = classify(Facts(exit_code, oom_killed, killed_for, by_safety_net, stderr, self.language,
-                                 pids_refused), limits)
+        outcome = classify(Facts(exit_code, oom_killed, killed_for, by_safety_net, stderr, self.language), limits)
         return R.Result(
             status=outcome.status,
             stdout=self.output.text("stdout"),

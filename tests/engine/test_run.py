@@ -15,9 +15,6 @@ from sandbox import PROFILES, ImageMissing, run
 from sandbox import engine
 
 H = PROFILES["hardened"]
-# The engine's cgroup files are readable here (not through Docker Desktop's VM).
-LOCAL_LINUX_ENGINE = sys.platform == "linux" and os.path.isdir("/sys/fs/cgroup/pids/docker") or \
-    os.path.isdir("/sys/fs/cgroup/system.slice")
 SHORT = H.replace(timeout_s=3)
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -109,10 +106,6 @@ def test_fork_bomb_is_held_by_the_pids_limit():
     born = int(r.stdout.split()[2])
     assert 50 <= born < 64, r.stdout          # tini + python + children <= 64
     assert r.stdout.strip().endswith("11")  # EAGAIN
-    if LOCAL_LINUX_ENGINE:
-        # The kernel's own count of refused forks (pids.events) names the control, though the
-        # program caught the error and exited normally.
-        assert r.stopped_by == "pids"
 
 
 def test_network_connect_is_blocked_before_any_packet_leaves():

@@ -80,20 +80,13 @@ def test_the_control_behind_an_error(line, control):
     assert classify(facts(1, stderr=line), H).stopped_by == control
 
 
-EAGAIN = "BlockingIOError: [Errno 11] Resource temporarily unavailable"
-
-
-def test_eagain_is_the_pids_limit_when_the_kernel_counted_refused_forks():
-    assert classify(Facts(1, False, None, False, EAGAIN, pids_refused=3), H).stopped_by == "pids"
-    # A non-blocking socket's EAGAIN, with no fork refused, is not the pids limit.
-    assert classify(Facts(1, False, None, False, EAGAIN, pids_refused=0), H).stopped_by is None
-    # Where the count cannot be read (engine in a VM), EAGAIN under a pids limit is named.
-    assert classify(Facts(1, False, None, False, EAGAIN, pids_refused=None), H).stopped_by == "pids"
-
-
-def test_a_program_that_copes_with_refused_forks_still_shows_the_pids_limit_fired():
-    o = classify(Facts(0, False, None, False, "", pids_refused=12), H)
-    assert (o.status, o.stopped_by) == ("ok", "pids")
+def test_eagain_is_the_pids_limit_only_when_a_fork_failed():
+    fork = ('Traceback (most recent call last):\n  File "<string>", line 3, in <module>\n'
+            "BlockingIOError: [Errno 11] Resource temporarily unavailable")
+    socket = ('Traceback (most recent call last):\n  File "<string>", line 4, in <module>\n    s.recv(1)\n'
+              "BlockingIOError: [Errno 11] Resource temporarily unavailable")
+    assert classify(facts(1, stderr=fork.replace("line 3, in <module>", "line 3, in <module>\n    os.fork()")), H).stopped_by == "pids"
+    assert classify(facts(1, stderr=socket), H).stopped_by is None
 
 
 def test_cancel_is_killed_by_the_caller_not_a_control():
