@@ -111,7 +111,7 @@ def _killed(sig: signal.Signals, limits: Limits) -> Outcome:
 def _error(facts: Facts, limits: Limits) -> Outcome:
     line = error_line(facts.stderr, facts.language)
     message = line or f"Exited with code {facts.exit_code}"
-    return Outcome(R.ERROR, _control_for_error(line, limits, facts.stderr), message)
+    return Outcome(R.ERROR, _control_for_error(line, limits), message)
 
 
 # Node.js prints the error first, then its stack ("    at ..."), the error's properties and
@@ -143,16 +143,15 @@ def _clip(line: str) -> str:
     return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
 
 
-# EAGAIN also comes from a non-blocking socket; it is the pids limit only when a fork or a
-# thread start failed, which the traceback above the last line shows.
+# An uncaught EAGAIN under a pids limit is almost always a refused fork or thread. (A
+# non-blocking socket's EAGAIN would be misnamed; the kernel's own count, pids.events, vanishes
+# with the container's cgroup when it exits, so there is no fact to read instead.)
 _EAGAIN = re.compile(r"\[Errno 11\]|Resource temporarily unavailable|EAGAIN")
-_SPAWNING = re.compile(r"fork|Popen|spawn|start_new_thread|Thread|Process|Pool|Worker")
 
 
-def _control_for_error(line: str, limits: Limits, stderr: str = "") -> str | None:
+def _control_for_error(line: str, limits: Limits) -> str | None:
     if _EAGAIN.search(line):
-        spawning = _SPAWNING.search(stderr) is not None
-        return "pids" if spawning and limits.is_on("pids") else None
+        return "pids" if limits.is_on("pids") else None
     for pattern, control in _ERROR_CONTROL:
         if pattern.search(line):
             return control if limits.is_on(control) else None

@@ -80,13 +80,10 @@ def test_the_control_behind_an_error(line, control):
     assert classify(facts(1, stderr=line), H).stopped_by == control
 
 
-def test_eagain_is_the_pids_limit_only_when_a_fork_failed():
-    fork = ('Traceback (most recent call last):\n  File "<string>", line 3, in <module>\n'
-            "BlockingIOError: [Errno 11] Resource temporarily unavailable")
-    socket = ('Traceback (most recent call last):\n  File "<string>", line 4, in <module>\n    s.recv(1)\n'
-              "BlockingIOError: [Errno 11] Resource temporarily unavailable")
-    assert classify(facts(1, stderr=fork.replace("line 3, in <module>", "line 3, in <module>\n    os.fork()")), H).stopped_by == "pids"
-    assert classify(facts(1, stderr=socket), H).stopped_by is None
+def test_eagain_is_the_pids_limit_while_it_is_on():
+    line = "BlockingIOError: [Errno 11] Resource temporarily unavailable"
+    assert classify(facts(1, stderr=line), H).stopped_by == "pids"
+    assert classify(facts(1, stderr=line), H.without("pids")).stopped_by is None
 
 
 def test_cancel_is_killed_by_the_caller_not_a_control():
