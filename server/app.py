@@ -9,9 +9,17 @@
     404/405 no such page / wrong method
     421     a Host header this server does not answer to (DNS rebinding)
     429     every worker busy and the queue full; Retry-After says when to try again
+    499     (log only) the client hung up; its run was cancelled or killed at once
+    500     run_refused: the engine answered but would not start a container with this
+            profile's limits (the server offered something its engine cannot apply; the
+            message carries the engine's one-line reason); otherwise anything unexpected:
+            a generic message, the details only in the server's log
     503     the Docker Engine or the sandbox image is missing (the message says what to do),
             or the server is shutting down
-    500     anything unexpected: a generic message, the details only in the server's log
+
+Over HTTP every profile keeps the hardened output cap (64 KiB): a profile without one (seed,
+naive) would let one answer grow to the core's 16 MiB safety net, and each busy worker hold as
+much. Only a teacher's server (--allow-ablation) can remove it, with `"without": ["output_cap"]`.
 """
 
 from __future__ import annotations
@@ -19,35 +27,39 @@ from __future__ import annotations
 import concurrent.futures
 import logging
 import mimetypes
+import threading
 from typing import Callable
 
 import bottle
 from bottle import Bottle, HTTPError, HTTPResponse, request, static_file
 
 from sandbox import CONTROL_SUMMARY, CONTROLS, MAX_CODE_CHARS, PROFILES, Limits, Result
-from sandbox import engine
-from sandbox.errors import EngineUnavailable, ImageMissing, InvalidCode, SandboxError
+from sandbox.errors import EngineUnavailable, ImageMissing, RunRefused, SandboxError
 from sandbox.examples import EXAMPLES
 from sandbox.pool import PoolClosed, QueueFull
 
 from .body import parse_run, read_json
 from .guard import Guard
-from .jsonerr import JSON_HEADERS, Refusal, dumps
+from .health import HealthCheck
+from .jsonerr import GENERIC_500, JSON_HEADERS, Refusal, dumps
 from .settings import Settings
 
 log = logging.getLogger("server")
 
 # How often a waiting request checks whether its client is still there.
 POLL_S = 0.25
-GENERIC_500 = "The server hit an unexpected error; it has been logged. Please try again."
+# How long a request whose client left waits for its killed run to end, only to log how it ended.
+KILLED_RUN_WAIT_S = 15
+# The cap every profile keeps over HTTP unless a teacher's server removes it (see above).
+SERVER_OUTPUT_CAP_BYTES = PROFILES["hardened"].output_cap_bytes
 
 
-def create_app(settings: Settings, pool) -> Callable:
+def create_app(settings: Settings, pool, health: HealthCheck | None = None) -> Callable:
     """The whole WSGI application: the Bottle routes behind the Host/Origin guard."""
-    return Guard(build_bottle(settings, pool), settings)
+    return Guard(build_bottle(settings, pool, health or HealthCheck()), settings)
 
 
-def build_bottle(settings: Settings, pool) -> Bottle:
+def build_bottle(settings: Settings, pool, health_check: HealthCheck) -> Bottle:
     app = Bottle(catchall=True)
     app.default_error_handler = _error_page  # every error, ours or Bottle's, answers JSON
 
@@ -66,7 +78,7 @@ def build_bottle(settings: Settings, pool) -> Bottle:
     @json_route
     def run_code():
         wanted = parse_run(read_json(request.environ), settings)
-        limits = limits_for(wanted.profile, wanted.without, settings)
+        limits = served_limits(wanted.profile, wanted.without, settings)
         result = _run(pool, wanted.code, limits, request.environ)
         request.environ["server.note"] = f"run={result.status}" + (
             f" stopped_by={result.stopped_by}" if result.stopped_by else "")
@@ -82,7 +94,7 @@ def build_bottle(settings: Settings, pool) -> Bottle:
     @app.get("/health")
     @json_route
     def health():
-        found = health_report(pool)
+        found = health_report(health_check, pool)
         return (200 if found["ok"] else 503), found, {}
 
     @app.get("/api/examples")
@@ -108,11 +120,14 @@ def build_bottle(settings: Settings, pool) -> Bottle:
     return app
 
 
-def limits_for(profile: str, without: tuple[str, ...], settings: Settings) -> Limits:
-    """The profile, with the server's timeout where the profile has one, minus `without`."""
+def served_limits(profile: str, without: tuple[str, ...], settings: Settings) -> Limits:
+    """The limits this server runs a request under: the profile, with the server's timeout
+    where the profile has one and the hardened output cap, minus the controls in `without`."""
     base = PROFILES[profile]
     if settings.timeout_s is not None and base.timeout_s is not None:
         base = base.replace(timeout_s=settings.timeout_s, name=base.name)
+    if base.output_cap_bytes is None:
+        base = base.replace(output_cap_bytes=SERVER_OUTPUT_CAP_BYTES, name=base.name)
     return base.without(*without) if without else base
 
 
@@ -122,23 +137,9 @@ def run_payload(result: Result, profile: str) -> dict:
     return {**head, **result.to_dict(), "profile": profile}
 
 
-def health_report(pool) -> dict:
-    engine_state = {"ok": False, "detail": ""}
-    image_state = {"ok": False, "name": engine.IMAGE, "detail": ""}
-    try:
-        engine.client().ping()
-        engine_state.update(ok=True, detail="the Docker Engine answers")
-        engine.ensure_image()
-        image_state.update(ok=True, detail="present and current")
-    except EngineUnavailable as exc:
-        engine_state["detail"] = str(exc)
-        image_state["detail"] = "unknown: no engine"
-    except ImageMissing as exc:
-        image_state["detail"] = str(exc)
-    except engine.CONNECTION_ERRORS as exc:
-        engine_state["detail"] = str(EngineUnavailable(f"The Docker Engine stopped answering ({type(exc).__name__})."))
-    return {"ok": engine_state["ok"] and image_state["ok"], "engine": engine_state,
-            "image": image_state, "pool": pool.stats()}
+def health_report(health_check: HealthCheck, pool) -> dict:
+    found = health_check.check()
+    return {"ok": found["engine"]["ok"] and found["image"]["ok"], **found, "pool": pool.stats()}
 
 
 def config_report(settings: Settings, pool) -> dict:
@@ -148,38 +149,43 @@ def config_report(settings: Settings, pool) -> dict:
         "allow_ablation": settings.allow_ablation,
         "controls": [{"name": c, "summary": CONTROL_SUMMARY[c]} for c in CONTROLS],
         "max_code_chars": MAX_CODE_CHARS,
-        "limits": {p: limits_for(p, (), settings).to_dict() for p in settings.profiles},
+        "limits": {p: served_limits(p, (), settings).to_dict() for p in settings.profiles},
         "pool": {"workers": pool.workers, "queue": pool.queue},
     }
 
 
 def _run(pool, code: str, limits: Limits, environ: dict) -> Result:
+    cancel = threading.Event()
     try:
-        future = pool.submit(code, limits)
+        future = pool.submit(code, limits, cancel=cancel)
     except QueueFull as full:
         raise Refusal(429, "busy", str(full), {"Retry-After": str(full.retry_after_s)}) from None
     except PoolClosed as closed:
         raise Refusal(503, "shutting_down", str(closed)) from None
     try:
-        return _wait(future, environ)
+        return _wait(future, cancel, environ)
     except concurrent.futures.CancelledError:
-        raise Refusal(503, "shutting_down", str(PoolClosed("The server is shutting down."))) from None
-    except InvalidCode as exc:
-        raise Refusal(422, "invalid_code", str(exc)) from None
+        raise Refusal(503, "shutting_down", str(PoolClosed("The run was waiting for a worker and was cancelled."))) from None
     except EngineUnavailable as exc:
         raise Refusal(503, "engine_unavailable", str(exc)) from None
     except ImageMissing as exc:
         raise Refusal(503, "image_missing", str(exc)) from None
+    except RunRefused as exc:
+        # Not the visitor's fault and not a passing state: retrying the same profile cannot help.
+        log.warning("the engine refused a run under %s: %s", limits.name, exc.message)
+        raise Refusal(500, "run_refused", f"{exc.message} This server's engine cannot apply the "
+                      f"limits of the {limits.name} profile; whoever runs the server can check it with "
+                      "'python -m sandbox doctor'.") from None
     except SandboxError as exc:
         log.warning("sandbox refused a run: %s", exc)
         raise Refusal(503, "sandbox_error", str(exc)) from None
 
 
-def _wait(future: concurrent.futures.Future, environ: dict) -> Result:
-    """The run's Result; gives up early when the client has gone (waitress tells us).
+def _wait(future: concurrent.futures.Future, cancel: threading.Event, environ: dict) -> Result:
+    """The run's Result; when the client has gone (waitress tells us), stop the run at once.
 
-    A run still queued is cancelled and frees its place. A run already started cannot be
-    stopped half way, but it ends within its timeout and removes its container by itself.
+    A run still queued is cancelled and frees its place; a running one is killed through its
+    cancel event, so its container dies now rather than at the end of its timeout.
     """
     gone = environ.get("waitress.client_disconnected")
     if gone is None:
@@ -189,10 +195,22 @@ def _wait(future: concurrent.futures.Future, environ: dict) -> Result:
             return future.result(timeout=POLL_S)
         except concurrent.futures.TimeoutError:
             if gone():
-                cancelled = future.cancel()
-                environ["server.note"] = "client_gone " + (
-                    "queued run cancelled" if cancelled else "run continues to its end")
+                environ["server.note"] = "client_gone " + _stop(future, cancel)
                 raise Refusal(499, "client_gone", "The client closed the connection.") from None
+
+
+def _stop(future: concurrent.futures.Future, cancel: threading.Event) -> str:
+    """Cancel or kill the run of a client that left; say which, for the log."""
+    cancel.set()
+    if future.cancel():
+        return "queued run cancelled"
+    try:
+        ended = future.result(timeout=KILLED_RUN_WAIT_S)
+    except concurrent.futures.TimeoutError:
+        return "run killed, still ending"
+    except Exception as exc:  # noqa: BLE001 - only for the log line: nobody is left to answer
+        return f"run killed ({type(exc).__name__})"
+    return f"run killed (status {ended.status})"
 
 
 def _json(status: int, payload: dict, headers: dict[str, str]) -> HTTPResponse:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sandbox import CONTROLS, MAX_CODE_CHARS, InvalidCode
+from sandbox import CONTROLS, MAX_CODE_CHARS, PROFILES, InvalidCode
 from sandbox.runner import check_code
 
 from .jsonerr import JSON_TYPE, Refusal
@@ -131,7 +131,7 @@ def _check_code(data: dict) -> str:
 
 
 def _check_profile(profile: object, settings: Settings) -> str:
-    if not isinstance(profile, str) or profile not in ("hardened", "seed", "naive"):
+    if not isinstance(profile, str) or profile not in PROFILES:
         raise Refusal(422, "unknown_profile",
                       f"Unknown profile {profile!r}. Profiles here: {', '.join(settings.profiles)}.")
     if profile not in settings.profiles:

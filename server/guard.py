@@ -6,6 +6,7 @@
 - Origin: a POST carrying an Origin that is not this server's own is refused, so another site
   cannot make a visitor's browser run code here even through a "simple" request. -> 403
   (No CORS header is ever sent either: see server/headers.py.)
+- Path: bytes that are not UTF-8, or a NUL, are refused. -> 400
 - Every response gets the security headers; every request gets one access-log line.
 - Last resort: an exception that escapes the app answers a generic JSON 500, never a traceback.
 """
@@ -16,14 +17,13 @@ import logging
 import time
 
 from .headers import add_security_headers
-from .jsonerr import JSON_HEADERS, error_body
+from .jsonerr import GENERIC_500, JSON_HEADERS, error_body
 from .settings import Settings
 
 log = logging.getLogger("server")
 access = logging.getLogger("server.access")
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-GENERIC_500 = "The server hit an unexpected error; it has been logged. Please try again."
 
 
 def allowed_hosts(settings: Settings) -> frozenset[str]:
@@ -69,6 +69,9 @@ class Guard:
             _log_request(environ, seen["status"], time.monotonic() - started)
 
     def _check(self, environ) -> tuple[str, str, str] | None:
+        bad_path = _check_path(environ.get("PATH_INFO", ""))
+        if bad_path:
+            return ("400 Bad Request", bad_path, "bad_path")
         host = (environ.get("HTTP_HOST") or "").strip().lower()
         if host not in self.hosts:
             shown = host or "none"
@@ -81,6 +84,18 @@ class Guard:
                 return ("403 Forbidden", f"Requests from another origin ({origin}) may not run code here.",
                         "cross_origin")
         return None
+
+
+def _check_path(path: str) -> str | None:
+    """Why the path is refused, or None. WSGI hands it over as latin-1; Bottle would silently
+    drop the bytes that are not UTF-8 (so /%ff became /), and a NUL names no file."""
+    try:
+        decoded = path.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return "The path is not valid UTF-8."
+    if "\x00" in decoded:
+        return "The path holds a NUL character."
+    return None
 
 
 def _answer(start, status: str, message: str, reason: str) -> list[bytes]:

@@ -14,17 +14,19 @@ from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
 
+from sandbox import MAX_CODE_CHARS
+
 from .body import MAX_BODY_BYTES
 from .headers import add_security_headers
-from .jsonerr import JSON_HEADERS, error_body
+from .jsonerr import GENERIC_500, JSON_HEADERS, error_body
 
 access = logging.getLogger("server.access")
 
 _REASONS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large", 501: "not_implemented"}
 _MESSAGES = {
     413: f"The body is larger than this server accepts ({MAX_BODY_BYTES} bytes; code is limited "
-         "to 5000 characters). It was refused without being read.",
-    500: "The server hit an unexpected error; it has been logged. Please try again.",
+         f"to {MAX_CODE_CHARS} characters). It was refused without being read.",
+    500: GENERIC_500,
 }
 
 

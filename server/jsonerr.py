@@ -19,6 +19,9 @@ class Refusal(Exception):
         return {"error": self.message, "reason": self.reason}
 
 
+# The only message a 500 ever carries: the details go to the server's log, never to the client.
+GENERIC_500 = "The server hit an unexpected error; it has been logged. Please try again."
+
 JSON_TYPE = "application/json"
 JSON_HEADERS = (("Content-Type", JSON_TYPE), ("Cache-Control", "no-store"))
 

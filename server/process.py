@@ -1,14 +1,19 @@
 """Start `python -m server` in a child process on a free loopback port, and stop it like Ctrl+C.
 
-For the browser and load tests and for the demo, which need the real server as a user runs it:
+For the tests that need the real server as a user runs it (tests/api, tests/browser):
 
     >>> from server.process import ServerProcess
     >>> with ServerProcess("--timeout", "3") as srv:          # doctest: +SKIP
     ...     srv.url                                            # e.g. 'http://127.0.0.1:40123'
     ...     srv.session                                        # label of every container it makes
 
-The child gets its own SANDBOX_SESSION, so what it leaves behind (nothing, if it works) can be
-checked with `sandbox.reaper.leftovers(session=srv.session)`.
+The child gets its own SANDBOX_SESSION (`session=`, e.g. the tests' `child_session()`, or a
+random one), so what it leaves behind (nothing, if it works) can be checked with
+`sandbox.reaper.leftovers(session=srv.session)`.
+
+`LOCAL` is the only HTTP client to use for our own server: it ignores http_proxy and friends,
+which would otherwise send code meant for 127.0.0.1 to a proxy. `call(url, body=None)` is a
+GET (or a JSON POST) through it that returns (status, headers, JSON) whatever the status.
 """
 
 from __future__ import annotations
@@ -26,17 +31,36 @@ import urllib.request
 import uuid
 
 
+# No ProxyHandler entries: never a proxy, whatever the environment says.
+LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
 
+def call(url: str, body: dict | None = None, timeout_s: float = 30) -> tuple[int, dict, dict]:
+    """GET `url`, or POST `body` as JSON, through LOCAL: (status, headers, decoded JSON)."""
+    data = None if body is None else json.dumps(body).encode("utf-8")
+    headers = {"Accept": "application/json"} | ({} if body is None else {"Content-Type": "application/json"})
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with LOCAL.open(request, timeout=timeout_s) as answer:
+            return answer.status, dict(answer.headers), json.load(answer)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, dict(error.headers), json.load(error)
+
+
 class ServerProcess:
-    def __init__(self, *args: str, env: dict[str, str] | None = None, python: str = sys.executable):
+    def __init__(self, *args: str, env: dict[str, str] | None = None, session: str | None = None,
+                 python: str = sys.executable):
         self.args = list(args)
         self.port = free_port()
-        self.session = f"srv{uuid.uuid4().hex[:10]}"
+        self.session = session or f"srv{uuid.uuid4().hex[:10]}"
         self.env = {**os.environ, **(env or {}), "SANDBOX_SESSION": self.session, "PYTHONUNBUFFERED": "1"}
         self.python = python
         self.proc: subprocess.Popen | None = None
@@ -64,12 +88,14 @@ class ServerProcess:
     def health(self) -> dict | None:
         """GET /health as a dict (whatever its status), or None when nothing answers."""
         try:
-            with urllib.request.urlopen(self.url + "/health", timeout=5) as answer:
-                return json.load(answer)
-        except urllib.error.HTTPError as error:
-            return json.load(error)
-        except OSError:
+            return call(self.url + "/health", timeout_s=10)[2]
+        except (OSError, ValueError):   # nothing listening yet, or a half-written answer
             return None
+
+    def interrupt(self) -> None:
+        """Send one SIGINT (a Ctrl+C) without waiting."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
 
     def stop(self, timeout_s: float = 60) -> int:
         """Send SIGINT (Ctrl+C) and wait; kill after `timeout_s`. Returns the exit code."""

@@ -1,12 +1,15 @@
 """Start waitress with the app, and stop cleanly on Ctrl+C or SIGTERM.
 
-Shutting down, in order:
-1. The first Ctrl+C (or SIGTERM) cancels every queued run and stops the HTTP loop.
-2. The listening sockets close; runs already in a container finish within their own timeout
-   and remove their containers.
-3. This process's target container and internal network (made only if a run used the network)
-   are removed.
-A second Ctrl+C while step 2 waits force-removes this process's containers and exits at once.
+Stopping, as it really happens:
+1. The first Ctrl+C (or SIGTERM) closes the listening socket (new connections are refused),
+   cancels every queued run (its request answers 503 `shutting_down`) and lets the running
+   ones finish within their own timeout. Their answers are still delivered: waitress keeps
+   serving the open connections until the last run has ended and its answer is sent.
+2. A second Ctrl+C (or SIGTERM) while runs are going kills them at once: each request answers
+   200 with status `killed`, and each run removes its own container.
+3. Then waitress stops, this process's target container and internal networks are removed, the
+   engine is asked whether anything of this server is left (anything found is removed and
+   named in the log), and the process exits: 0 after a normal stop, 130 after a forced one.
 """
 
 from __future__ import annotations
@@ -14,27 +17,37 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
+import time
 
-from waitress.server import create_server
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer, create_server
 
 from sandbox import engine, network, reaper
 from sandbox.pool import Pool
 
-from .app import create_app, health_report, limits_for
+from .app import create_app, health_report, served_limits
 from .body import MAX_BODY_BYTES
+from .health import HealthCheck
 from .httperrors import use_json_errors
 from .settings import Settings
 
 log = logging.getLogger("server")
 
+# After the last run, how long to wait for waitress to send the answers still buffered.
+FLUSH_S = 5.0
+
 
 def serve(settings: Settings) -> int:
-    """Serve until interrupted; return the process's exit code."""
+    """Serve until stopped; return the process's exit code."""
     _configure_logging()
     pool = Pool(workers=settings.workers, queue=settings.queue)
+    health = HealthCheck()
+    sockets: dict = {}
     try:
         server = create_server(
-            create_app(settings, pool),
+            create_app(settings, pool, health), map=sockets,
             host=settings.host, port=settings.port, threads=settings.threads,
             # Waitress refuses a larger body from its Content-Length before reading it, and stops
             # reading a chunked one past the same bound.
@@ -48,72 +61,110 @@ def serve(settings: Settings) -> int:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror or exc)
         return 2
     use_json_errors(server)
-    _announce(settings, pool)
-    _on_stop_signals(pool)
-    interrupted = False
-    try:
-        server.run()   # returns after Ctrl+C/SIGTERM (waitress catches KeyboardInterrupt)
-    except KeyboardInterrupt:
-        interrupted = True
-    finally:
-        code = _shutdown(server, pool)
-    return code or (130 if interrupted else 0)
+    stop = Stopper(sockets, pool)
+    stop.install()
+    _announce(settings, pool, health)
+    server.run()   # returns when Stopper has closed every socket
+    return stop.finish()
 
 
-def _shutdown(server, pool: Pool) -> int:
-    _close(server)
-    running = pool.stats()["running"]
-    if running:
-        log.info("stopping: waiting for %d running run(s) to end (Ctrl+C again to force)", running)
-    try:
-        pool.shutdown(wait=True, cancel_pending=True)
-    except KeyboardInterrupt:
-        removed = _force_cleanup()
-        log.warning("forced stop: removed %d container(s) of this server", removed)
-        return 130
-    network.teardown()
-    log.info("stopped: no container of this server is left running")
-    return 0
+class Stopper:
+    """The signal handler and the drain described in the module's docstring."""
+
+    def __init__(self, sockets: dict, pool: Pool):
+        self.sockets = sockets   # waitress's map: listeners, their wake-up triggers, connections
+        self.listeners = [s for s in sockets.values() if isinstance(s, BaseWSGIServer)]
+        self.pool = pool
+        self.state = "serving"   # -> draining -> forced -> stopped
+
+    def install(self) -> None:
+        signal.signal(signal.SIGINT, self.on_signal)
+        signal.signal(signal.SIGTERM, self.on_signal)
+
+    def on_signal(self, signum, frame) -> None:
+        # Runs in the main thread between two steps of waitress's loop, maybe holding one of its
+        # locks: so only a state change here, and the work in a thread of its own. Nothing is
+        # raised, so waitress's own KeyboardInterrupt handling never runs.
+        if self.state == "serving":
+            self.state = "draining"
+            threading.Thread(target=self._drain, name="server-drain", daemon=True).start()
+        elif self.state == "draining":
+            self.state = "forced"
+            threading.Thread(target=self._force, name="server-force", daemon=True).start()
+        # Later signals change nothing: killed runs end within a second or two.
+
+    def finish(self) -> int:
+        """After waitress's loop: close what is left, remove this server's things, the exit code."""
+        forced = self.state == "forced"
+        self.state = "stopped"
+        self.listeners[0].task_dispatcher.shutdown()   # its threads are idle by now
+        self.pool.shutdown(wait=True, cancel_pending=True)
+        try:
+            network.teardown()
+            left = reaper.leftovers(session=engine.SESSION)
+            if left:
+                reaper.cleanup(session=engine.SESSION)
+                log.warning("removed %d container(s) of this server that were still there", len(left))
+        except Exception as exc:  # noqa: BLE001 - engine gone: orphans are the reaper's job
+            log.warning("could not check this server's containers (%s); 'python -m sandbox cleanup' "
+                        "removes orphans", exc)
+            return 130 if forced else 1
+        log.info("stopped: no container of this server is left")
+        return 130 if forced else 0
+
+    # -- inside ---------------------------------------------------------------------------
+    def _drain(self) -> None:
+        self._in_loop(self._stop_listening)
+        self.pool.shutdown(wait=False, cancel_pending=True)   # queued requests answer 503 now
+        log.info("stopping: no new connections; %d running run(s) will end within their timeout "
+                 "(Ctrl+C again kills them now)", self.pool.stats()["running"])
+        self.pool.shutdown(wait=True)
+        self._wait_for_answers(FLUSH_S)
+        # Closing every socket empties waitress's map, and its loop ends by itself.
+        self._in_loop(lambda: wasyncore.close_all(self.sockets, ignore_all=True))
+
+    def _force(self) -> None:
+        log.warning("forced stop: killing %d running run(s) now", self.pool.kill_running())
+
+    def _in_loop(self, work) -> None:
+        """Run `work` in the main thread, between two steps of waitress's loop, and wait for it."""
+        done = threading.Event()
+
+        def thunk():
+            try:
+                work()
+            finally:
+                done.set()
+
+        # The trigger belongs to the listener but outlives its closed listening socket.
+        self.listeners[0].trigger.pull_trigger(thunk)
+        done.wait(10)
+
+    def _wait_for_answers(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            channels = [c for c in list(self.sockets.values()) if isinstance(c, HTTPChannel)]
+            if all(not c.requests and not c.total_outbufs_len for c in channels):
+                return
+            time.sleep(0.05)
+
+    def _stop_listening(self) -> None:
+        for listener in self.listeners:
+            # Only the listening socket: BaseWSGIServer.close() would also close the trigger
+            # that task threads use to wake the loop for their answers.
+            wasyncore.dispatcher.close(listener)
 
 
-def _close(server) -> None:
-    try:
-        server.close()
-    except Exception as exc:  # noqa: BLE001 - closing on the way out must not hide the rest
-        log.debug("closing the listener: %s", exc)
-
-
-def _force_cleanup() -> int:
-    try:
-        removed = reaper.cleanup(session=engine.SESSION)["containers"]
-        network.teardown()
-        return removed
-    except Exception as exc:  # noqa: BLE001 - engine gone: the reaper will get them later
-        log.warning("could not remove this server's containers (%s); run 'python -m sandbox cleanup'", exc)
-        return 0
-
-
-def _on_stop_signals(pool: Pool) -> None:
-    def stop(signum, frame):
-        # Queued runs are cancelled now, so their requests answer 503 at once instead of
-        # waiting for workers that will never come.
-        pool.shutdown(wait=False, cancel_pending=True)
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-
-
-def _announce(settings: Settings, pool: Pool) -> None:
+def _announce(settings: Settings, pool: Pool, health: HealthCheck) -> None:
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    limits = limits_for("hardened", (), settings)
+    limits = served_limits("hardened", (), settings)
     log.info("serving http://%s:%d (workers %d, queue %d, timeout %gs, session %s)", shown_host,
              settings.port, pool.workers, pool.queue, limits.timeout_s, engine.SESSION)
     if settings.allow_ablation:
         log.warning("--allow-ablation is ON: visitors can remove controls. Use this only on your own machine.")
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning("listening on %s: anyone who can reach this address can run code here", settings.host)
-    found = health_report(pool)
+    found = health_report(health, pool)
     if not found["ok"]:
         detail = found["engine"]["detail"] if not found["engine"]["ok"] else found["image"]["detail"]
         log.warning("not ready yet, /run will answer 503 until this is fixed: %s", detail)

@@ -13,16 +13,17 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sandbox import PROFILES
 from sandbox.pool import DEFAULT_QUEUE, DEFAULT_WORKERS
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
-# Profiles a visitor may pick. `naive` removes every control, so it is only offered when the
-# teacher started the server with --allow-ablation, like removing a single control.
+# Profiles a visitor may pick. Every other profile of the kit (`naive` removes every control) is
+# only offered when the teacher started the server with --allow-ablation, like removing a control.
 SAFE_PROFILES = ("hardened", "seed")
-ABLATION_PROFILES = ("naive",)
+ABLATION_PROFILES = tuple(p for p in PROFILES if p not in SAFE_PROFILES)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The real `python -m server` in a child process, spoken to over raw loopback sockets: what
 waitress sees before the app does (body limits, chunked bodies, broken HTTP), clients that hang
-up mid-run, and Ctrl+C."""
+up mid-run, and Ctrl+C (once: a graceful stop; twice: a forced one)."""
 
 from __future__ import annotations
 
@@ -18,11 +18,14 @@ from server.process import ServerProcess
 pytestmark = pytest.mark.usefixtures("engine_ready")
 
 LOOP = json.dumps({"code": "while True:\n    pass\n"}).encode()
+SLEEP_30 = json.dumps({"code": "import time\ntime.sleep(30)\n"}).encode()
+SLEEP_3 = json.dumps({"code": "import time\ntime.sleep(3)\nprint('slept')\n"}).encode()
 
 
 @pytest.fixture(scope="module")
-def live():
-    srv = ServerProcess("--timeout", "4", "--workers", "1", "--queue", "2").start()
+def live(child_session):
+    # A 30 s timeout, so that a run that ends within seconds was ended by something else.
+    srv = ServerProcess("--timeout", "30", "--workers", "1", "--queue", "2", session=child_session()).start()
     yield srv
     code = srv.stop()
     assert code == 0, srv.log()
@@ -111,16 +114,28 @@ def test_broken_http_gets_json_not_a_traceback(live, request_bytes):
     assert "Content-Security-Policy" in headers
 
 
-def test_client_that_hangs_up_mid_run_leaves_no_container(live):
+@pytest.mark.parametrize("path", ["/%ff", "/%00", "/%c0%af"])
+def test_paths_that_are_not_utf8_or_hold_nul_answer_json(live, path):
+    with connect(live) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\nConnection: close\r\n\r\n".encode())
+        status, headers, data = read_answer(sock)
+    assert (status, data["reason"]) == (400, "bad_path")
+    assert headers["Content-Type"] == "application/json"
+
+
+def test_client_that_hangs_up_mid_run_gets_its_container_killed_at_once(live):
     sock = connect(live)
-    sock.sendall(post_head(live, len(LOOP)) + LOOP)
+    sock.sendall(post_head(live, len(SLEEP_30)) + SLEEP_30)
     seen = wait_until(lambda: reaper.leftovers(session=live.session), timeout=15)
     assert seen, "the run's container never appeared, so this test would prove nothing"
-    sock.close()   # hang up while the program is still looping
-    gone = wait_until(lambda: reaper.leftovers(session=live.session) == [], timeout=4 + 20, step=0.5)
-    assert gone, reaper.leftovers(session=live.session)
-    assert wait_until(lambda: "client_gone run continues to its end" in live.log(), timeout=5), live.log()
-    assert live.health()["pool"]["running"] == 0
+    assert live.health()["pool"]["running"] == 1
+    hung_up = time.monotonic()
+    sock.close()   # hang up 25+ s before the program would end
+    gone = wait_until(lambda: reaper.leftovers(session=live.session) == [], timeout=8, step=0.2)
+    assert gone, f"container still there {time.monotonic() - hung_up:.1f} s after the hang-up"
+    assert wait_until(lambda: live.health()["pool"]["running"] == 0, timeout=5), live.health()
+    assert time.monotonic() - hung_up < 10
+    assert wait_until(lambda: "client_gone run killed (status killed)" in live.log(), timeout=5), live.log()[-1500:]
     body = json.dumps({"code": "print('still serving')"}).encode()
     with connect(live) as again:
         again.sendall(post_head(live, len(body)) + body)
@@ -129,7 +144,7 @@ def test_client_that_hangs_up_mid_run_leaves_no_container(live):
 
 def test_client_that_hangs_up_while_queued_gives_its_place_back(live):
     first = connect(live)
-    first.sendall(post_head(live, len(LOOP)) + LOOP)     # takes the only worker for 4 s
+    first.sendall(post_head(live, len(SLEEP_3)) + SLEEP_3)     # takes the only worker for 3 s
     assert wait_until(lambda: live.health()["pool"]["running"] == 1, timeout=15)
     second = connect(live)
     second.sendall(post_head(live, len(LOOP)) + LOOP)
@@ -139,21 +154,30 @@ def test_client_that_hangs_up_while_queued_gives_its_place_back(live):
     assert freed and freed["running"] == 1, "the queued run was not cancelled while the first still ran"
     status, _, data = read_answer(first)
     first.close()
-    assert (status, data["status"]) == (200, "timeout")
+    assert (status, data["status"], data["output"]) == (200, "ok", "slept\n")
     assert "client_gone queued run cancelled" in live.log()
-    assert live.log().count("run=timeout") >= 1 and "POST /run 200" in live.log()
+    assert live.log().count("run=ok") >= 1
 
 
 def _session_networks(session: str) -> list:
     return engine.client().api.networks(filters={"label": [f"{engine.LABEL_SESSION}={session}"]})
 
 
+def refused(srv) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", srv.port), timeout=2).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
 @pytest.mark.timeout(120)
-def test_ctrl_c_stops_cleanly_and_removes_everything(engine_ready):
-    srv = ServerProcess("--timeout", "4", "--allow-ablation").start()
+def test_ctrl_c_finishes_running_runs_answers_them_and_removes_everything(engine_ready, child_session):
+    srv = ServerProcess("--timeout", "4", "--workers", "1", "--queue", "2", "--allow-ablation",
+                        session=child_session()).start()
     try:
         assert "--allow-ablation is ON" in srv.log()
-        # A run without the network control creates this server's target container and network.
+        # A run without the network control creates an internal network and the target container.
         fetch = {"code": "import urllib.request\nprint(urllib.request.urlopen('http://target:8080/', "
                          "timeout=5).status)", "without": ["network"]}
         body = json.dumps(fetch).encode()
@@ -161,21 +185,56 @@ def test_ctrl_c_stops_cleanly_and_removes_everything(engine_ready):
             sock.sendall(post_head(srv, len(body)) + body)
             assert read_answer(sock)[2]["output"] == "200\n"
         assert _session_networks(srv.session), "no network was made, so teardown would prove nothing"
-        # A run still going when Ctrl+C arrives.
-        loop = connect(srv)
-        loop.sendall(post_head(srv, len(LOOP)) + LOOP)
+        # One run going and one waiting when Ctrl+C arrives.
+        running = connect(srv)
+        running.sendall(post_head(srv, len(LOOP)) + LOOP)
         assert wait_until(lambda: srv.health()["pool"]["running"] == 1, timeout=15)
+        queued = connect(srv)
+        queued.sendall(post_head(srv, len(LOOP)) + LOOP)
+        assert wait_until(lambda: srv.health()["pool"]["queued"] == 1, timeout=5)
         started = time.monotonic()
-        code = srv.stop(timeout_s=60)
+        srv.interrupt()
+        assert read_answer(queued)[:1] == (503,)                       # told at once, not left waiting
+        assert wait_until(lambda: refused(srv), timeout=5), "still accepting connections after Ctrl+C"
+        status, _, data = read_answer(running)                          # the running one is answered
+        assert (status, data["status"]) == (200, "timeout")
+        code = srv.proc.wait(30)
         elapsed = time.monotonic() - started
     finally:
         srv.stop()
-    loop.close()
+    running.close()
+    queued.close()
     assert code == 0, srv.log()
     assert elapsed < 4 + 20
-    assert "stopped: no container of this server is left running" in srv.log()
+    assert "stopped: no container of this server is left" in srv.log()
     assert reaper.leftovers(session=srv.session) == []
     assert _session_networks(srv.session) == []
+    assert "Traceback" not in srv.log()
+
+
+@pytest.mark.timeout(120)
+def test_second_ctrl_c_kills_running_runs_at_once(engine_ready, child_session):
+    srv = ServerProcess("--timeout", "30", "--workers", "2", session=child_session()).start()
+    try:
+        sock = connect(srv)
+        sock.sendall(post_head(srv, len(SLEEP_30)) + SLEEP_30)
+        assert wait_until(lambda: reaper.leftovers(session=srv.session), timeout=15)
+        srv.interrupt()
+        assert wait_until(lambda: "Ctrl+C again kills them now" in srv.log(), timeout=10), srv.log()
+        started = time.monotonic()
+        srv.interrupt()
+        status, _, data = read_answer(sock)
+        sock.close()
+        assert (status, data["status"]) == (200, "killed"), data
+        assert data["error"].startswith("Cancelled")
+        code = srv.proc.wait(20)
+        elapsed = time.monotonic() - started
+    finally:
+        srv.stop()
+    assert code == 130, srv.log()
+    assert elapsed < 10, f"a forced stop took {elapsed:.1f} s"
+    assert "forced stop: killing 1 running run(s) now" in srv.log()
+    assert reaper.leftovers(session=srv.session) == []
     assert "Traceback" not in srv.log()
 
 

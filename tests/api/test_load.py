@@ -8,19 +8,16 @@ Figures are printed (run with -s) and written to test-output/load.txt.
 
 from __future__ import annotations
 
-import json
 import statistics
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from sandbox import reaper
-from server.process import ServerProcess
+from server.process import ServerProcess, call
 
 pytestmark = pytest.mark.usefixtures("engine_ready")
 
@@ -31,14 +28,8 @@ QUEUE = 5
 
 
 def _post(url: str, i: int) -> dict:
-    body = json.dumps({"code": f"print({i} * {i})"}).encode()
-    request = urllib.request.Request(url + "/run", data=body, headers={"Content-Type": "application/json"})
     started = time.monotonic()
-    try:
-        with urllib.request.urlopen(request, timeout=120) as answer:
-            status, headers, data = answer.status, answer.headers, json.load(answer)
-    except urllib.error.HTTPError as error:
-        status, headers, data = error.code, error.headers, json.load(error)
+    status, headers, data = call(url + "/run", {"code": f"print({i} * {i})"}, timeout_s=120)
     return {"i": i, "status": status, "retry_after": headers.get("Retry-After"), "data": data,
             "latency": time.monotonic() - started}
 
@@ -63,8 +54,9 @@ def _percentile(values: list[float], p: float) -> float:
 
 
 @pytest.mark.timeout(300)
-def test_load_refuses_fast_and_answers_right():
-    with ServerProcess("--workers", str(WORKERS), "--queue", str(QUEUE), "--timeout", "10") as srv:
+def test_load_refuses_fast_and_answers_right(child_session):
+    with ServerProcess("--workers", str(WORKERS), "--queue", str(QUEUE), "--timeout", "10",
+                       session=child_session()) as srv:
         peaks = {"running": 0, "queued": 0}
         done = threading.Event()
 

@@ -11,7 +11,8 @@ import json
 import pytest
 import webtest
 
-from sandbox.pool import QueueFull
+from sandbox import RunRefused
+from sandbox.pool import Pool, QueueFull
 from server.body import MAX_BODY_BYTES
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
@@ -168,3 +169,48 @@ def test_full_pool_answers_429_with_retry_after(make_client, post_run):
     assert answer.status_int == 429
     assert answer.json["reason"] == "busy"
     assert answer.headers["Retry-After"] == "7"
+
+
+def test_no_content_type_at_all_is_415(client):
+    body = b'{"code": "print(1)"}'
+    request = webtest.TestRequest.blank("/run", method="POST", environ={"HTTP_HOST": "127.0.0.1:8000"})
+    request.environ.pop("CONTENT_TYPE", None)
+    request.environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+    answer = request.get_response(client.app)
+    assert answer.status_int == 415
+    assert answer.json["reason"] == "unsupported_media_type"
+    assert "none" in answer.json["error"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/json;charset=UTF-8",
+                                          'Application/JSON; charset="utf8"'])
+def test_json_with_a_utf8_charset_is_accepted(client, post_run, content_type):
+    # {} passes the content-type check and fails the next one: 422 proves the type was accepted.
+    answer = post_run(client, b"{}", content_type=content_type)
+    assert answer.status_int == 422 and answer.json["reason"] == "missing_code"
+
+
+@pytest.mark.parametrize("path", ["/%00", "/%ff", "/%c0%af", "/a%00b.js", "/%2e%2e%2f%00", "/run%ff"])
+def test_paths_that_are_not_utf8_or_hold_nul_are_400_json(client, path):
+    # Bottle alone would drop the undecodable bytes, so /%ff answered the page itself.
+    answer = client.get(path, expect_errors=True)
+    assert (answer.status_int, answer.content_type) == (400, "application/json"), (path, answer.text[:200])
+    assert answer.json["reason"] == "bad_path"
+    assert "Content-Security-Policy" in answer.headers
+
+
+class RefusingRunner:
+    def __call__(self, code, limits=None, **kw):
+        raise RunRefused("The engine refused to run the container: invalid seccomp profile (test double)")
+
+
+def test_engine_refusing_a_configuration_is_run_refused_not_engine_down(make_client, post_run, caplog):
+    # Our mapping only: the engine's refusal is faked; which limits it refuses is not tested here.
+    with Pool(workers=1, queue=0, runner=RefusingRunner()) as pool:
+        with caplog.at_level("WARNING", logger="server"):
+            answer = post_run(make_client(pool), b'{"code": "print(1)", "profile": "seed"}')
+    assert answer.status_int == 500
+    assert answer.json["reason"] == "run_refused"
+    assert "invalid seccomp profile (test double)" in answer.json["error"]   # the engine's own line
+    assert "seed profile" in answer.json["error"] and "sandbox doctor" in answer.json["error"]
+    assert any("refused a run under seed" in r.getMessage() for r in caplog.records)

@@ -73,6 +73,27 @@ def test_seed_profile_is_selectable(client, post_run):
     data = run(client, post_run, code="print(1)", profile="seed")
     assert data["profile"] == "seed" and data["limits"]["name"] == "seed"
     assert "seccomp" not in data["limits"]["controls"] and "memory" in data["limits"]["controls"]
+    assert "output_cap" in data["limits"]["controls"]        # the server's own addition, see below
+
+
+def test_seed_profile_keeps_the_output_cap_over_http(client, post_run):
+    # The seed profile has no cap of its own; over HTTP one answer could otherwise reach the
+    # core's 16 MiB safety net.
+    flood = next(e for e in client.get("/api/examples").json["examples"] if e["name"] == "output_flood")
+    data = run(client, post_run, code=flood["code"], profile="seed")
+    assert (data["status"], data["stopped_by"], data["truncated"]) == ("output_limit", "output_cap", True)
+    assert len(data["stdout"].encode("utf-8")) <= 64 * 1024
+    assert data["limits"]["output_cap_bytes"] == 64 * 1024
+
+
+def test_only_a_teachers_server_removes_the_output_cap(client, ablation_client, post_run):
+    for profile in ("seed", "naive"):
+        limits = ablation_client.get("/api/config").json["limits"][profile]
+        assert limits["output_cap_bytes"] == 64 * 1024, profile
+    removed = run(ablation_client, post_run, code="print(1)", profile="seed", without=["output_cap"])
+    assert removed["limits"]["output_cap_bytes"] is None and "output_cap" not in removed["limits"]["controls"]
+    refused = post_run(client, json.dumps({"code": "print(1)", "profile": "seed", "without": ["output_cap"]}))
+    assert refused.status_int == 403
 
 
 def test_ablation_removes_a_control_when_the_teacher_allows_it(ablation_client, post_run):
