@@ -16,6 +16,8 @@
     503: { text: "Unavailable", cls: "badge-down" }
   };
 
+  var HEALTH_TIMEOUT_MS = 6000;   // the server bounds its own checks to 3 s; this is for a dead server
+
   var $ = function (id) { return document.getElementById(id); };
   var state = { running: false, config: null, examples: {}, editor: null };
 
@@ -82,7 +84,10 @@
 
   function checkHealth() {
     var box = $("engine");
-    return fetch("/health", { headers: { Accept: "application/json" } })
+    // A server that accepts the connection and never answers must not leave the page waiting.
+    var abort = new AbortController();
+    var timer = window.setTimeout(function () { abort.abort(); }, HEALTH_TIMEOUT_MS);
+    return fetch("/health", { headers: { Accept: "application/json" }, signal: abort.signal })
       .then(function (response) { return response.json(); })
       .then(function (health) {
         if (health.ok) {
@@ -97,7 +102,8 @@
       .catch(function () {
         box.textContent = "The server does not answer.";
         box.className = "engine engine-down";
-      });
+      })
+      .then(function () { window.clearTimeout(timer); });
   }
 
   // -- running -------------------------------------------------------------------------------
@@ -113,9 +119,11 @@
     setRunning(true);
     var started = Date.now();
     var limit = state.config && state.config.limits[profile] ? state.config.limits[profile].timeout_s : null;
+    // The clock starts at the click, so it includes any wait in the server's queue; the limit
+    // only counts the program's own running time.
     var ticker = window.setInterval(function () {
-      $("elapsed").textContent = ((Date.now() - started) / 1000).toFixed(1) + " s" +
-        (limit ? " of at most " + limit + " s" : "");
+      $("elapsed").textContent = ((Date.now() - started) / 1000).toFixed(1) + " s since Run" +
+        (limit ? " (the program itself may run at most " + limit + " s)" : "");
     }, 200);
 
     fetch("/run", {
@@ -278,14 +286,30 @@
     var example = state.examples[$("example").value];
     if (!example) { $("example-note").textContent = ""; return; }
     state.editor.setValue(example.code);
+    describeExample();
+  }
+
+  // What the loaded example does under the hardened profile (what the examples promise), and
+  // a plain warning when the learner's settings differ from it.
+  function describeExample() {
+    var example = state.examples[$("example").value];
+    if (!example) { return; }
     var expect = BADGES[example.expect] ? BADGES[example.expect].text : example.expect;
-    $("example-note").textContent = "Loaded “" + example.title + "”. Under the hardened profile: " +
+    var note = "Loaded “" + example.title + "”. Under the hardened profile: " +
       expect + (example.control ? ", stopped by " + example.control : "") + ".";
+    var profile = $("profile").value;
+    var removed = removedControls();
+    if (profile !== "hardened" || removed.length) {
+      note += " You picked " + profile + (removed.length ? " without " + removed.join(", ") : "") +
+        ", so the outcome may differ: run it and compare.";
+    }
+    $("example-note").textContent = note;
   }
 
   function countChars() {
     var max = state.config ? state.config.max_code_chars : 5000;
-    var length = state.editor.getValue().length;
+    // Code points, as the server counts them (an emoji is one character, not two UTF-16 units).
+    var length = Array.from(state.editor.getValue()).length;
     var el = $("char-count");
     el.textContent = length + " / " + max + " characters";
     el.classList.toggle("over", length > max);
@@ -315,7 +339,9 @@
     $("example").addEventListener("change", pickExample);
     $("profile").addEventListener("change", function () {
       if (state.config) { showLimits(state.config.limits[$("profile").value]); }
+      describeExample();
     });
+    $("ablation-list").addEventListener("change", describeExample);
     $("size").addEventListener("click", togglePresenterSize);
     state.editor.on("change", countChars);
     Promise.all([loadConfig(), loadExamples(), checkHealth()])

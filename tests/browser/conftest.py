@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from sandbox import reaper
 from server.process import ServerProcess
 
+# --no-proxy-server: loopback pages must never go through a proxy the environment names.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+                 "--disable-component-update", "--no-first-run", "--no-proxy-server"]
+# Not network requests: inline images, the page's own blobs.
+LOCAL_SCHEMES = ("data", "blob", "about")
 SHOTS = Path(__file__).resolve().parents[2] / "test-output"
 
 
@@ -24,8 +28,8 @@ def browser(chromium_path):
         chromium.close()
 
 
-def _server(*args):
-    srv = ServerProcess(*args).start()
+def _server(session: str, *args):
+    srv = ServerProcess(*args, session=session).start()
     yield srv
     code = srv.stop()
     assert code == 0, srv.log()[-2000:]
@@ -33,25 +37,64 @@ def _server(*args):
 
 
 @pytest.fixture(scope="module")
-def server(engine_ready):
+def server(engine_ready, child_session):
     """`python -m server --timeout 3`, as a teacher would start it for a short demo."""
-    yield from _server("--timeout", "3")
+    yield from _server(child_session(), "--timeout", "3")
 
 
 @pytest.fixture(scope="module")
-def ablation_server(engine_ready):
-    yield from _server("--timeout", "3", "--allow-ablation")
+def ablation_server(engine_ready, child_session):
+    yield from _server(child_session(), "--timeout", "3", "--allow-ablation")
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def outside_requests_guard(context, own_origin: str) -> list[str]:
+    """Block and record every request of `context` that is not to `own_origin`.
+
+    The page promises nothing from a CDN and no call home; this is where that is checked. Each
+    outside request is aborted (so the test never sends traffic past this machine) and listed.
+    """
+    outside: list[str] = []
+
+    def allowed(url: str) -> bool:
+        return urlsplit(url).scheme in LOCAL_SCHEMES or origin(url) == own_origin
+
+    def record(request) -> None:
+        seen = f"{request.method} {request.url}"
+        if not allowed(request.url) and seen not in outside:
+            outside.append(seen)
+
+    def block(route) -> None:
+        if allowed(route.request.url):
+            route.continue_()
+        else:
+            record(route.request)
+            route.abort("blockedbyclient")
+
+    context.on("request", record)
+    context.route("**/*", block)
+    return outside
 
 
 @pytest.fixture
 def open_page(browser):
-    """open_page(url, width=1280, height=900) -> a loaded page; its console problems are in page.problems."""
+    """open_page(url, width=1280, height=900, setup=None) -> a loaded page; its console problems
+    are in page.problems. `setup(context)` runs before the page loads (e.g. to add a route). The
+    test fails afterwards if the page asked for anything outside its own server."""
     contexts = []
 
-    def opener(url, width=1280, height=900):
+    def opener(url, width=1280, height=900, setup=None):
         context = browser.new_context(viewport={"width": width, "height": height})
+        context.outside = outside_requests_guard(context, origin(url))
         contexts.append(context)
+        if setup is not None:
+            setup(context)
         page = context.new_page()
+        page.outside = context.outside
         page.problems = []
         page.on("console", lambda m: page.problems.append(m.text) if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: page.problems.append(str(e)))
@@ -60,8 +103,10 @@ def open_page(browser):
         return page
 
     yield opener
+    outside = [request for context in contexts for request in context.outside]
     for context in contexts:
         context.close()
+    assert outside == [], f"the page requested something outside its own server: {outside}"
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Error, expect
 
 RUN_TIMEOUT_MS = 30_000
 
@@ -66,7 +66,8 @@ def test_infinite_loop_times_out_and_run_cannot_double_fire(server, open_page, s
     expect(page.locator("#run")).to_have_attribute("aria-busy", "true")
     expect(page.locator("#run")).to_contain_text("Running")
     expect(page.locator("#badge")).to_have_text("Running")
-    expect(page.locator("#elapsed")).to_contain_text("of at most 3 s")    # progress, outside aria-live
+    # Progress, outside aria-live; the clock counts from the click, the limit only the run itself.
+    expect(page.locator("#elapsed")).to_contain_text("since Run (the program itself may run at most 3 s)")
     # Impatient clicks and keys while it runs (force: Playwright itself would wait for the
     # button to stop being aria-disabled, which is exactly what a person does not do).
     page.click("#run", force=True)
@@ -163,3 +164,51 @@ def test_no_banner_and_no_naive_profile_on_a_normal_server(server, open_page):
     expect(page.locator("#ablation-banner")).to_be_hidden()
     expect(page.locator("#ablation")).to_be_hidden()
     assert page.locator("#profile option").all_text_contents() == ["hardened", "seed"]
+
+
+def set_code(page, code: str) -> None:
+    """Put `code` in the editor through CodeMirror's own API (exact text, no typing quirks)."""
+    page.evaluate("code => document.querySelector('.CodeMirror').CodeMirror.setValue(code)", code)
+
+
+def test_character_counter_counts_code_points_like_the_server(server, open_page):
+    page = open_page(server.url)
+    code = "print('🐍' * 3)"                       # 14 code points, 17 UTF-16 units
+    set_code(page, code)
+    expect(page.locator("#char-count")).to_have_text(f"{len(code)} / 5000 characters")
+    set_code(page, "#" + "🐍" * 4999)             # exactly the server's limit: not marked as over
+    expect(page.locator("#char-count")).to_have_text("5000 / 5000 characters")
+    assert "over" not in (page.locator("#char-count").get_attribute("class") or "")
+
+
+def test_example_note_names_the_profile_in_use(server, open_page):
+    page = open_page(server.url)
+    page.select_option("#example", "memory_hog")
+    note = page.locator("#example-note")
+    expect(note).to_contain_text("Under the hardened profile: Memory limit, stopped by memory.")
+    expect(note).not_to_contain_text("You picked")
+    page.select_option("#profile", "seed")
+    expect(note).to_contain_text("You picked seed, so the outcome may differ")
+    page.select_option("#example", "fork_bomb")
+    expect(note).to_contain_text("You picked seed")
+    assert_no_csp_problem(page)
+
+
+def test_a_health_check_that_never_answers_is_given_up(server, open_page):
+    # The request reaches no server at all (the route holds it forever), as with a hung one.
+    def hang_health(context):
+        context.route("**/health", lambda route: None)
+
+    page = open_page(server.url, setup=hang_health)   # open_page waits for data-ready: it came
+    expect(page.locator("#engine")).to_have_text("The server does not answer.", timeout=15_000)
+    expect(page.locator("#example option")).not_to_have_count(0)   # the rest of the page loaded
+
+
+def test_outside_requests_are_blocked_and_recorded(server, open_page):
+    page = open_page(server.url)
+    assert page.outside == []
+    other = "http://127.0.0.1:9/elsewhere"        # another origin, still this machine
+    with pytest.raises(Error):
+        page.goto(other)
+    assert page.outside == [f"GET {other}"]
+    page.outside.clear()                           # seen: the fixture's final check must pass
