@@ -1,18 +1,25 @@
-"""The lab widget for the lessons: a program, a switch per control, sliders, a Run button.
+"""The lab widgets for the lessons: a program, a switch per control, sliders, a Run button.
 
-    >>> from sandbox.widgets import Lab, show                                  # doctest: +SKIP
+    >>> from sandbox.widgets import Lab, PoolLab, show                         # doctest: +SKIP
     >>> lab = Lab("while True: pass", toggles=("timeout",), sliders={"timeout_s": (1, 15, 1)})
     >>> lab                        # shows itself in a notebook
     >>> lab.button.click()         # what a click does; a headless run can do it too
     >>> lab.last_result.status
     'timeout'
+    >>> burst = PoolLab("import time; time.sleep(1)", workers=2, queue=3, runs=8)
+    >>> burst.button.click()       # eight runs at once through a pool of two
+    >>> burst.last_report.accepted, burst.last_report.refused, burst.last_report.peak
+    (5, 3, 2)
 
 A toggle that is on keeps its control in force; off means `limits.without(control)`. Sliders
 change values (`timeout_s`, `memory_mib`, `pids`, `cpus`, ...) but never start a run: only the
-button (or `lab.run()`) does. The button's callback writes into the Output widget by appending
-(`append_stdout`, `append_display_data`) and clears by assigning `outputs = ()`, never through
-`with output:`, which only captures
-output while a cell is executing and so loses everything a callback prints in a headless run.
+button (or `lab.run()`) does. While a run is going, its output appears as it arrives (the
+runner's `on_output` callback, called from its reader thread, queues the text; a ticker thread
+appends it a few times a second, so a flood of tiny writes is a few updates, not thousands);
+when the run ends, the view is replaced by the full report. The widgets write into the Output
+widget by appending (`append_stdout`, `append_display_data`) and clear by assigning
+`outputs = ()`, never through `with output:`, which only captures output while a cell is
+executing and so loses everything a callback prints in a headless run.
 
 ipywidgets is imported only when a widget is built, so `import sandbox` never needs it and
 `result_html` works without it.
@@ -22,6 +29,8 @@ from __future__ import annotations
 
 import html
 import threading
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import InvalidLimits, SandboxError
@@ -273,16 +282,23 @@ class Lab:
         # asks a front end to clear, which a headless run does not have.
         self.output.outputs = ()
         self.last_result, self.last_error = None, None
+        live = None
         try:
             limits = self.limits()
             self.status.value = f"Running under <code>{html.escape(limits.name)}</code>…"
-            result = sandbox_run(self.code_box.value, limits, language=self.language)
+            live = LiveView(self.output, self.status, limits.name)
+            try:
+                result = sandbox_run(self.code_box.value, limits, language=self.language, on_output=live.add)
+            finally:
+                live.stop()
         except Exception as exc:  # noqa: BLE001 - a learner sees one line, never a traceback
             self.last_error = exc
+            self.output.outputs = ()
             self.status.value = error_html(exc)
             self.output.append_display_data(Rendered(error_html(exc), "Could not run: " + error_line(exc)))
             return None
         self.last_result = result
+        self.output.outputs = ()           # the live view gives way to the full report
         self._show(result)
         return result
 
@@ -304,6 +320,72 @@ class Lab:
 
     def __repr__(self) -> str:
         return f"<Lab {self.title or 'untitled'}: {len(self.code_box.value)} characters, {self.limits().name}>"
+
+
+class LiveView:
+    """A run's output in an Output widget while it arrives.
+
+    `add(stream, text)` is the runner's `on_output` callback: it runs in the runner's reader
+    thread and only queues. A ticker thread appends what is queued every `TICK_S` seconds (one
+    widget update per tick, however many writes the program made) and refreshes the status
+    line. At most SHOWN_CHARS characters are shown live. After `stop()` nothing more is
+    appended, so the caller can replace the view with the final report safely.
+    """
+
+    TICK_S = 0.25
+
+    def __init__(self, output, status, label: str):
+        self._output, self._status, self._label = output, status, label
+        self._lock = threading.Lock()
+        self._pending: list[tuple[str, str]] = []
+        self._stopped = False
+        self.shown = 0       # characters appended to the widget
+        self.received = 0    # characters the program wrote (up to the output cap)
+        self._began = time.monotonic()
+        self._thread = threading.Thread(target=self._tick, daemon=True, name="sandbox-lab-live")
+        self._thread.start()
+
+    def add(self, stream: str, text: str) -> None:
+        with self._lock:
+            if not self._stopped:
+                self._pending.append((stream, text))
+                self.received += len(text)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopped = True
+        self._thread.join(timeout=2)
+
+    def _tick(self) -> None:
+        while True:
+            time.sleep(self.TICK_S)
+            with self._lock:
+                if self._stopped:
+                    return
+                self._flush()
+
+    def _flush(self) -> None:
+        """Append what is queued (called with the lock held, so `stop` waits for it)."""
+        pending, self._pending = self._pending, []
+        for stream, text in _merged(pending):
+            piece = text[:max(0, SHOWN_CHARS - self.shown)]
+            if piece:
+                self.shown += len(piece)
+                (self._output.append_stderr if stream == "stderr" else self._output.append_stdout)(piece)
+        elapsed = time.monotonic() - self._began
+        self._status.value = (f"Running under <code>{html.escape(self._label)}</code>… "
+                              f"{elapsed:.1f} s, {self.received:,} characters of output so far")
+
+
+def _merged(chunks: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Consecutive chunks of the same stream joined, order kept."""
+    merged: list[tuple[str, str]] = []
+    for stream, text in chunks:
+        if merged and merged[-1][0] == stream:
+            merged[-1] = (stream, merged[-1][1] + text)
+        else:
+            merged.append((stream, text))
+    return merged
 
 
 def _check_toggles(toggles) -> list[str]:
@@ -342,3 +424,163 @@ def _plan_html(limits: Limits, toggles: list[str], sliders: list[str]) -> str:
         shown = "—" if value is None else f"{value:g} {_UNITS.get(name, '')}".strip()
         parts.append(f"<code>{name}</code> {shown}")
     return "<span style='font-size:90%'>Next run: " + " · ".join(parts) + "</span>" if parts else ""
+
+
+# -- many runs at once ------------------------------------------------------------------------
+def peak_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of (start, end) intervals open at one instant; an end sorts before a start."""
+    events = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    peak = now = 0
+    for _, step in events:
+        now += step
+        peak = max(peak, now)
+    return peak
+
+
+@dataclass
+class PoolReport:
+    """What one burst through a pool did, measured on the host."""
+
+    workers: int
+    queue: int
+    submitted: int
+    accepted: int
+    refused: int
+    retry_after_s: int | None        # the last refusal's Retry-After, if any
+    peak: int                        # most runs in progress at once (host clock, create to remove)
+    elapsed_s: float
+    statuses: dict[str, int] = field(default_factory=dict)
+    results: list[Result] = field(default_factory=list, repr=False)
+
+
+class PoolLab:
+    """A burst of runs through `sandbox.pool.Pool`: sliders for workers, queue and burst size, a Run button.
+
+    A click makes a pool with the sliders' sizes, submits the program `runs` times at once (the
+    pool refuses what does not fit at once, as the web server's 429 does), waits for the accepted
+    runs and reports how many ran at the same time, measured from the host-side start and end
+    of each run. Sliders never start anything; only the button (or `run()`) does.
+    """
+
+    def __init__(self, code: str, limits: Limits | None = None, *, workers: int = 2, queue: int = 3,
+                 runs: int = 8, title: str = ""):
+        import ipywidgets as w
+
+        self.limits = limits if limits is not None else HARDENED
+        if not isinstance(self.limits, Limits):
+            raise InvalidLimits(f"limits must be a sandbox.Limits, not {type(self.limits).__name__}.")
+        self.last_report: PoolReport | None = None
+        self.last_error: BaseException | None = None
+        self._busy = threading.Lock()
+
+        def slider(name: str, value: int, low: int, high: int, what: str):
+            if not (isinstance(value, int) and low <= value <= high):
+                raise InvalidLimits(f"{name} must be a whole number from {low} to {high}, not {value!r}.")
+            return w.IntSlider(value=value, min=low, max=high, step=1, description=name, tooltip=what,
+                               continuous_update=False, style={"description_width": "initial"},
+                               layout=w.Layout(width="420px"))
+
+        self.code_box = w.Textarea(value=code, layout=w.Layout(width="100%", height=_box_height(code)))
+        self.sliders = {
+            "workers": slider("workers", workers, 1, 8, "runs at the same time"),
+            "queue": slider("queue", queue, 0, 20, "runs that may wait for a worker"),
+            "runs": slider("runs", runs, 1, 20, "runs submitted at once"),
+        }
+        self.button = w.Button(description="Run", button_style="primary", icon="play",
+                               tooltip="Submit the program this many times at once through a pool")
+        self.status = w.HTML(value="Ready: press Run.")
+        self.output = w.Output(layout=w.Layout(border="1px solid #ddd", padding="4px", min_height="2em"))
+        self.button.on_click(lambda _button: self.run())
+        rows: list[Any] = [w.HTML(_STYLE)]
+        if title:
+            rows.append(w.HTML(f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>"))
+        rows += [self.code_box, *self.sliders.values(), w.HBox([self.button, self.status]), self.output]
+        self.widget = w.VBox(rows)
+        self.widget.add_class("sandbox-lab")
+
+    def run(self) -> PoolReport | None:
+        """Submit the burst (what a click does). None if it could not run."""
+        if not self._busy.acquire(blocking=False):
+            self.status.value = "Already running: wait for the current burst to finish."
+            return None
+        self.button.disabled = True
+        self.output.outputs = ()
+        self.last_report, self.last_error = None, None
+        try:
+            report = self._burst()
+        except Exception as exc:  # noqa: BLE001 - a learner sees one line, never a traceback
+            self.last_error = exc
+            self.status.value = error_html(exc)
+            self.output.append_display_data(Rendered(error_html(exc), "Could not run: " + error_line(exc)))
+            return None
+        finally:
+            self.button.disabled = False
+            self._busy.release()
+        self.last_report = report
+        self.output.append_display_data(Rendered(_pool_html(report), _pool_text(report)))
+        self.status.value = f"Finished: {report.accepted} runs in {report.elapsed_s:.1f} s"
+        return report
+
+    def _burst(self) -> PoolReport:
+        from .pool import Pool, QueueFull
+        from .runner import run as sandbox_run
+
+        workers, queue, runs = (self.sliders[n].value for n in ("workers", "queue", "runs"))
+        intervals: list[tuple[float, float]] = []
+        lock = threading.Lock()
+
+        def timed_run(code, limits, **kw):
+            began = time.monotonic()
+            try:
+                return sandbox_run(code, limits, **kw)
+            finally:
+                with lock:
+                    intervals.append((began, time.monotonic()))
+
+        accepted, refused, retry_after = [], 0, None
+        began = time.monotonic()
+        with Pool(workers=workers, queue=queue, runner=timed_run) as pool:
+            for _ in range(runs):
+                try:
+                    accepted.append(pool.submit(self.code_box.value, self.limits))
+                except QueueFull as full:
+                    refused += 1
+                    retry_after = full.retry_after_s
+            self.status.value = (f"{len(accepted)} accepted, {refused} refused at once; "
+                                 f"waiting for {workers} worker(s)…")
+            # Each run ends within its own clock (or the kit's safety net) and removes its container.
+            per_run = (self.limits.timeout_s or 60) + 30
+            results = [future.result(timeout=per_run * len(accepted)) for future in accepted]
+        statuses: dict[str, int] = {}
+        for result in results:
+            statuses[result.status] = statuses.get(result.status, 0) + 1
+        return PoolReport(workers=workers, queue=queue, submitted=runs, accepted=len(accepted), refused=refused,
+                          retry_after_s=retry_after, peak=peak_overlap(intervals),
+                          elapsed_s=time.monotonic() - began, statuses=statuses, results=results)
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{n}={s.value}" for n, s in self.sliders.items())
+        return f"<PoolLab {sizes}>"
+
+
+def _pool_text(report: PoolReport) -> str:
+    refused = f", {report.refused} refused at once" if report.refused else ""
+    retry = f" (Retry-After {report.retry_after_s} s)" if report.retry_after_s else ""
+    statuses = ", ".join(f"{status} ×{count}" for status, count in sorted(report.statuses.items()))
+    return (f"{report.submitted} submitted to a pool of {report.workers} (queue {report.queue}): "
+            f"{report.accepted} accepted{refused}{retry}; at most {report.peak} running at once; "
+            f"{report.elapsed_s:.1f} s; {statuses or 'no runs'}")
+
+
+def _pool_html(report: PoolReport) -> str:
+    statuses = " ".join(f"{badge_html(status)} ×{count}" for status, count in sorted(report.statuses.items()))
+    refused = (f"<b>{report.refused}</b> refused at once"
+               + (f" (Retry-After {report.retry_after_s} s)" if report.retry_after_s else "")
+               if report.refused else "none refused")
+    return (f'<div class="sandbox-pool-report"><b>{report.submitted}</b> submitted to a pool of '
+            f"<b>{report.workers}</b> worker(s), queue {report.queue}: <b>{report.accepted}</b> accepted, "
+            f"{refused}.<br>At most <b>{report.peak}</b> running at once (the pool allows {report.workers}) · "
+            f"{report.elapsed_s:.1f} s · {statuses or 'no runs'}</div>")

@@ -6,11 +6,13 @@ container and the widget must report what really happened.
 
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
 from sandbox import PROFILES, InvalidLimits
-from sandbox.widgets import Lab, limits_for, show
+from sandbox.widgets import SHOWN_CHARS, Lab, LiveView, PoolLab, limits_for, peak_overlap, show
 
 H = PROFILES["hardened"]
 
@@ -154,3 +156,98 @@ def test_the_lab_displays_itself_as_a_widget():
 def test_bad_widget_settings_are_refused_clearly(kwargs):
     with pytest.raises(InvalidLimits):
         Lab("print(1)", **kwargs)
+
+
+SLOW_PRINTER = "import time\nprint('first', flush=True)\ntime.sleep(2)\nprint('second')\n"
+
+
+def test_output_appears_while_the_run_is_going_then_the_full_report_replaces_it():
+    lab = Lab(SLOW_PRINTER)
+    worker = threading.Thread(target=lab.run)
+    worker.start()
+    seen_live = False
+    deadline = time.monotonic() + 30
+    while worker.is_alive() and time.monotonic() < deadline:
+        if "first" in streams(lab, "stdout") and lab.last_result is None:
+            seen_live = "second" not in streams(lab, "stdout")
+            break
+        time.sleep(0.05)
+    live_status = lab.status.value
+    worker.join(timeout=60)
+    assert seen_live, "the first line should show before the run ends"
+    assert "characters of output so far" in live_status
+    assert lab.last_result.status == "ok"
+    assert streams(lab, "stdout") == "first\nsecond\n"          # the final report, once
+    assert "sandbox-status-ok" in html_blocks(lab)[0] and "Finished" in lab.status.value
+
+
+def test_many_small_writes_are_a_few_widget_updates():
+    lab = Lab("import time\nfor i in range(3000):\n    print(i)\n    if i % 1000 == 0: time.sleep(0.5)\n")
+    updates = []
+    lab.output.observe(lambda change: updates.append(len(change["new"])), names="outputs")
+    result = lab.run()
+    assert result.status == "ok" and result.stdout.count("\n") == 3000
+    # 3000 writes; the live view appends once per tick (a few a second), plus the final report.
+    assert len(updates) < 40, len(updates)
+
+
+class _Recorder:
+    """Stands in for an Output widget and an HTML status: records what the live view appends."""
+
+    def __init__(self):
+        self.appended, self.value = [], ""
+
+    def append_stdout(self, text):
+        self.appended.append(("stdout", text))
+
+    def append_stderr(self, text):
+        self.appended.append(("stderr", text))
+
+
+def test_the_live_view_keeps_order_clips_and_appends_nothing_after_stop():
+    out = _Recorder()
+    live = LiveView(out, out, "hardened")
+    live.add("stdout", "a")
+    live.add("stdout", "b")
+    live.add("stderr", "oops")
+    live.add("stdout", "x" * (SHOWN_CHARS + 500))
+    time.sleep(LiveView.TICK_S * 3)
+    live.stop()
+    live.add("stdout", "too late")
+    time.sleep(LiveView.TICK_S * 2)
+    assert out.appended[:2] == [("stdout", "ab"), ("stderr", "oops")]
+    assert sum(len(text) for _, text in out.appended) == SHOWN_CHARS
+    assert all("too late" not in text for _, text in out.appended)
+    assert "characters of output so far" in out.value
+
+
+def test_peak_overlap_counts_runs_in_progress_at_once():
+    assert peak_overlap([]) == 0
+    assert peak_overlap([(0, 1), (1, 2), (2, 3)]) == 1          # one ends as the next starts
+    assert peak_overlap([(0, 3), (1, 2), (1.5, 4), (5, 6)]) == 3
+
+
+def test_a_burst_through_the_pool_lab_is_bounded_and_measured():
+    burst = PoolLab("import time\ntime.sleep(1)\n", workers=2, queue=1, runs=5)
+    burst.button.click()
+    report = burst.last_report
+    assert report is not None, burst.status.value
+    assert (report.accepted, report.refused) == (3, 2)            # 2 running + 1 waiting; 2 refused at once
+    assert report.retry_after_s >= 1 and report.statuses == {"ok": 3}
+    assert 1 <= report.peak <= 2                                   # never more than the workers
+    assert report.elapsed_s >= 2                                   # three 1 s runs on two workers
+    (block,) = html_blocks(burst)
+    assert "sandbox-pool-report" in block and "3</b> accepted" in block and burst.button.disabled is False
+
+    burst.sliders["workers"].value = 3                             # dragging runs nothing
+    assert burst.last_report is report
+
+
+def test_the_pool_lab_refuses_bad_settings_and_bad_code_clearly():
+    with pytest.raises(InvalidLimits):
+        PoolLab("print(1)", workers=0)
+    burst = PoolLab("print(1)")
+    burst.code_box.value = ""
+    burst.button.click()
+    assert burst.last_report is None and "code is empty" in html_blocks(burst)[0]
+    assert "Traceback" not in str(burst.output.outputs) and burst.button.disabled is False
