@@ -19,12 +19,14 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 # JupyterLab settings for an offline classroom (no news, no update checks, no extension
-# manager): JupyterLab reads overrides.json from the environment it runs in.
+# manager): JupyterLab reads overrides.json from the environment it runs in. The source sits in
+# a hidden folder so that JupyterLab's file browser shows learners only the lessons.
+LAB_OVERRIDES := notebooks/.jupyter/overrides.json
 LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
 
-$(LAB_SETTINGS): notebooks/overrides.json $(STAMP)
+$(LAB_SETTINGS): $(LAB_OVERRIDES) $(STAMP)
 	mkdir -p $(dir $@)
-	cp notebooks/overrides.json $@
+	cp $(LAB_OVERRIDES) $@
 
 engine:
 	@bash docker/ensure-engine.sh

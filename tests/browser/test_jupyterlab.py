@@ -25,7 +25,9 @@ from sandbox import reaper
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = "01_first_run.ipynb"
 OVERRIDES = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
+OVERRIDES_SOURCE = ROOT / "notebooks" / ".jupyter" / "overrides.json"   # hidden from the file browser
 NEWS_QUESTION = "notified about official Jupyter news"
+SLOW_PRINTER = "import time\nprint('first line', flush=True)\ntime.sleep(4)\nprint('second line')\n"
 # Loopback requests only: a direct opener, whatever proxy the environment names.
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -157,8 +159,8 @@ def run_all_cells(page, tries: int = 3) -> None:
 def jupyterlab(tmp_path, engine_ready, child_session):
     assert OVERRIDES.is_file(), (
         f"JupyterLab's offline settings are not installed at {OVERRIDES}: run 'make setup' "
-        "(it copies notebooks/overrides.json there)")
-    assert json.loads(OVERRIDES.read_text()) == json.loads((ROOT / "notebooks" / "overrides.json").read_text()), \
+        f"(it copies {OVERRIDES_SOURCE.relative_to(ROOT)} there)")
+    assert json.loads(OVERRIDES.read_text()) == json.loads(OVERRIDES_SOURCE.read_text()), \
         "the installed overrides.json is stale: run 'make setup'"
     lab = JupyterLab(tmp_path, child_session()).start()
     try:
@@ -215,6 +217,21 @@ def test_lesson_01_runs_in_jupyterlab_and_its_widget_answers_a_click(jupyterlab,
         expect(output).to_contain_text("user: runner uid: 10001", timeout=60_000)
         expect(output).not_to_contain_text("uid: 0")
         expect(lab.locator("button.jupyter-button", has_text="Run")).to_be_enabled()
+
+        # Output shows while the run is going: the first line long before the second.
+        lab.locator("textarea").fill(SLOW_PRINTER)
+        lab.locator("button.jupyter-button", has_text="Run").click()
+        expect(output).to_contain_text("first line", timeout=60_000)
+        assert "second line" not in output.inner_text() and "Finished" not in lab.inner_text()
+        expect(output).to_contain_text("second line", timeout=60_000)
+        expect(lab).to_contain_text("Finished")
+
+        # The file browser shows the lessons, not the kit's JupyterLab settings.
+        listing = page.locator(".jp-DirListing-content")
+        if not listing.is_visible():
+            page.locator(".jp-SideBar [data-id='filebrowser']").click()
+        expect(listing).to_contain_text(LESSON, timeout=30_000)
+        assert listing.get_by_text("overrides.json").count() == 0
 
         # Offline settings: JupyterLab never asked to fetch news, and the page reached only the server.
         assert page.get_by_text(NEWS_QUESTION).count() == 0
