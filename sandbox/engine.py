@@ -64,17 +64,18 @@ def client() -> docker.DockerClient:
     key = os.environ.get("DOCKER_HOST", "")
     with _lock:
         found = _clients.get(key)
-        if found is not None:
-            return found
-        try:
-            # Each run holds one connection open for its output stream; leave room for
-            # a worker pool's worth of them plus the calls around them.
-            made = docker.from_env(max_pool_size=64, timeout=60)
-        except (DockerException, *CONNECTION_ERRORS) as exc:
-            where = key or "the default socket (/var/run/docker.sock)"
-            raise EngineUnavailable(f"No Docker Engine answered at {where} ({_reason(exc)}).") from exc
-        _clients[key] = made
-        return made
+    if found is not None:
+        return found
+    # Made outside the lock: asking a hung engine for its version must not block every other run.
+    try:
+        # Each run holds one connection open for its output stream; leave room for a worker
+        # pool's worth of them plus the calls around them.
+        made = docker.from_env(max_pool_size=64, timeout=60)
+    except (DockerException, *CONNECTION_ERRORS) as exc:
+        where = key or "the default socket (/var/run/docker.sock)"
+        raise EngineUnavailable(f"No Docker Engine answered at {where} ({_reason(exc)}).") from exc
+    with _lock:
+        return _clients.setdefault(key, made)
 
 
 def forget_clients() -> None:
@@ -94,8 +95,9 @@ def labels(role: str) -> dict[str, str]:
     }
 
 
-def ensure_image(name: str = IMAGE) -> None:
-    """Raise ImageMissing unless `name` is present and built from this checkout's Dockerfile."""
+def ensure_image(name: str | None = None) -> None:
+    """Raise ImageMissing unless `name` (Python's image by default) is present and current."""
+    name = name or LANGUAGES["python"].image
     if name in _images_ok:
         return
     language = for_image(name)
@@ -121,7 +123,8 @@ def ensure_image(name: str = IMAGE) -> None:
         _images_ok.add(name)
 
 
-def forget_image(name: str = IMAGE) -> None:
+def forget_image(name: str | None = None) -> None:
+    name = name or LANGUAGES["python"].image
     with _lock:
         _images_ok.discard(name)
 

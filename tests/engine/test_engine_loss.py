@@ -37,7 +37,9 @@ class PrivateEngine:
     def start(self) -> None:
         log = open(f"{self.root}/dockerd.log", "ab")
         self.process = subprocess.Popen(
-            ["dockerd", "--host", f"unix://{self.sock}", "--data-root", f"{self.root}/data",
+            # Its own network namespace: a second dockerd would otherwise tidy away the host
+            # engine's docker0 bridge (it manages the default bridge by name).
+            ["unshare", "--net", "dockerd", "--host", f"unix://{self.sock}", "--data-root", f"{self.root}/data",
              "--exec-root", f"{self.root}/exec", "--pidfile", self.pidfile,
              "--bridge", "none", "--iptables=false", "--ip-masq=false"],
             stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
