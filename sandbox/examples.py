@@ -1,8 +1,11 @@
 """Short example programs shared by the web page, the demo and the lessons.
 
 Each one is bounded (a fixed number of processes, megabytes, lines), so that even with its
-control removed it ends on its own and cannot harm the host. The network example aims only at
+control removed it ends on its own and cannot harm the host. The network examples aim only at
 the kit's own target container: under the hardened profile its name does not even resolve.
+
+Most are Python; a few are JavaScript (`language="javascript"`, names starting `js_`), run with
+`sandbox.run(example.code, language=example.language)` under the very same controls.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ class Example:
     code: str
     expect: str            # the status the hardened profile gives
     control: str | None    # the control that stops it under the hardened profile
+    language: str = "python"   # a key of sandbox.languages.LANGUAGES
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-EXAMPLES: tuple[Example, ...] = (
+PYTHON_EXAMPLES: tuple[Example, ...] = (
     Example("hello", "Hello World", 'print("Hello World")\n', "ok", None),
     Example("arithmetic", "Two plus two", "print(2 + 2)\n", "ok", None),
     Example(
@@ -66,6 +70,36 @@ EXAMPLES: tuple[Example, ...] = (
         "import os, pwd\n\nprint('user:', pwd.getpwuid(os.getuid()).pw_name, 'uid:', os.getuid())\n",
         "ok", None),
 )
+
+# The same lessons in JavaScript (Node.js): the controls do not care which language asks.
+JS_EXAMPLES: tuple[Example, ...] = (
+    Example("js_hello", "Hello World", 'console.log("Hello World")\n', "ok", None, "javascript"),
+    Example(
+        "js_infinite_loop", "Infinite loop",
+        "// Never ends by itself: the host-side clock kills it.\nwhile (true) {}\n",
+        "timeout", "timeout", "javascript"),
+    Example(
+        "js_memory_hog", "Memory hog",
+        "// Asks for 8 MiB at a time, up to 256 MiB; the memory limit is 128 MiB.\n"
+        "// Buffers live outside V8's heap, so it is the container's limit that stops it.\n"
+        "const chunks = []\nfor (let i = 0; i < 32; i++) {\n"
+        "  chunks.push(Buffer.alloc(8 * 1024 * 1024, 1))\n"
+        "  console.log(`holding ${(i + 1) * 8} MiB`)\n}\n",
+        "memory", "memory", "javascript"),
+    Example(
+        "js_network_call", "Network call",
+        "// Tries to fetch a page from the kit's own target container.\n"
+        "const http = require('http')\n\n"
+        "http.get('http://target:8080/', { timeout: 3000 }, response => {\n"
+        "  let page = ''\n  response.setEncoding('utf8')\n"
+        "  response.on('data', chunk => { page += chunk })\n"
+        "  response.on('end', () => console.log(page))\n"
+        "}).on('timeout', function () { this.destroy(new Error('no answer within 3 s')) })\n"
+        "  .on('error', error => { throw error })\n",
+        "error", "network", "javascript"),
+)
+
+EXAMPLES: tuple[Example, ...] = PYTHON_EXAMPLES + JS_EXAMPLES
 
 BY_NAME: dict[str, Example] = {e.name: e for e in EXAMPLES}
 
