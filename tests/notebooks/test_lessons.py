@@ -26,11 +26,28 @@ from sandbox import reaper
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.py"))
+NUMBERS = [f"{n:02d}" for n in range(14)]   # the course: lessons 00 to 13, one per number
 CELL_TIMEOUT_S = 120       # one cell; the longest lesson cells take about 10 s
 LESSON_TIMEOUT_S = 300     # one whole lesson, kernel start and shutdown included
-SECTIONS = {"goal": r"\bgoal\b", "threat": r"\bthreat\b", "check yourself": r"check yourself",
-            "exercise": r"\bexercise\b"}
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+# The parts every lesson has, in this order, each found where a reader finds it: the goal and
+# the threat as bold lead-ins, the rest as headings (markdown lines starting with '#'); "check
+# yourself" may also open a code cell; the solution is a <details> block naming its file.
+HEADING = r"^#+ .*"
+SECTIONS = (
+    ("goal", r"\*\*goal\.\*\*"),
+    ("threat", r"\*\*the threat\.\*\*"),
+    ("baseline", HEADING + r"\bbaseline\b"),
+    ("check yourself", r"^(#+ |# )check yourself"),
+    ("break it", HEADING + r"\bbreak it\b"),
+    ("fix it", HEADING + r"\bfix it\b"),
+    ("why it works", HEADING + r"\bwhy it works\b"),
+    ("gotchas", HEADING + r"\bgotchas\b"),
+    ("exercise", HEADING + r"\bexercise\b"),
+    ("solution", r"<summary>solution</summary>"),
+)
+WIDGET = re.compile(r"\b(?:Lab|PoolLab)\(")
 
 
 def lesson_id(path: Path) -> str:
@@ -41,10 +58,36 @@ def read(path: Path):
     return nbformat.read(path, as_version=4)
 
 
-def test_the_lessons_are_found():
+def networks_of(session: str) -> list[str]:
+    """The kit's networks of one session still on the engine (a run's own network, the target's)."""
+    from sandbox import engine
+
+    labels = [f"{engine.LABEL}=1", f"{engine.LABEL_SESSION}={session}"]
+    return [n["Name"] for n in engine.client().api.networks(filters={"label": labels})]
+
+
+def section_positions(nb) -> dict[str, int | None]:
+    """Where each part first appears, as (cell index, line index) flattened to one number."""
+    lines = []
+    for index, cell in enumerate(nb.cells):
+        for number, line in enumerate(cell.source.lower().splitlines()):
+            if cell.cell_type == "markdown" or line.startswith("# check yourself"):
+                lines.append((index * 10_000 + number, line))
+    found = {}
+    for name, pattern in SECTIONS:
+        rx = re.compile(pattern)
+        found[name] = next((where for where, line in lines if rx.search(line)), None)
+    return found
+
+
+def test_the_course_is_lessons_00_to_13_each_with_its_solution():
     numbers = [p.name[:2] for p in LESSONS]
-    assert len(numbers) == len(set(numbers)), f"two lessons share a number: {numbers}"
-    assert {f"{n:02d}" for n in range(7)} <= set(numbers), "lessons 00-06 must exist"
+    assert numbers == NUMBERS, f"expected exactly one lesson per number 00-13, found {numbers}"
+    solved = {p.name[:2]: p for p in SOLUTIONS}
+    assert sorted(solved) == NUMBERS, f"expected one solutions/NN_*.py per lesson, found {sorted(solved)}"
+    for lesson in LESSONS:
+        assert solved[lesson.name[:2]].stem == lesson.stem, \
+            f"{lesson.name}: its solution must be solutions/{lesson.stem}.py, not {solved[lesson.name[:2]].name}"
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lesson_id)
@@ -56,14 +99,21 @@ def test_lesson_is_committed_clean_with_its_sections(path):
              and (cell.get("outputs") or cell.get("execution_count") is not None)]
     assert not dirty, f"cells {dirty} have outputs or execution counts: clear them before committing"
     assert "widgets" not in nb.metadata, "saved widget state: clear it before committing"
-    text = "\n".join(cell.source for cell in nb.cells).lower()
-    markdown = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown").lower()
-    missing = [name for name, pattern in SECTIONS.items()
-               if not re.search(pattern, text if name == "check yourself" else markdown)]
+
+    found = section_positions(nb)
+    missing = [name for name, where in found.items() if where is None]
     assert not missing, f"missing lesson sections: {missing}"
+    order = ["goal", "threat", "baseline", "break it", "why it works", "gotchas", "exercise", "solution"]
+    assert [found[name] for name in order] == sorted(found[name] for name in order), \
+        f"sections out of order; expected {order}"
+    assert found["check yourself"] > found["baseline"], "the first 'check yourself' belongs after the baseline"
+    assert found["fix it"] >= found["break it"], "'fix it' comes after (or with) 'break it'"
+
+    markdown = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    assert f"notebooks/solutions/{path.stem}.py" in markdown, "the solution block must name its file"
     code = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "code")
-    if re.search(r"\bLab\(", code):
-        assert ".button.click()" in code, "a lesson with a lab widget must click it, so a headless run exercises it"
+    assert WIDGET.search(code), "every lesson has a lab widget"
+    assert ".button.click()" in code, "a lesson's lab widget must be clicked, so a headless run exercises it"
 
 
 @pytest.mark.timeout(LESSON_TIMEOUT_S)
@@ -83,10 +133,11 @@ def test_lesson_runs_top_to_bottom(path, tmp_path, engine_ready, record_property
         seconds = time.monotonic() - started
         record_property("seconds", round(seconds, 1))
         print(f"{path.name}: {seconds:.1f} s", file=sys.stderr)
-        left = reaper.leftovers(session=session)
-        if left:
+        left, nets = reaper.leftovers(session=session), networks_of(session)
+        if left or nets:
             reaper.cleanup(session=session)
     assert not left, f"{path.name} left containers behind: {left}"
+    assert not nets, f"{path.name} left networks behind: {nets}"
 
 
 @pytest.mark.timeout(LESSON_TIMEOUT_S)
@@ -97,8 +148,9 @@ def test_exercise_solution_holds(path, tmp_path, engine_ready, child_session):
         done = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True,
                               timeout=LESSON_TIMEOUT_S - 30, env=dict(os.environ, SANDBOX_SESSION=session))
     finally:
-        left = reaper.leftovers(session=session)
-        if left:
+        left, nets = reaper.leftovers(session=session), networks_of(session)
+        if left or nets:
             reaper.cleanup(session=session)
     assert done.returncode == 0, f"{path.name} failed:\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
     assert not left, f"{path.name} left containers behind: {left}"
+    assert not nets, f"{path.name} left networks behind: {nets}"
