@@ -2,7 +2,8 @@
 
     status  when
     200     a run happened, whatever became of the program (ok, error, timeout, memory,
-            output_limit, killed): {"output": ...} or {"error": ...} plus the whole Result
+            output_limit, killed): {"output": ...} or {"error": ...} plus the whole Result,
+            the profile and the language it ran in
     400/411/413/415/422   input refused before any container starts (see server/body.py)
     403     a control removal asked of a server started without --allow-ablation,
             or a POST from another origin (see server/guard.py)
@@ -14,8 +15,12 @@
             profile's limits (the server offered something its engine cannot apply; the
             message carries the engine's one-line reason); otherwise anything unexpected:
             a generic message, the details only in the server's log
-    503     the Docker Engine or the sandbox image is missing (the message says what to do),
-            or the server is shutting down
+    503     the Docker Engine or the sandbox image of the run's language is missing (the
+            message says what to do), or the server is shutting down
+
+`"language"` picks one of sandbox.languages.LANGUAGES (default "python"); every language runs
+under the same profiles and controls. /health is 503 only when Python cannot run; another
+language's missing image shows there as unavailable and its runs answer 503 image_missing.
 
 Over HTTP every profile keeps the hardened output cap (64 KiB): a profile without one (seed,
 naive) would let one answer grow to the core's 16 MiB safety net, and each busy worker hold as
@@ -36,9 +41,10 @@ from bottle import Bottle, HTTPError, HTTPResponse, request, static_file
 from sandbox import CONTROL_SUMMARY, CONTROLS, MAX_CODE_CHARS, PROFILES, Limits, Result
 from sandbox.errors import EngineUnavailable, ImageMissing, RunRefused, SandboxError
 from sandbox.examples import EXAMPLES
+from sandbox.languages import LANGUAGES
 from sandbox.pool import PoolClosed, QueueFull
 
-from .body import parse_run, read_json
+from .body import DEFAULT_LANGUAGE, parse_run, read_json
 from .guard import Guard
 from .health import HealthCheck
 from .jsonerr import GENERIC_500, JSON_HEADERS, Refusal, dumps
@@ -52,6 +58,8 @@ POLL_S = 0.25
 KILLED_RUN_WAIT_S = 15
 # The cap every profile keeps over HTTP unless a teacher's server removes it (see above).
 SERVER_OUTPUT_CAP_BYTES = PROFILES["hardened"].output_cap_bytes
+# How the page names each language (a language the core adds later shows as its capitalised key).
+LANGUAGE_TITLES = {"python": "Python", "javascript": "JavaScript"}
 
 
 def create_app(settings: Settings, pool, health: HealthCheck | None = None) -> Callable:
@@ -79,10 +87,10 @@ def build_bottle(settings: Settings, pool, health_check: HealthCheck) -> Bottle:
     def run_code():
         wanted = parse_run(read_json(request.environ), settings)
         limits = served_limits(wanted.profile, wanted.without, settings)
-        result = _run(pool, wanted.code, limits, request.environ)
-        request.environ["server.note"] = f"run={result.status}" + (
+        result = _run(pool, wanted.code, limits, request.environ, wanted.language)
+        request.environ["server.note"] = f"language={wanted.language} run={result.status}" + (
             f" stopped_by={result.stopped_by}" if result.stopped_by else "")
-        return 200, run_payload(result, wanted.profile), {}
+        return 200, run_payload(result, wanted.profile, wanted.language), {}
 
     @app.route("/run", method=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"])
     @json_route
@@ -131,10 +139,10 @@ def served_limits(profile: str, without: tuple[str, ...], settings: Settings) ->
     return base.without(*without) if without else base
 
 
-def run_payload(result: Result, profile: str) -> dict:
+def run_payload(result: Result, profile: str, language: str = DEFAULT_LANGUAGE) -> dict:
     """The seed's contract ({"output"} on success, {"error"} otherwise) plus the whole Result."""
     head = {"output": result.output} if result.ok else {"error": result.message}
-    return {**head, **result.to_dict(), "profile": profile}
+    return {**head, **result.to_dict(), "profile": profile, "language": language}
 
 
 def health_report(health_check: HealthCheck, pool) -> dict:
@@ -149,15 +157,23 @@ def config_report(settings: Settings, pool) -> dict:
         "allow_ablation": settings.allow_ablation,
         "controls": [{"name": c, "summary": CONTROL_SUMMARY[c]} for c in CONTROLS],
         "max_code_chars": MAX_CODE_CHARS,
+        "languages": [{"name": name, "title": language_title(name), "extension": lang.extension}
+                      for name, lang in LANGUAGES.items()],
+        "default_language": DEFAULT_LANGUAGE,
         "limits": {p: served_limits(p, (), settings).to_dict() for p in settings.profiles},
         "pool": {"workers": pool.workers, "queue": pool.queue},
     }
 
 
-def _run(pool, code: str, limits: Limits, environ: dict) -> Result:
+def language_title(name: str) -> str:
+    """How a person writes the language's name (the core only knows its key)."""
+    return LANGUAGE_TITLES.get(name, name.capitalize())
+
+
+def _run(pool, code: str, limits: Limits, environ: dict, language: str = DEFAULT_LANGUAGE) -> Result:
     cancel = threading.Event()
     try:
-        future = pool.submit(code, limits, cancel=cancel)
+        future = pool.submit(code, limits, cancel=cancel, language=language)
     except QueueFull as full:
         raise Refusal(429, "busy", str(full), {"Retry-After": str(full.retry_after_s)}) from None
     except PoolClosed as closed:

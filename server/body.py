@@ -10,6 +10,7 @@
     code missing, not a string                      422     missing_code, code_not_string
     code longer than 5000 characters                413     code_too_long
     code empty, holding NUL, unencodable            422     invalid_code
+    a language this kit does not run                422     unknown_language
     a profile that does not exist                   422     unknown_profile
     without: not a list of control names            422     bad_without
     naive profile or `without` with ablation off    403     ablation_disabled
@@ -25,6 +26,7 @@ import json
 from dataclasses import dataclass
 
 from sandbox import CONTROLS, MAX_CODE_CHARS, PROFILES, InvalidCode
+from sandbox.languages import LANGUAGES
 from sandbox.runner import check_code
 
 from .jsonerr import JSON_TYPE, Refusal
@@ -33,7 +35,8 @@ from .settings import Settings
 # 5000 characters of code, each escaped in JSON as up to 12 bytes (a surrogate pair of \uXXXX),
 # fit in 60 KiB; the rest is room for the other fields. Anything larger is refused unread.
 MAX_BODY_BYTES = 64 * 1024
-FIELDS = ("code", "profile", "without")
+FIELDS = ("code", "language", "profile", "without")
+DEFAULT_LANGUAGE = "python"
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class RunRequest:
     code: str
     profile: str = "hardened"
     without: tuple[str, ...] = ()
+    language: str = DEFAULT_LANGUAGE
 
 
 def read_json(environ: dict) -> dict:
@@ -70,9 +74,10 @@ def parse_run(data: dict, settings: Settings) -> RunRequest:
         raise Refusal(422, "unknown_field",
                       f"Unknown field(s): {', '.join(map(repr, unknown))}. Known: {', '.join(FIELDS)}.")
     code = _check_code(data)
+    language = _check_language(data.get("language", DEFAULT_LANGUAGE))
     profile = _check_profile(data.get("profile", "hardened"), settings)
     without = _check_without(data.get("without", []), settings)
-    return RunRequest(code, profile, without)
+    return RunRequest(code, profile, without, language)
 
 
 def _read_bounded(environ: dict) -> bytes:
@@ -119,7 +124,7 @@ def _check_code(data: dict) -> str:
     code = data["code"]
     if not isinstance(code, str):
         kind = "null" if code is None else type(code).__name__
-        raise Refusal(422, "code_not_string", f'"code" must be a string of Python source, not {kind}.')
+        raise Refusal(422, "code_not_string", f'"code" must be a string of source code, not {kind}.')
     if len(code) > MAX_CODE_CHARS:
         raise Refusal(413, "code_too_long",
                       f"code is {len(code)} characters long; the limit is {MAX_CODE_CHARS}.")
@@ -128,6 +133,15 @@ def _check_code(data: dict) -> str:
     except InvalidCode as exc:
         raise Refusal(422, "invalid_code", str(exc)) from None
     return code
+
+
+def _check_language(language: object) -> str:
+    # Exact names only: "Python" or " python" would be a guess at what the caller meant.
+    if not isinstance(language, str) or language not in LANGUAGES:
+        raise Refusal(422, "unknown_language",
+                      f"Unknown language {language!r}. Supported: {', '.join(LANGUAGES)} "
+                      f'(the default is "{DEFAULT_LANGUAGE}").')
+    return language
 
 
 def _check_profile(profile: object, settings: Settings) -> str:

@@ -1,10 +1,14 @@
-"""/health: does the engine answer, is the sandbox image there, how busy is the pool.
+"""/health: does the engine answer, is each language's image there, how busy is the pool.
 
 The checks are the core's own (`engine.client().ping()`, `engine.ensure_image()`, with the
 core's translation of engine errors); this module only bounds how long a visitor waits for them.
 A hung engine would hold a request for the client's whole timeout (a minute), so the checks run
 in one background thread and /health answers after at most `BUDGET_S` whatever happens. While a
 check is still hanging, later requests wait on that same check instead of starting another.
+
+Python's image is the server's reason to exist: without it /health is not ok (503). Another
+language's missing image only makes that language unavailable (`languages.<name>.available`);
+a run in it then answers 503 `image_missing` with the command that builds it.
 """
 
 from __future__ import annotations
@@ -17,33 +21,50 @@ from sandbox.errors import EngineUnavailable, SandboxError
 from sandbox.languages import LANGUAGES
 
 BUDGET_S = 3.0
+REQUIRED_LANGUAGE = "python"
+NO_ENGINE = "unknown: no engine"
 
 
 def probe() -> dict:
     """Engine and image state, checked now (never from the cache of earlier runs)."""
-    image = served_image()
     engine_state = {"ok": False, "detail": ""}
-    image_state = {"ok": False, "name": image, "detail": "unknown: no engine"}
     try:
         with engine.translated_errors("checking that it answers"):
             engine.client().ping()
     except SandboxError as exc:
         engine_state["detail"] = str(exc)
-        return {"engine": engine_state, "image": image_state}
+        return unanswered(engine_state)
     engine_state.update(ok=True, detail="the Docker Engine answers")
+    languages = {name: _image_state(lang.image) for name, lang in LANGUAGES.items()}
+    return report(engine_state, languages)
+
+
+def unanswered(engine_state: dict) -> dict:
+    """The report when the engine could not be asked about any image."""
+    return report(engine_state, {name: {"available": False, "image": lang.image, "detail": NO_ENGINE}
+                                 for name, lang in LANGUAGES.items()})
+
+
+def report(engine_state: dict, languages: dict[str, dict]) -> dict:
+    """`image` is Python's (the shape /health always had); `languages` has every one of them."""
+    python = languages[REQUIRED_LANGUAGE]
+    image = {"ok": python["available"], "name": python["image"], "detail": python["detail"]}
+    return {"engine": engine_state, "image": image, "languages": languages}
+
+
+def _image_state(image: str) -> dict:
     engine.forget_image(image)   # an image removed since the last run must show as missing
     try:
         with engine.translated_errors("checking the image"):
             engine.ensure_image(image)
-        image_state.update(ok=True, detail="present and current")
     except SandboxError as exc:
-        image_state["detail"] = str(exc)
-    return {"engine": engine_state, "image": image_state}
+        return {"available": False, "image": image, "detail": str(exc)}
+    return {"available": True, "image": image, "detail": "present and current"}
 
 
 def served_image() -> str:
-    """The image /run uses: the server runs Python, in the image the core picks for it."""
-    return LANGUAGES["python"].image
+    """The image a /run without a language uses: Python's, as the core picks it."""
+    return LANGUAGES[REQUIRED_LANGUAGE].image
 
 
 class HealthCheck:
@@ -60,8 +81,7 @@ class HealthCheck:
             return self._current().result(timeout=self.budget_s)
         except concurrent.futures.TimeoutError:
             slow = EngineUnavailable(f"The Docker Engine did not answer within {self.budget_s:g} s.")
-            return {"engine": {"ok": False, "detail": str(slow)},
-                    "image": {"ok": False, "name": served_image(), "detail": "unknown: no engine"}}
+            return unanswered({"ok": False, "detail": str(slow)})
 
     def _current(self) -> concurrent.futures.Future:
         with self._lock:

@@ -168,6 +168,10 @@ def _announce(settings: Settings, pool: Pool, health: HealthCheck) -> None:
     if not found["ok"]:
         detail = found["engine"]["detail"] if not found["engine"]["ok"] else found["image"]["detail"]
         log.warning("not ready yet, /run will answer 503 until this is fixed: %s", detail)
+        return
+    for name, state in found["languages"].items():
+        if not state["available"]:
+            log.warning("%s is unavailable, its runs will answer 503 until this is fixed: %s", name, state["detail"])
 
 
 def _configure_logging() -> None:

@@ -40,6 +40,8 @@ BAD_BODIES = [
     ("code-too-long", json.dumps({"code": "#" * 5001}).encode(), "application/json", 413, "code_too_long"),
     ("unknown-field", b'{"code": "print(1)", "profil": "seed"}', "application/json", 422, "unknown_field"),
     ("unknown-profile", b'{"code": "print(1)", "profile": "yolo"}', "application/json", 422, "unknown_profile"),
+    ("unknown-language", b'{"code": "print(1)", "language": "ruby"}', "application/json", 422, "unknown_language"),
+    ("language-not-string", b'{"code": "print(1)", "language": null}', "application/json", 422, "unknown_language"),
     ("profile-not-string", b'{"code": "print(1)", "profile": 1}', "application/json", 422, "unknown_profile"),
     ("naive-without-ablation", b'{"code": "print(1)", "profile": "naive"}', "application/json", 403,
      "ablation_disabled"),
