@@ -1,4 +1,4 @@
-// The page: a CodeMirror editor, the examples menu, and one /run request at a time.
+// The page: a CodeMirror editor, the language and examples menus, and one /run request at a time.
 // Everything the program printed is shown with textContent, never innerHTML: output is data.
 (function () {
   "use strict";
@@ -18,8 +18,15 @@
 
   var HEALTH_TIMEOUT_MS = 6000;   // the server bounds its own checks to 3 s; this is for a dead server
 
+  // What the editor needs to know of each language; /api/config says which ones the server runs.
+  var EDITOR = {
+    python: { mode: "python", indent: 4, starter: 'print("Hello World")\n' },
+    javascript: { mode: "javascript", indent: 2, starter: 'console.log("Hello World")\n' }
+  };
+
   var $ = function (id) { return document.getElementById(id); };
-  var state = { running: false, config: null, examples: {}, editor: null };
+  var state = { running: false, config: null, examples: {}, editor: null, language: "python",
+                titles: { python: "Python", javascript: "JavaScript" }, unavailable: {} };
 
   // -- the editor ------------------------------------------------------------------------
   function makeEditor() {
@@ -31,9 +38,9 @@
                on: function (name, fn) { textarea.addEventListener("input", fn); } };
     }
     var editor = window.CodeMirror.fromTextArea(textarea, {
-      mode: "python",
+      mode: EDITOR.python.mode,
       lineNumbers: true,
-      indentUnit: 4,
+      indentUnit: EDITOR.python.indent,
       matchBrackets: true,
       viewportMargin: Infinity,
       lineWrapping: true,                        // narrow windows and large fonts
@@ -42,7 +49,7 @@
       extraKeys: {
         Tab: function (cm) {
           if (cm.somethingSelected()) { cm.indentSelection("add"); }
-          else { cm.replaceSelection("    ", "end"); }
+          else { cm.replaceSelection(new Array(cm.getOption("indentUnit") + 1).join(" "), "end"); }
         },
         "Shift-Tab": function (cm) { cm.indentSelection("subtract"); },
         // The way out of the editor for keyboard users: Tab is taken by indentation.
@@ -64,6 +71,7 @@
     return getJSON("/api/config").then(function (config) {
       state.config = config;
       fillProfiles(config.profiles);
+      if (config.languages) { fillLanguages(config.languages); }
       if (config.allow_ablation) { showAblation(config.controls); }
       showLimits(config.limits[$("profile").value] || config.limits.hardened);
     });
@@ -71,14 +79,8 @@
 
   function loadExamples() {
     return getJSON("/api/examples").then(function (data) {
-      var select = $("example");
-      data.examples.forEach(function (example) {
-        state.examples[example.name] = example;
-        var option = document.createElement("option");
-        option.value = example.name;
-        option.textContent = example.title;
-        select.appendChild(option);
-      });
+      data.examples.forEach(function (example) { state.examples[example.name] = example; });
+      fillExamples();
     });
   }
 
@@ -90,8 +92,10 @@
     return fetch("/health", { headers: { Accept: "application/json" }, signal: abort.signal })
       .then(function (response) { return response.json(); })
       .then(function (health) {
+        showLanguageHealth(health.languages || {});
         if (health.ok) {
-          box.textContent = "Engine ready";
+          var missing = Object.keys(state.unavailable).map(title);
+          box.textContent = "Engine ready" + (missing.length ? " · " + missing.join(", ") + " unavailable" : "");
           box.className = "engine engine-ok";
         } else {
           var why = !health.engine.ok ? health.engine.detail : health.image.detail;
@@ -110,7 +114,7 @@
   function run() {
     if (state.running) { return; }          // one run at a time: no double fire
     var code = state.editor.getValue();
-    var body = { code: code };
+    var body = { code: code, language: state.language };
     var profile = $("profile").value;
     if (profile !== "hardened") { body.profile = profile; }
     var removed = removedControls();
@@ -176,6 +180,7 @@
     $("exit-code").textContent = data.exit_code === null ? "–" : String(data.exit_code);
     $("duration").textContent = data.duration_s.toFixed(2) + " s";
     $("profile-used").textContent = data.limits.name;
+    $("language-used").textContent = title(data.language);
     $("stdout").textContent = data.stdout;
     $("stderr").textContent = data.stderr;
     showLimits(data.limits);
@@ -189,7 +194,7 @@
       message += " Try again in " + answer.headers.get("Retry-After") + " s.";
     }
     $("message").textContent = message;
-    ["stopped-by", "exit-code", "duration", "profile-used"].forEach(function (id) { $(id).textContent = "–"; });
+    ["stopped-by", "exit-code", "duration", "profile-used", "language-used"].forEach(function (id) { $(id).textContent = "–"; });
     $("stdout").textContent = "";
     $("stderr").textContent = "";
     if (answer.status === 503) { checkHealth(); }
@@ -281,10 +286,89 @@
     return Array.prototype.map.call(boxes, function (box) { return box.value; });
   }
 
+  // -- languages -----------------------------------------------------------------------------
+  function title(language) { return state.titles[language] || language; }
+
+  function fillLanguages(languages) {
+    var select = $("language");
+    select.textContent = "";
+    languages.forEach(function (language) {
+      state.titles[language.name] = language.title;
+      var option = document.createElement("option");
+      option.value = language.name;
+      option.textContent = language.title;
+      select.appendChild(option);
+    });
+    select.value = state.language;
+  }
+
+  // A language whose image is missing stays selectable: its runs answer 503 with the fix.
+  function showLanguageHealth(languages) {
+    state.unavailable = {};
+    Object.keys(languages).forEach(function (name) {
+      if (!languages[name].available) { state.unavailable[name] = languages[name].detail; }
+    });
+    Array.prototype.forEach.call($("language").options, function (option) {
+      option.textContent = title(option.value) + (state.unavailable[option.value] ? " (unavailable)" : "");
+    });
+    noteLanguage();
+  }
+
+  function noteLanguage() {
+    var why = state.unavailable[state.language];
+    $("language-note").textContent = why ? title(state.language) + " cannot run on this server yet: " + why : "";
+  }
+
+  function setLanguage(language) {
+    var before = state.language;
+    state.language = language;
+    $("language").value = language;
+    var editor = EDITOR[language] || EDITOR.python;
+    if (state.editor.setOption) {
+      state.editor.setOption("mode", editor.mode);
+      state.editor.setOption("indentUnit", editor.indent);
+      state.editor.setOption("screenReaderLabel", title(language) + " code");
+    }
+    $("code-label").textContent = title(language) + " code";
+    // Replace the editor's text only when it is the untouched starter or example of the other
+    // language: what the learner wrote is never thrown away.
+    if (language !== before && isStock(state.editor.getValue(), before)) {
+      state.editor.setValue(editor.starter);
+    }
+    fillExamples();
+    noteLanguage();
+  }
+
+  function isStock(code, language) {
+    if (!code.trim() || (EDITOR[language] && code === EDITOR[language].starter)) { return true; }
+    return Object.keys(state.examples).some(function (name) {
+      return state.examples[name].language === language && state.examples[name].code === code;
+    });
+  }
+
+  // The examples menu lists the current language's examples only.
+  function fillExamples() {
+    var select = $("example");
+    var chosen = state.examples[select.value];
+    select.length = 1;                     // keep "Choose an example…"
+    Object.keys(state.examples).forEach(function (name) {
+      var example = state.examples[name];
+      if ((example.language || "python") !== state.language) { return; }
+      var option = document.createElement("option");
+      option.value = example.name;
+      option.textContent = example.title;
+      select.appendChild(option);
+    });
+    select.value = chosen && chosen.language === state.language ? chosen.name : "";
+    if (!select.value) { $("example-note").textContent = ""; }
+  }
+
   // -- small things ------------------------------------------------------------------------
   function pickExample() {
     var example = state.examples[$("example").value];
     if (!example) { $("example-note").textContent = ""; return; }
+    if (example.language && example.language !== state.language) { setLanguage(example.language); }
+    $("example").value = example.name;
     state.editor.setValue(example.code);
     describeExample();
   }
@@ -295,7 +379,8 @@
     var example = state.examples[$("example").value];
     if (!example) { return; }
     var expect = BADGES[example.expect] ? BADGES[example.expect].text : example.expect;
-    var note = "Loaded “" + example.title + "”. Under the hardened profile: " +
+    var note = "Loaded “" + example.title + "” (" + title(example.language || "python") +
+      "). Under the hardened profile: " +
       expect + (example.control ? ", stopped by " + example.control : "") + ".";
     var profile = $("profile").value;
     var removed = removedControls();
@@ -331,12 +416,14 @@
 
   function start() {
     state.editor = makeEditor();
+    $("language").value = state.language;   // not a value the browser restored from an earlier visit
     try {
       if (window.localStorage.getItem("safe-python-presenter") === "1") { togglePresenterSize(); }
     } catch (e) { /* private mode */ }
     document.addEventListener("keydown", onKey);
     $("run").addEventListener("click", run);
     $("example").addEventListener("change", pickExample);
+    $("language").addEventListener("change", function () { setLanguage($("language").value); });
     $("profile").addEventListener("change", function () {
       if (state.config) { showLimits(state.config.limits[$("profile").value]); }
       describeExample();

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,8 +29,8 @@ def browser(chromium_path):
         chromium.close()
 
 
-def _server(session: str, *args):
-    srv = ServerProcess(*args, session=session).start()
+def _server(session: str, *args, env: dict[str, str] | None = None):
+    srv = ServerProcess(*args, session=session, env=env).start()
     yield srv
     code = srv.stop()
     assert code == 0, srv.log()[-2000:]
@@ -45,6 +46,13 @@ def server(engine_ready, child_session):
 @pytest.fixture(scope="module")
 def ablation_server(engine_ready, child_session):
     yield from _server(child_session(), "--timeout", "3", "--allow-ablation")
+
+
+@pytest.fixture(scope="module")
+def server_without_node(engine_ready, child_session):
+    """A server whose JavaScript image is a tag no engine has (nothing is removed to stage it)."""
+    missing = f"safe-node:missing-{uuid.uuid4().hex[:8]}"
+    yield from _server(child_session(), "--timeout", "3", env={"SANDBOX_NODE_IMAGE": missing})
 
 
 def origin(url: str) -> str:

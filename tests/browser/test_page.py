@@ -110,7 +110,7 @@ def test_keyboard_only(server, open_page, shots_dir):
         order.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
     else:
         pytest.fail(f"Tab never reached the editor; focus went {order}")
-    assert order[-3:] == ["example", "profile", "run"], order   # a sensible focus order
+    assert order[-4:] == ["language", "profile", "example", "run"], order   # a sensible focus order
     page.keyboard.press("Control+A")
     page.keyboard.type("print('typed without a mouse')")
     page.keyboard.press("Control+Enter")
@@ -122,7 +122,8 @@ def test_keyboard_only(server, open_page, shots_dir):
     outline = page.locator("#run").evaluate("el => getComputedStyle(el).outlineStyle")
     assert outline != "none"                 # the focus is visible
     assert page.locator("#summary").get_attribute("aria-live") == "polite"
-    assert page.locator("label[for='example']").count() == 1 and page.locator("label[for='profile']").count() == 1
+    for field in ("language", "profile", "example"):
+        assert page.locator(f"label[for='{field}']").count() == 1, field
     page.screenshot(path=str(shots_dir / "page-keyboard.png"), full_page=True)
     assert_no_csp_problem(page)
 
@@ -185,7 +186,7 @@ def test_example_note_names_the_profile_in_use(server, open_page):
     page = open_page(server.url)
     page.select_option("#example", "memory_hog")
     note = page.locator("#example-note")
-    expect(note).to_contain_text("Under the hardened profile: Memory limit, stopped by memory.")
+    expect(note).to_contain_text("(Python). Under the hardened profile: Memory limit, stopped by memory.")
     expect(note).not_to_contain_text("You picked")
     page.select_option("#profile", "seed")
     expect(note).to_contain_text("You picked seed, so the outcome may differ")
