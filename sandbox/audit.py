@@ -465,21 +465,8 @@ def render(report: AuditReport, console=None) -> None:
 
 
 def register(subparsers) -> None:
-    from .cli import add_limit_options
+    from .cli import add_report_command
 
-    p = subparsers.add_parser("audit", help="start a profile's container and check its configuration "
-                                            "against the CIS Docker Benchmark (exit 1 if any item fails)")
-    add_limit_options(p)
-    p.add_argument("--json", action="store_true", help="print the findings as JSON")
-    p.set_defaults(handler=cmd_audit)
-
-
-def cmd_audit(args) -> int:
-    from .cli import limits_from
-
-    report = audit(limits_from(args))
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
-    else:
-        render(report)
-    return 0 if report.passed else 1
+    add_report_command(subparsers, "audit", "start a profile's container and check its configuration "
+                       "against the CIS Docker Benchmark (exit 1 if any item fails)",
+                       audit, render, ok=lambda report: report.passed)

@@ -43,6 +43,22 @@ def add_limit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--memory", type=int, metavar="MIB", help="memory limit in MiB")
 
 
+def add_report_command(subparsers, name: str, help: str, make, render, ok=lambda report: True) -> None:
+    """A command that builds a report from --profile/--without, prints it (or --json), exits 0 if ok."""
+    def handler(args: argparse.Namespace) -> int:
+        report = make(limits_from(args))
+        if args.json:
+            print(json.dumps(report.to_dict(), indent=2))
+        else:
+            render(report)
+        return 0 if ok(report) else 1
+
+    p = subparsers.add_parser(name, help=help)
+    add_limit_options(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(handler=handler)
+
+
 def limits_from(args: argparse.Namespace) -> Limits:
     limits = PROFILES[args.profile]
     if args.without:

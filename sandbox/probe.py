@@ -431,21 +431,7 @@ def _cpus(cg: dict[str, Any]) -> str:
 # -- command line -------------------------------------------------------------------------------
 
 def register(subparsers) -> None:
-    from .cli import add_limit_options
+    from .cli import add_report_command
 
-    p = subparsers.add_parser("probe", help="show what code inside the sandbox sees (capabilities, "
-                                            "seccomp, mounts, cgroup limits, network, devices)")
-    add_limit_options(p)
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(handler=cmd_probe)
-
-
-def cmd_probe(args) -> int:
-    from .cli import limits_from
-
-    report = probe(limits_from(args))
-    if args.json:
-        print(json.dumps(report.to_dict(), indent=2))
-    else:
-        render(report)
-    return 0
+    add_report_command(subparsers, "probe", "show what code inside the sandbox sees (capabilities, "
+                       "seccomp, mounts, cgroup limits, network, devices)", probe, render)
