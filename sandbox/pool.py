@@ -61,7 +61,11 @@ class PoolClosed(SandboxError):
 
 
 class Pool:
-    """At most `workers` runs at once and at most `queue` waiting; `submit` never blocks."""
+    """At most `workers` runs at once and `workers + queue` accepted in all; `submit` never blocks.
+
+    (While a worker passes from one run to the next, a run may count as waiting a moment longer,
+    so `queued` can briefly read above `queue`; running + queued never passes the total.)
+    """
 
     def __init__(self, workers: int = DEFAULT_WORKERS, queue: int = DEFAULT_QUEUE,
                  runner: Callable[..., Result] | None = None):
