@@ -55,7 +55,8 @@ def container_options(
     options.update(_network_options(limits, network_name))
     options.update(_resource_options(limits))
     if limits.tmpfs_mib is not None:
-        # noexec: nothing written at run time can be executed as a binary.
+        # noexec: a file written to /tmp cannot be execve()d (an anonymous memfd is on no mount;
+        # the kit's seccomp profile closes that door, see seccomp.py).
         options["tmpfs"] = {"/tmp": f"rw,nosuid,nodev,noexec,size={limits.tmpfs_mib}m,mode=1777"}
         # /dev/shm is the other writable place (multiprocessing needs it for semaphores);
         # Docker makes it 64 MiB. Give it the same cap as /tmp.

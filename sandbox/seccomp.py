@@ -19,6 +19,10 @@ and this profile denies, on purpose (checked on the real engine by tests/attacks
   CPython, more kernel surface.
 - personality: Docker allows a few values (PER_LINUX32, the query); it already refuses
   ADDR_NO_RANDOMIZE, which would turn off address-space randomisation. Nothing here needs any.
+- memfd_create without MFD_NOEXEC_SEAL: an anonymous in-memory file lives on no mount, so the
+  noexec of /tmp and /dev/shm does not cover it; a program can copy any binary into one and
+  execve() it through /proc/self/fd. The kit allows memfd_create only with MFD_NOEXEC_SEAL (such
+  a file can never be made executable), which still serves memfd's real use, shared data.
 
 Denied here and by Docker's default too; the kit lists them itself rather than rely on Docker's:
 
@@ -56,7 +60,7 @@ CLONE_NAMESPACE_FLAGS = 0x7E020000
 ALLOWED: dict[str, tuple[str, ...]] = {
     "memory": (
         "brk", "mmap", "munmap", "mremap", "mprotect", "madvise", "msync", "mincore",
-        "mlock", "munlock", "membarrier", "memfd_create",
+        "mlock", "munlock", "membarrier",
     ),
     "files": (
         "read", "write", "readv", "writev", "pread64", "pwrite64", "preadv", "pwritev",
@@ -129,6 +133,12 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 # glibc's if_nameindex() and getaddrinfo() use it to read interfaces.
 SOCKET_FAMILIES: dict[str, int] = {"AF_UNIX": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16}
 
+# memfd_create only with MFD_NOEXEC_SEAL: an anonymous file whose mode can never gain an
+# execute bit (Linux >= 6.3; older kernels answer EINVAL to the flag, so memfd is then closed).
+# Without the rule a program copies any binary into a memfd and execve()s /proc/self/fd/N: the
+# one file it can write that no noexec mount covers.
+MFD_NOEXEC_SEAL = 0x0008
+
 # Denied on purpose although Docker's default allows them (see the module docstring). They
 # need no rule, the default action refuses them; the list documents intent and feeds tests.
 DENIED_BEYOND_DOCKER: tuple[str, ...] = (
@@ -168,6 +178,9 @@ def profile() -> dict:
             *({"names": ["socket"], "action": "SCMP_ACT_ALLOW",
                "args": [{"index": 0, "value": family, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]}
               for family in SOCKET_FAMILIES.values()),
+            {"names": ["memfd_create"], "action": "SCMP_ACT_ALLOW",
+             "args": [{"index": 1, "value": MFD_NOEXEC_SEAL, "valueTwo": MFD_NOEXEC_SEAL,
+                       "op": "SCMP_CMP_MASKED_EQ"}]},
             # glibc >= 2.34 tries clone3 first and falls back to clone only on ENOSYS.
             {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": ENOSYS},
         ],
