@@ -2,6 +2,7 @@ ATTACK = {
     "title": "Run a setuid-root program",
     "category": "privilege",
     "control": "no_new_privileges",
+    "image": "lab",
     "hardened": "the setuid bit is ignored: the program runs with the runner's uid",
     "ablated": "the setuid bit works: the program runs with effective uid 0 (root)",
     "expect": {
@@ -13,9 +14,10 @@ ATTACK = {
         and why a bug in any of them hands out root. The kit's image strips every setuid bit,
         but images change, and a mounted volume can bring setuid files in. The
         no_new_privileges control sets a kernel flag that no exec can clear: from then on a
-        setuid bit or file capability is ignored. To have something real to exec, the image
-        carries one lab fixture, a setuid-root copy of 'id', harmless in itself: it only
-        prints who it runs as. The attack runs it and reads its effective uid.
+        setuid bit or file capability is ignored. To have something real to exec, the attack
+        runs in the lab image, which adds one fixture the served images never carry: a
+        setuid-root copy of 'id', harmless in itself, that only prints who it runs as. The
+        attack runs it and reads its effective uid.
     """,
 }
 

@@ -52,6 +52,7 @@ from typing import Any, Callable, Iterator
 
 from . import result as R
 from .errors import SandboxError
+from .images import IMAGES
 from .limits import CONTROLS, HARDENED, NAIVE, Limits, Mount
 from .result import Result
 
@@ -105,7 +106,9 @@ NEEDS: dict[str, Callable[[], bool]] = {
 NEEDS_CASES = ("ablated", "custom")
 
 REQUIRED = ("title", "category", "hardened", "ablated", "explain", "expect")
-OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable")
+OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable", "image")
+# The kit images an attack may ask for: "lab" holds fixtures the served images never carry.
+ATTACK_IMAGES = ("python", "lab")
 
 
 class AttackError(SandboxError):
@@ -131,8 +134,9 @@ class Attack:
     expect: dict[str, dict]        # machine-checked facts per case (see `check_expectations`)
     needs: tuple[str, ...]
     not_applicable: str | None     # why this engine cannot show it (never counted), else None
-    source: str = field(repr=False)
-    path: Path = field(repr=False)
+    image: str = "python"          # the kit image it runs in (see sandbox/images.py)
+    source: str = field(repr=False, default="")
+    path: Path = field(repr=False, default=Path())
 
     @property
     def applicable(self) -> bool:
@@ -164,7 +168,7 @@ class Attack:
             "control": self.control, "misconfiguration": self.misconfiguration,
             "given": list(self.given), "timeout": self.timeout, "hardened": self.hardened,
             "ablated": self.ablated, "explain": self.explain, "expect": self.expect,
-            "needs": list(self.needs), "not_applicable": self.not_applicable,
+            "needs": list(self.needs), "not_applicable": self.not_applicable, "image": self.image,
         }
 
 
@@ -285,6 +289,9 @@ def _from_metadata(name: str, meta: dict, source: str, path: Path) -> Attack:
     expect = meta["expect"]
     if not isinstance(expect, dict) or not {"hardened", "ablated"} <= set(expect) or set(expect) - set(CASES):
         raise fail("expect must map 'hardened' and 'ablated' (and optionally 'naive') to facts")
+    image = meta.get("image", "python")
+    if image not in ATTACK_IMAGES:
+        raise fail(f"image must be one of {', '.join(ATTACK_IMAGES)}")
     timeout = meta.get("timeout", DEFAULT_TIMEOUT_S)
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 1 <= timeout <= 30:
         raise fail("timeout must be a number of seconds from 1 to 30")
@@ -292,7 +299,7 @@ def _from_metadata(name: str, meta: dict, source: str, path: Path) -> Attack:
         name=name, title=str(meta["title"]), category=meta["category"], control=control,
         misconfiguration=misconf, given=given, timeout=float(timeout), hardened=str(meta["hardened"]),
         ablated=str(meta["ablated"]), explain=" ".join(str(meta["explain"]).split()), expect=expect,
-        needs=needs, not_applicable=meta.get("not_applicable"), source=source, path=path,
+        needs=needs, not_applicable=meta.get("not_applicable"), image=image, source=source, path=path,
     )
 
 
@@ -332,7 +339,7 @@ def run_attack(attack: Attack, case: str | Limits = "hardened", *,
                        f"this host lacks: {', '.join(lacking)}")
     with _staged(attack, case_name, limits) as (staged, env, canary):
         try:
-            result = run(attack.source, staged, env=env, on_output=on_output)
+            result = run(attack.source, staged, env=env, on_output=on_output, image=IMAGES[attack.image].tag)
         except (EngineUnavailable, ImageMissing):
             raise
         except SandboxError as exc:

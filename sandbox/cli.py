@@ -115,11 +115,12 @@ def _exit_code(result: R.Result) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from . import images
+    from . import build
+    from .images import IMAGES
 
-    if args.base and not args.language:
-        raise SandboxError("--base applies to one image: add --language python (or javascript).")
-    images.build(force=args.force, base=args.base, languages=tuple(args.language or LANGUAGES))
+    if args.base and not args.image:
+        raise SandboxError("--base applies to one image: add --image python (or javascript).")
+    build.build(force=args.force, base=args.base, keys=tuple(args.image or IMAGES))
     return 0
 
 
@@ -158,11 +159,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the whole Result as JSON")
     p.set_defaults(handler=cmd_run)
 
-    p = sub.add_parser("build", help="build the sandbox image (falls back to a local base offline)")
+    p = sub.add_parser("build", help="build the sandbox images (falls back to a local base offline)")
     p.add_argument("--force", action="store_true", help="rebuild even if the image is current")
     p.add_argument("--base", help="base image to build FROM (default: the official image, else a local one)")
-    p.add_argument("--language", action="append", choices=sorted(LANGUAGES),
-                   help="build only this language's image (repeatable; default: all)")
+    p.add_argument("--image", "--language", dest="image", action="append", choices=("python", "javascript", "lab"),
+                   help="build only this image (repeatable; default: all); lab is Python's plus the lab fixtures")
     p.set_defaults(handler=cmd_build)
 
     p = sub.add_parser("cleanup", help="remove containers and networks the kit left behind")

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 
 from . import engine, reaper
 from .errors import SandboxError
-from .languages import LANGUAGES
+from .images import IMAGES, version
 
 
 @dataclass
@@ -85,17 +85,16 @@ def _runtime_check(version: dict, info: dict) -> Check:
 
 def _image_checks() -> list[Check]:
     found = []
-    for language in LANGUAGES.values():
-        required = language.name == "python"  # the kit's subject; other languages are extras
-        name = "image" if required else f"image ({language.name})"
+    for image in IMAGES.values():
+        required = image.key == "python"  # the kit's subject; other languages and the lab are extras
+        name = "image" if required else f"image ({image.key})"
         try:
-            engine.ensure_image(language.image)
+            engine.ensure_image(image.tag)
         except SandboxError as exc:
             found.append(Check(name, False, exc.message, exc.hint, required=required))
             continue
-        size = engine.client().images.get(language.image).attrs.get("Size", 0) / 1e6
-        found.append(Check(name, True, f"{language.image} present ({size:.0f} MB, "
-                                       f"version {engine.image_version(language)})"))
+        size = engine.client().images.get(image.tag).attrs.get("Size", 0) / 1e6
+        found.append(Check(name, True, f"{image.tag} present ({size:.0f} MB, version {version(image)})"))
     return found
 
 

@@ -7,13 +7,11 @@ with Docker Desktop, a system dockerd, or the one `docker/ensure-engine.sh` star
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import socket
 import threading
 import time
 import uuid
-from pathlib import Path
 from typing import Iterator
 
 import docker
@@ -21,25 +19,10 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from .errors import EngineUnavailable, ImageMissing, RunRefused, SandboxError
-from .languages import LANGUAGES, Language, for_image
+from . import images
+from .languages import LANGUAGES
 
 IMAGE = LANGUAGES["python"].image
-DOCKER_DIR = Path(__file__).resolve().parent.parent / "docker"
-
-
-def image_version(language: Language) -> str | None:
-    """A digest of the Dockerfile the language's image is built from (None without docker/).
-
-    The image's `org.safe-python.image-version` label must equal it, so an edit to a Dockerfile
-    makes `make` rebuild instead of running a stale image.
-    """
-    try:
-        return hashlib.sha256((DOCKER_DIR / language.dockerfile).read_bytes()).hexdigest()[:12]
-    except OSError:
-        return None  # installed without the repository's docker/: nothing to compare with
-
-
-IMAGE_VERSION = image_version(LANGUAGES["python"])
 
 LABEL = "org.safe-python.kit"          # on everything the kit creates
 LABEL_ROLE = "org.safe-python.role"    # run, target, audit, ...
@@ -97,34 +80,34 @@ def labels(role: str) -> dict[str, str]:
 
 def ensure_image(name: str | None = None) -> None:
     """Raise ImageMissing unless `name` (Python's image by default) is present and current."""
-    name = name or LANGUAGES["python"].image
+    name = name or IMAGE
     if name in _images_ok:
         return
-    language = for_image(name)
-    build = "'python -m sandbox build'" + (f" (or '--language {language.name}')" if language and language.name != "python" else "")
+    kit = images.for_tag(name)
+    build = "'python -m sandbox build'" + (f" (or '--image {kit.key}')" if kit and kit.key != "python" else "")
     try:
         image = client().images.get(name)
     except ImageNotFound as exc:
-        if language is None:
+        if kit is None:
             raise ImageMissing(f"The image {name} is not on this engine.",
                                hint=f"Build or load {name} first ({build} builds only the kit's images).") from exc
         raise ImageMissing(f"The sandbox image {name} is not on this engine.",
                            hint=f"Build it with {build} (works offline too).") from exc
     except CONNECTION_ERRORS as exc:
         raise EngineUnavailable(f"The Docker Engine stopped answering ({_reason(exc)}).") from exc
-    version = (image.labels or {}).get("org.safe-python.image-version")
-    wanted = image_version(language) if language else None
-    if wanted is not None and version != wanted:
+    found = (image.labels or {}).get(images.VERSION_LABEL)
+    wanted = images.version(kit) if kit else None
+    if wanted is not None and found != wanted:
         raise ImageMissing(
-            f"The sandbox image {name} was built from another docker/{language.dockerfile} "
-            f"(version {version or 'unknown'}, this checkout's is {wanted}).",
+            f"The sandbox image {name} was built from another docker/{kit.dockerfile} "
+            f"(version {found or 'unknown'}, this checkout's is {wanted}).",
             hint=f"Rebuild it with {build}.")
     with _lock:
         _images_ok.add(name)
 
 
 def forget_image(name: str | None = None) -> None:
-    name = name or LANGUAGES["python"].image
+    name = name or IMAGE
     with _lock:
         _images_ok.discard(name)
 

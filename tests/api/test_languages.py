@@ -152,12 +152,12 @@ def test_a_missing_javascript_image_leaves_python_running(client, post_run, node
     assert health.status_int == 200 and health.json["ok"] is True           # Python still runs
     js = health.json["languages"]["javascript"]
     assert js["available"] is False and js["image"] == node_image_gone
-    assert "python -m sandbox build" in js["detail"] and "--language javascript" in js["detail"]
+    assert "python -m sandbox build" in js["detail"] and "--image javascript" in js["detail"]
     assert health.json["languages"]["python"]["available"] is True
 
     answer = post_run(client, body(code="console.log(1)", language="javascript"))
     assert answer.status_int == 503, answer.text
     assert answer.json["reason"] == "image_missing"
-    assert node_image_gone in answer.json["error"] and "--language javascript" in answer.json["error"]
+    assert node_image_gone in answer.json["error"] and "--image javascript" in answer.json["error"]
     assert "Traceback" not in answer.text
     assert run(client, post_run, code="print(1)")["output"] == "1\n"

@@ -128,7 +128,7 @@ def test_a_missing_node_image_is_shown_and_python_still_runs(server_without_node
     page.click("#run")
     finished(page)
     expect(page.locator("#badge")).to_have_text("Unavailable")
-    expect(page.locator("#message")).to_contain_text("--language javascript")   # the fix, in the page
+    expect(page.locator("#message")).to_contain_text("--image javascript")   # the fix, in the page
     page.screenshot(path=str(shots_dir / "page-javascript-unavailable.png"), full_page=True)
     page.select_option("#language", "python")
     expect(page.locator("#language-note")).to_have_text("")
