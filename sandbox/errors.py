@@ -48,3 +48,13 @@ class RunRefused(SandboxError):
     """The engine answered but would not create or start the container with these limits."""
 
     hint = "Check the Limits (some combinations cannot be applied together) and the engine's log."
+
+
+class OutputCallbackError(SandboxError):
+    """The caller's `on_output` callback raised; the run went on to its end without it."""
+
+    hint = "Fix the on_output callback; the finished run's Result is on this exception as `.result`."
+
+    def __init__(self, message: str, result):
+        super().__init__(message)
+        self.result = result

@@ -28,11 +28,12 @@ from docker.errors import APIError, ImageNotFound, NotFound
 
 from . import engine, network
 from . import result as R
-from .errors import EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, RunRefused, SandboxError
+from .errors import (EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, OutputCallbackError,
+                     RunRefused, SandboxError)
 from .languages import LANGUAGES
 from .limits import HARDENED, Limits
 from .options import container_options
-from .outcome import Facts, classify
+from .outcome import Facts, Outcome, classify
 from .output import CappedOutput
 
 MAX_CODE_CHARS = 5000  # the seed's limit
@@ -156,7 +157,13 @@ class _Run:
 
     def execute(self) -> R.Result:
         try:
-            return self._run()
+            result = self._run()
+            failed = self.output.callback_error
+            if failed is not None:
+                raise OutputCallbackError(
+                    f"The on_output callback raised {type(failed).__name__}: {engine.clip(str(failed))}; "
+                    "the run went on without it.", result) from failed
+            return result
         except NotFound as exc:
             raise SandboxError("The container disappeared during the run (removed from outside?).",
                                hint="Use 'python -m sandbox cleanup' (orphans only) rather than --all "
@@ -231,6 +238,11 @@ class _Run:
         exit_code = state.get("ExitCode")
         oom_killed = bool(state.get("OOMKilled"))
         outcome = classify(Facts(exit_code, oom_killed, killed_for, by_safety_net, stderr, self.language), limits)
+        if self.output.error is not None:
+            # What the program printed is known only up to the failure: never report that as ok.
+            broken = self.output.error
+            outcome = Outcome(R.ERROR, None, "Output incomplete: reading it from the engine failed "
+                              f"({type(broken).__name__}: {engine.clip(str(broken), 160)})")
         return R.Result(
             status=outcome.status,
             stdout=self.output.text("stdout"),
@@ -240,7 +252,7 @@ class _Run:
             limits=limits,
             timed_out=killed_for == "timeout",
             oom_killed=oom_killed,
-            truncated=self.output.truncated,
+            truncated=self.output.truncated or self.output.error is not None,
             stopped_by=outcome.stopped_by,
             message=outcome.message,
             container_id=self.short_id,
