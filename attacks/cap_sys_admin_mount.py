@@ -29,6 +29,9 @@ import json
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
+libc.mount.restype = ctypes.c_int
+libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]   # int umount2(const char *target, int flags)
+libc.umount2.restype = ctypes.c_int
 ctypes.set_errno(0)
 done = libc.mount(b"attack", b"/mnt", b"tmpfs", 0, b"size=1m") == 0
 facts = {"mount": "OK" if done else errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))}

@@ -32,6 +32,7 @@ NUMBERS = {"x86_64": {"io_uring_setup": 425, "io_setup": 206, "io_destroy": 207}
            "aarch64": {"io_uring_setup": 425, "io_setup": 0, "io_destroy": 1}}
 nr = NUMBERS[platform.machine()]
 libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.argtypes = [ctypes.c_long] * 7   # syscall(number, ...): six arguments, all passed
 libc.syscall.restype = ctypes.c_long
 
 
@@ -42,15 +43,15 @@ def err():
 facts = {}
 params = ctypes.create_string_buffer(120)  # struct io_uring_params, zeroed
 ctypes.set_errno(0)
-ring = libc.syscall(ctypes.c_long(nr["io_uring_setup"]), ctypes.c_long(4), ctypes.c_void_p(ctypes.addressof(params)))
+ring = libc.syscall(nr["io_uring_setup"], 4, ctypes.addressof(params), 0, 0, 0, 0)
 facts["io_uring_setup"] = "OK" if ring >= 0 else err()
 if ring >= 0:
     os.close(ring)
 context = ctypes.c_ulong(0)
 ctypes.set_errno(0)
-done = libc.syscall(ctypes.c_long(nr["io_setup"]), ctypes.c_long(1), ctypes.c_void_p(ctypes.addressof(context)))
+done = libc.syscall(nr["io_setup"], 1, ctypes.addressof(context), 0, 0, 0, 0)
 facts["io_setup"] = "OK" if done == 0 else err()
 if done == 0:
-    libc.syscall(ctypes.c_long(nr["io_destroy"]), context)
+    libc.syscall(nr["io_destroy"], context.value, 0, 0, 0, 0, 0)
 facts["achieved"] = facts["io_uring_setup"] == "OK"
 print("ATTACK_REPORT " + json.dumps(facts))

@@ -35,12 +35,14 @@ KEYCTL_GET_KEYRING_ID, KEY_SPEC_SESSION_KEYRING = 0, -3
 BPF_MAP_CREATE = 0
 nr = NUMBERS[platform.machine()]
 libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.argtypes = [ctypes.c_long] * 7   # syscall(number, ...): six arguments, all passed
 libc.syscall.restype = ctypes.c_long
 
 
 def call(name, *args):
     ctypes.set_errno(0)
-    result = libc.syscall(ctypes.c_long(nr[name]), *[ctypes.c_long(a) for a in args])
+    args = list(args) + [0] * (6 - len(args))   # syscall() always takes the number and six arguments
+    result = libc.syscall(nr[name], *args)
     if result >= 0:
         return "OK", result
     return errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno())), None

@@ -26,7 +26,8 @@ import os
 
 PER_LINUX32, ADDR_NO_RANDOMIZE = 0x0008, 0x0040000
 libc = ctypes.CDLL(None, use_errno=True)
-libc.personality.argtypes = [ctypes.c_ulong]
+libc.personality.argtypes = [ctypes.c_ulong]     # int personality(unsigned long persona)
+libc.personality.restype = ctypes.c_int
 
 
 def attempt(persona):

@@ -27,11 +27,15 @@ import errno
 import json
 import os
 import signal
-import time
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.ptrace.restype = ctypes.c_long
 libc.ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+# ssize_t process_vm_readv(pid_t, const struct iovec *, unsigned long, const struct iovec *,
+#                          unsigned long, unsigned long)
+libc.process_vm_readv.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_void_p,
+                                  ctypes.c_ulong, ctypes.c_ulong]
+libc.process_vm_readv.restype = ctypes.c_ssize_t
 PTRACE_TRACEME, PTRACE_PEEKDATA, PTRACE_ATTACH, PTRACE_DETACH = 0, 2, 16, 17
 
 
@@ -42,10 +46,12 @@ def err():
 secret = ctypes.create_string_buffer(b"hunter2-in-child")  # the child gets a copy at this address
 facts = {}
 ready_r, ready_w = os.pipe()
+hold_r, hold_w = os.pipe()   # the child blocks on it until it is killed (or we are gone)
 child = os.fork()
 if child == 0:
+    os.close(hold_w)
     os.write(ready_w, b"x")
-    time.sleep(5)
+    os.read(hold_r, 1)
     os._exit(0)
 os.read(ready_r, 1)
 ctypes.set_errno(0)

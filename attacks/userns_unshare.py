@@ -29,6 +29,8 @@ import os
 
 CLONE_NEWUSER = 0x10000000
 libc = ctypes.CDLL(None, use_errno=True)
+libc.unshare.argtypes = [ctypes.c_int]          # int unshare(int flags)
+libc.unshare.restype = ctypes.c_int
 uid_before = os.getuid()
 ctypes.set_errno(0)
 done = libc.unshare(CLONE_NEWUSER) == 0

@@ -118,7 +118,9 @@ def personality_refused():
         import ctypes
         nr = {"x86_64": 135, "aarch64": 92}[os.uname().machine]
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.syscall(ctypes.c_long(nr), ctypes.c_ulong(0xFFFFFFFF)) == -1
+        libc.syscall.argtypes = [ctypes.c_long] * 7   # the number and six arguments
+        libc.syscall.restype = ctypes.c_long
+        return libc.syscall(nr, 0xFFFFFFFF, 0, 0, 0, 0, 0) == -1
     except (ImportError, OSError, KeyError):
         return None
 

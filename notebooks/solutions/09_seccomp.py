@@ -19,8 +19,11 @@ PROBE = f"SYS_personality, SYS_process_vm_readv = {NUMBERS[arch]['personality']}
 import ctypes, errno, os
 
 libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.argtypes = [ctypes.c_long] * 7      # long syscall(long number, ...): the number + six arguments
+libc.syscall.restype = ctypes.c_long
 
 def syscall(number, *args):
+    args = list(args) + [0] * (6 - len(args))    # plain ints; pointers as ctypes.addressof(...), NULL as 0
     ctypes.set_errno(0)
     if libc.syscall(number, *args) == -1:
         return errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
@@ -33,9 +36,9 @@ secret = ctypes.create_string_buffer(b"my own secret")
 copy = ctypes.create_string_buffer(len(secret))
 local = IoVec(ctypes.cast(copy, ctypes.c_void_p), len(secret))
 remote = IoVec(ctypes.cast(secret, ctypes.c_void_p), len(secret))
-print("personality_query=" + syscall(SYS_personality, ctypes.c_ulong(0xFFFFFFFF)))
-print("process_vm_readv=" + syscall(SYS_process_vm_readv, os.getpid(), ctypes.byref(local), 1,
-                                    ctypes.byref(remote), 1, 0))
+print("personality_query=" + syscall(SYS_personality, 0xFFFFFFFF))
+print("process_vm_readv=" + syscall(SYS_process_vm_readv, os.getpid(), ctypes.addressof(local), 1,
+                                    ctypes.addressof(remote), 1, 0))
 """
 
 

@@ -66,13 +66,15 @@ NUMBERS: dict[str, dict[str, int]] = {
 PROBE = """
 import ctypes, errno, json, os
 libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.argtypes = [ctypes.c_long] * 7    # the number and six arguments, each a full long
 libc.syscall.restype = ctypes.c_long
 calls = json.loads(CALLS)
 answers = {}
 for name, (number, args) in calls.items():
     args = [os.getpid() if a == "self" else a for a in args]
+    args += [0] * (6 - len(args))                # unused arguments are 0, not register garbage
     ctypes.set_errno(0)
-    result = libc.syscall(ctypes.c_long(number), *[ctypes.c_long(a) for a in args])
+    result = libc.syscall(number, *args)
     answers[name] = "OK" if result >= 0 else errno.errorcode.get(ctypes.get_errno(), str(ctypes.get_errno()))
 print(json.dumps(answers))
 """
