@@ -32,9 +32,8 @@ if pid == 0:
     if os.fork() > 0:
         os._exit(0)  # the session leader leaves; its child is orphaned
     leader = os.getppid()
-    for _ in range(100):  # until the leader is gone and PID 1 has adopted us
-        if os.getppid() != leader:
-            break
+    deadline = time.monotonic() + 5  # until the leader is gone and PID 1 has adopted us
+    while os.getppid() == leader and time.monotonic() < deadline:
         time.sleep(0.01)
     facts = {"orphan_sid": os.getsid(0), "orphan_ppid": os.getppid()}
     time.sleep(8)

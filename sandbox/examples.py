@@ -58,7 +58,7 @@ PYTHON_EXAMPLES: tuple[Example, ...] = (
         "error", "network"),
     Example(
         "output_flood", "Output flood",
-        "# Prints up to 10 MB; the output cap is 64 KiB.\nfor i in range(1_000_000):\n"
+        "# Prints up to 10 MB; the output cap is 64 KiB.\nfor i in range(270_000):\n"
         "    print(f'line {i} of a very chatty program')\n",
         "output_limit", "output_cap"),
     Example(

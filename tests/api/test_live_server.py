@@ -19,7 +19,9 @@ pytestmark = pytest.mark.usefixtures("engine_ready")
 
 LOOP = json.dumps({"code": "while True:\n    pass\n"}).encode()
 SLEEP_30 = json.dumps({"code": "import time\ntime.sleep(30)\n"}).encode()
-SLEEP_3 = json.dumps({"code": "import time\ntime.sleep(3)\nprint('slept')\n"}).encode()
+# Holds the only worker long enough (15 s of the server's 30 s clock) for a queued client to come,
+# hang up and be noticed, however slowly: the first run must still be going when that is checked.
+SLEEP_15 = json.dumps({"code": "import time\ntime.sleep(15)\nprint('slept')\n"}).encode()
 
 
 @pytest.fixture(scope="module")
@@ -144,14 +146,15 @@ def test_client_that_hangs_up_mid_run_gets_its_container_killed_at_once(live):
 
 def test_client_that_hangs_up_while_queued_gives_its_place_back(live):
     first = connect(live)
-    first.sendall(post_head(live, len(SLEEP_3)) + SLEEP_3)     # takes the only worker for 3 s
+    first.sendall(post_head(live, len(SLEEP_15)) + SLEEP_15)   # takes the only worker for 15 s
     assert wait_until(lambda: live.health()["pool"]["running"] == 1, timeout=15)
     second = connect(live)
     second.sendall(post_head(live, len(LOOP)) + LOOP)
     assert wait_until(lambda: live.health()["pool"]["queued"] == 1, timeout=5)
     second.close()
-    freed = wait_until(lambda: live.health()["pool"] if live.health()["pool"]["queued"] == 0 else None, timeout=3)
+    freed = wait_until(lambda: live.health()["pool"] if live.health()["pool"]["queued"] == 0 else None, timeout=10)
     assert freed and freed["running"] == 1, "the queued run was not cancelled while the first still ran"
+    first.settimeout(60)                                        # its answer comes after the 15 s sleep
     status, _, data = read_answer(first)
     first.close()
     assert (status, data["status"], data["output"]) == (200, "ok", "slept\n")

@@ -168,13 +168,15 @@ def test_kill_running_sets_the_cancel_event_of_every_running_run():
 
 
 def test_a_cancel_event_kills_a_real_run_at_once(engine_ready):
-    cancel = threading.Event()
+    cancel, running = threading.Event(), threading.Event()
     with Pool(workers=1, queue=0) as pool:
-        future = pool.submit("import time\ntime.sleep(30)\n", cancel=cancel)
+        future = pool.submit("import time\nprint('running', flush=True)\ntime.sleep(30)\n", cancel=cancel,
+                             on_output=lambda stream, text: running.set())
         assert _wait_for(lambda: pool.stats()["running"] == 1, timeout=10)
-        time.sleep(1.5)   # let the container start
+        # The program said it runs: the cancel below kills a running container, not one being made.
+        assert running.wait(30), "the program never started"
         started = time.monotonic()
         cancel.set()
         result = future.result(20)
         assert time.monotonic() - started < 8
-    assert result.status == "killed" and result.message.startswith("Cancelled")
+    assert result.status == "killed" and result.message.startswith("Cancelled") and result.stdout == "running\n"

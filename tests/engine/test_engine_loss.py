@@ -110,26 +110,34 @@ def test_engine_killed_mid_run_ends_the_run_at_once_and_the_reaper_cleans_up(pri
     monkeypatch.setenv("DOCKER_HOST", f"unix://{private_engine.sock}")
     engine.forget_clients()
     outcome: dict = {}
+    running = threading.Event()     # the program has printed: the run is going, not being prepared
 
     def victim():
         started = time.monotonic()
         try:
             outcome["result"] = run("import time\nprint('started', flush=True)\ntime.sleep(60)",
-                                    engine_limits())
+                                    engine_limits(), on_output=lambda stream, text: running.set())
         except EngineUnavailable as exc:
             outcome["error"] = exc
-        outcome["took"] = time.monotonic() - started
+        outcome["ended"] = time.monotonic()
+        outcome["took"] = outcome["ended"] - started
 
     thread = threading.Thread(target=victim)
     try:
         thread.start()
-        time.sleep(3)
+        # Crash the engine once the program is running (it printed), however long creating and
+        # starting its container took on the private engine; a run that fails first ends the wait.
+        deadline = time.monotonic() + 60
+        while not running.wait(0.1) and thread.is_alive() and time.monotonic() < deadline:
+            pass
+        assert running.is_set(), f"the run never started on the private engine: {outcome}"
         private_engine.crash()
+        crashed = time.monotonic()
         thread.join(timeout=30)
         assert not thread.is_alive(), "the run hung after the engine died"
         assert "error" in outcome, outcome
         assert "stopped answering during the run" in str(outcome["error"])
-        assert outcome["took"] < 15
+        assert outcome["ended"] - crashed < 12, outcome       # ended at once, not at the 60 s clock
 
         # The engine comes back; the container it held is found by its labels and removed.
         private_engine.start()

@@ -56,16 +56,25 @@ def test_root_filesystem_is_read_only_and_user_is_runner():
 
 
 def test_child_processes_are_held_by_the_pids_limit():
+    # Up to 200 children that stay alive through the run; the report comes once every attempt
+    # has settled ('spawn' or 'error'), so it waits for events, not for a fixed time.
     code = """
 const { spawn } = require('child_process')
-let born = 0, refused = null
+let born = 0, refused = null, tried = 0, settled = 0
+const report = () => { console.log(JSON.stringify({ born, refused, tried })); process.exit(0) }
+const settle = () => { if (++settled === tried) report() }
 for (let i = 0; i < 200 && !refused; i++) {
-  try { spawn('sleep', ['3']).on('error', e => { refused = refused || e.code }); born++ }
-  catch (e) { refused = e.code }
+  try {
+    const child = spawn('sleep', ['60'])
+    tried++
+    child.on('spawn', () => { born++; settle() })
+    child.on('error', e => { refused = refused || e.code; settle() })
+  } catch (e) { refused = e.code }
 }
-setTimeout(() => { console.log(JSON.stringify({ born, refused })); process.exit(0) }, 500)
+if (tried === 0) report()
 """
-    r = js(code, SHORT)
+    r = js(code)
+    assert r.status == "ok", (r.status, r.message, r.stderr[-2000:])
     facts = __import__("json").loads(r.stdout)
     assert facts["refused"] == "EAGAIN", facts
 

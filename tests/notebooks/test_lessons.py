@@ -27,7 +27,7 @@ NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.py"))
 NUMBERS = [f"{n:02d}" for n in range(14)]   # the course: lessons 00 to 13, one per number
-CELL_TIMEOUT_S = 120       # one cell; the longest lesson cells take about 10 s
+CELL_TIMEOUT_S = 120       # one cell, unless its metadata says otherwise; most take well under 10 s
 LESSON_TIMEOUT_S = 300     # one whole lesson, kernel start and shutdown included
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -56,6 +56,12 @@ def lesson_id(path: Path) -> str:
 
 def read(path: Path):
     return nbformat.read(path, as_version=4)
+
+
+def cell_timeout(cell) -> int:
+    """A cell's own bound: `"timeout_s"` in its metadata (a long cell, e.g. lesson 13's attack
+    matrix, says how long it may take), else CELL_TIMEOUT_S."""
+    return cell.metadata.get("timeout_s", CELL_TIMEOUT_S)
 
 
 def networks_of(session: str) -> list[str]:
@@ -99,6 +105,9 @@ def test_lesson_is_committed_clean_with_its_sections(path):
              and (cell.get("outputs") or cell.get("execution_count") is not None)]
     assert not dirty, f"cells {dirty} have outputs or execution counts: clear them before committing"
     assert "widgets" not in nb.metadata, "saved widget state: clear it before committing"
+    own = {i: cell.metadata["timeout_s"] for i, cell in enumerate(nb.cells) if "timeout_s" in cell.metadata}
+    assert all(isinstance(s, int) and 0 < s < LESSON_TIMEOUT_S for s in own.values()), \
+        f"a cell's timeout_s must be whole seconds below the lesson's {LESSON_TIMEOUT_S} s: {own}"
 
     found = section_positions(nb)
     missing = [name for name, where in found.items() if where is None]
@@ -121,7 +130,7 @@ def test_lesson_is_committed_clean_with_its_sections(path):
 def test_lesson_runs_top_to_bottom(path, tmp_path, engine_ready, record_property, child_session):
     session = child_session()
     client = NotebookClient(
-        read(path), timeout=CELL_TIMEOUT_S, kernel_name="python3", allow_errors=False,
+        read(path), timeout=CELL_TIMEOUT_S, timeout_func=cell_timeout, kernel_name="python3", allow_errors=False,
         resources={"metadata": {"path": str(tmp_path)}},    # the kernel's working directory
     )
     started = time.monotonic()

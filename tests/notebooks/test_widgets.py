@@ -158,7 +158,8 @@ def test_bad_widget_settings_are_refused_clearly(kwargs):
         Lab("print(1)", **kwargs)
 
 
-SLOW_PRINTER = "import time\nprint('first', flush=True)\ntime.sleep(2)\nprint('second')\n"
+# 5 s between the lines: the live view ticks every 0.25 s, so "first" shows long before "second".
+SLOW_PRINTER = "import time\nprint('first', flush=True)\ntime.sleep(5)\nprint('second')\n"
 
 
 def test_output_appears_while_the_run_is_going_then_the_full_report_replaces_it():
@@ -211,7 +212,9 @@ def test_the_live_view_keeps_order_clips_and_appends_nothing_after_stop():
     live.add("stdout", "b")
     live.add("stderr", "oops")
     live.add("stdout", "x" * (SHOWN_CHARS + 500))
-    time.sleep(LiveView.TICK_S * 3)
+    deadline = time.monotonic() + 5          # until the ticker has appended it all (a tick or two)
+    while sum(len(text) for _, text in out.appended) < SHOWN_CHARS and time.monotonic() < deadline:
+        time.sleep(0.01)
     live.stop()
     live.add("stdout", "too late")
     time.sleep(LiveView.TICK_S * 2)
