@@ -1,7 +1,8 @@
 # Two commands do all the set-up on a machine with Docker (or a bare Debian box as root):
 #   make run    - the server with its web page on http://127.0.0.1:8000
 #   make test   - the whole test suite against the real engine
-# Both create .venv, install requirements.txt, make sure an engine answers and build the image.
+# Both create .venv, install requirements.txt (the kit with its extras), make sure an engine
+# answers and build the images.
 
 PY ?= python3
 VENV := .venv
@@ -15,7 +16,6 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.txt
-	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
 # JupyterLab settings for an offline classroom (no news, no update checks, no extension

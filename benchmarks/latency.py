@@ -14,8 +14,7 @@ import argparse
 import statistics
 import time
 
-from sandbox import PROFILES, engine, run
-from sandbox.options import container_options
+from sandbox import IMAGE, PROFILES, check_image, container_options, engine_client, labels, run
 
 CODE = "print(2 + 2)"
 
@@ -34,10 +33,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     args = parser.parse_args()
 
-    client = engine.client()
-    engine.ensure_image()
-    options = container_options(PROFILES["hardened"], image=engine.IMAGE,
-                                command=["python3", "-I", "-u", "-c", CODE], labels=engine.labels("bench"))
+    client = engine_client()
+    check_image()
+    options = container_options(PROFILES["hardened"], image=IMAGE,
+                                command=["python3", "-I", "-u", "-c", CODE], labels=labels("bench"))
     options.update(detach=False, remove=True, stdout=True, stderr=True)
 
     # Warm-up: the first run of each pays for page cache and seccomp compilation.

@@ -1,4 +1,4 @@
-"""safe-python: run untrusted Python code in a fresh Docker container under layered limits.
+"""safe-python: run untrusted code in a fresh Docker container under layered limits.
 
     >>> from sandbox import run, PROFILES
     >>> result = run("print(2 + 2)")                    # hardened profile   # doctest: +SKIP
@@ -7,17 +7,46 @@
     >>> weaker = PROFILES["hardened"].without("network")  # exactly one control removed
     >>> run(code, limits=weaker)                                              # doctest: +SKIP
 
-Everything the kit creates carries its labels; `cleanup()` removes leftovers after a crash.
+This package is the kit's core: what runs a program and what the server needs. The lessons'
+and the evidence tools (attacks, scorecard, probe, audit, demo, widgets) are in `sandbox.lab`;
+the terminal face is `python -m sandbox` (`sandbox.cli`). ARCHITECTURE.md says what each room
+may import. Everything the kit creates carries its labels; `cleanup()` removes leftovers.
 """
 
-from .errors import EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, RunRefused, SandboxError
-from .limits import CONTROL_SUMMARY, CONTROLS, PROFILES, Limits, Mount
-from .reaper import cleanup
-from .result import STATUSES, Result
-from .runner import MAX_CODE_CHARS, run
+from . import network, seccomp
+from .controls import CONTROLS, FIELDS, REGISTRY, Control, Field, Spec
+from .engine import IMAGE, SESSION, check_image, labels, ping as engine_ping, socket_path as engine_socket_path
+from .engine import client as engine_client
+from .errors import (EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, OutputCallbackError,
+                     PoolClosed, QueueFull, RunRefused, SandboxError)
+from .images import IMAGES, LAB_IMAGE, KitImage
+from .languages import LANGUAGES, Language
+from .limits import PROFILES, Limits, Mount
+from .network import teardown
+from .options import container_options
+from .pool import Pool
+from .reaper import cleanup, leftover_networks, leftovers
+from .result import SAFETY_NET, SAFETY_OUTPUT_BYTES, SAFETY_TIMEOUT_S, STATUSES, Result, Status
+from .runner import MAX_CODE_CHARS, check_code, program_argv, run
+
+__version__ = "0.2.0"
 
 __all__ = [
-    "run", "Result", "Limits", "Mount", "PROFILES", "CONTROLS", "CONTROL_SUMMARY", "STATUSES",
-    "MAX_CODE_CHARS", "cleanup", "SandboxError", "InvalidCode", "InvalidLimits",
-    "EngineUnavailable", "ImageMissing", "RunRefused",
+    # running a program
+    "run", "Result", "Status", "STATUSES", "check_code", "program_argv", "MAX_CODE_CHARS",
+    "SAFETY_TIMEOUT_S", "SAFETY_OUTPUT_BYTES", "SAFETY_NET", "Pool",
+    # what a run is held to
+    "Limits", "Mount", "PROFILES", "Control", "CONTROLS", "REGISTRY", "FIELDS", "Spec", "Field",
+    "container_options",
+    # languages and images
+    "LANGUAGES", "Language", "IMAGES", "KitImage", "IMAGE", "LAB_IMAGE",
+    # the engine and what the kit leaves on it
+    "engine_client", "engine_ping", "engine_socket_path", "check_image", "labels", "SESSION", "cleanup",
+    "leftovers", "leftover_networks", "teardown",
+    # modules a lesson reads: the internal networks, the seccomp profile
+    "network", "seccomp",
+    # errors
+    "SandboxError", "InvalidCode", "InvalidLimits", "EngineUnavailable", "ImageMissing", "RunRefused",
+    "OutputCallbackError", "QueueFull", "PoolClosed",
+    "__version__",
 ]

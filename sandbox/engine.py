@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import stat
 import threading
 import time
 import uuid
@@ -19,6 +20,7 @@ import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from .errors import EngineUnavailable, ImageMissing, RunRefused, SandboxError
+from .text import clip
 from . import images
 from .languages import LANGUAGES
 
@@ -106,6 +108,20 @@ def ensure_image(name: str | None = None) -> None:
         _images_ok.add(name)
 
 
+def ping() -> None:
+    """Raise EngineUnavailable unless the engine answers now."""
+    with translated_errors("checking that it answers"):
+        client().ping()
+
+
+def check_image(name: str | None = None, *, fresh: bool = False) -> None:
+    """ensure_image, translated; `fresh` asks the engine again rather than trusting earlier runs."""
+    if fresh:
+        forget_image(name)
+    with translated_errors("checking the image"):
+        ensure_image(name)
+
+
 def forget_image(name: str | None = None) -> None:
     name = name or IMAGE
     with _lock:
@@ -124,6 +140,15 @@ def translated_errors(doing: str) -> Iterator[None]:
     except (requests.exceptions.RequestException, DockerException, *CONNECTION_ERRORS) as exc:
         raise EngineUnavailable(f"The Docker Engine stopped answering while {doing} "
                                 f"({exc.__class__.__name__}).") from exc
+
+
+def create_container(docker_client, options: dict):
+    """Create one container from the kit's options; the one place a missing image is told."""
+    try:
+        return docker_client.containers.create(**options)
+    except ImageNotFound as exc:
+        forget_image(options["image"])
+        raise ImageMissing(f"The sandbox image {options['image']} is not on this engine.") from exc
 
 
 def wait_exit(container_id: str, timeout_s: float, api=None) -> bool:
@@ -160,10 +185,27 @@ def remove_container(name_or_id: str, attempts: int = 3, api=None) -> bool:
     return False
 
 
-def clip(text: str, limit: int = 300) -> str:
-    """One line of at most `limit` characters, for messages."""
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def socket_path() -> str | None:
+    """The host path of the unix socket the engine listens on, as DOCKER_HOST names it.
+
+    No DOCKER_HOST means Docker's default, /var/run/docker.sock. None when the engine is not on
+    a local unix socket here: DOCKER_HOST names tcp:// (or ssh://...), or no socket is there.
+    """
+    host = os.environ.get("DOCKER_HOST", "").strip()
+    if not host:
+        path = "/var/run/docker.sock"
+    elif host.startswith("unix://"):
+        path = host[len("unix://"):]
+    else:
+        return None
+    return path if is_socket(path) else None
+
+
+def is_socket(path: str) -> bool:
+    try:
+        return stat.S_ISSOCK(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _reason(exc: BaseException) -> str:

@@ -21,11 +21,12 @@ class SandboxError(Exception):
 
 
 class InvalidCode(SandboxError, ValueError):
-    """The code was refused before any container started (wrong type, empty, too long...)."""
+    """The program or its input was refused before any container started (code, language,
+    stdin, environment: wrong type, empty, too long, a NUL...)."""
 
 
 class InvalidLimits(SandboxError, ValueError):
-    """A Limits value is out of range or of the wrong type."""
+    """A Limits value, a control's name or a pool's size is out of range or of the wrong type."""
 
 
 class EngineUnavailable(SandboxError):
@@ -58,3 +59,31 @@ class OutputCallbackError(SandboxError):
     def __init__(self, message: str, result):
         super().__init__(message)
         self.result = result
+
+
+class QueueFull(SandboxError):
+    """Every worker of a Pool is busy and its queue is full: try again later."""
+
+    hint = "Too many programs are running or waiting; try again in a few seconds."
+
+    def __init__(self, message: str, retry_after_s: int):
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class PoolClosed(SandboxError):
+    """The pool was shut down and takes no new work."""
+
+    hint = "The server is shutting down; start it again to run more code."
+
+
+class AttackError(SandboxError):
+    """An attack file is missing or its metadata is malformed."""
+
+    hint = "See attacks/README.md for the format of an attack file."
+
+
+class ReportFolderError(SandboxError):
+    """The scorecard's --out folder cannot be made or written."""
+
+    hint = "Choose a folder you can write with --out DIR."

@@ -11,6 +11,7 @@ from typing import Any
 from docker.types import LogConfig, Ulimit
 
 from . import seccomp
+from .errors import InvalidLimits
 from .limits import Limits
 
 MIB = 1024 * 1024
@@ -93,7 +94,7 @@ def _network_options(limits: Limits, network_name: str | None) -> dict[str, Any]
     if limits.network == "none":
         return {"network_mode": "none"}
     if not network_name:
-        raise ValueError("a run with network='internal' needs the kit's internal network name")
+        raise InvalidLimits("a run with network='internal' needs the kit's internal network name")
     # Docker's embedded DNS forwards unknown names to the host's resolver; pointing the
     # container's resolver at loopback keeps lookups of anything but the target inside.
     # Such a lookup then waits for an answer that never comes: one 1 s try, not glibc's 2 x 5 s.

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from . import result as R
 from .limits import Limits
+from .text import clip
 
 
 @dataclass(frozen=True)
@@ -26,7 +27,7 @@ class Facts:
 
 
 @dataclass(frozen=True)
-class Outcome:
+class Verdict:
     status: str
     stopped_by: str | None
     message: str
@@ -60,58 +61,58 @@ _ERROR_CONTROL = (
 _MAX_MESSAGE = 300
 
 
-def classify(facts: Facts, limits: Limits) -> Outcome:
+def classify(facts: Facts, limits: Limits) -> Verdict:
     if facts.killed_for == "output":
         return _output_limit(facts, limits)
     if facts.killed_for == "timeout":
         return _timeout(facts, limits)
     if facts.killed_for == "cancel":
-        return Outcome(R.KILLED, None, "Cancelled: the caller stopped the run")
+        return Verdict(R.KILLED, None, "Cancelled: the caller stopped the run")
     if facts.oom_killed:
         return _memory(limits)
     code = facts.exit_code
     if code == 0:
-        return Outcome(R.OK, None, "Exited normally")
+        return Verdict(R.OK, None, "Exited normally")
     if code is not None and code > 128 and _is_signal(code - 128):
         return _killed(signal.Signals(code - 128), limits)
     return _error(facts, limits)
 
 
-def _output_limit(facts: Facts, limits: Limits) -> Outcome:
+def _output_limit(facts: Facts, limits: Limits) -> Verdict:
     if facts.by_safety_net:
-        return Outcome(R.OUTPUT_LIMIT, R.SAFETY_NET,
+        return Verdict(R.OUTPUT_LIMIT, R.SAFETY_NET,
                        f"Output limit exceeded ({_bytes(R.SAFETY_OUTPUT_BYTES)}, the kit's safety net)")
-    return Outcome(R.OUTPUT_LIMIT, "output_cap",
+    return Verdict(R.OUTPUT_LIMIT, "output_cap",
                    f"Output limit exceeded ({_bytes(limits.output_cap_bytes or 0)})")
 
 
-def _timeout(facts: Facts, limits: Limits) -> Outcome:
+def _timeout(facts: Facts, limits: Limits) -> Verdict:
     if facts.by_safety_net:
-        return Outcome(R.TIMEOUT, R.SAFETY_NET,
+        return Verdict(R.TIMEOUT, R.SAFETY_NET,
                        f"Execution timed out after {_seconds(R.SAFETY_TIMEOUT_S)} seconds "
                        "(the kit's safety net; the timeout control was off)")
-    return Outcome(R.TIMEOUT, "timeout", f"Execution timed out after {_seconds(limits.timeout_s)} seconds")
+    return Verdict(R.TIMEOUT, "timeout", f"Execution timed out after {_seconds(limits.timeout_s)} seconds")
 
 
-def _memory(limits: Limits) -> Outcome:
+def _memory(limits: Limits) -> Verdict:
     if limits.memory_mib is None:
-        return Outcome(R.MEMORY, None, "Killed by the out-of-memory killer (no memory limit was set)")
-    return Outcome(R.MEMORY, "memory", f"Memory limit exceeded ({limits.memory_mib} MiB)")
+        return Verdict(R.MEMORY, None, "Killed by the out-of-memory killer (no memory limit was set)")
+    return Verdict(R.MEMORY, "memory", f"Memory limit exceeded ({limits.memory_mib} MiB)")
 
 
-def _killed(sig: signal.Signals, limits: Limits) -> Outcome:
+def _killed(sig: signal.Signals, limits: Limits) -> Verdict:
     control = _SIGNAL_CONTROL.get(sig)
     if control and not limits.is_on(control):
         control = None
     meaning = _SIGNAL_MEANING.get(sig)
     text = f"Killed by {sig.name}" + (f" ({meaning})" if meaning else "")
-    return Outcome(R.KILLED, control, text)
+    return Verdict(R.KILLED, control, text)
 
 
-def _error(facts: Facts, limits: Limits) -> Outcome:
+def _error(facts: Facts, limits: Limits) -> Verdict:
     line = error_line(facts.stderr, facts.language)
     message = line or f"Exited with code {facts.exit_code}"
-    return Outcome(R.ERROR, _control_for_error(line, limits), message)
+    return Verdict(R.ERROR, _control_for_error(line, limits), message)
 
 
 # Node.js prints the error first, then its stack ("    at ..."), the error's properties and
@@ -124,7 +125,7 @@ def error_line(stderr: str, language: str = "python") -> str:
     if language == "javascript":
         for line in stderr.splitlines():
             if _JS_ERROR.match(line.strip()):
-                return _clip(line.strip())
+                return clip(line.strip(), _MAX_MESSAGE)
         lines = [l for l in stderr.splitlines() if not l.strip().startswith(("at ", "Node.js v"))]
         return last_error_line("\n".join(lines))
     return last_error_line(stderr)
@@ -135,12 +136,8 @@ def last_error_line(stderr: str) -> str:
     for line in reversed(stderr.splitlines()):
         line = line.strip()
         if line:
-            return _clip(line)
+            return clip(line, _MAX_MESSAGE)
     return ""
-
-
-def _clip(line: str) -> str:
-    return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 1] + "…"
 
 
 # An uncaught EAGAIN under a pids limit is almost always a refused fork or thread. (A

@@ -6,7 +6,7 @@ that is refused at once with `QueueFull` (a web server turns it into 429 + Retry
 piling up threads and memory while the caller waits for nothing.
 
     >>> from sandbox import PROFILES
-    >>> from sandbox.pool import Pool, QueueFull
+    >>> from sandbox import Pool, QueueFull
     >>> with Pool(workers=5, queue=20) as pool:                            # doctest: +SKIP
     ...     futures = [pool.submit(f"print({i} * {i})") for i in range(10)]
     ...     [f.result().stdout for f in futures][:3]
@@ -35,29 +35,11 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
-from .errors import SandboxError
+from .errors import InvalidLimits, PoolClosed, QueueFull
 from .limits import Limits
 from .result import Result
-from .runner import build_command
+from .runner import program_argv
 
-DEFAULT_WORKERS = 5    # the seed's "up to 5 containers concurrently"
-DEFAULT_QUEUE = 20
-
-
-class QueueFull(SandboxError):
-    """Every worker is busy and the queue is full: try again later."""
-
-    hint = "Too many programs are running or waiting; try again in a few seconds."
-
-    def __init__(self, message: str, retry_after_s: int):
-        super().__init__(message)
-        self.retry_after_s = retry_after_s
-
-
-class PoolClosed(SandboxError):
-    """The pool was shut down and takes no new work."""
-
-    hint = "The server is shutting down; start it again to run more code."
 
 
 class Pool:
@@ -67,12 +49,15 @@ class Pool:
     so `queued` can briefly read above `queue`; running + queued never passes the total.)
     """
 
+    DEFAULT_WORKERS = 5    # the seed's "up to 5 containers concurrently"
+    DEFAULT_QUEUE = 20
+
     def __init__(self, workers: int = DEFAULT_WORKERS, queue: int = DEFAULT_QUEUE,
                  runner: Callable[..., Result] | None = None):
         if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
-            raise SandboxError(f"workers must be a whole number from 1 to 64, not {workers!r}.")
+            raise InvalidLimits(f"workers must be a whole number from 1 to 64, not {workers!r}.")
         if isinstance(queue, bool) or not isinstance(queue, int) or not 0 <= queue <= 10_000:
-            raise SandboxError(f"queue must be a whole number from 0 to 10000, not {queue!r}.")
+            raise InvalidLimits(f"queue must be a whole number from 0 to 10000, not {queue!r}.")
         if runner is None:
             from .runner import run as runner
         self.workers = workers
@@ -94,7 +79,7 @@ class Pool:
 
         Setting `cancel` kills the run at once (a queued one then ends as soon as it starts).
         """
-        build_command(code, kw.get("language", "python"))  # refuse bad input before it takes a slot
+        program_argv(code, kw.get("language", "python"))  # refuse bad input before it takes a slot
         kw["cancel"] = cancel if cancel is not None else threading.Event()
         if self._closed:
             raise PoolClosed("The pool is shut down.")

@@ -67,6 +67,12 @@ def leftovers(session: str | None = None) -> list[dict]:
     return found
 
 
+def leftover_networks(session: str | None = None) -> list[str]:
+    """The names of the kit's networks that exist right now (a session's, or all of them)."""
+    filters = [f"{engine.LABEL}=1"] + ([f"{engine.LABEL_SESSION}={session}"] if session else [])
+    return sorted(info["Name"] for info in engine.client().api.networks(filters={"label": filters}))
+
+
 def _orphan(labels: dict, older_than_s: float | None) -> bool:
     host, _, pid = labels.get(engine.LABEL_OWNER, "").rpartition(":")
     if host == socket.gethostname() and pid.isdigit():

@@ -24,17 +24,18 @@ import uuid
 from typing import Any, Callable, Iterator
 
 import requests
-from docker.errors import APIError, ImageNotFound, NotFound
+from docker.errors import APIError, NotFound
 
 from . import engine, network
 from . import result as R
-from .errors import (EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, OutputCallbackError,
+from .errors import (EngineUnavailable, InvalidCode, InvalidLimits, OutputCallbackError,
                      RunRefused, SandboxError)
 from .languages import LANGUAGES
 from .limits import HARDENED, Limits
 from .options import container_options
-from .outcome import Facts, Outcome, classify
+from .outcome import Facts, Verdict, classify
 from .output import CappedOutput
+from .text import clip
 
 MAX_CODE_CHARS = 5000  # the seed's limit
 
@@ -69,14 +70,14 @@ def run(
     starts; everything that happens to the program itself is reported in the Result.
     """
     limits = _check_limits(limits)
-    command = build_command(code, language)
+    command = program_argv(code, language)
     image = image or LANGUAGES[language].image
-    with prepared(limits, command, role="run", image=image, env=env) as (client, options):
-        return _Run(client, options, limits, on_output, cancel, language).execute()
+    with prepare(limits, command, role="run", image=image, env=env) as (client, options):
+        return ContainerRun(client, options, limits, on_output, cancel, language).execute()
 
 
 @contextlib.contextmanager
-def prepared(limits: Limits, command: list[str], *, role: str, image: str | None = None,
+def prepare(limits: Limits, command: list[str], *, role: str, image: str | None = None,
              env: dict[str, str] | None = None) -> Iterator[tuple[Any, dict]]:
     """The engine client and the create options for one container, its network made and removed.
 
@@ -95,8 +96,9 @@ def prepared(limits: Limits, command: list[str], *, role: str, image: str | None
         yield client, options
 
 
-def build_command(code: object, language: str = "python") -> list[str]:
-    """The container's argv for `code`, after refusing anything that cannot run."""
+def program_argv(code: object, language: str = "python") -> list[str]:
+    """The program's argv for `code` (the language's command, then the code as one argument),
+    after refusing anything that cannot run."""
     if not isinstance(language, str) or not language.strip():
         raise InvalidCode("language must be a non-empty string such as 'python'.")
     if language not in LANGUAGES:
@@ -133,13 +135,13 @@ def _check_env(env: object) -> dict[str, str]:
     if env is None:
         return {}
     if not isinstance(env, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in env.items()):
-        raise SandboxError("env must be a dict of str to str.")
+        raise InvalidCode("env must be a dict of str to str.")
     if any("\x00" in k + v or "=" in k or not k for k, v in env.items()):
-        raise SandboxError("env names must be non-empty without '=' and no value may hold a NUL character.")
+        raise InvalidCode("env names must be non-empty without '=' and no value may hold a NUL character.")
     return dict(env)
 
 
-class _Run:
+class ContainerRun:
     """One container's life, from create to remove."""
 
     def __init__(self, client, options: dict, limits: Limits, on_output: OutputCallback | None,
@@ -161,7 +163,7 @@ class _Run:
             failed = self.output.callback_error
             if failed is not None:
                 raise OutputCallbackError(
-                    f"The on_output callback raised {type(failed).__name__}: {engine.clip(str(failed))}; "
+                    f"The on_output callback raised {type(failed).__name__}: {clip(str(failed))}; "
                     "the run went on without it.", result) from failed
             return result
         except NotFound as exc:
@@ -171,7 +173,7 @@ class _Run:
         except APIError as exc:
             # The engine answered, and refused: a configuration it cannot apply (e.g. privileged
             # while dropping capabilities), not an engine that went away.
-            raise RunRefused(f"The engine refused to run the container: {engine.clip(str(exc.explanation or exc))}") from exc
+            raise RunRefused(f"The engine refused to run the container: {clip(str(exc.explanation or exc))}") from exc
         except (requests.exceptions.RequestException, ConnectionError) as exc:
             raise EngineUnavailable(
                 f"The Docker Engine stopped answering during the run ({exc.__class__.__name__}).") from exc
@@ -179,11 +181,7 @@ class _Run:
             engine.remove_container(self.name, api=self.api)
 
     def _run(self) -> R.Result:
-        try:
-            container = self.client.containers.create(**self.options)
-        except ImageNotFound as exc:
-            engine.forget_image(self.options["image"])
-            raise ImageMissing(f"The sandbox image {self.options['image']} is not on this engine.") from exc
+        container = engine.create_container(self.client, self.options)
         self.short_id = container.short_id
         stream = self.api.attach(container.id, stdout=True, stderr=True, stream=True, logs=False, demux=True)
         reader = threading.Thread(target=self.output.consume, args=(stream,), daemon=True,
@@ -241,8 +239,8 @@ class _Run:
         if self.output.error is not None:
             # What the program printed is known only up to the failure: never report that as ok.
             broken = self.output.error
-            outcome = Outcome(R.ERROR, None, "Output incomplete: reading it from the engine failed "
-                              f"({type(broken).__name__}: {engine.clip(str(broken), 160)})")
+            outcome = Verdict(R.ERROR, None, "Output incomplete: reading it from the engine failed "
+                              f"({type(broken).__name__}: {clip(str(broken), 160)})")
         return R.Result(
             status=outcome.status,
             stdout=self.output.text("stdout"),

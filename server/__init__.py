@@ -4,7 +4,7 @@
     python -m server --port 8080 --workers 3 --queue 10 --timeout 5
 
     >>> from server import Settings, create_app
-    >>> from sandbox.pool import Pool
+    >>> from sandbox import Pool
     >>> app = create_app(Settings(), Pool(workers=2, queue=4))   # a WSGI app, for tests or embedding
 
 POST /run {"code": "print(2 + 2)"} answers {"output": "4\\n", ...the whole Result}; see

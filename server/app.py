@@ -18,7 +18,7 @@
     503     the Docker Engine or the sandbox image of the run's language is missing (the
             message says what to do), or the server is shutting down
 
-`"language"` picks one of sandbox.languages.LANGUAGES (default "python"); every language runs
+`"language"` picks one of sandbox.LANGUAGES (default "python"); every language runs
 under the same profiles and controls. /health is 503 only when Python cannot run; another
 language's missing image shows there as unavailable and its runs answer 503 image_missing.
 
@@ -38,11 +38,9 @@ from typing import Callable
 import bottle
 from bottle import Bottle, HTTPError, HTTPResponse, request, static_file
 
-from sandbox import CONTROL_SUMMARY, CONTROLS, MAX_CODE_CHARS, PROFILES, Limits, Result
-from sandbox.errors import EngineUnavailable, ImageMissing, RunRefused, SandboxError
-from sandbox.examples import EXAMPLES
-from sandbox.languages import LANGUAGES
-from sandbox.pool import PoolClosed, QueueFull
+from sandbox import (LANGUAGES, MAX_CODE_CHARS, PROFILES, REGISTRY, EngineUnavailable, ImageMissing, Limits,
+                     PoolClosed, QueueFull, Result, RunRefused, SandboxError)
+from sandbox.lab import EXAMPLES
 
 from .body import DEFAULT_LANGUAGE, parse_run, read_json
 from .guard import Guard
@@ -155,7 +153,7 @@ def config_report(settings: Settings, pool) -> dict:
         "profiles": list(settings.profiles),
         "default_profile": "hardened",
         "allow_ablation": settings.allow_ablation,
-        "controls": [{"name": c, "summary": CONTROL_SUMMARY[c]} for c in CONTROLS],
+        "controls": [spec.to_dict() for spec in REGISTRY.values()],
         "max_code_chars": MAX_CODE_CHARS,
         "languages": [{"name": name, "title": language_title(name), "extension": lang.extension}
                       for name, lang in LANGUAGES.items()],

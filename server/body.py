@@ -25,9 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sandbox import CONTROLS, MAX_CODE_CHARS, PROFILES, InvalidCode
-from sandbox.languages import LANGUAGES
-from sandbox.runner import check_code
+from sandbox import CONTROLS, LANGUAGES, MAX_CODE_CHARS, PROFILES, InvalidCode, check_code
 
 from .jsonerr import JSON_TYPE, Refusal
 from .settings import Settings

@@ -16,9 +16,7 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 
-from sandbox import engine
-from sandbox.errors import EngineUnavailable, SandboxError
-from sandbox.languages import LANGUAGES
+from sandbox import LANGUAGES, EngineUnavailable, SandboxError, check_image, engine_ping
 
 BUDGET_S = 3.0
 REQUIRED_LANGUAGE = "python"
@@ -29,8 +27,7 @@ def probe() -> dict:
     """Engine and image state, checked now (never from the cache of earlier runs)."""
     engine_state = {"ok": False, "detail": ""}
     try:
-        with engine.translated_errors("checking that it answers"):
-            engine.client().ping()
+        engine_ping()
     except SandboxError as exc:
         engine_state["detail"] = str(exc)
         return unanswered(engine_state)
@@ -53,18 +50,11 @@ def report(engine_state: dict, languages: dict[str, dict]) -> dict:
 
 
 def _image_state(image: str) -> dict:
-    engine.forget_image(image)   # an image removed since the last run must show as missing
     try:
-        with engine.translated_errors("checking the image"):
-            engine.ensure_image(image)
+        check_image(image, fresh=True)   # an image removed since the last run must show as missing
     except SandboxError as exc:
         return {"available": False, "image": image, "detail": str(exc)}
     return {"available": True, "image": image, "detail": "present and current"}
-
-
-def served_image() -> str:
-    """The image a /run without a language uses: Python's, as the core picks it."""
-    return LANGUAGES[REQUIRED_LANGUAGE].image
 
 
 class HealthCheck:

@@ -9,7 +9,7 @@ For the tests that need the real server as a user runs it (tests/api, tests/brow
 
 The child gets its own SANDBOX_SESSION (`session=`, e.g. the tests' `child_session()`, or a
 random one), so what it leaves behind (nothing, if it works) can be checked with
-`sandbox.reaper.leftovers(session=srv.session)`.
+`sandbox.leftovers(session=srv.session)`.
 
 `LOCAL` is the only HTTP client to use for our own server: it ignores http_proxy and friends,
 which would otherwise send code meant for 127.0.0.1 to a proxy. `call(url, body=None)` is a

@@ -24,8 +24,7 @@ from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 
-from sandbox import engine, network, reaper
-from sandbox.pool import Pool
+from sandbox import SESSION, Pool, cleanup, leftovers, teardown
 
 from .app import create_app, health_report, served_limits
 from .body import MAX_BODY_BYTES
@@ -100,10 +99,10 @@ class Stopper:
         self.listeners[0].task_dispatcher.shutdown()   # its threads are idle by now
         self.pool.shutdown(wait=True, cancel_pending=True)
         try:
-            network.teardown()
-            left = reaper.leftovers(session=engine.SESSION)
+            teardown()
+            left = leftovers(session=SESSION)
             if left:
-                reaper.cleanup(session=engine.SESSION)
+                cleanup(session=SESSION)
                 log.warning("removed %d container(s) of this server that were still there", len(left))
         except Exception as exc:  # noqa: BLE001 - engine gone: orphans are the reaper's job
             log.warning("could not check this server's containers (%s); 'python -m sandbox cleanup' "
@@ -159,7 +158,7 @@ def _announce(settings: Settings, pool: Pool, health: HealthCheck) -> None:
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     limits = served_limits("hardened", (), settings)
     log.info("serving http://%s:%d (workers %d, queue %d, timeout %gs, session %s)", shown_host,
-             settings.port, pool.workers, pool.queue, limits.timeout_s, engine.SESSION)
+             settings.port, pool.workers, pool.queue, limits.timeout_s, SESSION)
     if settings.allow_ablation:
         log.warning("--allow-ablation is ON: visitors can remove controls. Use this only on your own machine.")
     if settings.host not in ("127.0.0.1", "localhost", "::1"):

@@ -13,8 +13,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sandbox import PROFILES
-from sandbox.pool import DEFAULT_QUEUE, DEFAULT_WORKERS
+from sandbox import PROFILES, Pool
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -30,8 +29,8 @@ ABLATION_PROFILES = tuple(p for p in PROFILES if p not in SAFE_PROFILES)
 class Settings:
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
-    workers: int = DEFAULT_WORKERS
-    queue: int = DEFAULT_QUEUE
+    workers: int = Pool.DEFAULT_WORKERS
+    queue: int = Pool.DEFAULT_QUEUE
     timeout_s: float | None = None         # None: each profile's own (10 s)
     allow_ablation: bool = False
     allowed_hosts: tuple[str, ...] = ()    # extra Host names, e.g. a classroom machine's name
@@ -71,9 +70,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help=f"address to bind (default {DEFAULT_HOST}; ${_ENV['host']})")
     p.add_argument("--port", type=_port, help=f"TCP port (default {DEFAULT_PORT}; ${_ENV['port']})")
     p.add_argument("--workers", type=_bounded_int(1, 64),
-                   help=f"sandboxes running at once (default {DEFAULT_WORKERS}; ${_ENV['workers']})")
+                   help=f"sandboxes running at once (default {Pool.DEFAULT_WORKERS}; ${_ENV['workers']})")
     p.add_argument("--queue", type=_bounded_int(0, 1000),
-                   help=f"runs waiting for a worker before 429 (default {DEFAULT_QUEUE}; ${_ENV['queue']})")
+                   help=f"runs waiting for a worker before 429 (default {Pool.DEFAULT_QUEUE}; ${_ENV['queue']})")
     p.add_argument("--timeout", type=_seconds,
                    help=f"wall-clock limit per run in seconds (default 10; ${_ENV['timeout']})")
     p.add_argument("--allow-ablation", action="store_true", default=None,
@@ -108,8 +107,8 @@ def from_args(argv: list[str] | None = None, environ: dict[str, str] | None = No
     return Settings(
         host=pick("host", str, DEFAULT_HOST),
         port=pick("port", _port, DEFAULT_PORT),
-        workers=pick("workers", _bounded_int(1, 64), DEFAULT_WORKERS),
-        queue=pick("queue", _bounded_int(0, 1000), DEFAULT_QUEUE),
+        workers=pick("workers", _bounded_int(1, 64), Pool.DEFAULT_WORKERS),
+        queue=pick("queue", _bounded_int(0, 1000), Pool.DEFAULT_QUEUE),
         timeout_s=pick("timeout", _seconds, None),
         allow_ablation=bool(pick("allow_ablation", _flag, False)),
         allowed_hosts=tuple(hosts),

@@ -221,30 +221,13 @@
       label.textContent = (on ? "✓ " : "✗ ") + name;
       var detail = document.createElement("span");
       detail.className = "limit-detail";
-      detail.textContent = on ? describe(name, limits) : "removed";
+      // The server describes each control from the kit's registry: one source for every face.
+      detail.textContent = (limits.described && limits.described[name]) || (on ? "on" : "removed");
       item.appendChild(label);
       item.appendChild(document.createTextNode(" "));
       item.appendChild(detail);
       list.appendChild(item);
     });
-  }
-
-  function describe(control, l) {
-    switch (control) {
-      case "timeout": return l.timeout_s + " s wall clock";
-      case "memory": return l.memory_mib + " MiB, no swap";
-      case "pids": return l.pids + " processes";
-      case "cpu": return l.cpus + " CPU";
-      case "network": return "no network";
-      case "read_only": return "read-only root" + (l.tmpfs_mib ? ", " + l.tmpfs_mib + " MiB /tmp" : "");
-      case "user": return l.user === "root" ? "root" : "runs as " + l.user + ", not root";
-      case "capabilities": return "all dropped";
-      case "no_new_privileges": return "on";
-      case "seccomp": return l.seccomp + " profile";
-      case "ulimits": return l.ulimits ? Object.keys(l.ulimits).join(", ") : "on";
-      case "output_cap": return Math.round(l.output_cap_bytes / 1024) + " KiB";
-      default: return "on";
-    }
   }
 
   function fillProfiles(profiles) {

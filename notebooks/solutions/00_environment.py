@@ -2,7 +2,7 @@
 
 import os
 
-from sandbox import doctor
+from sandbox.lab import doctor
 
 
 def blockers(checks):

@@ -2,7 +2,7 @@
 
 from docker.errors import NotFound
 
-from sandbox import PROFILES, engine, run
+from sandbox import PROFILES, run, engine_client
 
 DEFENDER = '''
 import os, signal, time
@@ -26,7 +26,7 @@ print(result.status, result.stopped_by, f"{result.duration_s:.2f} s", result.std
 assert result.status == "timeout" and result.stopped_by == "timeout"
 assert result.duration_s < 3 + 1                  # the 2 s clock plus the time to kill (generous)
 try:
-    engine.client().api.inspect_container(result.container_id)
+    engine_client().api.inspect_container(result.container_id)
     raise AssertionError("the container still exists")
 except NotFound:
     pass

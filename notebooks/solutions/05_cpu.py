@@ -1,6 +1,6 @@
 """Lesson 05, exercise solution. Run: .venv/bin/python notebooks/solutions/05_cpu.py"""
 
-from sandbox import PROFILES, engine, run
+from sandbox import PROFILES, run, engine_client
 
 BODY = r"""
 import multiprocessing, resource, time
@@ -58,7 +58,7 @@ print("one worker, cpus=1.0: ", one)
 assert one["quota_us"] == "100000/100000"
 assert 0.55 < float(one["cpu_per_wall"]) <= 1.1             # one process cannot use more than one CPU
 
-if engine.client().api.info()["NCPU"] >= 2:
+if engine_client().api.info()["NCPU"] >= 2:
     # (b) Two processes at cpus=1.0: never more than the quota, whatever the host has free ...
     free_before = float(measure(2, None)["cpu_per_wall"])    # the same two, without the quota
     two = measure(2, 1.0)

@@ -2,14 +2,14 @@
 
 import re
 
-from sandbox import PROFILES, engine, run
+from sandbox import PROFILES, run, engine_client
 
 hardened = PROFILES["hardened"]
 
 # The numbers of the engine's machine (on a Mac: Docker Desktop's Linux VM), not this process's.
 NUMBERS = {"x86_64": {"personality": 135, "process_vm_readv": 310},
            "aarch64": {"personality": 92, "process_vm_readv": 270}}
-client = engine.client()
+client = engine_client()
 arch = client.info()["Architecture"]
 version = client.version()["Version"]
 release = tuple(int(n) for n in re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version).groups(default="0"))

@@ -1,7 +1,8 @@
 """Lesson 11, exercise solutions. Run: .venv/bin/python notebooks/solutions/11_escape_misconfigurations.py"""
 
-from sandbox import PROFILES, Mount, catalog
-from sandbox.audit import audit
+from sandbox import PROFILES, Mount
+from sandbox.lab import catalog
+from sandbox.lab.audit import audit
 
 hardened = PROFILES["hardened"]
 

@@ -3,7 +3,7 @@
 import time
 
 from sandbox import PROFILES
-from sandbox.pool import Pool, QueueFull
+from sandbox import Pool, QueueFull
 
 
 def hold_until(deadline):

@@ -2,7 +2,8 @@
 
 import re
 
-from sandbox import catalog, engine
+from sandbox import engine_client
+from sandbox.lab import catalog
 
 escaped = []
 for attack in catalog.all_attacks():
@@ -17,7 +18,7 @@ for attack in catalog.all_attacks():
         escaped.append(attack.name)
 
 # Docker 25 and later refuse io_uring in their own default profile, so there it stays contained.
-version = engine.client().version()["Version"]
+version = engine_client().version()["Version"]
 release = tuple(int(n) for n in re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version).groups(default="0"))
 held_by_docker = {"io_uring"} if release >= (25, 0, 0) else set()
 expected = sorted(a.name for a in catalog.all_attacks() if a.control == "seccomp" and a.name not in held_by_docker)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import webtest
 
-from sandbox.pool import Pool
+from sandbox import Pool
 from server import Settings, create_app
 
 HOST = "127.0.0.1:8000"   # the Host header a browser sends to the default server

@@ -15,7 +15,7 @@ import pytest
 from sandbox import engine
 from sandbox.errors import SandboxError
 from sandbox.languages import LANGUAGES
-from sandbox.pool import Pool
+from sandbox import Pool
 
 
 def body(**fields) -> str:

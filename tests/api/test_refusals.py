@@ -12,7 +12,7 @@ import pytest
 import webtest
 
 from sandbox import RunRefused
-from sandbox.pool import Pool, QueueFull
+from sandbox import Pool, QueueFull
 from server.body import MAX_BODY_BYTES
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")

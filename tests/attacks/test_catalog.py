@@ -13,8 +13,8 @@ import textwrap
 import pytest
 
 from sandbox import CONTROLS, MAX_CODE_CHARS, PROFILES
-from sandbox import catalog
-from sandbox.catalog import AttackError
+from sandbox.lab import catalog
+from sandbox.errors import AttackError
 from sandbox.result import Result
 
 ATTACKS = catalog.all_attacks()
@@ -142,8 +142,6 @@ def test_cases_are_built_as_documented():
 
 def test_needs_are_checked_only_for_the_case_that_mounts_the_socket(monkeypatch):
     """Hardened and naive mount nothing of the host: a host without a socket still runs them."""
-    from sandbox import runner
-
     ran = []
 
     def fake_run(code, limits, **kwargs):
@@ -151,7 +149,7 @@ def test_needs_are_checked_only_for_the_case_that_mounts_the_socket(monkeypatch)
         return fake(stdout='ATTACK_REPORT {"achieved": false, "errno": "ENOENT"}')
 
     monkeypatch.setitem(catalog.NEEDS, "docker_socket", lambda: False)
-    monkeypatch.setattr(runner, "run", fake_run)
+    monkeypatch.setattr(catalog, "run", fake_run)
     attack = catalog.load("docker_socket")
     assert catalog.run_attack(attack, "hardened").verdict == "contained"
     assert catalog.run_attack(attack, "naive").verdict == "contained"

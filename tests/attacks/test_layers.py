@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import catalog
+from sandbox.lab import catalog
 
 pytestmark = pytest.mark.usefixtures("engine_ready")
 

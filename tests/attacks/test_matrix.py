@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from sandbox import catalog, engine
+from sandbox import engine
+
+from sandbox.lab import catalog
 
 pytestmark = pytest.mark.usefixtures("engine_ready")
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import PROFILES, catalog, engine, reaper, scorecard
-from sandbox.catalog import Outcome
+from sandbox import PROFILES, engine, reaper
+
+from sandbox.lab import catalog, scorecard
+from sandbox.lab.catalog import AttackOutcome
 from sandbox.result import Result
 
 REPO = Path(__file__).resolve().parents[2]
@@ -19,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 def outcome(name, case, verdict, evidence="e", surprises=()):
     attack = catalog.load(name)
     result = Result(status="ok", stdout="", stderr="", exit_code=0, duration_s=0.1, limits=PROFILES["hardened"])
-    return Outcome(attack, case, attack.limits(case), result, {"achieved": verdict == "escaped"},
+    return AttackOutcome(attack, case, attack.limits(case), result, {"achieved": verdict == "escaped"},
                    verdict, evidence, list(surprises))
 
 
@@ -50,7 +52,7 @@ def test_a_hardened_escape_or_an_ablated_containment_fails_the_scorecard():
 
 
 def test_a_skipped_case_is_counted_named_and_fails_the_scorecard():
-    skipped = Outcome(catalog.load("docker_socket"), "ablated", catalog.load("docker_socket").limits("ablated"),
+    skipped = AttackOutcome(catalog.load("docker_socket"), "ablated", catalog.load("docker_socket").limits("ablated"),
                       None, None, "skipped", "this host lacks: docker_socket")
     c = card(outcome("fork_bomb", "hardened", "contained"), outcome("fork_bomb", "ablated", "escaped"),
              outcome("docker_socket", "hardened", "contained"), skipped, cases=("hardened", "ablated"))

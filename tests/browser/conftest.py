@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import re
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -88,11 +90,31 @@ def outside_requests_guard(context, own_origin: str) -> list[str]:
     return outside
 
 
+RUN_TIMEOUT_MS = 30_000
+
+
+def replace_code(page, code: str) -> None:
+    """Select all in the editor and type `code`, as a learner would."""
+    page.locator(".CodeMirror").click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.type(code)
+
+
+def finished(page) -> None:
+    """Wait until the run the page started has its answer (the button free, a final badge)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#run")).to_have_attribute("aria-busy", "false", timeout=RUN_TIMEOUT_MS)
+    expect(page.locator("#badge")).not_to_have_text(re.compile("Running|Not run yet"), timeout=RUN_TIMEOUT_MS)
+
+
 @pytest.fixture
 def open_page(browser):
     """open_page(url, width=1280, height=900, setup=None) -> a loaded page; its console problems
     are in page.problems. `setup(context)` runs before the page loads (e.g. to add a route). The
-    test fails afterwards if the page asked for anything outside its own server."""
+    test fails afterwards if the page asked for anything outside its own server. The page has
+    `page.replace_code(code)` and `page.finished()`, the two things every test of it does."""
     contexts = []
 
     def opener(url, width=1280, height=900, setup=None):
@@ -104,6 +126,8 @@ def open_page(browser):
         page = context.new_page()
         page.outside = context.outside
         page.problems = []
+        page.replace_code = functools.partial(replace_code, page)
+        page.finished = functools.partial(finished, page)
         page.on("console", lambda m: page.problems.append(m.text) if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: page.problems.append(str(e)))
         page.goto(url)

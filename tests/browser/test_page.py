@@ -8,19 +8,6 @@ import re
 import pytest
 from playwright.sync_api import Error, expect
 
-RUN_TIMEOUT_MS = 30_000
-
-
-def replace_code(page, code: str) -> None:
-    page.locator(".CodeMirror").click()
-    page.keyboard.press("Control+A")
-    page.keyboard.press("Delete")
-    page.keyboard.type(code)
-
-
-def finished(page):
-    expect(page.locator("#run")).to_have_attribute("aria-busy", "false", timeout=RUN_TIMEOUT_MS)
-    expect(page.locator("#badge")).not_to_have_text(re.compile("Running|Not run yet"), timeout=RUN_TIMEOUT_MS)
 
 
 def assert_no_csp_problem(page):
@@ -35,9 +22,9 @@ def run_posts(server) -> int:
 def test_type_code_run_and_read_the_output(server, open_page, shots_dir):
     page = open_page(server.url)
     expect(page.locator("#engine")).to_have_text("Engine ready")
-    replace_code(page, "import sys\nprint(6 * 7)\nprint('careful', file=sys.stderr)")
+    page.replace_code("import sys\nprint(6 * 7)\nprint('careful', file=sys.stderr)")
     page.click("#run")
-    finished(page)
+    page.finished()
     expect(page.locator("#badge")).to_have_text("OK")
     expect(page.locator("#stdout")).to_have_text("42\n")
     expect(page.locator("#stderr")).to_have_text("careful\n")       # kept apart from stdout
@@ -51,16 +38,16 @@ def test_type_code_run_and_read_the_output(server, open_page, shots_dir):
 
 def test_output_is_text_never_html(server, open_page):
     page = open_page(server.url)
-    replace_code(page, "print('<img src=x id=injected onerror=alert(1)><b>bold</b>')")
+    page.replace_code("print('<img src=x id=injected onerror=alert(1)><b>bold</b>')")
     page.click("#run")
-    finished(page)
+    page.finished()
     expect(page.locator("#stdout")).to_have_text("<img src=x id=injected onerror=alert(1)><b>bold</b>\n")
     assert page.locator("#injected").count() == 0
 
 
 def test_infinite_loop_times_out_and_run_cannot_double_fire(server, open_page, shots_dir):
     page = open_page(server.url)
-    replace_code(page, "while True: pass")
+    page.replace_code("while True: pass")
     before = run_posts(server)
     page.click("#run")
     expect(page.locator("#run")).to_have_attribute("aria-busy", "true")
@@ -73,7 +60,7 @@ def test_infinite_loop_times_out_and_run_cannot_double_fire(server, open_page, s
     page.click("#run", force=True)
     page.locator(".CodeMirror").click()
     page.keyboard.press("Control+Enter")
-    finished(page)
+    page.finished()
     expect(page.locator("#badge")).to_have_text("Timed out")
     expect(page.locator("#message")).to_have_text("Execution timed out after 3 seconds")
     expect(page.locator("#stopped-by")).to_have_text("timeout")
@@ -94,7 +81,7 @@ def test_examples_menu_gives_the_expected_badge(server, open_page, example, badg
     expect(page.locator("#example-note")).to_contain_text(f"stopped by {control}")
     expect(page.locator(".CodeMirror-code")).not_to_contain_text('print("Hello World")')
     page.click("#run")
-    finished(page)
+    page.finished()
     expect(page.locator("#badge")).to_have_text(badge)
     expect(page.locator("#stopped-by")).to_have_text(control)
     assert_no_csp_problem(page)
@@ -114,7 +101,7 @@ def test_keyboard_only(server, open_page, shots_dir):
     page.keyboard.press("Control+A")
     page.keyboard.type("print('typed without a mouse')")
     page.keyboard.press("Control+Enter")
-    finished(page)
+    page.finished()
     expect(page.locator("#badge")).to_have_text("OK")
     expect(page.locator("#stdout")).to_have_text("typed without a mouse\n")
     page.keyboard.press("Escape")            # the way out of the editor
@@ -134,7 +121,7 @@ def test_narrow_window_and_presenter_size(server, open_page, shots_dir):
     expect(page.locator("#size")).to_have_attribute("aria-pressed", "true")
     page.select_option("#example", "infinite_loop")
     page.click("#run")
-    finished(page)
+    page.finished()
     expect(page.locator("#badge")).to_have_text("Timed out")
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], f"horizontal scrolling on a narrow window: {widths}"
@@ -151,7 +138,7 @@ def test_ablation_banner_and_removing_a_control(ablation_server, open_page, shot
     page.select_option("#example", "network_call")
     page.check("#without-network")
     page.click("#run")
-    finished(page)
+    page.finished()
     expect(page.locator("#badge")).to_have_text("OK")
     expect(page.locator("#stdout")).to_contain_text("the kit's own target container")
     expect(page.locator("#limits")).to_contain_text("✗ network")

@@ -3,25 +3,11 @@ typed and run, its examples and their badges, the editor's mode, and a missing N
 
 from __future__ import annotations
 
-import re
 
 import pytest
 from playwright.sync_api import expect
 
-RUN_TIMEOUT_MS = 30_000
 JS_EXAMPLES = ["", "js_hello", "js_infinite_loop", "js_memory_hog", "js_network_call"]
-
-
-def replace_code(page, code: str) -> None:
-    page.locator(".CodeMirror").click()
-    page.keyboard.press("Control+A")
-    page.keyboard.press("Delete")
-    page.keyboard.type(code)
-
-
-def finished(page):
-    expect(page.locator("#run")).to_have_attribute("aria-busy", "false", timeout=RUN_TIMEOUT_MS)
-    expect(page.locator("#badge")).not_to_have_text(re.compile("Running|Not run yet"), timeout=RUN_TIMEOUT_MS)
 
 
 def editor_option(page, name: str):
@@ -35,7 +21,7 @@ def example_values(page) -> list[str]:
 def run_and_capture_body(page) -> dict:
     with page.expect_request(lambda r: r.url.endswith("/run") and r.method == "POST") as sent:
         page.click("#run")
-    finished(page)
+    page.finished()
     return sent.value.post_data_json
 
 
@@ -50,10 +36,10 @@ def test_type_javascript_run_and_read_42(server, open_page, shots_dir):
     expect(page.locator(".CodeMirror-code")).to_contain_text('console.log("Hello World")')
     assert example_values(page) == JS_EXAMPLES
     # Highlighted as JavaScript: `const` is a keyword there, a plain name in Python.
-    replace_code(page, "const x = 1")
+    page.replace_code("const x = 1")
     expect(page.locator(".CodeMirror-code .cm-keyword")).to_have_text("const")
 
-    replace_code(page, "console.log(6 * 7)")
+    page.replace_code("console.log(6 * 7)")
     sent = run_and_capture_body(page)
     assert sent == {"code": "console.log(6 * 7)", "language": "javascript"}
     expect(page.locator("#badge")).to_have_text("OK")
@@ -94,7 +80,7 @@ def test_switching_back_keeps_what_the_learner_wrote(server, open_page):
     expect(page.locator("#example")).to_have_value("")
     expect(page.locator("#example-note")).to_have_text("")
     assert editor_option(page, "mode") == "python"
-    replace_code(page, "print('mine')")
+    page.replace_code("print('mine')")
     page.select_option("#language", "javascript")            # own code stays: the learner decides
     expect(page.locator(".CodeMirror-code")).to_contain_text("print('mine')")
     sent = run_and_capture_body(page)
@@ -115,7 +101,7 @@ def test_the_language_menu_by_keyboard(server, open_page):
     expect(page.locator("#example")).to_have_value("js_hello")
     expect(page.locator(".CodeMirror-code")).to_contain_text('console.log("Hello World")')
     page.keyboard.press("Control+Enter")
-    finished(page)
+    page.finished()
     expect(page.locator("#stdout")).to_have_text("Hello World\n")
 
 
@@ -126,13 +112,13 @@ def test_a_missing_node_image_is_shown_and_python_still_runs(server_without_node
     page.select_option("#language", "javascript")
     expect(page.locator("#language-note")).to_contain_text("python -m sandbox build")
     page.click("#run")
-    finished(page)
+    page.finished()
     expect(page.locator("#badge")).to_have_text("Unavailable")
     expect(page.locator("#message")).to_contain_text("--image javascript")   # the fix, in the page
     page.screenshot(path=str(shots_dir / "page-javascript-unavailable.png"), full_page=True)
     page.select_option("#language", "python")
     expect(page.locator("#language-note")).to_have_text("")
     page.click("#run")
-    finished(page)
+    page.finished()
     expect(page.locator("#stdout")).to_have_text("Hello World\n")
     assert [p for p in page.problems if "503" not in p] == []   # the refused run's 503 is logged by Chromium

@@ -9,7 +9,7 @@ import pytest
 from docker.errors import APIError
 
 from sandbox import CONTROLS, PROFILES, Mount, engine, reaper
-from sandbox.audit import FAIL, NOT_APPLICABLE, PASS, Context, audit, check, inspect_live
+from sandbox.lab.audit import FAIL, NOT_APPLICABLE, PASS, Context, audit, check, inspect_live
 from sandbox.errors import SandboxError
 
 H = PROFILES["hardened"]

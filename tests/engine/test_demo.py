@@ -11,7 +11,7 @@ import time
 import pytest
 
 from sandbox import reaper
-from sandbox.demo import STEPS
+from sandbox.lab.demo import STEPS
 
 # What each step must show under the hardened profile: (verdict, control that fired or "-").
 HARDENED = {

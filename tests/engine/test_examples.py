@@ -3,7 +3,7 @@
 import pytest
 
 from sandbox import run
-from sandbox.examples import EXAMPLES, get
+from sandbox.lab.examples import EXAMPLES, get
 from sandbox.languages import LANGUAGES
 
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from sandbox import PROFILES, run
-from sandbox.probe import PROGRAM, parse, probe
+from sandbox.lab.probe import PROGRAM, parse, probe
 
 H = PROFILES["hardened"]
 MIB = 1024 * 1024

@@ -270,7 +270,7 @@ def test_exception_in_our_code_after_start_still_removes_the_container(monkeypat
         seen["id"] = container_id
         raise RuntimeError("bug in the supervisor")
 
-    monkeypatch.setattr(runner._Run, "_supervise", broken)
+    monkeypatch.setattr(runner.ContainerRun, "_supervise", broken)
     with pytest.raises(RuntimeError):
         run("import time\ntime.sleep(30)")
     assert seen["id"] and not container_exists(seen["id"])
@@ -339,7 +339,7 @@ def test_cleanup_removes_orphans_and_leaves_live_owners_alone():
 
 
 def test_doctor_reports_a_ready_machine():
-    from sandbox import doctor
+    from sandbox.lab import doctor
 
     found = {c.name: c for c in doctor.checks()}
     assert doctor.healthy(list(found.values()))

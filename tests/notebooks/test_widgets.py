@@ -12,7 +12,7 @@ import time
 import pytest
 
 from sandbox import PROFILES, InvalidLimits
-from sandbox.widgets import SHOWN_CHARS, Lab, LiveView, PoolLab, limits_for, peak_overlap, show
+from sandbox.lab.widgets import SHOWN_CHARS, Lab, LiveView, PoolLab, limits_for, peak_overlap, show
 
 H = PROFILES["hardened"]
 
@@ -26,7 +26,7 @@ def html_blocks(lab):
 
 
 def test_importing_the_kit_never_imports_ipywidgets():
-    code = "import sys, sandbox, sandbox.widgets; print('ipywidgets' in sys.modules)"
+    code = "import sys, sandbox, sandbox.lab; print('ipywidgets' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "False", out.stderr
 

@@ -1,7 +1,7 @@
 """The audit's list of items (no engine: the judging on real containers is in tests/engine)."""
 
 from sandbox import CONTROLS
-from sandbox.audit import ITEMS
+from sandbox.lab.audit import ITEMS
 
 
 def test_every_item_names_a_known_control_and_a_unique_id():

@@ -1,6 +1,8 @@
 """The catalog's expectation matching, on hand-made results (our logic, not evidence)."""
 
-from sandbox import PROFILES, catalog
+from sandbox import PROFILES
+
+from sandbox.lab import catalog
 from sandbox.result import Result
 
 

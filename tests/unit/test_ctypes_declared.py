@@ -271,9 +271,9 @@ def test_the_scan_reaches_the_programs_that_call_c():
     reached = {where.split(",")[0].split(" cell ")[0] for where in checked}
     assert {"attacks/io_uring.py", "attacks/kernel_interfaces.py", "attacks/ptrace_child.py",
             "attacks/personality.py", "attacks/userns_unshare.py", "attacks/cap_sys_admin_mount.py",
-            "sandbox/probe.py", "notebooks/solutions/09_seccomp.py", "notebooks/09_seccomp.ipynb",
+            "sandbox/lab/probe.py", "notebooks/solutions/09_seccomp.py", "notebooks/09_seccomp.ipynb",
             "tests/attacks/test_seccomp_evidence.py"} <= reached, sorted(reached)
-    assert any("the program in the string" in where for where in checked if where.startswith("sandbox/probe.py"))
+    assert any("the program in the string" in where for where in checked if where.startswith("sandbox/lab/probe.py"))
 
 
 # The scanner itself, on samples (wrong on purpose where a finding is expected).

@@ -1,7 +1,7 @@
 """The demo's steps and what they promise per profile (no engine: the runs are in tests/engine)."""
 
 from sandbox import PROFILES
-from sandbox.demo import STEPS
+from sandbox.lab.demo import STEPS
 
 
 def test_expectations_follow_the_profile():

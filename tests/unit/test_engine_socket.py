@@ -4,7 +4,9 @@ import socket
 
 import pytest
 
-from sandbox import catalog, demo
+from sandbox import engine
+from sandbox.cli import demo
+from sandbox.lab import catalog
 
 
 @pytest.fixture
@@ -41,9 +43,9 @@ def test_a_plain_file_is_not_a_socket(monkeypatch, tmp_path):
 
 def test_no_docker_host_means_dockers_default_path(monkeypatch):
     monkeypatch.delenv("DOCKER_HOST", raising=False)
-    monkeypatch.setattr(catalog, "_is_socket", lambda path: path == "/var/run/docker.sock")
+    monkeypatch.setattr(engine, "is_socket", lambda path: path == "/var/run/docker.sock")
     assert catalog.engine_socket_path() == "/var/run/docker.sock"
 
 
 def test_the_demo_asks_the_same_function():
-    assert demo.engine_socket_path is catalog.engine_socket_path
+    assert demo.engine.socket_path is catalog.engine_socket_path

@@ -2,7 +2,7 @@ import pytest
 
 from sandbox import MAX_CODE_CHARS, InvalidCode
 from sandbox.output import CappedOutput
-from sandbox.runner import build_command, check_code
+from sandbox.runner import check_code, program_argv
 
 
 def test_cap_keeps_exactly_cap_bytes_and_flags_truncation():
@@ -76,18 +76,18 @@ def test_exactly_the_limit_is_accepted():
 
 
 def test_unicode_code_is_fine():
-    assert build_command("print('héllo ✓ 你好')")[-1] == "print('héllo ✓ 你好')"
+    assert program_argv("print('héllo ✓ 你好')")[-1] == "print('héllo ✓ 你好')"
 
 
 def test_code_travels_as_one_argument_never_a_file():
-    cmd = build_command("print(1)")
+    cmd = program_argv("print(1)")
     assert cmd[:2] == ["python3", "-I"] and cmd[-2:] == ["-c", "print(1)"]
 
 
 @pytest.mark.parametrize("language", ["", "  ", None, "ruby"])
 def test_bad_language_is_refused(language):
     with pytest.raises(InvalidCode):
-        build_command("print(1)", language)
+        program_argv("print(1)", language)
 
 
 def test_unreachable_engine_gives_a_clear_error_before_any_container(monkeypatch, tmp_path):

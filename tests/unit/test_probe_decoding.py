@@ -1,7 +1,7 @@
 """The probe's host-side decoding, checked on known inputs (no engine: the facts are in tests/engine)."""
 
 from sandbox import MAX_CODE_CHARS
-from sandbox.probe import CAPABILITIES, PROGRAM, decode_caps, decode_cgroup, decode_route
+from sandbox.lab.probe import CAPABILITIES, PROGRAM, decode_caps, decode_cgroup, decode_route
 
 MIB = 1024 * 1024
 # Docker's default capability set (what --cap-drop ALL removes), as the kernel names them.

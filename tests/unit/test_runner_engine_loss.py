@@ -4,7 +4,7 @@ import pytest
 import requests
 
 from sandbox import EngineUnavailable, PROFILES
-from sandbox.runner import _Run
+from sandbox.runner import ContainerRun
 
 
 class VanishingEngine:
@@ -42,6 +42,6 @@ def test_engine_lost_mid_run_is_a_clear_error_and_removal_is_still_tried():
     fake = VanishingEngine()
     options = {"name": "safe-python-run-x", "image": "safe-python:latest"}
     with pytest.raises(EngineUnavailable) as info:
-        _Run(fake, options, PROFILES["hardened"].replace(timeout_s=2), None).execute()
+        ContainerRun(fake, options, PROFILES["hardened"].replace(timeout_s=2), None).execute()
     assert "stopped answering during the run" in str(info.value) and "Start Docker" in str(info.value)
     assert fake.removed == ["safe-python-run-x"]

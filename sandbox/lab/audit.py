@@ -26,13 +26,12 @@ import os
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-from docker.errors import ImageNotFound, NotFound
+from docker.errors import NotFound
 
-from . import engine, seccomp
-from .errors import ImageMissing
-from .limits import Limits
-from .runner import prepared
-from .probe import SECRET_NAME
+from sandbox import Control, Limits, engine, seccomp
+from sandbox.runner import prepare
+
+from .names import SECRET_NAME
 
 BENCHMARK = "CIS Docker Benchmark v1.6.0, section 5 (container runtime)"
 
@@ -116,14 +115,10 @@ def audit(limits: Limits, *, image: str | None = None, env: dict[str, str] | Non
 def inspect_live(limits: Limits, *, image: str | None = None,
                  env: dict[str, str] | None = None) -> tuple[dict[str, Any], Context]:
     """Start the container a run of `limits` would get (sleeping, not running code), inspect, remove."""
-    with prepared(limits, SLEEPER, role="audit", image=image, env=env) as (client, options):
+    with prepare(limits, SLEEPER, role="audit", image=image, env=env) as (client, options):
         try:
             with engine.translated_errors("starting the audited container"):
-                try:
-                    container = client.containers.create(**options)
-                except ImageNotFound as exc:
-                    engine.forget_image(options["image"])
-                    raise ImageMissing(f"The sandbox image {options['image']} is not on this engine.") from exc
+                container = engine.create_container(client, options)
                 client.api.start(container.id)
                 attrs = client.api.inspect_container(container.id)
                 info = client.api.info()
@@ -149,10 +144,10 @@ def _internal_networks(client, attrs: dict[str, Any]) -> set[str]:
 # -- judging ------------------------------------------------------------------------------------
 
 Judge = Callable[[dict[str, Any], dict[str, Any], Context], tuple[str, str]]
-ITEMS: list[tuple[str, str | None, str, Judge]] = []
+ITEMS: list[tuple[str, Control | None, str, Judge]] = []
 
 
-def item(item_id: str, control: str | None, title: str):
+def item(item_id: str, control: Control | None, title: str):
     """Register a check: judge(attrs, host_config, context) -> (status, evidence)."""
     def register(judge: Judge) -> Judge:
         ITEMS.append((item_id, control, title, judge))
@@ -196,7 +191,7 @@ def _selinux(attrs, host, ctx):
     return _verdict(bool(labels) and "label=disable" not in labels, _field("HostConfig.SecurityOpt(label)", labels))
 
 
-@item("5.4 capabilities", "capabilities", "every Linux capability dropped and none added back")
+@item("5.4 capabilities", Control.CAPABILITIES, "every Linux capability dropped and none added back")
 def _capabilities(attrs, host, ctx):
     drop, add = host.get("CapDrop") or [], host.get("CapAdd") or []
     privileged = bool(host.get("Privileged"))
@@ -225,25 +220,25 @@ def _ports(attrs, host, ctx):
                         f"{_field('HostConfig.PublishAllPorts', bool(host.get('PublishAllPorts')))}")
 
 
-@item("5.10 host-network", "network", "does not share the host's network namespace")
+@item("5.10 host-network", Control.NETWORK, "does not share the host's network namespace")
 def _host_network(attrs, host, ctx):
     mode = host.get("NetworkMode", "")
     return _verdict(mode != "host", _field("HostConfig.NetworkMode", mode))
 
 
-@item("5.11 memory", "memory", "a memory limit is set")
+@item("5.11 memory", Control.MEMORY, "a memory limit is set")
 def _memory(attrs, host, ctx):
     return _verdict((host.get("Memory") or 0) > 0, _field("HostConfig.Memory", host.get("Memory")))
 
 
-@item("5.12 cpu", "cpu", "CPU time is capped (a quota, not only a relative share)")
+@item("5.12 cpu", Control.CPU, "CPU time is capped (a quota, not only a relative share)")
 def _cpu(attrs, host, ctx):
     ok = (host.get("NanoCpus") or 0) > 0 or (host.get("CpuQuota") or 0) > 0
     return _verdict(ok, ", ".join(_field(f"HostConfig.{k}", host.get(k))
                                   for k in ("NanoCpus", "CpuQuota", "CpuPeriod", "CpuShares")))
 
 
-@item("5.13 read-only-root", "read_only", "the root filesystem is mounted read-only")
+@item("5.13 read-only-root", Control.READ_ONLY, "the root filesystem is mounted read-only")
 def _read_only(attrs, host, ctx):
     return _verdict(bool(host.get("ReadonlyRootfs")), _field("HostConfig.ReadonlyRootfs", host.get("ReadonlyRootfs")))
 
@@ -274,7 +269,7 @@ def _devices(attrs, host, ctx):
     return _verdict(not devices and not privileged, evidence)
 
 
-@item("5.19 ulimits", "ulimits", "per-process limits are set for the container (at least open files)")
+@item("5.19 ulimits", Control.ULIMITS, "per-process limits are set for the container (at least open files)")
 def _ulimits(attrs, host, ctx):
     limits = {u.get("Name"): [u.get("Soft"), u.get("Hard")] for u in host.get("Ulimits") or []}
     return _verdict("nofile" in limits, _field("HostConfig.Ulimits", limits))
@@ -292,7 +287,7 @@ def _host_uts(attrs, host, ctx):
     return _namespace(host, "UTSMode")
 
 
-@item("5.22 seccomp", "seccomp", "a seccomp filter is applied (not unconfined)")
+@item("5.22 seccomp", Control.SECCOMP, "a seccomp filter is applied (not unconfined)")
 def _seccomp(attrs, host, ctx):
     opts = [o for o in host.get("SecurityOpt") or [] if o.startswith("seccomp")]
     unconfined = any(o.split("=", 1)[-1].split(":", 1)[-1] == "unconfined" for o in opts)
@@ -309,7 +304,7 @@ def _cgroup_parent(attrs, host, ctx):
     return _verdict(not host.get("CgroupParent"), _field("HostConfig.CgroupParent", host.get("CgroupParent", "")))
 
 
-@item("5.26 no-new-privileges", "no_new_privileges", "processes cannot gain privileges (setuid, file capabilities)")
+@item("5.26 no-new-privileges", Control.NO_NEW_PRIVILEGES, "processes cannot gain privileges (setuid, file capabilities)")
 def _no_new_privileges(attrs, host, ctx):
     opts = [o for o in host.get("SecurityOpt") or [] if o.startswith("no-new-privileges")]
     ok = any(o in ("no-new-privileges", "no-new-privileges:true", "no-new-privileges=true") for o in opts)
@@ -321,12 +316,12 @@ def _health(attrs, host, ctx):
     return NOT_APPLICABLE, "a sandbox runs one short program under a host-side timeout; there is no service to watch"
 
 
-@item("5.29 pids-limit", "pids", "the number of processes and threads is capped")
+@item("5.29 pids-limit", Control.PIDS, "the number of processes and threads is capped")
 def _pids(attrs, host, ctx):
     return _verdict((host.get("PidsLimit") or 0) > 0, _field("HostConfig.PidsLimit", host.get("PidsLimit")))
 
 
-@item("5.30 default-bridge", "network", "not on a network that routes past this machine (docker0 or a plain bridge)")
+@item("5.30 default-bridge", Control.NETWORK, "not on a network that routes past this machine (docker0 or a plain bridge)")
 def _bridge(attrs, host, ctx):
     mode = host.get("NetworkMode", "")
     if mode == "none":
@@ -349,19 +344,19 @@ def _docker_socket(attrs, host, ctx):
     return _verdict(not found, _field("Mounts(engine socket)", found))
 
 
-@item("kit timeout", "timeout", "a wall-clock limit ends the run")
+@item("kit timeout", Control.TIMEOUT, "a wall-clock limit ends the run")
 def _timeout(attrs, host, ctx):
     return NOT_APPLICABLE, "enforced by the runner's host-side clock, so not part of the container's configuration"
 
 
-@item("kit swap", "memory", "memory+swap equals memory, so a program cannot spill into swap")
+@item("kit swap", Control.MEMORY, "memory+swap equals memory, so a program cannot spill into swap")
 def _swap(attrs, host, ctx):
     memory, swap = host.get("Memory") or 0, host.get("MemorySwap") or 0
     return _verdict(memory > 0 and swap == memory,
                     f"{_field('HostConfig.Memory', memory)}, {_field('HostConfig.MemorySwap', swap)}")
 
 
-@item("kit network-none", "network", "no network interface but loopback")
+@item("kit network-none", Control.NETWORK, "no network interface but loopback")
 def _network_none(attrs, host, ctx):
     mode = host.get("NetworkMode", "")
     note = " (the kit's internal network: only its target container is reachable)" if (
@@ -369,14 +364,14 @@ def _network_none(attrs, host, ctx):
     return _verdict(mode == "none", _field("HostConfig.NetworkMode", mode) + note)
 
 
-@item("kit user", "user", "the program runs as a non-root user")
+@item("kit user", Control.USER, "the program runs as a non-root user")
 def _user(attrs, host, ctx):
     user = (attrs.get("Config") or {}).get("User") or ""
     name = user.split(":", 1)[0]
     return _verdict(name not in ("", "0", "root"), _field("Config.User", user) + (" (image default: root)" if not user else ""))
 
 
-@item("kit seccomp-allowlist", "seccomp", "the kit's own seccomp allowlist, stricter than Docker's default")
+@item("kit seccomp-allowlist", Control.SECCOMP, "the kit's own seccomp allowlist, stricter than Docker's default")
 def _kit_seccomp(attrs, host, ctx):
     opts = [o for o in host.get("SecurityOpt") or [] if o.startswith("seccomp")]
     kit = seccomp.profile()
@@ -396,7 +391,7 @@ def _env(attrs, host, ctx):
     return _verdict(not secret, _field("Config.Env(names)", secret or names))
 
 
-@item("kit log-cap", "output_cap", "the engine's own copy of the output is size-capped")
+@item("kit log-cap", Control.OUTPUT_CAP, "the engine's own copy of the output is size-capped")
 def _log_cap(attrs, host, ctx):
     log = host.get("LogConfig") or {}
     kind, config = log.get("Type", ""), log.get("Config") or {}
@@ -404,7 +399,7 @@ def _log_cap(attrs, host, ctx):
     return _verdict(ok, _field("HostConfig.LogConfig", {"Type": kind, "Config": config}))
 
 
-@item("kit tmpfs-size", "read_only", "every writable tmpfs has a size cap")
+@item("kit tmpfs-size", Control.READ_ONLY, "every writable tmpfs has a size cap")
 def _tmpfs(attrs, host, ctx):
     tmpfs = host.get("Tmpfs") or {}
     shm = f", HostConfig.ShmSize={host.get('ShmSize')} (/dev/shm, Docker's own)"
@@ -439,34 +434,3 @@ def _parse_profile(option: str) -> Any:
         return json.loads(option[len("seccomp="):])
     except ValueError:
         return None
-
-
-# -- presentation -------------------------------------------------------------------------------
-
-_BADGES = {PASS: "[bold green]PASS[/]", FAIL: "[bold white on red] FAIL [/]", NOT_APPLICABLE: "[dim]n/a[/]"}
-
-
-def render(report: AuditReport, console=None) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
-
-    console = console or Console()
-    table = Table(title=f"Configuration audit of profile {report.profile!r}", caption=BENCHMARK)
-    table.add_column("item", no_wrap=True, style="bold")
-    table.add_column("result", no_wrap=True)
-    table.add_column("control", style="cyan", no_wrap=True)
-    table.add_column("what passing means / evidence from docker inspect", overflow="fold", ratio=1)
-    for f in report.findings:
-        table.add_row(f.id, _BADGES[f.status], f.control or "-",
-                      f"{escape(f.title)}\n[dim]{escape(f.evidence)}[/]")
-    console.print(table)
-    console.print(report.summary() + (f"; failing: {', '.join(report.failed_ids())}" if not report.passed else ""))
-
-
-def register(subparsers) -> None:
-    from .cli import add_report_command
-
-    add_report_command(subparsers, "audit", "start a profile's container and check its configuration "
-                       "against the CIS Docker Benchmark (exit 1 if any item fails)",
-                       audit, render, ok=lambda report: report.passed)

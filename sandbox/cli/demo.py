@@ -1,131 +1,25 @@
-"""demo: a presenter's walk through the sandbox, one step at a time, with no network needed.
+"""`python -m sandbox demo`: the presenter's walk through the demo's steps (sandbox.lab.demo).
 
     python -m sandbox demo            # ENTER runs the next step, q quits
     python -m sandbox demo --auto     # unattended, no prompts (also when stdin is not a terminal)
 
-Steps: hello world; an infinite loop (timeout); a memory hog (memory); a network call
-(network); a fork bomb (pids); then one escape route opened by a misconfiguration, the host's
-Docker socket mounted into the container, shown with a harmless read-only question to the engine.
-
-Every run goes through `sandbox.run`, which removes its container in every path, Ctrl+C included;
-this module only chooses the programs and presents the results. Exit status: 0 when every step
-did what the profile promises, 1 when one did not, 3 when the preflight failed, 130 on Ctrl+C.
+Exit status: 0 when every step did what the profile promises, 1 when one did not, 3 when the
+preflight failed, 130 on Ctrl+C. Every run goes through `sandbox.run`, which removes its
+container in every path, Ctrl+C included.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
-from typing import Callable
 
-from . import examples
-from .catalog import engine_socket_path
-from .errors import SandboxError
-from .limits import Limits, Mount
+from sandbox import IMAGES, PROFILES, Limits, SandboxError, cleanup, engine, leftovers, run
+from sandbox.lab.demo import STEPS, Step, StepOutcome
 
 EXIT_MISMATCH = 1
 EXIT_UNAVAILABLE = 3
 EXIT_INTERRUPTED = 130
 
-SOCKET_IN_CONTAINER = "/var/run/docker.sock"
-
-# Asks the engine one read-only question through its socket; never changes anything.
-ASK_THE_ENGINE = f"""\
-# Is the host's Docker Engine reachable from inside? Ask it one read-only question.
-import json, socket
-
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(3)
-s.connect({SOCKET_IN_CONTAINER!r})
-s.sendall(b"GET /version HTTP/1.0\\r\\nHost: docker\\r\\n\\r\\n")
-reply = b""
-while chunk := s.recv(4096):
-    reply += chunk
-version = json.loads(reply.split(b"\\r\\n\\r\\n", 1)[1])
-print("the host's Docker Engine answered: version", version["Version"])
-print("through it, this program could start a privileged container holding the host's disk")
-"""
-
-
-@dataclass(frozen=True)
-class Step:
-    key: str
-    title: str
-    code: str
-    expect: str                     # the status this step should end with
-    control: str | None             # the control expected to fire (None: no control, by design)
-    why: str                        # one line for the audience
-    adjust: Callable[[Limits], Limits] = field(default=lambda limits: limits)
-    needs_socket: bool = False
-    promise: str = ""               # the agenda's words, where status and control say too little
-
-    def limits(self, profile: Limits, socket_path: str | None) -> Limits:
-        limits = self.adjust(profile)
-        if self.needs_socket and socket_path:
-            limits = limits.replace(mounts=(Mount(socket_path, SOCKET_IN_CONTAINER, read_only=True),))
-        return limits
-
-    def expectation(self, limits: Limits) -> tuple[str, str | None] | None:
-        """(status, control) this step promises under `limits`, or None when its control is off."""
-        if self.control is not None and not limits.is_on(self.control):
-            return None
-        return self.expect, self.control
-
-
-def _example_step(name: str, why: str) -> Step:
-    ex = examples.get(name)
-    return Step(ex.name, ex.title, ex.code, ex.expect, ex.control, why)
-
-
-def _as_root(limits: Limits) -> Limits:
-    return limits.without("user")
-
-
-STEPS: tuple[Step, ...] = (
-    _example_step("hello", "Ordinary code runs normally: the limits cost nothing to a well-behaved program."),
-    _example_step("infinite_loop", "The clock runs on the host; when it runs out the kit kills and removes "
-                                   "the container (a timeout on the docker client alone would not)."),
-    _example_step("memory_hog", "The kernel's OOM killer fires inside the container's memory cgroup, "
-                                "not on the host; swap equals memory, so nothing spills over."),
-    _example_step("network_call", "There is no network interface but loopback: the name does not even "
-                                  "resolve, and no packet leaves."),
-    _example_step("fork_bomb", "The pids cgroup caps processes and threads: the next fork gets "
-                               "EAGAIN instead of filling the host's process table."),
-    Step("socket_absent", "Escape route, part 1: ask the host's Docker Engine (no socket mounted; given root)",
-         ASK_THE_ENGINE, "error", None,
-         "Given root (the user control removed): with no socket mounted there is nothing to talk to.",
-         adjust=_as_root, promise="error: nothing to connect to"),
-    Step("socket_root", "Escape route, part 2: the same, with the Docker socket mounted (given root)",
-         ASK_THE_ENGINE, "ok", None,
-         "A mounted socket is the engine's front door: dropped capabilities, seccomp and no-new-privileges "
-         "do not matter, since the engine acts outside the sandbox. Never mount it.",
-         adjust=_as_root, needs_socket=True, promise="ok: it reaches the host's engine (the escape works)"),
-    Step("socket_runner", "Escape route, part 3: the socket still mounted, as the non-root runner",
-         ASK_THE_ENGINE, "error", "user",
-         "Honestly: here the non-root user alone blocks it (the socket is open only to root and the "
-         "docker group). One more mistake and the door is open.",
-         needs_socket=True),
-)
-
-
-@dataclass
-class Outcome:
-    step: Step
-    status: str = "unfinished"      # until the run returns: what an interrupted step shows
-    stopped_by: str | None = None
-    duration_s: float = 0.0
-    message: str = ""
-    expected: tuple[str, str | None] | None = None
-
-    @property
-    def as_expected(self) -> bool | None:
-        if self.status in ("skipped", "unfinished") or self.expected is None:
-            return None
-        return (self.status, self.stopped_by) == self.expected
-
-
-# -- the presentation ---------------------------------------------------------------------------
 
 STATUS_STYLE = {"ok": "bold black on green", "error": "bold black on yellow", "timeout": "bold white on red",
                 "memory": "bold white on red", "output_limit": "bold white on red",
@@ -139,13 +33,10 @@ class Presenter:
         self.console = console or Console(highlight=False)
         self.profile = profile
         self.auto = auto or not (sys.stdin and sys.stdin.isatty())
-        self.socket_path = engine_socket_path()
-        self.outcomes: list[Outcome] = []
+        self.socket_path = engine.socket_path()
+        self.outcomes: list[StepOutcome] = []
 
     def preflight(self) -> bool:
-        from . import engine
-        from .runner import run
-
         c = self.console
         c.rule("[bold]safe-python demo: preflight")
         try:
@@ -153,7 +44,7 @@ class Presenter:
                 version = engine.client().version().get("Version", "?")
             c.print(f"  [green]✓[/] Docker Engine {version} answered")
             engine.ensure_image()
-            c.print(f"  [green]✓[/] image {engine.IMAGE} is present")
+            c.print(f"  [green]✓[/] image {IMAGES['python'].tag} is present")
             with c.status("warm-up run…"):
                 warm = run("print('ready')", self.profile)
             if warm.stdout.strip() != "ready":
@@ -200,14 +91,12 @@ class Presenter:
             return True
         return answer.strip().lower() not in ("q", "quit")
 
-    def show_step(self, n: int, step: Step) -> Outcome:
+    def show_step(self, n: int, step: Step) -> StepOutcome:
         from rich.markup import escape
         from rich.syntax import Syntax
 
-        from .runner import run
-
         c = self.console
-        outcome = Outcome(step)
+        outcome = StepOutcome(step)
         self.outcomes.append(outcome)
         c.rule(f"[bold]Step {n}/{len(STEPS)}: {step.title}")
         if step.needs_socket and not self.socket_path:
@@ -234,7 +123,7 @@ class Presenter:
         self._verdict(outcome, result.stdout)
         return outcome
 
-    def _verdict(self, o: Outcome, stdout: str) -> None:
+    def _verdict(self, o: StepOutcome, stdout: str) -> None:
         from rich.markup import escape
 
         c = self.console
@@ -273,11 +162,9 @@ class _Quit(Exception):
 
 def _sweep() -> str:
     """After Ctrl+C: `run` has removed its container already; check, and remove anything of ours."""
-    from . import engine, reaper
-
     try:
-        left = [c for c in reaper.leftovers(session=engine.SESSION) if c["role"] == "run"]
-        reaper.cleanup(session=engine.SESSION)
+        left = [c for c in leftovers(session=engine.SESSION) if c["role"] == "run"]
+        cleanup(session=engine.SESSION)
     except Exception:  # noqa: BLE001 - the engine may be what was interrupted; never a traceback
         return "If the engine kept a container, 'python -m sandbox cleanup' removes it."
     if left:
@@ -321,11 +208,7 @@ def present(profile: Limits, auto: bool = False, console=None) -> int:
     return show.exit_code()
 
 
-# -- command line -------------------------------------------------------------------------------
-
 def register(subparsers) -> None:
-    from .limits import PROFILES
-
     p = subparsers.add_parser("demo", help="a step-by-step presentation: loop, memory hog, network, "
                                            "fork bomb, Docker socket escape (ENTER advances, q quits)")
     p.add_argument("--auto", action="store_true", help="run every step without waiting for ENTER")
@@ -335,6 +218,4 @@ def register(subparsers) -> None:
 
 
 def cmd_demo(args) -> int:
-    from .limits import PROFILES
-
     return present(PROFILES[args.profile], auto=args.auto)

@@ -1,6 +1,6 @@
 """The lab widgets for the lessons: a program, a switch per control, sliders, a Run button.
 
-    >>> from sandbox.widgets import Lab, PoolLab, show                         # doctest: +SKIP
+    >>> from sandbox.lab import Lab, PoolLab, show                         # doctest: +SKIP
     >>> lab = Lab("while True: pass", toggles=("timeout",), sliders={"timeout_s": (1, 15, 1)})
     >>> lab                        # shows itself in a notebook
     >>> lab.button.click()         # what a click does; a headless run can do it too
@@ -33,24 +33,12 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import InvalidLimits, SandboxError
-from .limits import CONTROLS, HARDENED, Limits
-from .result import Result
+from sandbox import FIELDS, PROFILES, REGISTRY, InvalidLimits, Limits, Pool, QueueFull, Result, SandboxError
+from sandbox import run as sandbox_run
 
-# The Limits field a slider may drive, and the control that field belongs to.
-SLIDER_FIELDS: dict[str, str] = {
-    "timeout_s": "timeout",
-    "memory_mib": "memory",
-    "swap_mib": "memory",
-    "pids": "pids",
-    "cpus": "cpu",
-    "tmpfs_mib": "read_only",
-    "output_cap_bytes": "output_cap",
-}
-# Fields Limits only accepts as whole numbers.
-_INT_FIELDS = {"memory_mib", "swap_mib", "pids", "tmpfs_mib", "output_cap_bytes"}
-_UNITS = {"timeout_s": "s", "memory_mib": "MiB", "swap_mib": "MiB", "cpus": "CPU", "tmpfs_mib": "MiB",
-          "output_cap_bytes": "bytes", "pids": ""}
+HARDENED = PROFILES["hardened"]
+# The Limits field a slider may drive, and the control that field belongs to (the registry's).
+SLIDER_FIELDS: dict[str, str] = {name: str(control) for name, (control, _) in FIELDS.items()}
 
 # The widget shows at most this much of a stream; the Result keeps all of it.
 SHOWN_CHARS = 20_000
@@ -158,24 +146,16 @@ def limits_for(base: Limits, on: dict[str, bool], values: dict[str, Any]) -> Lim
     limits = base
     for control, wanted in on.items():
         if wanted and not limits.is_on(control):
-            limits = limits.replace(**_hardened_setting(control))
+            limits = limits.replace(**REGISTRY[control].hardened)
     changes = {}
     for name, value in values.items():
-        value = int(round(value)) if name in _INT_FIELDS else value
+        value = int(round(value)) if FIELDS[name][1].whole else value
         if getattr(limits, name) != value:
             changes[name] = value
     if changes:
         limits = limits.replace(**changes)
     off = [control for control, wanted in on.items() if not wanted]
     return limits.without(*off) if off else limits
-
-
-def _hardened_setting(control: str) -> dict[str, Any]:
-    """The fields `without(control)` changes, with the hardened profile's values."""
-    removed = HARDENED.without(control)
-    fields = [f for f in HARDENED.__dataclass_fields__ if f != "name"
-              and getattr(HARDENED, f) != getattr(removed, f)]
-    return {f: getattr(HARDENED, f) for f in fields}
 
 
 # -- the widget ------------------------------------------------------------------------------
@@ -243,10 +223,10 @@ class Lab:
         low, high, step = spec
         current = getattr(self.base, name)
         start = high if current is None else min(max(current, low), high)
-        kind = w.IntSlider if name in _INT_FIELDS or all(float(v).is_integer() for v in spec) else w.FloatSlider
+        kind = w.IntSlider if FIELDS[name][1].whole or all(float(v).is_integer() for v in spec) else w.FloatSlider
         if kind is w.IntSlider:
             low, high, step, start = int(low), int(high), max(1, int(step)), int(round(start))
-        unit = _UNITS.get(name, "")
+        unit = FIELDS[name][1].unit
         return kind(value=start, min=low, max=high, step=step, description=f"{name}",
                     continuous_update=False, readout=True,
                     style={"description_width": "initial"}, layout=w.Layout(width="420px"),
@@ -276,7 +256,6 @@ class Lab:
             self._busy.release()
 
     def _run_once(self) -> Result | None:
-        from .runner import run as sandbox_run
 
         # Assigning the outputs clears them in the kernel's model too; clear_output() only
         # asks a front end to clear, which a headless run does not have.
@@ -391,9 +370,9 @@ def _merged(chunks: list[tuple[str, str]]) -> list[tuple[str, str]]:
 def _check_toggles(toggles) -> list[str]:
     if isinstance(toggles, str):
         toggles = (toggles,)
-    unknown = [c for c in toggles if c not in CONTROLS]
+    unknown = [c for c in toggles if c not in REGISTRY]
     if unknown:
-        raise InvalidLimits(f"Unknown control(s) {', '.join(map(repr, unknown))}. Known: {', '.join(CONTROLS)}.")
+        raise InvalidLimits(f"Unknown control(s) {', '.join(map(repr, unknown))}. Known: {', '.join(REGISTRY)}.")
     return list(dict.fromkeys(toggles))
 
 
@@ -421,7 +400,7 @@ def _plan_html(limits: Limits, toggles: list[str], sliders: list[str]) -> str:
         parts.append(f"<code>{control}</code> {mark}")
     for name in sliders:
         value = getattr(limits, name)
-        shown = "—" if value is None else f"{value:g} {_UNITS.get(name, '')}".strip()
+        shown = "—" if value is None else f"{value:g} {FIELDS[name][1].unit}".strip()
         parts.append(f"<code>{name}</code> {shown}")
     return "<span style='font-size:90%'>Next run: " + " · ".join(parts) + "</span>" if parts else ""
 
@@ -522,8 +501,6 @@ class PoolLab:
         return report
 
     def _burst(self) -> PoolReport:
-        from .pool import Pool, QueueFull
-        from .runner import run as sandbox_run
 
         workers, queue, runs = (self.sliders[n].value for n in ("workers", "queue", "runs"))
         intervals: list[tuple[float, float]] = []

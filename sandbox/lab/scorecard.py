@@ -1,4 +1,6 @@
-"""`python -m sandbox attacks`: run every attack under each case and write a scorecard.
+"""The scorecard: every attack under each case, judged, and written as Markdown, HTML and JSON.
+
+`python -m sandbox attacks` (sandbox/cli) runs it from a terminal:
 
     python -m sandbox attacks                          # everything; reports/attacks.{md,html,json}
     python -m sandbox attacks --only fork_bomb memory_hog --out /tmp/score
@@ -14,7 +16,6 @@ machine-checked fact matched the attack's metadata, and nothing was skipped.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import html
 import json
@@ -25,9 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from sandbox import engine
+from sandbox.errors import ReportFolderError
+from sandbox.text import clip
+
 from . import catalog
-from .catalog import CATEGORIES, MISCONFIGURATIONS, Attack, Outcome
-from .errors import SandboxError
+from .catalog import CATEGORIES, MISCONFIGURATIONS, Attack, AttackOutcome
 
 DEFAULT_OUT = "reports"
 REPORT_NAME = "attacks"
@@ -37,7 +41,7 @@ REPORT_NAME = "attacks"
 class Scorecard:
     """The outcomes of one matrix run, with what is needed to tell them."""
 
-    outcomes: list[Outcome]
+    outcomes: list[AttackOutcome]
     cases: tuple[str, ...]
     runtime_s: float
     meta: dict = field(default_factory=dict)
@@ -49,7 +53,7 @@ class Scorecard:
             seen.setdefault(outcome.attack.name, outcome.attack)
         return list(seen.values())
 
-    def outcome(self, attack: Attack, case: str) -> Outcome | None:
+    def outcome(self, attack: Attack, case: str) -> AttackOutcome | None:
         for o in self.outcomes:
             if o.attack.name == attack.name and o.case == case:
                 return o
@@ -95,7 +99,7 @@ class Scorecard:
 # -- running --------------------------------------------------------------------------------
 
 def run_matrix(attacks: list[Attack], cases: tuple[str, ...],
-               on_step: Callable[[Attack, str, Outcome | None], None] | None = None) -> Scorecard:
+               on_step: Callable[[Attack, str, AttackOutcome | None], None] | None = None) -> Scorecard:
     """Run each attack under each case, one at a time (CPU measurements need a quiet machine)."""
     started = time.monotonic()
     outcomes = []
@@ -111,8 +115,6 @@ def run_matrix(attacks: list[Attack], cases: tuple[str, ...],
 
 
 def _meta() -> dict:
-    from . import engine
-
     info = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "host": platform.node(), "image": engine.IMAGE}
     try:
@@ -124,12 +126,6 @@ def _meta() -> dict:
 
 
 # -- writing --------------------------------------------------------------------------------
-
-class ReportFolderError(SandboxError):
-    """The folder for the reports cannot be created or written."""
-
-    hint = "Choose a folder you can write with --out DIR."
-
 
 def prepare_out_dir(out_dir: Path) -> Path:
     """Create out_dir and prove it writable, before minutes of runs depend on it."""
@@ -178,7 +174,7 @@ def _what_changes(attack: Attack, detail: bool = True) -> str:
     return text
 
 
-def _cell(outcome: Outcome | None) -> str:
+def _cell(outcome: AttackOutcome | None) -> str:
     if outcome is None:
         return "—"
     mark = "" if outcome.as_expected or outcome.case == "naive" else " ⚠"
@@ -272,7 +268,7 @@ def render_html(card: Scorecard) -> str:
                 cells.append("<td>—</td>")
                 continue
             warn = "" if o.as_expected or case == "naive" else ' <span class="surprise">⚠</span>'
-            cells.append(f'<td class="v {e(o.verdict)}"><b>{e(o.verdict)}</b>{warn}<br><small>{e(_short(o.evidence))}</small></td>')
+            cells.append(f'<td class="v {e(o.verdict)}"><b>{e(o.verdict)}</b>{warn}<br><small>{e(clip(o.evidence, 110))}</small></td>')
         rows.append(f'<tr><td><a href="#{e(attack.name)}">{e(attack.title)}</a><br><small>{e(attack.category)}</small></td>'
                     f"<td>{tag}</td>{''.join(cells)}</tr>")
     sections = []
@@ -317,75 +313,6 @@ should be contained and ablated escaped: that is how each control is shown to wo
 """
 
 
-def _short(text: str, limit: int = 110) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _duration(seconds: float) -> str:
     minutes, secs = divmod(int(round(seconds)), 60)
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
-# -- the command ----------------------------------------------------------------------------
-
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("attacks", help="run the attack matrix and write a scorecard (Markdown + HTML)")
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                   help=f"folder for attacks.md, attacks.html and attacks.json (default: {DEFAULT_OUT}/)")
-    p.add_argument("--only", nargs="+", metavar="NAME", help="run only these attacks (file names in attacks/)")
-    p.add_argument("--category", nargs="+", choices=list(CATEGORIES), metavar="CATEGORY",
-                   help="run only these categories: " + ", ".join(CATEGORIES))
-    p.add_argument("--no-naive", action="store_true", help="skip the naive column (faster)")
-    p.add_argument("--list", action="store_true", help="list the attacks and exit, running nothing")
-    p.set_defaults(handler=cmd_attacks)
-
-
-def cmd_attacks(args: argparse.Namespace) -> int:
-    attacks = catalog.all_attacks(only=args.only, categories=args.category)
-    if not attacks:
-        print("No attack matches that selection.")
-        return 2
-    if args.list:
-        for a in attacks:
-            print(f"{a.name:26} {a.category:10} {a.removes:28} {a.title}")
-        return 0
-    out_dir = prepare_out_dir(Path(args.out))  # fail now, not after the whole matrix has run
-    from . import engine
-    from .errors import EngineUnavailable
-
-    try:
-        engine.client().ping()
-    except engine.CONNECTION_ERRORS as exc:
-        raise EngineUnavailable("The Docker Engine did not answer.") from exc
-    engine.ensure_image()
-    cases = ("hardened", "ablated") if args.no_naive else catalog.CASES
-    card = _run_with_progress(attacks, cases)
-    paths = write_reports(card, out_dir)
-    for path in paths:
-        print(f"wrote {path}")
-    print(card.summary())
-    return 0 if card.passed else 1
-
-
-def _run_with_progress(attacks: list[Attack], cases: tuple[str, ...]) -> Scorecard:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    console = Console(stderr=True)
-    columns = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("attacks", total=len(attacks) * len(cases))
-
-        def step(attack: Attack, case: str, outcome: Outcome | None) -> None:
-            if outcome is None:
-                progress.update(task, description=f"{attack.name} [{case}]")
-                return
-            progress.advance(task)
-            if not outcome.as_expected and case != "naive":
-                progress.console.print(f"[yellow]unexpected[/]: {escape(f'{attack.name} [{case}]')} "
-                                       f"{outcome.verdict}: {escape(outcome.evidence)}", highlight=False)
-
-        card = run_matrix(attacks, cases, step)
-        progress.update(task, description="done")
-    return card

@@ -2,28 +2,31 @@
 
     python -m sandbox run hello.py            # run a file (or - for stdin) in the hardened sandbox
     python -m sandbox run - --without network < probe.py
-    python -m sandbox build                   # build the image (offline too)
+    python -m sandbox build                   # build the images (offline too)
     python -m sandbox doctor                  # is this machine ready? what to fix?
     python -m sandbox cleanup                 # remove what crashed processes left behind
+    python -m sandbox probe | audit | attacks | demo
 
-Each command lives in its own function; other modules add theirs through COMMAND_MODULES.
+This package is the terminal face: argparse and the rich renderers live here, the work in the
+core (`sandbox`) and the lab (`sandbox.lab`). Each command is one function; reports.py and
+demo.py add theirs. Heavy imports (rich) wait inside the handlers, so `run` stays quick.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import sys
 
 import requests
 from docker.errors import DockerException
 
-from . import result as R
-from .engine import clip as engine_clip
-from .errors import SandboxError
-from .languages import LANGUAGES, for_path
-from .limits import CONTROLS, PROFILES, Limits
+from sandbox import LANGUAGES, EngineUnavailable, ImageMissing, Result, SandboxError, Status
+from sandbox.languages import for_path
+from sandbox.text import clip
+
+from . import demo, reports
+from .arguments import add_limit_options, limits_from
 
 # Exit codes for runs the kit ended (the program's own code otherwise), after GNU timeout's.
 EXIT_TIMEOUT = 124
@@ -33,46 +36,8 @@ EXIT_USAGE = 2
 EXIT_UNAVAILABLE = 3
 
 
-def add_limit_options(parser: argparse.ArgumentParser) -> None:
-    """--profile / --without / a few values: the same on every command that runs code."""
-    parser.add_argument("--profile", choices=sorted(PROFILES), default="hardened",
-                        help="the starting profile (default: hardened)")
-    parser.add_argument("--without", action="append", default=[], metavar="CONTROL", choices=CONTROLS,
-                        help="remove one control (repeatable): " + ", ".join(CONTROLS))
-    parser.add_argument("--timeout", type=float, metavar="S", help="wall-clock limit in seconds")
-    parser.add_argument("--memory", type=int, metavar="MIB", help="memory limit in MiB")
-
-
-def add_report_command(subparsers, name: str, help: str, make, render, ok=lambda report: True) -> None:
-    """A command that builds a report from --profile/--without, prints it (or --json), exits 0 if ok."""
-    def handler(args: argparse.Namespace) -> int:
-        report = make(limits_from(args))
-        if args.json:
-            print(json.dumps(report.to_dict(), indent=2))
-        else:
-            render(report)
-        return 0 if ok(report) else 1
-
-    p = subparsers.add_parser(name, help=help)
-    add_limit_options(p)
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.set_defaults(handler=handler)
-
-
-def limits_from(args: argparse.Namespace) -> Limits:
-    limits = PROFILES[args.profile]
-    if args.without:
-        limits = limits.without(*args.without)
-    changes = {}
-    if getattr(args, "timeout", None) is not None:
-        changes["timeout_s"] = args.timeout
-    if getattr(args, "memory", None) is not None:
-        changes["memory_mib"] = args.memory
-    return limits.replace(**changes) if changes else limits
-
-
 def cmd_run(args: argparse.Namespace) -> int:
-    from .runner import run
+    from sandbox import run
 
     code = _read_source(args.file)
     language = args.language or (for_path(args.file) if args.file != "-" else "python")
@@ -83,7 +48,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stdout.write(result.stdout)
         sys.stdout.flush()
         sys.stderr.write(result.stderr)
-        if result.status != R.OK:
+        if result.status != Status.OK:
             control = f" [stopped by {result.stopped_by}]" if result.stopped_by else ""
             print(f"sandbox: {result.status}: {result.message}{control}", file=sys.stderr)
     return _exit_code(result)
@@ -104,19 +69,20 @@ def _read_source(path: str) -> str:
         raise SandboxError(f"{path} is not UTF-8 text (byte {exc.start}).") from exc
 
 
-def _exit_code(result: R.Result) -> int:
-    if result.status == R.TIMEOUT:
+def _exit_code(result: Result) -> int:
+    if result.status == Status.TIMEOUT:
         return EXIT_TIMEOUT
-    if result.status == R.OUTPUT_LIMIT:
+    if result.status == Status.OUTPUT_LIMIT:
         return EXIT_OUTPUT_LIMIT
-    if result.status == R.MEMORY:
+    if result.status == Status.MEMORY:
         return EXIT_MEMORY
     return result.exit_code if result.exit_code is not None else 1
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from sandbox import IMAGES
+
     from . import build
-    from .images import IMAGES
 
     if args.base and not args.image:
         raise SandboxError("--base applies to one image: add --image python (or javascript).")
@@ -125,7 +91,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    from .reaper import cleanup
+    from sandbox import cleanup
 
     removed = cleanup(older_than_s=args.older_than, everything=args.all)
     what = "of the kit" if args.all else "left behind by ended processes"
@@ -134,7 +100,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from . import doctor
+    from sandbox.lab import doctor
 
     found = doctor.checks()
     if args.json:
@@ -177,19 +143,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_doctor)
 
-    for module in COMMAND_MODULES:
-        importlib.import_module(module).register(sub)
+    reports.register(sub)
+    demo.register(sub)
     return parser
-
-
-# Modules that add their own commands: each has register(subparsers) and keeps heavy imports
-# (rich, ipywidgets) inside its handlers, so `python -m sandbox run` stays quick.
-COMMAND_MODULES: tuple[str, ...] = (
-    "sandbox.probe",
-    "sandbox.audit",
-    "sandbox.demo",
-    "sandbox.scorecard",
-)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,13 +154,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except SandboxError as exc:
         print(f"sandbox: {exc}", file=sys.stderr)
-        from .errors import EngineUnavailable, ImageMissing
         return EXIT_UNAVAILABLE if isinstance(exc, (EngineUnavailable, ImageMissing)) else EXIT_USAGE
     except KeyboardInterrupt:
         print("sandbox: interrupted; the run's container was removed", file=sys.stderr)
         return 130
     except (DockerException, requests.exceptions.RequestException, OSError) as exc:
         # Last resort: nothing the kit expected, but still one line and what to do, no traceback.
-        print(f"sandbox: {type(exc).__name__}: {engine_clip(str(exc))}. "
+        print(f"sandbox: {type(exc).__name__}: {clip(str(exc))}. "
               "Run 'python -m sandbox doctor' to check the engine and the image.", file=sys.stderr)
         return EXIT_UNAVAILABLE

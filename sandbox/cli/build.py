@@ -21,9 +21,8 @@ from typing import Callable
 import docker
 from docker.errors import APIError, BuildError, DockerException, ImageNotFound
 
-from . import engine
-from .errors import SandboxError
-from .images import DOCKER_DIR, IMAGES, KitImage, version
+from sandbox import IMAGES, KitImage, SandboxError, engine
+from sandbox.images import DOCKER_DIR, version
 
 Say = Callable[[str], None]
 

@@ -32,7 +32,7 @@ host lacks what the attack's misconfigured case needs (e.g. no local Docker sock
 `needs` is checked for the ablated case (and for custom Limits) only, since the hardened and
 naive cases mount nothing of the host.
 
-The API other modules rely on: `Attack`, `Outcome`, `load()`, `all_attacks()`, `run_attack()`,
+The API other modules rely on: `Attack`, `AttackOutcome`, `load()`, `all_attacks()`, `run_attack()`,
 `CATEGORIES`, `CASES`, `MISCONFIGURATIONS`. Keep it small and stable.
 """
 
@@ -44,20 +44,21 @@ import json
 import os
 import secrets
 import shutil
-import stat
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from . import result as R
-from .errors import SandboxError
-from .images import IMAGES
-from .limits import CONTROLS, HARDENED, NAIVE, Limits, Mount
-from .result import Result
+from sandbox import (CONTROLS, IMAGES, PROFILES, EngineUnavailable, ImageMissing, Limits, Mount, Result,
+                     SandboxError, Status, run)
+from sandbox.engine import socket_path as engine_socket_path
+from sandbox.errors import AttackError
+from sandbox.text import clip
+
+HARDENED, NAIVE = PROFILES["hardened"], PROFILES["naive"]
 
 ATTACKS_DIR = Path(os.environ.get("SANDBOX_ATTACKS_DIR")
-                   or Path(__file__).resolve().parent.parent / "attacks")
+                   or Path(__file__).resolve().parents[2] / "attacks")
 REPORT_PREFIX = "ATTACK_REPORT "
 DEFAULT_TIMEOUT_S = 10.0
 
@@ -109,12 +110,6 @@ REQUIRED = ("title", "category", "hardened", "ablated", "explain", "expect")
 OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable", "image")
 # The kit images an attack may ask for: "lab" holds fixtures the served images never carry.
 ATTACK_IMAGES = ("python", "lab")
-
-
-class AttackError(SandboxError):
-    """An attack file is missing or its metadata is malformed."""
-
-    hint = "See attacks/README.md for the format of an attack file."
 
 
 @dataclass(frozen=True)
@@ -173,7 +168,7 @@ class Attack:
 
 
 @dataclass
-class Outcome:
+class AttackOutcome:
     """One attack run under one case, judged."""
 
     attack: Attack
@@ -321,21 +316,18 @@ def _misconfigure(limits: Limits, misconfiguration: str) -> Limits:
 # -- running ----------------------------------------------------------------------------------
 
 def run_attack(attack: Attack, case: str | Limits = "hardened", *,
-               on_output: Callable[[str, str], None] | None = None) -> Outcome:
+               on_output: Callable[[str, str], None] | None = None) -> AttackOutcome:
     """Run one attack under a case ("hardened", "ablated", "naive") or under any Limits.
 
     Never raises for what happens inside the sandbox; a run the engine refuses, or a host that
-    lacks what the attack needs, comes back as an Outcome with verdict "error" or "skipped".
+    lacks what the attack needs, comes back as an AttackOutcome with verdict "error" or "skipped".
     EngineUnavailable and ImageMissing are raised as usual when no run can happen at all.
     """
-    from .errors import EngineUnavailable, ImageMissing
-    from .runner import run
-
     case_name = case if isinstance(case, str) else "custom"
     limits = case if isinstance(case, Limits) else attack.limits(case)
     lacking = [n for n in attack.needs if not NEEDS[n]()] if case_name in NEEDS_CASES else []
     if lacking:
-        return Outcome(attack, case_name, limits, None, None, "skipped",
+        return AttackOutcome(attack, case_name, limits, None, None, "skipped",
                        f"this host lacks: {', '.join(lacking)}")
     with _staged(attack, case_name, limits) as (staged, env, canary):
         try:
@@ -343,11 +335,11 @@ def run_attack(attack: Attack, case: str | Limits = "hardened", *,
         except (EngineUnavailable, ImageMissing):
             raise
         except SandboxError as exc:
-            return Outcome(attack, case_name, staged, None, None, "error", f"the run did not start: {exc}")
+            return AttackOutcome(attack, case_name, staged, None, None, "error", f"the run did not start: {exc}")
     report = parse_report(result.stdout)
     verdict, evidence = judge(result, report, canary)
     surprises = check_expectations(attack.expect.get(case_name), result, report)
-    return Outcome(attack, case_name, staged, result, report, verdict, evidence, surprises)
+    return AttackOutcome(attack, case_name, staged, result, report, verdict, evidence, surprises)
 
 
 @contextlib.contextmanager
@@ -390,7 +382,7 @@ def parse_report(stdout: str) -> dict | None:
 _BIG_OUTPUT = 64 * 1024
 
 # Statuses that mean the sandbox (not the attack) ended the run.
-_STOPPED = (R.TIMEOUT, R.MEMORY, R.OUTPUT_LIMIT, R.KILLED)
+_STOPPED = (Status.TIMEOUT, Status.MEMORY, Status.OUTPUT_LIMIT, Status.KILLED)
 
 
 def judge(result: Result, report: dict | None, canary: str | None = None) -> tuple[str, str]:
@@ -419,8 +411,7 @@ def _facts(report: dict, limit: int = 220) -> str:
         if key != "achieved":
             text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
             parts.append(f"{key}={text}")
-    line = " ".join(parts)
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return clip(" ".join(parts), limit)
 
 
 def check_expectations(expect: dict | None, result: Result, report: dict | None) -> list[str]:
@@ -471,27 +462,3 @@ def _matches(got: Any, want: Any) -> bool:
         # Any other dict: the listed keys of a dict-valued fact, each matched by these rules.
         return isinstance(got, dict) and all(_matches(got.get(k), v) for k, v in want.items())
     return got == want
-
-
-def engine_socket_path() -> str | None:
-    """The host path of the unix socket the engine listens on, as DOCKER_HOST names it.
-
-    No DOCKER_HOST means Docker's default, /var/run/docker.sock. None when the engine is not
-    on a local unix socket here: DOCKER_HOST names tcp:// (or ssh://...), or no socket exists
-    at that path.
-    """
-    host = os.environ.get("DOCKER_HOST", "").strip()
-    if not host:
-        path = DOCKER_SOCKET
-    elif host.startswith("unix://"):
-        path = host[len("unix://"):]
-    else:
-        return None
-    return path if _is_socket(path) else None
-
-
-def _is_socket(path: str) -> bool:
-    try:
-        return stat.S_ISSOCK(os.stat(path).st_mode)
-    except OSError:
-        return False

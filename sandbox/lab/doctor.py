@@ -11,9 +11,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
-from . import engine, reaper
-from .errors import SandboxError
-from .images import IMAGES, version
+from sandbox import IMAGES, SandboxError, engine, reaper
+from sandbox.images import version
 
 
 @dataclass

@@ -26,11 +26,9 @@ import struct
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .errors import SandboxError
-from .limits import Limits
+from sandbox import Limits, SandboxError, run
 
-# Names whose values are never shown (probe) and never belong in a sandbox's environment (audit).
-SECRET_NAME = re.compile(r"KEY|TOKEN|SECRET|PASS|CREDENTIAL|AUTH|COOKIE|PRIVATE|SESSION|CERT", re.I)
+from .names import SECRET_NAME
 
 # The directories a program would try to write to, plus its working directory.
 WRITE_TARGETS = ("/", "/tmp", "/var/tmp", "/home", "/dev/shm")
@@ -202,7 +200,6 @@ class ProbeReport:
 
 def probe(limits: Limits, *, image: str | None = None, env: dict[str, str] | None = None) -> ProbeReport:
     """Run the probe program under `limits` (with `env`, as `run` would) and decode what it saw."""
-    from .runner import run
 
     result = run(PROGRAM, limits, image=image, env=env)
     if result.status != "ok":
@@ -379,23 +376,6 @@ def rows(report: ProbeReport) -> list[tuple[str, str, str]]:
 _SECCOMP = {0: "off", 1: "strict", 2: "filter"}
 
 
-def render(report: ProbeReport, console=None) -> None:
-    """Print the report as a rich table."""
-    from rich.console import Console
-    from rich.table import Table
-
-    console = console or Console()
-    table = Table(title=f"What code sees inside the sandbox (profile: {report.profile})", show_lines=False)
-    table.add_column("area", style="cyan", no_wrap=True)
-    table.add_column("fact", style="bold")
-    table.add_column("value", overflow="fold")
-    last = None
-    for section, fact, value in rows(report):
-        table.add_row(section if section != last else "", fact, value)
-        last = section
-    console.print(table)
-
-
 def _which_filter(report: ProbeReport) -> str:
     if report.seccomp_mode != 2 or report.seccomp_denies_personality is None:
         return "n/a"
@@ -428,12 +408,3 @@ def _cpus(cg: dict[str, Any]) -> str:
     if cg["cpu_quota_us"] and cg["cpu_period_us"]:
         return f" = {cg['cpu_quota_us'] / cg['cpu_period_us']:g} CPU"
     return ""
-
-
-# -- command line -------------------------------------------------------------------------------
-
-def register(subparsers) -> None:
-    from .cli import add_report_command
-
-    add_report_command(subparsers, "probe", "show what code inside the sandbox sees (capabilities, "
-                       "seccomp, mounts, cgroup limits, network, devices)", probe, render)
