@@ -47,5 +47,7 @@ rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/* "$root"/
 echo "base: importing as $name ..."
 # An imported image has no CMD; the docker SDK refuses to create a container without one.
 cmd=${SANDBOX_BASE_CMD:-python3}
-tar -C "$root" -c . | docker import -c "CMD [\"$cmd\"]" - "$name" >/dev/null
+# The label lets the builder tell a base made with other packages (and make it again).
+tar -C "$root" -c . | docker import -c "CMD [\"$cmd\"]" -c "LABEL org.safe-python.base-packages=$packages" \
+  - "$name" >/dev/null
 echo "base: $name ready ($(docker image inspect -f '{{.Size}}' "$name" | awk '{printf "%.0f MB", $1/1e6}'))"

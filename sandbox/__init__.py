@@ -15,7 +15,7 @@ may import. Everything the kit creates carries its labels; `cleanup()` removes l
 
 from . import network, seccomp
 from .controls import CONTROLS, FIELDS, REGISTRY, Control, Field, Spec
-from .engine import IMAGE, SESSION, check_image, labels, ping as engine_ping, socket_path as engine_socket_path
+from .engine import IMAGE, SESSION, check_image, create_container, labels, ping as engine_ping, socket_path as engine_socket_path
 from .engine import client as engine_client
 from .errors import (EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, OutputCallbackError,
                      PoolClosed, QueueFull, RunRefused, SandboxError)
@@ -26,18 +26,22 @@ from .network import teardown
 from .options import container_options
 from .pool import Pool
 from .reaper import cleanup, leftover_networks, leftovers
-from .result import SAFETY_NET, SAFETY_OUTPUT_BYTES, SAFETY_TIMEOUT_S, STATUSES, Result, Status
-from .runner import MAX_CODE_CHARS, check_code, program_argv, run
+from .result import SAFETY_NET, SAFETY_OUTPUT_BYTES, SAFETY_TIMEOUT_S, STATUSES, Result, Status, Usage
+from .runner import MAX_CODE_CHARS, check_code, check_stdin, program_argv, run
+from .supervisor import MAX_STDIN_BYTES
+from .uids import RUNNER_UIDS
+from .warm import WarmPool
 
 __version__ = "0.2.0"
 
 __all__ = [
     # running a program
-    "run", "Result", "Status", "STATUSES", "check_code", "program_argv", "MAX_CODE_CHARS",
-    "SAFETY_TIMEOUT_S", "SAFETY_OUTPUT_BYTES", "SAFETY_NET", "Pool",
+    "run", "Result", "Usage", "Status", "STATUSES", "check_code", "check_stdin", "program_argv",
+    "MAX_CODE_CHARS", "MAX_STDIN_BYTES", "SAFETY_TIMEOUT_S", "SAFETY_OUTPUT_BYTES", "SAFETY_NET",
+    "Pool", "WarmPool", "RUNNER_UIDS",
     # what a run is held to
     "Limits", "Mount", "PROFILES", "Control", "CONTROLS", "REGISTRY", "FIELDS", "Spec", "Field",
-    "container_options",
+    "container_options", "create_container",
     # languages and images
     "LANGUAGES", "Language", "IMAGES", "KitImage", "IMAGE", "LAB_IMAGE",
     # the engine and what the kit leaves on it

@@ -41,6 +41,9 @@ class Control(StrEnum):
     SECCOMP = "seccomp"
     ULIMITS = "ulimits"
     OUTPUT_CAP = "output_cap"
+    DISTINCT_UID = "distinct_uid"
+    HOST_VIEWS = "host_views"
+    PTYS = "ptys"
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,14 @@ _SPECS = (
          {"output_cap_bytes": 64 * 1024}, {"output_cap_bytes": None},
          lambda l: f"{round(l.output_cap_bytes / 1024)} KiB",
          (Field("output_cap_bytes", "bytes", 1, 1024 * 1024 * 1024, step=1024),)),
+    Spec(Control.DISTINCT_UID, "a host uid no other running sandbox has, so the kernel's per-user budgets "
+         "(inotify, message queues, signals, pipes) are not shared", {"distinct_uid": True},
+         {"distinct_uid": False}, lambda l: "a uid of its own"),
+    Spec(Control.HOST_VIEWS, "the host's facts hidden: masked /proc and /sys entries (kernel command line, "
+         "devices, interrupts), a private cgroup namespace", {"host_views": True}, {"host_views": False},
+         lambda l: "host facts masked"),
+    Spec(Control.PTYS, "no pseudo-terminals: their count is global to the host, shared by every container",
+         {"ptys": False}, {"ptys": True}, lambda l: "none"),
 )
 
 REGISTRY: Mapping[Control, Spec] = MappingProxyType({spec.control: spec for spec in _SPECS})

@@ -142,13 +142,42 @@ def translated_errors(doing: str) -> Iterator[None]:
                                 f"({exc.__class__.__name__}).") from exc
 
 
-def create_container(docker_client, options: dict):
-    """Create one container from the kit's options; the one place a missing image is told."""
+def create_container(options: dict, docker_client=None) -> str:
+    """Create one container from the kit's options; return its id.
+
+    The one place a missing image is told, and where the options docker-py has no keyword for
+    go into the engine's HostConfig (masked and read-only paths) and a run's stdin closes when
+    the kit detaches (StdinOnce: the supervisor then knows the kit is gone).
+    """
+    from docker.models.containers import RUN_CREATE_KWARGS, RUN_HOST_CONFIG_KWARGS
+
+    options = dict(options)
+    extra, name = options.pop("host_config_extra", {}), options.pop("name", None)
+    create = {k: options.pop(k) for k in list(options) if k in RUN_CREATE_KWARGS}
+    network = options.pop("network", None)
+    endpoints = options.pop("networking_config", None)
+    volumes = options.pop("volumes", None)
+    host = {k: options.pop(k) for k in list(options) if k in RUN_HOST_CONFIG_KWARGS}
+    if options:
+        raise SandboxError(f"Unknown container options: {', '.join(sorted(options))}.")
+    api = (docker_client or client()).api
+    if network:
+        host["network_mode"] = network
+        endpoints = endpoints or {network: api.create_endpoint_config()}
+        create["networking_config"] = api.create_networking_config(endpoints)
+    if volumes:
+        host["binds"] = volumes
+        create["volumes"] = [v["bind"] for v in volumes.values()]
+    host_config = api.create_host_config(**host)
+    host_config.update(extra)
+    config = api.create_container_config(**create, host_config=host_config)
+    if create.get("stdin_open"):
+        config["StdinOnce"] = True
     try:
-        return docker_client.containers.create(**options)
+        return api.create_container_from_config(config, name)["Id"]
     except ImageNotFound as exc:
-        forget_image(options["image"])
-        raise ImageMissing(f"The sandbox image {options['image']} is not on this engine.") from exc
+        forget_image(create.get("image"))
+        raise ImageMissing(f"The sandbox image {create.get('image')} is not on this engine.") from exc
 
 
 def wait_exit(container_id: str, timeout_s: float, api=None) -> bool:

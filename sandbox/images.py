@@ -50,8 +50,9 @@ IMAGES = MappingProxyType({
         base_packages="python3-minimal,libpython3.11-stdlib,netbase", base_cmd="python3"),
     "javascript": KitImage(
         "javascript", "", "node.Dockerfile",
-        online_base="node:20-alpine", local_base="safe-node-base:bookworm",
-        base_packages="nodejs,netbase", base_cmd="node"),
+        online_base="node:20-bookworm", local_base="safe-node-base:bookworm",
+        # python3: the kit's supervisor is process 1 of every run, whatever the language.
+        base_packages="nodejs,python3-minimal,libpython3.11-stdlib,netbase", base_cmd="node"),
     "lab": KitImage("lab", os.environ.get("SANDBOX_LAB_IMAGE", "safe-python-lab:latest"),
                     "lab.Dockerfile", parent="python"),
 })

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from .controls import CONTROLS, FIELDS, HARDENED_VALUES, REGISTRY, ULIMITS, Control
+from .controls import CONTROLS, FIELDS, HARDENED_VALUES, REGISTRY, Control
 from .errors import InvalidLimits
 
 NETWORK_MODES = ("none", "internal")
@@ -62,6 +62,9 @@ class Limits:
     seccomp: str = H["seccomp"]           # "kit", "default" (Docker's) or "unconfined"
     ulimits: tuple[tuple[str, int], ...] | None = H["ulimits"]
     output_cap_bytes: int | None = H["output_cap_bytes"]
+    distinct_uid: bool = H["distinct_uid"]   # a host uid no other running sandbox holds
+    host_views: bool = H["host_views"]       # mask the host's facts in /proc and /sys
+    ptys: bool = H["ptys"]                   # allow pseudo-terminals (/dev/pts)
     # Misconfigurations, off in every profile; the escape lessons and attacks switch them on.
     privileged: bool = False
     cap_add: tuple[str, ...] = ()
@@ -79,7 +82,8 @@ class Limits:
         _check_choice("network", self.network, NETWORK_MODES)
         _check_choice("user", self.user, USERS)
         _check_choice("seccomp", self.seccomp, SECCOMP_MODES)
-        for flag in ("read_only", "cap_drop_all", "no_new_privileges", "privileged"):
+        for flag in ("read_only", "cap_drop_all", "no_new_privileges", "privileged", "distinct_uid",
+                     "host_views", "ptys"):
             if not isinstance(getattr(self, flag), bool):
                 raise InvalidLimits(f"{flag} must be True or False, not {getattr(self, flag)!r}.")
         if self.ulimits is not None:
@@ -173,7 +177,17 @@ SEED = Limits(
     seccomp="default",
     ulimits=None,
     output_cap_bytes=None,
+    distinct_uid=False,
+    host_views=False,
+    ptys=True,
 )
+
+# The seed's flags plus the kit's guards against the kernel and against a setuid program
+# (its seccomp allowlist, no capabilities, no-new-privileges) and against other runs (a uid of
+# its own). What a server offers visitors who ask for the seed: the exact seed only runs on a
+# teacher's server (--allow-ablation).
+SEED_HARDENED = SEED.replace(name="seed_hardened", cap_drop_all=True, no_new_privileges=True, seccomp="kit",
+                             distinct_uid=True)
 
 # Docker's defaults and nothing else; a network only where the kit's target lives.
 NAIVE = Limits(
@@ -191,6 +205,10 @@ NAIVE = Limits(
     seccomp="default",
     ulimits=None,
     output_cap_bytes=None,
+    distinct_uid=False,
+    host_views=False,
+    ptys=True,
 )
 
-PROFILES: Mapping[str, Limits] = MappingProxyType({"naive": NAIVE, "seed": SEED, "hardened": HARDENED})
+PROFILES: Mapping[str, Limits] = MappingProxyType(
+    {"naive": NAIVE, "seed": SEED, "seed_hardened": SEED_HARDENED, "hardened": HARDENED})

@@ -33,6 +33,7 @@ from . import engine
 from .errors import SandboxError
 from .limits import HARDENED
 from .options import container_options
+from .uids import TARGET_UID
 
 TARGET_ALIAS = "target"
 INHIBIT_IPV4 = "com.docker.network.bridge.inhibit_ipv4"
@@ -86,7 +87,8 @@ print("{READY_LINE}", flush=True)
 threading.Event().wait()
 '''
 
-# The target is itself sandboxed: attacks talk to it, so it must be as boxed in as they are.
+# The target runs under the hardened controls too, but for its clock (it serves for the whole
+# session) and with its own uid (10000), so a run cannot spend the target's per-user budgets.
 TARGET_LIMITS = HARDENED.replace(name="target", network="internal", timeout_s=None,
                                  memory_mib=64, pids=32, output_cap_bytes=64 * 1024)
 
@@ -195,12 +197,12 @@ def _ensure_target() -> None:
     engine.ensure_image()
     options = container_options(
         TARGET_LIMITS, image=engine.IMAGE, command=["python3", "-I", "-u", "-c", TARGET_PROGRAM],
-        labels=engine.labels("target"), network_name=network_name(),
+        labels=engine.labels("target"), network_name=network_name(), uid=TARGET_UID,
     )
     options["name"] = target_name()
     options["networking_config"] = {
         network_name(): EndpointConfig(client.api.api_version, aliases=[TARGET_ALIAS])}
-    container = client.containers.create(**options)
+    container = client.containers.get(engine.create_container(options, client))
     container.start()
     _wait_ready(container)
 

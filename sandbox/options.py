@@ -1,7 +1,9 @@
 """Translate Limits into docker SDK `containers.create` keyword arguments.
 
 Pure functions, no engine: the unit tests check every control's flag here, and the audit
-checks the same facts again on a real container through `docker inspect`.
+checks the same facts again on a real container through `docker inspect`. A run's container
+(`command=None`) runs the kit's supervisor as process 1, which waits on its stdin for the
+program; any other command (the target, a lesson's own container) runs under tini instead.
 """
 
 from __future__ import annotations
@@ -10,15 +12,15 @@ from typing import Any
 
 from docker.types import LogConfig, Ulimit
 
-from . import seccomp
+from . import seccomp, supervisor
 from .errors import InvalidLimits
 from .limits import Limits
+from .uids import FIRST_UID
 
 MIB = 1024 * 1024
 
-# The image's non-root user (docker/Dockerfile creates it with this uid).
-RUNNER_UID = 10001
-USER_IDS = {"runner": f"{RUNNER_UID}:{RUNNER_UID}", "root": "0:0"}
+# The image's non-root user (docker/Dockerfile names every uid of uids.RUNNER_UIDS `runner`).
+RUNNER_UID = FIRST_UID
 
 # When the output cap is on, the daemon's own copy of the output is bounded too: the kit reads
 # the live stream, so the log is only for a human running `docker logs` on a stuck run.
@@ -29,24 +31,32 @@ def container_options(
     limits: Limits,
     *,
     image: str,
-    command: list[str],
     labels: dict[str, str],
+    command: list[str] | None = None,
     network_name: str | None = None,
     environment: dict[str, str] | None = None,
+    uid: int = RUNNER_UID,
 ) -> dict[str, Any]:
-    """Everything `client.containers.create(**options)` needs for one run."""
+    """Everything `client.containers.create(**options)` needs for one container.
+
+    With no `command`, the container is a run's: the supervisor is process 1 and waits on
+    stdin for the program (sandbox.create_container attaches and starts it for you).
+    """
+    supervised = command is None
     options: dict[str, Any] = {
         "image": image,
-        "command": command,
+        "command": list(supervisor.COMMAND) if supervised else command,
         "labels": labels,
         "detach": True,
-        "stdin_open": False,
+        # A run's stdin is the supervisor's: the kit writes the program to it, and it closes
+        # when the kit goes away (StdinOnce), which ends the run.
+        "stdin_open": supervised,
         "tty": False,
-        # tini as PID 1 reaps orphans, so zombies from a fork bomb do not pin the pids limit.
-        "init": True,
+        # The supervisor (or tini) as PID 1 reaps orphans, so zombies do not pin the pids limit.
+        "init": not supervised,
         "hostname": "sandbox",
         "working_dir": "/tmp",
-        "user": USER_IDS[limits.user],
+        "user": "0:0" if limits.user == "root" else f"{uid}:{uid}",
         "environment": dict(environment or {}),
         "read_only": limits.read_only,
         "privileged": limits.privileged,
@@ -74,7 +84,39 @@ def container_options(
         options["volumes"] = {
             m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in limits.mounts
         }
+    if limits.host_views:
+        options["cgroupns"] = "private"     # /proc/self/cgroup shows "/", not the engine's path
+    if not limits.privileged:    # --privileged lifts every mask: show the misconfiguration as it is
+        options["host_config_extra"] = {"MaskedPaths": masked_paths(limits), "ReadonlyPaths": readonly_paths(limits)}
     return options
+
+
+# Docker's own lists (setting either field replaces the engine's default, so they are repeated).
+DOCKER_MASKED = ("/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+                 "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+                 "/sys/devices/virtual/powercap")
+DOCKER_READONLY = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
+# The host's facts a program has no need of: how the host booted and which boot this is, its
+# devices and interrupts, the key users of its keyring. (mountinfo, which names the engine's
+# data root, is per process and cannot be masked; the README says so.)
+HOST_FACTS = ("/proc/cmdline", "/proc/key-users", "/proc/sys/kernel/random/boot_id", "/proc/interrupts",
+              "/proc/partitions", "/proc/diskstats", "/proc/devices", "/proc/modules", "/proc/kallsyms",
+              "/sys/block", "/sys/class/block", "/sys/dev/block")
+
+
+def masked_paths(limits: Limits) -> list[str]:
+    """Paths the engine hides (an empty read-only mount, or /dev/null for a file)."""
+    paths = list(DOCKER_MASKED)
+    if limits.host_views:
+        paths += HOST_FACTS
+    if not limits.ptys:
+        paths.append("/dev/pts")    # no pty can be opened: the host's pty count is global
+    return paths
+
+
+def readonly_paths(limits: Limits) -> list[str]:
+    """Paths the engine remounts read-only: Docker's, and /dev with the read_only control."""
+    return list(DOCKER_READONLY) + (["/dev"] if limits.read_only else [])
 
 
 def security_options(limits: Limits) -> list[str]:

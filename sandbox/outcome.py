@@ -1,8 +1,16 @@
-"""Turn the raw facts of a finished container into a status, the control that fired and a message.
+"""How a run ended: the facts of a finished container turned into a status, a control, a message.
 
-Kept apart from the runner so the rules can be unit-tested without an engine. The facts come
-from the engine (`State.ExitCode`, `State.OOMKilled`) and from the kit itself (did *we* kill it
-for time or for output?), never from exit code 137 alone: 137 only says "SIGKILL", not who sent it.
+The facts come from three places, and only these name a control (`stopped_by`):
+- the kit itself: did *we* kill the program, for time, output or a cancel?
+- the supervisor's report (sandbox/supervisor.py): the program's real wait status and the
+  kernel's counters for the run: an OOM kill, forks the pids limit refused, packets refused
+  for want of a route, a scratch mount that filled up;
+- the engine (`State.OOMKilled`, the container's exit code), when the supervisor could not
+  report because it was killed too.
+
+The program's stderr names no control: a program can print "Network is unreachable" without
+ever trying. What its last error line suggests is kept apart, as `hint`. Kept apart from the
+runner so the rules can be tested without an engine.
 """
 
 from __future__ import annotations
@@ -12,107 +20,141 @@ import signal
 from dataclasses import dataclass
 
 from . import result as R
+from .controls import Control
 from .limits import Limits
+from .supervisor import Report
 from .text import clip
 
 
 @dataclass(frozen=True)
 class Facts:
-    exit_code: int | None
-    oom_killed: bool
-    killed_for: str | None        # "timeout", "output" or "cancel" when the kit killed the run, else None
-    by_safety_net: bool           # the kill came from the kit's ceiling, not a control
-    stderr: str
+    report: Report | None          # the supervisor's report (None: it could not report)
+    killed_for: str | None         # "timeout", "output" or "cancel" when the kit killed the run
+    by_safety_net: bool            # the kill came from the kit's ceiling, not a control
+    engine_exit: int | None        # the container's own exit code (the supervisor's)
+    engine_oom: bool               # State.OOMKilled: the engine saw an OOM kill in the container
+    stderr: str = ""
     language: str = "python"
 
 
 @dataclass(frozen=True)
 class Verdict:
-    status: str
+    status: R.Status
     stopped_by: str | None
     message: str
+    hint: str | None = None
 
 
-# Signals a program may die of inside the sandbox, and the control that sends them.
-_SIGNAL_CONTROL = {signal.SIGXFSZ: "ulimits"}  # the kit sets RLIMIT_FSIZE, not RLIMIT_CPU
+# Signals the kernel sends for a control's limit, and the control.
+_SIGNAL_CONTROL = {signal.SIGXFSZ: Control.ULIMITS, signal.SIGSYS: Control.SECCOMP}
 _SIGNAL_MEANING = {
     signal.SIGXFSZ: "file size limit exceeded",
     signal.SIGXCPU: "CPU time limit exceeded",
+    signal.SIGSYS: "a system call the seccomp filter kills for (a 32-bit ABI)",
     signal.SIGKILL: "killed",
     signal.SIGSEGV: "segmentation fault",
     signal.SIGABRT: "aborted",
 }
 
-# The errno in a program's last error line, and the control whose refusal it is. Only a control
-# that is actually on is named; EPERM is left unnamed because capabilities, seccomp and
+# What an error line suggests, as a hint only. EPERM is left unnamed: capabilities, seccomp and
 # no_new_privileges all answer with it.
-_ERROR_CONTROL = (
+_HINTS = (
     (re.compile(r"\[Errno 101\]|Network is unreachable|name resolution|Name or service not known"
-                r"|Name does not resolve|gaierror|ENETUNREACH|EAI_AGAIN"), "network"),
-    (re.compile(r"\[Errno 30\]|Read-only file system|EROFS"), "read_only"),
-    # ENOSPC: the size cap on /tmp and /dev/shm, which belongs to the read_only control.
-    (re.compile(r"\[Errno 28\]|No space left on device|ENOSPC"), "read_only"),
-    (re.compile(r"can't start new thread"), "pids"),
-    (re.compile(r"\[Errno 24\]|Too many open files|EMFILE|\[Errno 27\]|File too large|EFBIG"), "ulimits"),
-    (re.compile(r"\[Errno 13\]|Permission denied|EACCES"), "user"),
-    (re.compile(r"^MemoryError|heap out of memory"), "memory"),
+                r"|Name does not resolve|gaierror|ENETUNREACH|EAI_AGAIN"), Control.NETWORK),
+    (re.compile(r"\[Errno 30\]|Read-only file system|EROFS"), Control.READ_ONLY),
+    (re.compile(r"\[Errno 28\]|No space left on device|ENOSPC"), Control.READ_ONLY),
+    (re.compile(r"\[Errno 11\]|Resource temporarily unavailable|EAGAIN|can't start new thread"), Control.PIDS),
+    (re.compile(r"\[Errno 24\]|Too many open files|EMFILE|\[Errno 27\]|File too large|EFBIG"), Control.ULIMITS),
+    (re.compile(r"\[Errno 13\]|Permission denied|EACCES"), Control.USER),
+    (re.compile(r"^MemoryError|heap out of memory"), Control.MEMORY),
 )
 
 _MAX_MESSAGE = 300
 
 
 def classify(facts: Facts, limits: Limits) -> Verdict:
-    if facts.killed_for == "output":
-        return _output_limit(facts, limits)
-    if facts.killed_for == "timeout":
-        return _timeout(facts, limits)
+    report = facts.report
+    # The cap cut the output whether or not the program was still running when the kit killed;
+    # a clock or a cancel counts only if the kill found the program still running.
+    took_it = facts.killed_for is not None and (report is None or report.killed)
+    if took_it or facts.killed_for == "output":
+        return _kit_kill(facts, limits)
+    if report is None:
+        return _unreported(facts, limits)
+    if report.signal is not None:
+        return _signalled(report, limits)
+    if report.exit_code == 0:
+        victims = f" (the OOM killer ended {report.oom_kills} of its other processes)" if report.oom_kills else ""
+        return Verdict(R.OK, None, "Exited normally" + victims)
+    return _error(facts, report, limits)
+
+
+def _kit_kill(facts: Facts, limits: Limits) -> Verdict:
     if facts.killed_for == "cancel":
         return Verdict(R.KILLED, None, "Cancelled: the caller stopped the run")
-    if facts.oom_killed:
-        return _memory(limits)
-    code = facts.exit_code
-    if code == 0:
-        return Verdict(R.OK, None, "Exited normally")
-    if code is not None and code > 128 and _is_signal(code - 128):
-        return _killed(signal.Signals(code - 128), limits)
-    return _error(facts, limits)
-
-
-def _output_limit(facts: Facts, limits: Limits) -> Verdict:
+    if facts.killed_for == "output":
+        if facts.by_safety_net:
+            return Verdict(R.OUTPUT_LIMIT, R.SAFETY_NET,
+                           f"Output limit exceeded ({_bytes(R.SAFETY_OUTPUT_BYTES)}, the kit's safety net)")
+        return Verdict(R.OUTPUT_LIMIT, Control.OUTPUT_CAP, f"Output limit exceeded ({_bytes(limits.output_cap_bytes or 0)})")
     if facts.by_safety_net:
-        return Verdict(R.OUTPUT_LIMIT, R.SAFETY_NET,
-                       f"Output limit exceeded ({_bytes(R.SAFETY_OUTPUT_BYTES)}, the kit's safety net)")
-    return Verdict(R.OUTPUT_LIMIT, "output_cap",
-                   f"Output limit exceeded ({_bytes(limits.output_cap_bytes or 0)})")
+        return Verdict(R.TIMEOUT, R.SAFETY_NET, f"Execution timed out after {_seconds(R.SAFETY_TIMEOUT_S)} seconds "
+                                                "(the kit's safety net; the timeout control was off)")
+    return Verdict(R.TIMEOUT, Control.TIMEOUT, f"Execution timed out after {_seconds(limits.timeout_s)} seconds")
 
 
-def _timeout(facts: Facts, limits: Limits) -> Verdict:
-    if facts.by_safety_net:
-        return Verdict(R.TIMEOUT, R.SAFETY_NET,
-                       f"Execution timed out after {_seconds(R.SAFETY_TIMEOUT_S)} seconds "
-                       "(the kit's safety net; the timeout control was off)")
-    return Verdict(R.TIMEOUT, "timeout", f"Execution timed out after {_seconds(limits.timeout_s)} seconds")
+def _unreported(facts: Facts, limits: Limits) -> Verdict:
+    """No report: the supervisor itself died (the OOM killer can pick it), or never started."""
+    if facts.engine_oom:
+        return _memory(limits, "; the supervisor was killed too, so usage is unknown")
+    code = facts.engine_exit
+    return Verdict(R.ERROR, None, f"The run ended without the supervisor's report (container exit code {code})",
+                   _hint(facts, limits))
 
 
-def _memory(limits: Limits) -> Verdict:
+def _memory(limits: Limits, note: str = "") -> Verdict:
     if limits.memory_mib is None:
-        return Verdict(R.MEMORY, None, "Killed by the out-of-memory killer (no memory limit was set)")
-    return Verdict(R.MEMORY, "memory", f"Memory limit exceeded ({limits.memory_mib} MiB)")
+        return Verdict(R.MEMORY, None, "Killed by the out-of-memory killer (no memory limit was set)" + note)
+    return Verdict(R.MEMORY, Control.MEMORY, f"Memory limit exceeded ({limits.memory_mib} MiB)" + note)
 
 
-def _killed(sig: signal.Signals, limits: Limits) -> Verdict:
+def _signalled(report: Report, limits: Limits) -> Verdict:
+    try:
+        sig = signal.Signals(report.signal)
+    except ValueError:
+        return Verdict(R.KILLED, None, f"Killed by signal {report.signal}")
+    if sig == signal.SIGKILL and report.oom_kills:
+        return _memory(limits)      # SIGKILL while the kernel recorded an OOM kill: the program was its victim
     control = _SIGNAL_CONTROL.get(sig)
-    if control and not limits.is_on(control):
+    if control is not None and not limits.is_on(control):
         control = None
     meaning = _SIGNAL_MEANING.get(sig)
-    text = f"Killed by {sig.name}" + (f" ({meaning})" if meaning else "")
-    return Verdict(R.KILLED, control, text)
+    return Verdict(R.KILLED, control, f"Killed by {sig.name}" + (f" ({meaning})" if meaning else ""))
 
 
-def _error(facts: Facts, limits: Limits) -> Verdict:
+def _error(facts: Facts, report: Report, limits: Limits) -> Verdict:
     line = error_line(facts.stderr, facts.language)
-    message = line or f"Exited with code {facts.exit_code}"
-    return Verdict(R.ERROR, _control_for_error(line, limits), message)
+    message = line or f"Exited with code {report.exit_code}"
+    return Verdict(R.ERROR, _fired(report, limits), message, _hint(facts, limits))
+
+
+def _fired(report: Report, limits: Limits) -> Control | None:
+    """The control the kernel's counters show refused the program something, if one did."""
+    seen = (
+        (Control.PIDS, bool(report.forks_refused)),
+        (Control.MEMORY, bool(report.oom_kills)),
+        (Control.NETWORK, bool(report.no_route)),
+        (Control.READ_ONLY, bool(report.scratch_full)),   # the scratch mounts' size is read_only's
+    )
+    return next((control for control, fired in seen if fired and limits.is_on(control)), None)
+
+
+def _hint(facts: Facts, limits: Limits) -> str | None:
+    line = error_line(facts.stderr, facts.language)
+    for pattern, control in _HINTS:
+        if pattern.search(line):
+            return str(control) if limits.is_on(control) else None
+    return None
 
 
 # Node.js prints the error first, then its stack ("    at ..."), the error's properties and
@@ -138,29 +180,6 @@ def last_error_line(stderr: str) -> str:
         if line:
             return clip(line, _MAX_MESSAGE)
     return ""
-
-
-# An uncaught EAGAIN under a pids limit is almost always a refused fork or thread. (A
-# non-blocking socket's EAGAIN would be misnamed; the kernel's own count, pids.events, vanishes
-# with the container's cgroup when it exits, so there is no fact to read instead.)
-_EAGAIN = re.compile(r"\[Errno 11\]|Resource temporarily unavailable|EAGAIN")
-
-
-def _control_for_error(line: str, limits: Limits) -> str | None:
-    if _EAGAIN.search(line):
-        return "pids" if limits.is_on("pids") else None
-    for pattern, control in _ERROR_CONTROL:
-        if pattern.search(line):
-            return control if limits.is_on(control) else None
-    return None
-
-
-def _is_signal(number: int) -> bool:
-    try:
-        signal.Signals(number)
-    except ValueError:
-        return False
-    return True
 
 
 def _seconds(value: float | None) -> str:

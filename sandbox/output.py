@@ -1,7 +1,11 @@
-"""Collect a container's stdout and stderr as they stream, up to a byte cap.
+"""Collect a container's stdout and stderr as they stream, up to a byte cap, and find the report.
 
 The engine hands us frames of at most a few tens of KiB whatever the program writes, so host
 memory stays bounded by the cap plus one frame, in one huge write or a million small ones.
+
+The supervisor's report comes last on stdout, after a one-off secret (sandbox/supervisor.py).
+Everything from the secret on is the report, never output, and it is looked for in every frame,
+past the cap too: the cap bounds what is kept of the program's output, not what is read.
 """
 
 from __future__ import annotations
@@ -9,16 +13,22 @@ from __future__ import annotations
 import threading
 from typing import Callable, Iterable
 
+STREAMS = {1: "stdout", 2: "stderr"}
+REPORT_MAX = 16 * 1024
+
 
 class CappedOutput:
     """Bytes of stdout and stderr, kept until their sum reaches `cap` bytes."""
 
-    def __init__(self, cap: int, on_text: Callable[[str, str], None] | None = None):
+    def __init__(self, cap: int, on_text: Callable[[str, str], None] | None = None, marker: bytes = b""):
         self.cap = cap
         self.truncated = False
         self._buffers = {"stdout": bytearray(), "stderr": bytearray()}
         self._kept = 0
         self._on_text = on_text
+        self.marker = marker            # the secret and a space: where the report begins
+        self._tail = b""                # the end of the last stdout frame, for a marker cut in two
+        self.report: bytes | None = None
         self.full = threading.Event()   # set once the cap is reached
         self.done = threading.Event()   # set when the stream ends, for whatever reason
         self.wake = threading.Event()   # set by either: what a supervisor waits on
@@ -48,21 +58,48 @@ class CappedOutput:
             self.callback_error = exc
             self._on_text = None
 
-    def consume(self, frames: Iterable[tuple[bytes | None, bytes | None]]) -> None:
-        """Read demultiplexed (stdout, stderr) frames until the stream ends.
+    def stdout_frame(self, chunk: bytes) -> None:
+        """A frame of stdout: the program's bytes up to the report's secret, the report after it."""
+        if self.report is not None:
+            self.report = (self.report + chunk)[:REPORT_MAX]
+            return
+        if self.marker:
+            joined = self._tail + chunk
+            at = joined.find(self.marker)
+            if at >= 0:
+                if not self.full.is_set():
+                    self._retract(len(self._tail) - at)   # marker bytes kept from the last frame
+                self.report = joined[at + len(self.marker):][:REPORT_MAX]
+                chunk = joined[len(self._tail):at] if at > len(self._tail) else b""
+                if not self.full.is_set() and chunk:
+                    self.add("stdout", chunk)
+                return
+            self._tail = joined[-(len(self.marker) - 1):]
+        if not self.full.is_set():
+            self.add("stdout", chunk)
 
-        Past the cap the frames are still read, and dropped: the engine copies the program's
-        output to us and waits for that copy to finish before it records the exit, so a reader
-        that stops reading would stall the kill and the removal behind it.
+    def _retract(self, count: int) -> None:
+        if count > 0:
+            kept = self._buffers["stdout"]
+            cut = min(count, len(kept))
+            del kept[len(kept) - cut:]
+            self._kept -= cut
+
+    def consume(self, frames: Iterable[tuple[int, bytes]]) -> None:
+        """Read (stream id, bytes) frames until the stream ends.
+
+        Past the cap the frames are still read: the report is still to come, and the engine
+        copies the program's output to us and waits for that copy to finish before it records
+        the exit, so a reader that stopped reading would stall the kill and the removal.
         """
         try:
-            for out, err in frames:
-                if self.full.is_set():
+            for stream, data in frames:
+                if not data:
                     continue
-                if out:
-                    self.add("stdout", out)
-                if err:
-                    self.add("stderr", err)
+                if STREAMS.get(stream) == "stdout":
+                    self.stdout_frame(data)
+                elif not self.full.is_set():
+                    self.add("stderr", data)
         except BaseException as exc:  # noqa: BLE001 - handed to the runner, which decides
             self.error = exc
         finally:

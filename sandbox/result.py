@@ -1,22 +1,23 @@
-"""Result: what happened in one run, and the words used to tell it."""
+"""Result: what happened in one run, the kernel's record of it, and the words used to tell it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
 from .limits import Limits
+
 
 class Status(StrEnum):
     """How a run ended. The JSON and every face show the same strings."""
 
     OK = "ok"                      # exited 0
     ERROR = "error"                # the program failed on its own (non-zero exit, a traceback)
-    TIMEOUT = "timeout"            # the host-side clock ran out; the kit killed the container
-    MEMORY = "memory"              # the kernel's OOM killer fired inside the memory limit
-    OUTPUT_LIMIT = "output_limit"  # stdout+stderr passed the cap; the kit killed the container
-    KILLED = "killed"              # ended by a signal the program did not raise itself, or cancelled
+    TIMEOUT = "timeout"            # the host-side clock ran out; the kit killed the program
+    MEMORY = "memory"              # the kernel's OOM killer killed the program
+    OUTPUT_LIMIT = "output_limit"  # stdout+stderr passed the cap; the kit killed the program
+    KILLED = "killed"              # ended by a signal, or cancelled by the caller
 
 
 OK, ERROR, TIMEOUT, MEMORY, OUTPUT_LIMIT, KILLED = Status
@@ -30,14 +31,49 @@ SAFETY_OUTPUT_BYTES = 16 * 1024 * 1024
 SAFETY_NET = "safety_net"
 
 
+@dataclass(frozen=True)
+class Usage:
+    """The kernel's record of one run, read by the kit's supervisor: nothing the program wrote.
+
+    CPU and memory are the whole container's (its cgroup); user and system time are the
+    program's and its waited-for children's (wait4). None: this kernel or engine does not keep it.
+    """
+
+    cpu_s: float | None = None             # user + system, the whole container
+    user_s: float | None = None
+    system_s: float | None = None
+    peak_mib: float | None = None          # the most memory the container held at once
+    memory_limit_hits: int | None = None   # times usage met the limit (cgroup failcnt / events max)
+    oom_kills: int | None = None           # processes the OOM killer killed
+    peak_tasks: int | None = None          # the most processes and threads at once
+    forks_refused: int | None = None       # forks and thread starts the pids limit refused
+    cpu_periods: int | None = None         # CFS periods the container ran in
+    throttled_periods: int | None = None   # of those, how many hit the CPU quota
+    throttled_s: float | None = None
+    no_route: int | None = None            # packets the network stack refused: no route
+    scratch_full: tuple[str, ...] = ()     # scratch mounts that filled up (/tmp, /dev/shm)
+    stdin_bytes: int | None = None         # how much of its stdin the program took
+    wall_s: float | None = None            # the program's own time, from its start to its end
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["scratch_full"] = list(self.scratch_full)
+        return data
+
+
 @dataclass
 class Result:
     """The outcome of `sandbox.run`.
 
     >>> from sandbox import run
     >>> r = run("print(2 + 2)")        # doctest: +SKIP
-    >>> r.status, r.stdout, r.stopped_by
-    ('ok', '4\\n', None)
+    >>> r.status, r.stdout, r.stopped_by, r.usage.peak_mib
+    ('ok', '4\\n', None, 7.4)
+
+    `stopped_by` names a control only from facts: the kernel's counters (refused forks, an OOM
+    kill, packets with no route, a full scratch space, a signal like SIGXFSZ) or the kit's own
+    kill (timeout, output cap). `hint` is a guess from the program's last error line, labelled
+    as such: the program writes stderr and could write anything there.
     """
 
     status: Status
@@ -47,11 +83,14 @@ class Result:
     duration_s: float
     limits: Limits
     timed_out: bool = False
-    oom_killed: bool = False
+    oom_killed: bool = False        # the program itself was killed by the OOM killer
     truncated: bool = False
     stopped_by: str | None = None   # the control that fired (a Control), the safety net, or None
     message: str = ""               # one human line: why it ended
     container_id: str = ""          # short id, for `docker` commands while debugging
+    signal: str | None = None       # the signal that ended the program ("SIGKILL"), if one did
+    hint: str | None = None         # the control its error text points at: a guess, not a fact
+    usage: Usage | None = None      # None when the supervisor could not report (it was killed)
 
     @property
     def ok(self) -> bool:
@@ -69,12 +108,15 @@ class Result:
             "stdout": self.stdout,
             "stderr": self.stderr,
             "exit_code": self.exit_code,
+            "signal": self.signal,
             "duration_s": round(self.duration_s, 3),
             "timed_out": self.timed_out,
             "oom_killed": self.oom_killed,
             "truncated": self.truncated,
             "stopped_by": str(self.stopped_by) if self.stopped_by else None,
+            "hint": str(self.hint) if self.hint else None,
             "message": self.message,
+            "usage": self.usage.to_dict() if self.usage else None,
             "container_id": self.container_id,
             "limits": self.limits.to_dict(),
         }

@@ -2,45 +2,46 @@
 
 The sequence, and why each step is done this way:
 
-1. Refuse bad input before touching the engine (type, length, NUL bytes, empty code).
-2. Create the container with a unique name and the kit's labels, so that even an interrupt
-   between "the engine made it" and "we learned its id" cannot leak it.
-3. Attach to its output *before* starting it, so not a byte is missed, and read the stream
-   in a thread that stops at the output cap.
-4. Start it and keep the clock on the host: `docker wait`'s timeout is only an HTTP read
-   timeout, and `timeout docker run` kills the client, not the container. When the clock runs
-   out the kit sends SIGKILL itself.
-5. Read the engine's verdict (`ExitCode`, `OOMKilled`) and classify it (outcome.py).
+1. Refuse bad input before touching the engine (type, length, NUL bytes, empty code, stdin).
+2. Get a box (box.py): a started container whose supervisor waits on its stdin, made for this
+   run's limits, from a warm pool or started now.
+3. Deliver the program: a one-off secret, its argv (the code travels as one argument, so the
+   host never writes a file the program could later reach or swap for a symlink) and its stdin.
+   The clocks start here.
+4. Read the output as it streams, in a thread that stops keeping it at the cap, and keep the
+   clock on the host: `docker wait`'s timeout is only an HTTP read timeout, and `timeout docker
+   run` kills the client, not the container. When the clock runs out, the output passes its cap
+   or the caller cancels, the kit tells the supervisor to kill everything (and the engine kills
+   the container if the supervisor does not answer).
+5. Read the supervisor's report (the program's real wait status and the kernel's counters) and
+   the engine's state, and classify them (outcome.py).
 6. Remove the container in every path: success, error, timeout, OOM, an exception in this
    code, KeyboardInterrupt.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
-import uuid
-from typing import Any, Callable, Iterator
+from typing import Callable
 
 import requests
 from docker.errors import APIError, NotFound
 
-from . import engine, network
 from . import result as R
-from .errors import (EngineUnavailable, InvalidCode, InvalidLimits, OutputCallbackError,
-                     RunRefused, SandboxError)
+from . import warm
+from .box import Box
+from .errors import EngineUnavailable, InvalidCode, InvalidLimits, OutputCallbackError, RunRefused, SandboxError
 from .languages import LANGUAGES
 from .limits import HARDENED, Limits
-from .options import container_options
 from .outcome import Facts, Verdict, classify
 from .output import CappedOutput
+from .supervisor import MAX_STDIN_BYTES, Report, delivery, new_secret, parse_report
 from .text import clip
 
 MAX_CODE_CHARS = 5000  # the seed's limit
-
-# Each language's code is handed over as one argv element (languages.py), so the host never
-# writes a file the sandboxed code could later reach (or swap for a symlink).
+# After the kit's kill, how long the supervisor has to kill, count and report before the engine kills.
+KILL_GRACE_S = 3.0
 
 OutputCallback = Callable[[str, str], None]
 
@@ -50,6 +51,7 @@ def run(
     limits: Limits | None = None,
     *,
     language: str = "python",
+    stdin: str | bytes | None = None,
     image: str | None = None,
     env: dict[str, str] | None = None,
     on_output: OutputCallback | None = None,
@@ -60,40 +62,29 @@ def run(
     >>> from sandbox import run, PROFILES
     >>> run("print(2 + 2)").stdout                                   # doctest: +SKIP
     '4\\n'
+    >>> run("print(input()[::-1])", stdin="Ada\\n").stdout            # doctest: +SKIP
+    'adA\\n'
     >>> run("while True: pass", PROFILES["hardened"].replace(timeout_s=2)).message  # doctest: +SKIP
     'Execution timed out after 2 seconds'
 
-    `env` adds environment variables (the hardened profile passes none); `on_output(stream,
-    text)` is called from a reader thread as output arrives ("stdout" or "stderr"); setting the
-    `cancel` event kills the run at once (status `killed`, e.g. when a web client hung up).
-    Raises InvalidCode, InvalidLimits, EngineUnavailable or ImageMissing before any container
-    starts; everything that happens to the program itself is reported in the Result.
+    `stdin` is what the program reads from its standard input (at most 64 KiB; none means an
+    immediate end of file). `env` adds environment variables (the hardened profile passes
+    none); `on_output(stream, text)` is called from a reader thread as output arrives ("stdout"
+    or "stderr"); setting the `cancel` event kills the run at once (status `killed`, e.g. when
+    a web client hung up). Raises InvalidCode, InvalidLimits, EngineUnavailable or ImageMissing
+    before any container starts; everything that happens to the program itself is in the Result.
     """
     limits = _check_limits(limits)
-    command = program_argv(code, language)
-    image = image or LANGUAGES[language].image
-    with prepare(limits, command, role="run", image=image, env=env) as (client, options):
-        return ContainerRun(client, options, limits, on_output, cancel, language).execute()
-
-
-@contextlib.contextmanager
-def prepare(limits: Limits, command: list[str], *, role: str, image: str | None = None,
-             env: dict[str, str] | None = None) -> Iterator[tuple[Any, dict]]:
-    """The engine client and the create options for one container, its network made and removed.
-
-    Shared by `run` and the audit, so the audited container is exactly the one a run would get.
-    """
+    argv = program_argv(code, language)
+    data = check_stdin(stdin)
     environment = _check_env(env)
-    image = image or engine.IMAGE
-    client = engine.client()
-    with contextlib.ExitStack() as stack:
-        with engine.translated_errors("preparing the run"):
-            engine.ensure_image(image)
-            network_name = stack.enter_context(network.isolated()) if limits.network == "internal" else None
-        options = container_options(limits, image=image, command=command, labels=engine.labels(role),
-                                    network_name=network_name, environment=environment)
-        options["name"] = f"safe-python-{role}-{uuid.uuid4().hex[:16]}"
-        yield client, options
+    image = image or LANGUAGES[language].image
+    # A warm box made for exactly these limits, where a pool is open; else one started now.
+    box = warm.take(limits, image, environment) or Box.start(limits, image=image, env=environment)
+    try:
+        return ContainerRun(box, limits, on_output, cancel, language).execute(argv, data)
+    finally:
+        box.close()
 
 
 def program_argv(code: object, language: str = "python") -> list[str]:
@@ -123,6 +114,24 @@ def check_code(code: object) -> None:
         raise InvalidCode(f"code is not valid Unicode text (character {exc.start} cannot be encoded).") from exc
 
 
+def check_stdin(stdin: object) -> bytes:
+    """The program's stdin as bytes: text (UTF-8, no NUL) or bytes, at most MAX_STDIN_BYTES."""
+    if stdin is None:
+        return b""
+    if isinstance(stdin, str):
+        if "\x00" in stdin:
+            raise InvalidCode("stdin contains a NUL character (\\x00); send text without it.")
+        try:
+            stdin = stdin.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidCode(f"stdin is not valid Unicode text (character {exc.start} cannot be encoded).") from exc
+    if not isinstance(stdin, (bytes, bytearray)):
+        raise InvalidCode(f"stdin must be text or bytes, not {type(stdin).__name__}.")
+    if len(stdin) > MAX_STDIN_BYTES:
+        raise InvalidCode(f"stdin is {len(stdin)} bytes; the limit is {MAX_STDIN_BYTES} (64 KiB).")
+    return bytes(stdin)
+
+
 def _check_limits(limits: object) -> Limits:
     if limits is None:
         return HARDENED
@@ -142,30 +151,22 @@ def _check_env(env: object) -> dict[str, str]:
 
 
 class ContainerRun:
-    """One container's life, from create to remove."""
+    """One program's run in a box: delivery, supervision, the facts, the Result."""
 
-    def __init__(self, client, options: dict, limits: Limits, on_output: OutputCallback | None,
+    def __init__(self, box: Box, limits: Limits, on_output: OutputCallback | None,
                  cancel: threading.Event | None = None, language: str = "python"):
-        self.client = client
-        self.api = client.api
-        self.options = options
-        self.name = options["name"]
+        self.box = box
         self.limits = limits
+        self.secret = new_secret()
         cap = limits.output_cap_bytes or R.SAFETY_OUTPUT_BYTES
-        self.output = CappedOutput(cap, on_output)
+        self.output = CappedOutput(cap, on_output, marker=self.secret + b" ")
         self.timeout_s = limits.timeout_s or R.SAFETY_TIMEOUT_S
         self.cancel = cancel
         self.language = language
 
-    def execute(self) -> R.Result:
+    def execute(self, argv: list[str], stdin: bytes) -> R.Result:
         try:
-            result = self._run()
-            failed = self.output.callback_error
-            if failed is not None:
-                raise OutputCallbackError(
-                    f"The on_output callback raised {type(failed).__name__}: {clip(str(failed))}; "
-                    "the run went on without it.", result) from failed
-            return result
+            result = self._run(argv, stdin)
         except NotFound as exc:
             raise SandboxError("The container disappeared during the run (removed from outside?).",
                                hint="Use 'python -m sandbox cleanup' (orphans only) rather than --all "
@@ -177,81 +178,110 @@ class ContainerRun:
         except (requests.exceptions.RequestException, ConnectionError) as exc:
             raise EngineUnavailable(
                 f"The Docker Engine stopped answering during the run ({exc.__class__.__name__}).") from exc
-        finally:
-            engine.remove_container(self.name, api=self.api)
+        failed = self.output.callback_error
+        if failed is not None:
+            raise OutputCallbackError(
+                f"The on_output callback raised {type(failed).__name__}: {clip(str(failed))}; "
+                "the run went on without it.", result) from failed
+        return result
 
-    def _run(self) -> R.Result:
-        container = engine.create_container(self.client, self.options)
-        self.short_id = container.short_id
-        stream = self.api.attach(container.id, stdout=True, stderr=True, stream=True, logs=False, demux=True)
-        reader = threading.Thread(target=self.output.consume, args=(stream,), daemon=True,
-                                  name=f"sandbox-output-{self.short_id}")
+    def _run(self, argv: list[str], stdin: bytes) -> R.Result:
+        reader = threading.Thread(target=self.output.consume, args=(self.box.frames(),), daemon=True,
+                                  name=f"sandbox-output-{self.box.short_id}")
         reader.start()
-        self.api.start(container.id)
-        started = time.monotonic()
-        killed_for = self._supervise(container.id, started + self.timeout_s)
-        duration = time.monotonic() - started
-        state = self._final_state(container.id, killed=killed_for is not None)
-        reader.join(timeout=2)
+        self.box.deliver(delivery(self.secret, argv, stdin))
+        delivered = time.monotonic()
+        killed_for = self._supervise(delivered + self.timeout_s)
+        duration = time.monotonic() - delivered
+        state = self._final_state(killed=killed_for is not None)
+        reader.join(timeout=KILL_GRACE_S)
         return self._result(state, killed_for, duration)
 
-    def _supervise(self, container_id: str, deadline: float) -> str | None:
+    def _supervise(self, deadline: float) -> str | None:
         """Wait for the end of the program; kill it for time, output or a cancel. Returns why we killed it."""
         poll = 0.1 if self.cancel is not None else None  # a cancel is only noticed by looking
         while True:
             remaining = deadline - time.monotonic()
-            if self._cancelled():
-                return self._kill(container_id, "cancel")
+            if self.cancel is not None and self.cancel.is_set():
+                return self._kill("cancel")
             if self.output.full.is_set():
-                return self._kill(container_id, "output")
+                return self._kill("output")
             if remaining <= 0:
-                return self._kill(container_id, "timeout")
+                return self._kill("timeout")
             step = remaining if poll is None else min(remaining, poll)
             if not self.output.done.is_set():
                 self.output.wake.wait(step)  # the cap, the end of the stream, or time
-            elif engine.wait_exit(container_id, step, api=self.api):
-                return None  # output closed and the process ended (it may close stdout early)
+            elif self.box.wait_exit(step):
+                return None  # output closed and the supervisor ended
 
-    def _cancelled(self) -> bool:
-        return self.cancel is not None and self.cancel.is_set()
-
-    def _kill(self, container_id: str, reason: str) -> str:
-        try:
-            self.api.kill(container_id)  # SIGKILL: nothing inside can ignore it
-        except (NotFound, APIError):
-            pass  # it ended on its own meanwhile
+    def _kill(self, reason: str) -> str:
+        self.box.kill()   # the supervisor kills every process, counts, reports, and exits
         return reason
 
-    def _final_state(self, container_id: str, killed: bool) -> dict:
-        if killed:
-            # After a kill the engine needs a moment to record the exit; wait for it briefly.
-            engine.wait_exit(container_id, 10, api=self.api)
-        return self.api.inspect_container(container_id)["State"]
+    def _final_state(self, killed: bool) -> dict:
+        if killed and not (self.output.done.wait(KILL_GRACE_S) and self.box.wait_exit(KILL_GRACE_S)):
+            self.box.engine_kill()    # SIGKILL: nothing inside can ignore it
+            self.box.wait_exit(10)
+        elif not killed:
+            self.box.wait_exit(KILL_GRACE_S)
+        return self.box.state()
 
     def _result(self, state: dict, killed_for: str | None, duration: float) -> R.Result:
         limits = self.limits
         by_safety_net = (killed_for == "timeout" and limits.timeout_s is None) or (
             killed_for == "output" and limits.output_cap_bytes is None)
+        report = parse_report(self.output.report) if self.output.report is not None else None
         stderr = self.output.text("stderr")
-        exit_code = state.get("ExitCode")
-        oom_killed = bool(state.get("OOMKilled"))
-        outcome = classify(Facts(exit_code, oom_killed, killed_for, by_safety_net, stderr, self.language), limits)
+        facts = Facts(report, killed_for, by_safety_net, state.get("ExitCode"), bool(state.get("OOMKilled")),
+                      stderr, self.language)
+        verdict = classify(facts, limits)
         if self.output.error is not None:
             # What the program printed is known only up to the failure: never report that as ok.
             broken = self.output.error
-            outcome = Verdict(R.ERROR, None, "Output incomplete: reading it from the engine failed "
+            verdict = Verdict(R.ERROR, None, "Output incomplete: reading it from the engine failed "
                               f"({type(broken).__name__}: {clip(str(broken), 160)})")
+        exit_code, signal_name = _ending(report, state)
         return R.Result(
-            status=outcome.status,
+            status=verdict.status,
             stdout=self.output.text("stdout"),
             stderr=stderr,
             exit_code=exit_code,
+            signal=signal_name,
             duration_s=duration,
             limits=limits,
-            timed_out=killed_for == "timeout",
-            oom_killed=oom_killed,
+            timed_out=verdict.status == R.TIMEOUT,
+            oom_killed=verdict.status == R.MEMORY,
             truncated=self.output.truncated or self.output.error is not None,
-            stopped_by=outcome.stopped_by,
-            message=outcome.message,
-            container_id=self.short_id,
+            stopped_by=verdict.stopped_by,
+            hint=verdict.hint,
+            message=verdict.message,
+            usage=_usage(report),
+            container_id=self.box.short_id,
         )
+
+
+def _ending(report: Report | None, state: dict) -> tuple[int | None, str | None]:
+    """(exit code, signal name): the program's, from its real wait status; else the engine's."""
+    import signal
+
+    if report is None:
+        return state.get("ExitCode"), None
+    if report.signal is not None:
+        try:
+            name = signal.Signals(report.signal).name
+        except ValueError:
+            name = f"signal {report.signal}"
+        return 128 + report.signal, name
+    return report.exit_code, None
+
+
+def _usage(report: Report | None) -> R.Usage | None:
+    if report is None:
+        return None
+    mib = None if report.memory_peak_bytes is None else round(report.memory_peak_bytes / 1024 / 1024, 1)
+    return R.Usage(
+        cpu_s=report.cpu_s, user_s=report.user_s, system_s=report.system_s, peak_mib=mib,
+        memory_limit_hits=report.memory_limit_hits, oom_kills=report.oom_kills, peak_tasks=report.tasks_peak,
+        forks_refused=report.forks_refused, cpu_periods=report.cpu_periods,
+        throttled_periods=report.cpu_throttled, throttled_s=report.cpu_throttled_s, no_route=report.no_route,
+        scratch_full=tuple(report.scratch_full), stdin_bytes=report.stdin_bytes, wall_s=report.elapsed_s)

@@ -3,15 +3,25 @@
 Docker's default profile is written for every container (databases, build tools, debuggers),
 so it allows calls a sandbox for short untrusted scripts never needs. This profile starts from
 "deny everything" and allows only what CPython and its standard library use (threads,
-subprocess, multiprocessing, asyncio, sockets, sqlite3, tempfile). Everything else fails with
-EPERM, which the program sees as an ordinary `PermissionError`/`OSError`.
+subprocess, multiprocessing, asyncio, sockets, sqlite3, tempfile). Every other call of the
+native ABI fails with EPERM, which the program sees as an ordinary `PermissionError`/`OSError`;
+a call through a 32-bit ABI kills the process (see the end of this docstring).
 
 What Docker 20.10's default profile (the floor when the kit's control is removed) lets through
 and this profile denies, on purpose (checked on the real engine by tests/attacks/test_seccomp_evidence.py):
 
 - ptrace: reads and rewrites another process's memory and registers. Docker allows it (kernel
   >= 4.8). In a sandbox there is nothing legitimate to debug, and ptrace is the classic tool
-  for stealing secrets from a sibling process and for seccomp-bypass tricks on old kernels.
+  for stealing secrets and for seccomp-bypass tricks on old kernels. Refusing it does not make
+  a same-uid process's memory private: /proc/<pid>/mem reads it too on a host without the Yama
+  LSM. Within one run every process is the same program, so that is no boundary; the kit's
+  supervisor (process 1) protects itself by being non-dumpable.
+- adjtimex / clock_adjtime: Docker allows the clock queries (setting needs CAP_SYS_TIME);
+  nothing here needs the kernel's clock discipline.
+- sync / syncfs: sync() flushes every filesystem of the host, so any program could make the
+  whole machine wait on its disks.
+- ioctl with a request outside IOCTLS, socket(2) outside SOCKET_FAMILIES and their protocols
+  (see below): less of the drivers' and the network stack's code is reachable.
 - io_uring_setup / io_uring_enter / io_uring_register: a second system-call interface that
   seccomp cannot see into, and a leading source of kernel privilege-escalation bugs since 2021.
   (Docker removed them from its default only in 25.0.)
@@ -27,8 +37,10 @@ and this profile denies, on purpose (checked on the real engine by tests/attacks
 Denied here and by Docker's default too; the kit lists them itself rather than rely on Docker's:
 
 - process_vm_readv / process_vm_writev, kcmp, pidfd_getfd: the memory access of ptrace without
-  attaching, and comparing or stealing another process's file descriptors. Docker allows them
-  only to a container granted CAP_SYS_PTRACE.
+  attaching, and comparing or stealing another process's file descriptors. Docker 20.10 allows
+  them only to a container granted CAP_SYS_PTRACE (Docker 23 and later, process_vm_* to all).
+- chroot: Docker allows it to a container with CAP_SYS_CHROOT, which its default capabilities
+  give root; the kit refuses it whoever asks.
 - keyctl / add_key / request_key: the kernel keyring is not namespaced.
 - bpf: loading programs into the kernel.
 - userfaultfd: lets an exploit pause the kernel mid-copy; the core of many race exploits.
@@ -36,8 +48,9 @@ Denied here and by Docker's default too; the kit lists them itself rather than r
 - unshare / setns / clone with namespace flags / the new mount API: new user namespaces hand an
   unprivileged process capabilities over fresh namespaces, a door to kernel code that assumes
   root. clone3 answers ENOSYS (not EPERM) so glibc falls back to clone, which is checked.
-- the 32-bit system-call ABIs (x86, x32, arm): only the native architecture is listed, so
-  int 0x80 tricks that dodge a 64-bit-only filter are refused outright.
+- the 32-bit system-call ABIs (x86, x32, arm): only the native architecture is listed, so a
+  call through another ABI (an int 0x80 from x86_64 code) does not reach the kernel: the
+  filter kills the process with SIGSYS (the kit reports `killed`, stopped by seccomp).
 - sockets of rare address families (AF_VSOCK, AF_ALG, AF_PACKET, AF_RDS, AF_TIPC, ...): socket(2)
   is allowed only for UNIX, INET, INET6 and NETLINK. Docker 20.10's default lets the others reach
   the kernel, whose less-used protocol code has a long record of escalation bugs.
@@ -72,10 +85,10 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "fchmod", "fchmodat", "chown", "fchown", "lchown", "fchownat", "truncate",
         "ftruncate", "fallocate", "fsync", "fdatasync", "sync_file_range", "utime", "utimes",
         "utimensat", "futimesat", "umask", "dup", "dup2", "dup3", "pipe", "pipe2", "fcntl",
-        "flock", "ioctl", "sendfile", "copy_file_range", "splice", "tee", "fadvise64",
+        "flock", "sendfile", "copy_file_range", "splice", "tee", "fadvise64",
         "readahead", "mknod", "mknodat", "getxattr", "lgetxattr", "fgetxattr", "listxattr",
         "llistxattr", "flistxattr", "inotify_init", "inotify_init1", "inotify_add_watch",
-        "inotify_rm_watch", "sync", "syncfs",
+        "inotify_rm_watch",
     ),
     "waiting": (
         "select", "pselect6", "poll", "ppoll", "epoll_create", "epoll_create1", "epoll_ctl",
@@ -129,9 +142,27 @@ ALLOWED: dict[str, tuple[str, ...]] = {
 
 # socket(2) is allowed only for these address families. The kernel has some forty, and the rare
 # ones (AF_PACKET, AF_ALG, AF_KEY, AF_VSOCK, AF_RDS, AF_TIPC, ...) have a long record of
-# privilege-escalation bugs while no Python program here needs them. AF_NETLINK stays because
-# glibc's if_nameindex() and getaddrinfo() use it to read interfaces.
+# privilege-escalation bugs while no Python program here needs them. Within a family:
+# - AF_INET/AF_INET6: TCP and UDP (protocol 0 means the type's own), and raw sockets, which
+#   CAP_NET_RAW still gates. Not ping sockets, UDP-Lite, SCTP or the other IP protocols.
+# - AF_NETLINK: only NETLINK_ROUTE, which glibc's if_nameindex() and getaddrinfo() use to read
+#   interfaces; not KOBJECT_UEVENT (the host's device events), AUDIT, XFRM, ...
 SOCKET_FAMILIES: dict[str, int] = {"AF_UNIX": 1, "AF_INET": 2, "AF_INET6": 10, "AF_NETLINK": 16}
+IP_PROTOCOLS = {"default": 0, "IPPROTO_TCP": 6, "IPPROTO_UDP": 17}
+SOCK_RAW, SOCK_TYPE_MASK = 3, 0xF          # the type's low bits; the rest are SOCK_NONBLOCK/CLOEXEC
+NETLINK_ROUTE = 0
+
+# ioctl(2) only for these requests: the ones CPython, Node.js and the C library use on pipes,
+# files, sockets and terminals. Every other request (device and filesystem ioctls, TIOCSTI,
+# ...) is refused before a driver sees it.
+IOCTLS: dict[str, int] = {
+    "TCGETS": 0x5401, "TCSETS": 0x5402, "TCSETSW": 0x5403, "TCSETSF": 0x5404, "TIOCGPGRP": 0x540F,
+    "TIOCSPGRP": 0x5410,    # tini (the init of the target and of lessons' own containers) asks for it
+    "TIOCOUTQ": 0x5411, "TIOCGWINSZ": 0x5413, "FIONREAD": 0x541B, "FIONBIO": 0x5421,
+    "FIONCLEX": 0x5450, "FIOCLEX": 0x5451, "FIOASYNC": 0x5452,
+    "SIOCGIFNAME": 0x8910, "SIOCGIFCONF": 0x8912, "SIOCGIFFLAGS": 0x8913, "SIOCGIFADDR": 0x8915,
+    "SIOCGIFMTU": 0x8921, "SIOCGIFHWADDR": 0x8927, "SIOCGIFINDEX": 0x8933,
+}
 
 # memfd_create only with MFD_NOEXEC_SEAL: an anonymous file whose mode can never gain an
 # execute bit (Linux >= 6.3; older kernels answer EINVAL to the flag, so memfd is then closed).
@@ -144,6 +175,7 @@ MFD_NOEXEC_SEAL = 0x0008
 DENIED_BEYOND_DOCKER: tuple[str, ...] = (
     "ptrace", "io_uring_setup", "io_uring_enter", "io_uring_register",
     "io_setup", "io_submit", "io_getevents", "io_cancel", "io_destroy", "personality",
+    "adjtimex", "clock_adjtime", "sync", "syncfs",
 )
 # Denied here and by Docker's default too: the kit does not rely on Docker's list for these.
 # (Docker's default allows the first four to a container granted CAP_SYS_PTRACE.)
@@ -151,7 +183,7 @@ DENIED_ALSO_BY_DOCKER: tuple[str, ...] = (
     "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "keyctl", "add_key", "request_key", "bpf", "userfaultfd", "perf_event_open", "mount",
     "umount2", "pivot_root", "unshare", "setns", "chroot", "init_module", "finit_module",
     "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "acct",
-    "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "syslog", "quotactl",
+    "settimeofday", "clock_settime", "syslog", "quotactl",
     "open_by_handle_at", "name_to_handle_at", "fanotify_init", "iopl", "ioperm",
     "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
 )
@@ -174,10 +206,11 @@ def profile() -> dict:
                 "args": [{"index": 0, "value": CLONE_NAMESPACE_FLAGS, "valueTwo": 0,
                           "op": "SCMP_CMP_MASKED_EQ"}],
             },
-            # One rule per family: rules are alternatives, any one that matches allows the call.
-            *({"names": ["socket"], "action": "SCMP_ACT_ALLOW",
-               "args": [{"index": 0, "value": family, "valueTwo": 0, "op": "SCMP_CMP_EQ"}]}
-              for family in SOCKET_FAMILIES.values()),
+            # Rules are alternatives: any one that matches allows the call. Within a rule, the
+            # conditions on its arguments must all hold.
+            *_socket_rules(),
+            *({"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [_arg(1, request)]}
+              for request in IOCTLS.values()),
             {"names": ["memfd_create"], "action": "SCMP_ACT_ALLOW",
              "args": [{"index": 1, "value": MFD_NOEXEC_SEAL, "valueTwo": MFD_NOEXEC_SEAL,
                        "op": "SCMP_CMP_MASKED_EQ"}]},
@@ -185,6 +218,24 @@ def profile() -> dict:
             {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": ENOSYS},
         ],
     }
+
+
+def _arg(index: int, value: int, mask: int | None = None) -> dict:
+    if mask is None:
+        return {"index": index, "value": value, "valueTwo": 0, "op": "SCMP_CMP_EQ"}
+    return {"index": index, "value": mask, "valueTwo": value, "op": "SCMP_CMP_MASKED_EQ"}
+
+
+def _socket_rules() -> list[dict]:
+    def rule(*conditions):
+        return {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": list(conditions)}
+
+    family = SOCKET_FAMILIES
+    rules = [rule(_arg(0, family["AF_UNIX"])), rule(_arg(0, family["AF_NETLINK"]), _arg(2, NETLINK_ROUTE))]
+    for ip in (family["AF_INET"], family["AF_INET6"]):
+        rules += [rule(_arg(0, ip), _arg(2, protocol)) for protocol in IP_PROTOCOLS.values()]
+        rules.append(rule(_arg(0, ip), _arg(1, SOCK_RAW, mask=SOCK_TYPE_MASK)))
+    return rules
 
 
 @functools.lru_cache(maxsize=1)

@@ -93,9 +93,18 @@ def choose_base(image: KitImage, say: Say = print) -> str:
         return image.online_base
     except (DockerException, OSError) as exc:
         say(f"image: no registry answered ({str(exc).splitlines()[0][:120]}); using a local base")
-    if not image_present(image.local_base):
-        make_local_base(image, say)
+    if base_packages(image.local_base) != image.base_packages:
+        make_local_base(image, say)      # missing, or made with other packages
     return image.local_base
+
+
+def base_packages(name: str) -> str | None:
+    """The packages a local base was made with (its label), or None if there is no such image."""
+    try:
+        found = engine.client().images.get(name)
+    except ImageNotFound:
+        return None
+    return (found.labels or {}).get("org.safe-python.base-packages", "")
 
 
 def make_local_base(image: KitImage, say: Say = print) -> None:

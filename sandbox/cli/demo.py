@@ -118,7 +118,7 @@ class Presenter:
                 last = text.strip().splitlines()[-1:] or [""]
                 status.update(f"running under {limits.name}… [dim]{escape(last[0][:60])}[/]")
             result = run(step.code, limits, on_output=follow)
-        outcome.status, outcome.stopped_by = result.status, result.stopped_by
+        outcome.status, outcome.stopped_by, outcome.hint = result.status, result.stopped_by, result.hint
         outcome.duration_s, outcome.message = result.duration_s, result.message
         self._verdict(outcome, result.stdout)
         return outcome
@@ -131,10 +131,11 @@ class Presenter:
         for line in tail:
             c.print(f"  [dim]│ {escape(line[:100])}[/]")
         badge = f"[{STATUS_STYLE.get(o.status, 'bold')}] {o.status.upper()} [/]"
-        c.print(f"{badge}  verdict: {o.status} · stopped by: {o.stopped_by or 'nothing'} · "
+        hint = f" (its error text points at {o.hint})" if o.hint and not o.stopped_by else ""
+        c.print(f"{badge}  verdict: {o.status} · stopped by: {o.stopped_by or 'nothing'}{hint} · "
                 f"{o.duration_s:.1f} s · {escape(o.message)}")
         if o.expected is None:
-            c.print(f"  [yellow]the {o.step.control} control is off in this profile, so nothing was there "
+            c.print(f"  [yellow]the {o.step.control or o.step.hint} control is off in this profile, so nothing was there "
                     "to stop it[/]")
         elif not o.as_expected:
             c.print(f"  [bold red]unexpected:[/] this step should end {_promise(o.expected)}")
@@ -172,11 +173,13 @@ def _sweep() -> str:
     return "No container was left behind."
 
 
-def _promise(expected: tuple[str, str | None] | None) -> str:
+def _promise(expected: tuple[str, str | None, str | None] | None) -> str:
     if expected is None:
         return "nothing stops it (its control is off)"
-    status, control = expected
-    return f"{status}, stopped by {control}" if control else status
+    status, control, hint = expected
+    if control:
+        return f"{status}, stopped by {control}"
+    return f"{status}, its error text pointing at {hint}" if hint else status
 
 
 def present(profile: Limits, auto: bool = False, console=None) -> int:

@@ -28,18 +28,15 @@ from typing import Any, Callable
 
 from docker.errors import NotFound
 
-from sandbox import Control, Limits, engine, seccomp
-from sandbox.runner import prepare
+from sandbox import IMAGE, Control, Limits, engine, seccomp
+from sandbox.box import Box
+from sandbox.options import HOST_FACTS
 
 from .names import SECRET_NAME
 
 BENCHMARK = "CIS Docker Benchmark v1.6.0, section 5 (container runtime)"
 
 PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "n/a"
-
-# The audited container only sleeps, and ends on its own even if this process dies before
-# removing it (the reaper then finds it by its labels).
-SLEEPER = ["python3", "-I", "-c", "import time; time.sleep(60)"]
 
 # Host paths whose presence inside a container hands it the host's configuration, devices,
 # kernel interfaces or other containers' data. The engine's socket is judged by 5.32 instead.
@@ -114,17 +111,16 @@ def audit(limits: Limits, *, image: str | None = None, env: dict[str, str] | Non
 
 def inspect_live(limits: Limits, *, image: str | None = None,
                  env: dict[str, str] | None = None) -> tuple[dict[str, Any], Context]:
-    """Start the container a run of `limits` would get (sleeping, not running code), inspect, remove."""
-    with prepare(limits, SLEEPER, role="audit", image=image, env=env) as (client, options):
-        try:
-            with engine.translated_errors("starting the audited container"):
-                container = engine.create_container(client, options)
-                client.api.start(container.id)
-                attrs = client.api.inspect_container(container.id)
-                info = client.api.info()
-                internal = _internal_networks(client, attrs)
-        finally:
-            engine.remove_container(options["name"])
+    """Start exactly the container a run of `limits` gets (its supervisor waiting for a program
+    that never comes), inspect it, remove it."""
+    box = Box.start(limits, image=image or IMAGE, role="audit", env=env)
+    try:
+        with engine.translated_errors("inspecting the audited container"):
+            attrs = box.api.inspect_container(box.id)
+            info = box.api.info()
+            internal = _internal_networks(box.client, attrs)
+    finally:
+        box.close()
     return attrs, Context(tuple(info.get("SecurityOptions") or ()), frozenset(internal))
 
 
@@ -407,6 +403,27 @@ def _tmpfs(attrs, host, ctx):
         return NOT_APPLICABLE, "no tmpfs mounted" + shm
     uncapped = [path for path, opts in tmpfs.items() if "size=" not in opts]
     return _verdict(not uncapped, _field("HostConfig.Tmpfs", tmpfs) + shm)
+
+
+@item("kit dev-read-only", Control.READ_ONLY, "/dev is read-only too (nothing can be written or run there)")
+def _dev_read_only(attrs, host, ctx):
+    paths = host.get("ReadonlyPaths") or []
+    return _verdict("/dev" in paths, _field("HostConfig.ReadonlyPaths(/dev)", "/dev" in paths))
+
+
+@item("kit host-views", Control.HOST_VIEWS, "the host's facts are masked and the cgroup namespace is private")
+def _host_views(attrs, host, ctx):
+    masked = set(host.get("MaskedPaths") or [])
+    missing = [p for p in HOST_FACTS if p not in masked]
+    mode = host.get("CgroupnsMode") or ""
+    return _verdict(not missing and mode == "private",
+                    f"{_field('HostConfig.CgroupnsMode', mode)}, not masked: {missing or 'none'}")
+
+
+@item("kit no-ptys", Control.PTYS, "no pseudo-terminal can be opened (/dev/pts is masked)")
+def _no_ptys(attrs, host, ctx):
+    masked = "/dev/pts" in (host.get("MaskedPaths") or [])
+    return _verdict(masked, _field("HostConfig.MaskedPaths(/dev/pts)", masked))
 
 
 def _namespace(host: dict[str, Any], key: str) -> tuple[str, str]:

@@ -51,6 +51,7 @@ class Step:
     adjust: Callable[[Limits], Limits] = field(default=lambda limits: limits)
     needs_socket: bool = False
     promise: str = ""               # the agenda's words, where status and control say too little
+    hint: str | None = None         # a control only the error text points at (no kernel fact)
 
     def limits(self, profile: Limits, socket_path: str | None) -> Limits:
         limits = self.adjust(profile)
@@ -58,11 +59,12 @@ class Step:
             limits = limits.replace(mounts=(Mount(socket_path, SOCKET_IN_CONTAINER, read_only=True),))
         return limits
 
-    def expectation(self, limits: Limits) -> tuple[str, str | None] | None:
-        """(status, control) this step promises under `limits`, or None when its control is off."""
-        if self.control is not None and not limits.is_on(self.control):
-            return None
-        return self.expect, self.control
+    def expectation(self, limits: Limits) -> tuple[str, str | None, str | None] | None:
+        """(status, control, hint) this step promises under `limits`, or None when its control is off."""
+        for control in (self.control, self.hint):
+            if control is not None and not limits.is_on(control):
+                return None
+        return self.expect, self.control, self.hint
 
 
 def _example_step(name: str, why: str) -> Step:
@@ -94,10 +96,11 @@ STEPS: tuple[Step, ...] = (
          "do not matter, since the engine acts outside the sandbox. Never mount it.",
          adjust=_as_root, needs_socket=True, promise="ok: it reaches the host's engine (the escape works)"),
     Step("socket_runner", "Escape route, part 3: the socket still mounted, as the non-root runner",
-         ASK_THE_ENGINE, "error", "user",
+         ASK_THE_ENGINE, "error", None,
          "Honestly: here the non-root user alone blocks it (the socket is open only to root and the "
-         "docker group). One more mistake and the door is open.",
-         needs_socket=True),
+         "docker group): EACCES, which the kernel does not count, so the kit only hints at the user "
+         "control. One more mistake and the door is open.",
+         needs_socket=True, hint="user", promise="error: EACCES (the user control, by its error text)"),
 )
 
 
@@ -108,10 +111,12 @@ class StepOutcome:
     stopped_by: str | None = None
     duration_s: float = 0.0
     message: str = ""
-    expected: tuple[str, str | None] | None = None
+    hint: str | None = None
+    expected: tuple[str, str | None, str | None] | None = None
 
     @property
     def as_expected(self) -> bool | None:
         if self.status in ("skipped", "unfinished") or self.expected is None:
             return None
-        return (self.status, self.stopped_by) == self.expected
+        status, control, hint = self.expected
+        return (self.status, self.stopped_by) == (status, control) and (hint is None or self.hint == hint)

@@ -19,8 +19,9 @@ class Example:
     title: str
     code: str
     expect: str            # the status the hardened profile gives
-    control: str | None    # the control that stops it under the hardened profile
+    control: str | None    # the control the kernel's facts show stopping it (Result.stopped_by)
     language: str = "python"   # a key of sandbox.languages.LANGUAGES
+    hint: str | None = None    # where no fact names it: the control its error text points at
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -64,7 +65,7 @@ PYTHON_EXAMPLES: tuple[Example, ...] = (
     Example(
         "write_system", "Write to the system",
         "# Tries to change a file of the image itself.\nwith open('/etc/motd', 'w') as f:\n"
-        "    f.write('owned')\n", "error", "read_only"),
+        "    f.write('owned')\n", "error", None, hint="read_only"),
     Example(
         "who_am_i", "Who am I?",
         "import os, pwd\n\nprint('user:', pwd.getpwuid(os.getuid()).pw_name, 'uid:', os.getuid())\n",

@@ -17,9 +17,10 @@ H = PROFILES["hardened"]
 NAIVE_FAILS = {
     "5.4 capabilities", "5.11 memory", "5.12 cpu", "5.13 read-only-root", "5.19 ulimits",
     "5.26 no-new-privileges", "5.29 pids-limit", "kit swap", "kit network-none", "kit user",
-    "kit seccomp-allowlist", "kit log-cap",
+    "kit seccomp-allowlist", "kit log-cap", "kit dev-read-only", "kit host-views", "kit no-ptys",
 }
-SEED_FAILS = {"5.4 capabilities", "5.19 ulimits", "5.26 no-new-privileges", "kit seccomp-allowlist", "kit log-cap"}
+SEED_FAILS = {"5.4 capabilities", "5.19 ulimits", "5.26 no-new-privileges", "kit seccomp-allowlist", "kit log-cap",
+              "kit host-views", "kit no-ptys"}
 
 # Removing one control fails exactly the items that belong to it.
 WITHOUT_FAILS = {
@@ -28,13 +29,16 @@ WITHOUT_FAILS = {
     "pids": {"5.29 pids-limit"},
     "cpu": {"5.12 cpu"},
     "network": {"kit network-none"},  # the internal network passes 5.10 and 5.30: it routes nowhere
-    "read_only": {"5.13 read-only-root"},
+    "read_only": {"5.13 read-only-root", "kit dev-read-only"},
     "user": {"kit user"},
     "capabilities": {"5.4 capabilities"},
     "no_new_privileges": {"5.26 no-new-privileges"},
     "seccomp": {"kit seccomp-allowlist"},  # Docker's default filter still passes 5.22
     "ulimits": {"5.19 ulimits"},
     "output_cap": {"kit log-cap"},
+    "distinct_uid": set(),            # which uid is leased to whom is the kit's, not the container's
+    "host_views": {"kit host-views"},
+    "ptys": {"kit no-ptys"},
 }
 
 
@@ -73,7 +77,9 @@ def test_without_one_control_only_its_items_fail(control):
 
 @pytest.mark.parametrize("change, expected", [
     ({"privileged": True}, {"5.5 privileged", "5.4 capabilities", "5.18 devices", "5.22 seccomp",
-                            "kit seccomp-allowlist"}),
+                            "kit seccomp-allowlist",
+                            # --privileged lifts the masked and read-only paths too
+                            "kit dev-read-only", "kit host-views", "kit no-ptys"}),
     ({"cap_add": ("SYS_ADMIN",)}, {"5.4 capabilities"}),
     ({"mounts": (Mount("/var/run/docker.sock", "/var/run/docker.sock"),)}, {"5.32 docker-socket"}),
     ({"mounts": (Mount("/etc", "/host-etc"),)}, {"5.6 sensitive-mounts"}),
@@ -147,7 +153,7 @@ def test_no_audit_container_is_left_behind():
 def test_a_failed_start_still_removes_the_container(monkeypatch, failure):
     api = engine.client().api
     created = []
-    real_create = api.create_container
+    real_create = api.create_container_from_config
 
     def create(*args, **kwargs):
         result = real_create(*args, **kwargs)
@@ -157,7 +163,7 @@ def test_a_failed_start_still_removes_the_container(monkeypatch, failure):
     def refuse(*args, **kwargs):
         raise failure
 
-    monkeypatch.setattr(api, "create_container", create)
+    monkeypatch.setattr(api, "create_container_from_config", create)
     monkeypatch.setattr(api, "start", refuse)
     with pytest.raises(SandboxError if isinstance(failure, APIError) else KeyboardInterrupt):
         audit(H)

@@ -11,6 +11,8 @@ from sandbox.languages import LANGUAGES
 def test_example_behaves_as_labelled(example, engine_ready):
     r = run(example.code, language=example.language)
     assert (r.status, r.stopped_by) == (example.expect, example.control), (r.message, r.stderr[-300:])
+    if example.hint is not None:
+        assert r.hint == example.hint, r.message
 
 
 def test_every_language_has_examples_and_every_example_a_known_language():

@@ -12,5 +12,5 @@ def test_expectations_follow_the_profile():
         assert by_key[key].expectation(by_key[key].limits(naive, "/var/run/docker.sock")) is None
     for key in ("infinite_loop", "memory_hog", "network_call", "fork_bomb"):
         step = by_key[key]
-        assert step.expectation(step.limits(seed, None)) == (step.expect, step.control)
+        assert step.expectation(step.limits(seed, None)) == (step.expect, step.control, step.hint)
     assert by_key["socket_root"].limits(PROFILES["hardened"], "/x.sock").user == "root"

@@ -1,15 +1,22 @@
-"""The status rules: facts from the engine and the kit in, status/control/message out."""
+"""The status rules: the supervisor's report, the kit's own kill and the engine's state in;
+status, control, message and hint out. Only facts name a control; stderr gives a hint."""
+
+import signal
 
 import pytest
 
 from sandbox import PROFILES
 from sandbox.outcome import Facts, classify, last_error_line
+from sandbox.supervisor import Report
 
 H = PROFILES["hardened"]
 
 
-def facts(exit_code=0, oom=False, killed_for=None, safety=False, stderr=""):
-    return Facts(exit_code, oom, killed_for, safety, stderr)
+def facts(exit_code=0, sig=None, killed_for=None, safety=False, stderr="", killed=None, engine_oom=False,
+          reported=True, **counters):
+    report = Report(exit_code=None if sig else exit_code, signal=sig,
+                    killed=bool(killed_for) if killed is None else killed, **counters) if reported else None
+    return Facts(report, killed_for, safety, 0 if reported else exit_code, engine_oom, stderr)
 
 
 def test_ok():
@@ -17,41 +24,76 @@ def test_ok():
 
 
 def test_timeout_uses_the_seeds_wording():
-    o = classify(facts(137, killed_for="timeout"), H)
+    o = classify(facts(sig=9, killed_for="timeout"), H)
     assert (o.status, o.stopped_by, o.message) == ("timeout", "timeout", "Execution timed out after 10 seconds")
 
 
 def test_fractional_timeout_is_written_plainly():
-    assert classify(facts(137, killed_for="timeout"), H.replace(timeout_s=2.5)).message.endswith("after 2.5 seconds")
+    assert classify(facts(sig=9, killed_for="timeout"), H.replace(timeout_s=2.5)).message.endswith("after 2.5 seconds")
 
 
-def test_exit_137_alone_is_not_a_memory_error():
+def test_a_program_that_ended_before_the_kill_is_never_a_timeout():
+    """The kit's clock ran out, but the supervisor had already reaped the program's exit."""
+    o = classify(facts(exit_code=0, killed_for="timeout", killed=False), H)
+    assert (o.status, o.stopped_by) == ("ok", None)
+
+
+def test_exit_137_is_the_programs_own_exit_not_a_signal():
     o = classify(facts(137), H)
+    assert o.status == "error" and o.stopped_by is None and o.message == "Exited with code 137"
+
+
+def test_exit_153_is_not_the_ulimits_control():
+    assert classify(facts(153), H).stopped_by is None
+
+
+def test_sigkill_without_an_oom_kill_is_killed():
+    o = classify(facts(sig=9), H)
     assert o.status == "killed" and o.stopped_by is None and "SIGKILL" in o.message
 
 
-def test_oom_killed_is_memory():
-    o = classify(facts(137, oom=True), H)
+def test_sigkill_with_an_oom_kill_recorded_is_memory():
+    o = classify(facts(sig=9, oom_kills=1), H)
     assert (o.status, o.stopped_by, o.message) == ("memory", "memory", "Memory limit exceeded (128 MiB)")
 
 
+def test_a_childs_oom_kill_does_not_make_the_run_memory():
+    o = classify(facts(0, oom_kills=1), H)
+    assert (o.status, o.stopped_by) == ("ok", None) and "OOM killer" in o.message
+
+
+def test_no_report_falls_back_to_the_engines_oom_fact():
+    o = classify(facts(137, reported=False, engine_oom=True), H)
+    assert (o.status, o.stopped_by) == ("memory", "memory") and "supervisor" in o.message
+
+
+def test_no_report_without_an_oom_is_an_error_that_says_so():
+    o = classify(facts(137, reported=False), H)
+    assert o.status == "error" and o.stopped_by is None and "without the supervisor's report" in o.message
+
+
 def test_our_timeout_kill_wins_over_oom():
-    assert classify(facts(137, oom=True, killed_for="timeout"), H).status == "timeout"
+    assert classify(facts(sig=9, killed_for="timeout", oom_kills=1), H).status == "timeout"
 
 
 def test_output_cap():
-    o = classify(facts(137, killed_for="output"), H)
+    o = classify(facts(sig=9, killed_for="output"), H)
     assert (o.status, o.stopped_by, o.message) == ("output_limit", "output_cap", "Output limit exceeded (64 KiB)")
 
 
 def test_safety_net_is_not_called_a_control():
-    o = classify(facts(137, killed_for="timeout", safety=True), H.without("timeout"))
+    o = classify(facts(sig=9, killed_for="timeout", safety=True), H.without("timeout"))
     assert o.status == "timeout" and o.stopped_by == "safety_net"
 
 
 def test_sigxfsz_is_the_ulimits_control():
-    o = classify(facts(128 + 25), H)
+    o = classify(facts(sig=signal.SIGXFSZ), H)
     assert (o.status, o.stopped_by) == ("killed", "ulimits") and "SIGXFSZ" in o.message
+
+
+def test_sigsys_is_the_seccomp_control():
+    o = classify(facts(sig=signal.SIGSYS), H)
+    assert (o.status, o.stopped_by) == ("killed", "seccomp") and "SIGSYS" in o.message
 
 
 TRACEBACK = 'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\nZeroDivisionError: division by zero\n'
@@ -66,7 +108,18 @@ def test_error_without_stderr_says_the_exit_code():
     assert classify(facts(3), H).message == "Exited with code 3"
 
 
-@pytest.mark.parametrize("line, control", [
+@pytest.mark.parametrize("counters, control", [
+    ({"forks_refused": 3}, "pids"),
+    ({"oom_kills": 1}, "memory"),
+    ({"no_route": 1}, "network"),
+    ({"scratch_full": ("/tmp",)}, "read_only"),
+    ({}, None),
+])
+def test_a_failed_program_names_the_control_the_kernels_counters_show(counters, control):
+    assert classify(facts(1, **counters), H).stopped_by == control
+
+
+@pytest.mark.parametrize("line, hint", [
     ("OSError: [Errno 101] Network is unreachable", "network"),
     ("socket.gaierror: [Errno -3] Temporary failure in name resolution", "network"),
     ("OSError: [Errno 30] Read-only file system: '/etc/x'", "read_only"),
@@ -76,28 +129,36 @@ def test_error_without_stderr_says_the_exit_code():
     ("PermissionError: [Errno 1] Operation not permitted", None),
     ("MemoryError", "memory"),
 ])
-def test_the_control_behind_an_error(line, control):
-    assert classify(facts(1, stderr=line), H).stopped_by == control
+def test_the_error_text_gives_a_hint_never_a_control(line, hint):
+    o = classify(facts(1, stderr=line), H)
+    assert o.hint == hint and o.stopped_by is None
 
 
-def test_eagain_is_the_pids_limit_while_it_is_on():
+def test_a_forged_network_error_names_no_control():
+    """The program printed the words; the kernel saw no packet refused."""
+    o = classify(facts(1, stderr="OSError: [Errno 101] Network is unreachable", no_route=0), H)
+    assert o.stopped_by is None and o.hint == "network"
+
+
+def test_eagain_hints_at_pids_only_while_it_is_on():
     line = "BlockingIOError: [Errno 11] Resource temporarily unavailable"
-    assert classify(facts(1, stderr=line), H).stopped_by == "pids"
-    assert classify(facts(1, stderr=line), H.without("pids")).stopped_by is None
+    assert classify(facts(1, stderr=line), H).hint == "pids"
+    assert classify(facts(1, stderr=line), H.without("pids")).hint is None
 
 
 def test_cancel_is_killed_by_the_caller_not_a_control():
-    o = classify(facts(137, killed_for="cancel"), H)
+    o = classify(facts(sig=9, killed_for="cancel"), H)
     assert (o.status, o.stopped_by) == ("killed", None) and "Cancelled" in o.message
 
 
 def test_sigxcpu_names_no_control_the_kit_does_not_set():
-    assert classify(facts(128 + 24), H).stopped_by is None
+    assert classify(facts(sig=signal.SIGXCPU), H).stopped_by is None
 
 
 def test_a_control_that_is_off_is_never_named():
+    assert classify(facts(1, no_route=2), H.without("network")).stopped_by is None
     line = "OSError: [Errno 101] Network is unreachable"
-    assert classify(facts(1, stderr=line), H.without("network")).stopped_by is None
+    assert classify(facts(1, stderr=line), H.without("network")).hint is None
 
 
 def test_long_lines_are_shortened():
@@ -119,6 +180,6 @@ Node.js v18.20.4
 """
 
 
-def test_a_node_error_is_its_first_line_and_names_the_control():
-    o = classify(Facts(1, False, None, False, NODE_STDERR, "javascript"), H)
-    assert o.message == "Error: EROFS: read-only file system, open '/etc/owned'" and o.stopped_by == "read_only"
+def test_a_node_error_is_its_first_line_and_hints_at_the_control():
+    o = classify(Facts(Report(exit_code=1), None, False, 0, False, NODE_STDERR, "javascript"), H)
+    assert o.message == "Error: EROFS: read-only file system, open '/etc/owned'" and o.hint == "read_only"

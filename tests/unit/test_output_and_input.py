@@ -7,32 +7,32 @@ from sandbox.runner import check_code, program_argv
 
 def test_cap_keeps_exactly_cap_bytes_and_flags_truncation():
     out = CappedOutput(cap=10)
-    out.consume(iter([(b"12345", None), (None, b"678"), (b"90abc", None), (b"never", None)]))
+    out.consume(iter([(1, b"12345"), (2, b"678"), (1, b"90abc"), (1, b"never")]))
     assert out.text("stdout") == "1234590" and out.text("stderr") == "678"
     assert out.truncated and out.full.is_set() and out.done.is_set()
 
 
 def test_under_the_cap_nothing_is_lost():
     out = CappedOutput(cap=100)
-    out.consume(iter([(b"a" * 50, None), (None, b"b" * 50)]))
+    out.consume(iter([(1, b"a" * 50), (2, b"b" * 50)]))
     assert not out.truncated and len(out.text("stdout")) == 50
 
 
 def test_a_million_small_frames_stay_bounded():
     out = CappedOutput(cap=1024)
-    out.consume(((b"x", None) for _ in range(1_000_000)))
+    out.consume(((1, b"x") for _ in range(1_000_000)))
     assert len(out.text("stdout")) == 1024 and out.truncated
 
 
 def test_non_utf8_output_is_decoded_without_crashing():
     out = CappedOutput(cap=100)
-    out.consume(iter([(b"\xff\xfe caf\xc3", None)]))
+    out.consume(iter([(1, b"\xff\xfe caf\xc3")]))
     assert "\ufffd" in out.text("stdout")
 
 
 def test_a_broken_stream_is_recorded_not_raised():
     def frames():
-        yield (b"ok", None)
+        yield (1, b"ok")
         raise ConnectionResetError("engine went away")
 
     out = CappedOutput(cap=100)
@@ -45,13 +45,13 @@ def test_a_failing_callback_is_switched_off_and_reading_goes_on():
         raise ValueError("bug in the caller")
 
     out = CappedOutput(cap=100, on_text=broken)
-    out.consume(iter([(b"one", None), (b"two", None)]))
+    out.consume(iter([(1, b"one"), (1, b"two")]))
     assert out.text("stdout") == "onetwo" and isinstance(out.callback_error, ValueError) and out.error is None
 
 
 def test_callback_sees_text_as_it_arrives():
     seen = []
-    CappedOutput(cap=100, on_text=lambda s, t: seen.append((s, t))).consume(iter([(b"hi", b"err")]))
+    CappedOutput(cap=100, on_text=lambda s, t: seen.append((s, t))).consume(iter([(1, b"hi"), (2, b"err")]))
     assert seen == [("stdout", "hi"), ("stderr", "err")]
 
 
@@ -102,3 +102,50 @@ def test_unreachable_engine_gives_a_clear_error_before_any_container(monkeypatch
     finally:
         monkeypatch.undo()
         engine.forget_clients()
+
+
+MARKER = b"0123456789abcdef0123456789abcdef "
+
+
+@pytest.mark.parametrize("cut", [0, 1, 10, len(MARKER) - 1, len(MARKER)])
+def test_the_report_is_found_after_the_secret_even_cut_across_frames(cut):
+    """The supervisor's line is never output, however the engine splits the frames."""
+    stream = b"hello\nworld" + MARKER + b'{"v": 1, "exit_code": 0}\n'
+    at = len(b"hello\nworld") + cut
+    out = CappedOutput(cap=100, marker=MARKER)
+    out.consume(iter([(1, stream[:at]), (1, stream[at:])]))
+    assert out.text("stdout") == "hello\nworld"
+    assert out.report == b'{"v": 1, "exit_code": 0}\n'
+
+
+def test_the_report_is_read_past_the_output_cap():
+    out = CappedOutput(cap=4, marker=MARKER)
+    out.consume(iter([(1, b"x" * 1000), (1, MARKER + b'{"v": 1}\n')]))
+    assert out.text("stdout") == "xxxx" and out.truncated and out.report == b'{"v": 1}\n'
+
+
+def test_a_line_that_looks_like_a_report_without_the_secret_is_output():
+    out = CappedOutput(cap=100, marker=MARKER)
+    out.consume(iter([(1, b'deadbeef {"v": 1, "exit_code": 0}\n')]))
+    assert out.report is None and out.text("stdout") == 'deadbeef {"v": 1, "exit_code": 0}\n'
+
+
+@pytest.mark.parametrize("stdin, words", [
+    ("a\x00b", "NUL"),
+    ("\ud800", "not valid Unicode"),
+    (42, "not int"),
+    ("x" * (64 * 1024 + 1), "the limit is 65536"),
+])
+def test_bad_stdin_is_refused_with_a_clear_reason(stdin, words):
+    from sandbox.runner import check_stdin
+
+    with pytest.raises(InvalidCode) as info:
+        check_stdin(stdin)
+    assert words in str(info.value)
+
+
+def test_stdin_text_travels_as_utf8_and_none_is_empty():
+    from sandbox.runner import check_stdin
+
+    assert check_stdin("Ada ✓\n") == "Ada ✓\n".encode() and check_stdin(None) == b""
+    assert check_stdin(b"\x00raw bytes\xff") == b"\x00raw bytes\xff"    # bytes are the program's own business

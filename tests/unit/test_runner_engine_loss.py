@@ -1,47 +1,47 @@
-"""The runner's own logic when the engine disappears mid-run (a fake engine; no security claim)."""
+"""The runner's own logic when the engine disappears mid-run (a fake box; no security claim)."""
 
 import pytest
 import requests
 
-from sandbox import EngineUnavailable, PROFILES
-from sandbox.runner import ContainerRun
+from sandbox import EngineUnavailable, PROFILES, run
+from sandbox import runner
 
 
-class VanishingEngine:
-    """Creates and starts a container, then stops answering like a killed dockerd."""
+class VanishingBox:
+    """A started container whose engine then stops answering, like a killed dockerd."""
+
+    short_id = "abc123"
 
     def __init__(self):
-        self.removed = []
-        self.api = self
-        self.containers = self
+        self.closed = False
 
-    def create(self, **options):
-        return type("C", (), {"id": "abc123", "short_id": "abc123"})()
+    def frames(self):
+        yield (1, b"partial output\n")
+        raise requests.exceptions.ConnectionError("Connection aborted")
 
-    def attach(self, *a, **kw):
-        def frames():
-            yield (b"partial output\n", None)
-            raise requests.exceptions.ConnectionError("Connection aborted")
-        return frames()
-
-    def start(self, container_id):
+    def deliver(self, payload):
         pass
 
-    def wait(self, container_id, timeout=None):
+    def kill(self):
+        pass
+
+    def wait_exit(self, timeout_s):
         raise requests.exceptions.ConnectionError("Connection refused")
 
-    def kill(self, container_id):
+    def engine_kill(self):
+        pass
+
+    def state(self):
         raise requests.exceptions.ConnectionError("Connection refused")
 
-    def remove_container(self, name, force=False):
-        self.removed.append(name)
-        raise requests.exceptions.ConnectionError("Connection refused")
+    def close(self):
+        self.closed = True
 
 
-def test_engine_lost_mid_run_is_a_clear_error_and_removal_is_still_tried():
-    fake = VanishingEngine()
-    options = {"name": "safe-python-run-x", "image": "safe-python:latest"}
+def test_engine_lost_mid_run_is_a_clear_error_and_removal_is_still_tried(monkeypatch):
+    fake = VanishingBox()
+    monkeypatch.setattr(runner.Box, "start", classmethod(lambda cls, limits, **kw: fake))
     with pytest.raises(EngineUnavailable) as info:
-        ContainerRun(fake, options, PROFILES["hardened"].replace(timeout_s=2), None).execute()
+        run("print(1)", PROFILES["hardened"].replace(timeout_s=2))
     assert "stopped answering during the run" in str(info.value) and "Start Docker" in str(info.value)
-    assert fake.removed == ["safe-python-run-x"]
+    assert fake.closed

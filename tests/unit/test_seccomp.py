@@ -27,7 +27,31 @@ def test_only_native_architectures():
     assert seccomp.profile()["architectures"] == ["SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64"]
 
 
+def socket_rules():
+    return [{a["index"]: (a["op"], a["value"], a["valueTwo"]) for a in r["args"]}
+            for r in seccomp.profile()["syscalls"] if r["names"] == ["socket"]]
+
+
 def test_socket_only_for_the_listed_families():
-    rules = [r for r in seccomp.profile()["syscalls"] if r["names"] == ["socket"]]
-    assert sorted(r["args"][0]["value"] for r in rules) == sorted(seccomp.SOCKET_FAMILIES.values())
+    families = {rule[0][1] for rule in socket_rules()}
+    assert sorted(families) == sorted(seccomp.SOCKET_FAMILIES.values())
     assert "socket" not in allowed_names()
+
+
+def test_netlink_only_for_route_and_ip_only_for_tcp_udp_and_raw():
+    netlink = [r for r in socket_rules() if r[0][1] == seccomp.SOCKET_FAMILIES["AF_NETLINK"]]
+    assert netlink == [{0: ("SCMP_CMP_EQ", 16, 0), 2: ("SCMP_CMP_EQ", seccomp.NETLINK_ROUTE, 0)}]
+    for family in ("AF_INET", "AF_INET6"):
+        rules = [r for r in socket_rules() if r[0][1] == seccomp.SOCKET_FAMILIES[family]]
+        protocols = sorted(r[2][1] for r in rules if 2 in r)
+        assert protocols == [0, 6, 17]                                # not ICMP (ping), UDP-Lite, SCTP
+        raw = [r for r in rules if 1 in r]
+        assert raw == [{0: ("SCMP_CMP_EQ", seccomp.SOCKET_FAMILIES[family], 0),
+                        1: ("SCMP_CMP_MASKED_EQ", seccomp.SOCK_TYPE_MASK, seccomp.SOCK_RAW)}]
+
+
+def test_ioctl_only_for_the_listed_requests_and_no_sync():
+    rules = [r for r in seccomp.profile()["syscalls"] if r["names"] == ["ioctl"]]
+    assert sorted(r["args"][0]["value"] for r in rules) == sorted(seccomp.IOCTLS.values())
+    assert all(r["args"][0]["index"] == 1 for r in rules)
+    assert not {"ioctl", "sync", "syncfs"} & allowed_names()
