@@ -50,7 +50,7 @@ _SIGNAL_CONTROL = {signal.SIGXFSZ: Control.ULIMITS, signal.SIGSYS: Control.SECCO
 _SIGNAL_MEANING = {
     signal.SIGXFSZ: "file size limit exceeded",
     signal.SIGXCPU: "CPU time limit exceeded",
-    signal.SIGSYS: "a system call the seccomp filter kills for (a 32-bit ABI)",
+    signal.SIGSYS: "a system call the seccomp filter kills for: a 32-bit ABI",
     signal.SIGKILL: "killed",
     signal.SIGSEGV: "segmentation fault",
     signal.SIGABRT: "aborted",

@@ -40,17 +40,19 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import json
 import os
 import secrets
 import shutil
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from sandbox import (CONTROLS, IMAGES, PROFILES, EngineUnavailable, ImageMissing, Limits, Mount, Result,
-                     SandboxError, Status, run)
+                     SandboxError, Status, engine, run)
 from sandbox.engine import socket_path as engine_socket_path
 from sandbox.errors import AttackError
 from sandbox.text import clip
@@ -88,6 +90,7 @@ MISCONFIGURATIONS: dict[str, str] = {
     "cap_sys_admin": "the container is given CAP_SYS_ADMIN (--cap-add SYS_ADMIN)",
     "seccomp_unconfined": "the container runs with --security-opt seccomp=unconfined",
     "env_secret": "a secret is passed to the container in an environment variable",
+    "cap_sys_ptrace": "the container is given CAP_SYS_PTRACE (--cap-add SYS_PTRACE)",
 }
 
 # Where the harness plants things for the misconfiguration cases. DOCKER_SOCKET is where the
@@ -107,7 +110,8 @@ NEEDS: dict[str, Callable[[], bool]] = {
 NEEDS_CASES = ("ablated", "custom")
 
 REQUIRED = ("title", "category", "hardened", "ablated", "explain", "expect")
-OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable", "image")
+OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable", "image",
+            "known_limit", "companion", "only_on")
 # The kit images an attack may ask for: "lab" holds fixtures the served images never carry.
 ATTACK_IMAGES = ("python", "lab")
 
@@ -130,12 +134,39 @@ class Attack:
     needs: tuple[str, ...]
     not_applicable: str | None     # why this engine cannot show it (never counted), else None
     image: str = "python"          # the kit image it runs in (see sandbox/images.py)
+    known_limit: dict = field(default_factory=dict)   # {"cgroup": "1", "why": ...}: not contained there
+    companion: str | None = None   # a program run beside it under the same limits (a neighbour)
+    only_on: dict = field(default_factory=dict)   # {"architecture": "x86_64"}: the engine it needs
     source: str = field(repr=False, default="")
     path: Path = field(repr=False, default=Path())
 
     @property
     def applicable(self) -> bool:
-        return self.not_applicable is None
+        return self.not_applicable is None and self.not_here() is None
+
+    def not_here(self) -> str | None:
+        """Why the engine in use cannot show this attack (its `only_on`), or None."""
+        wanted = self.only_on.get("architecture")
+        if wanted and engine_architecture() != wanted:
+            return f"needs an {wanted} engine; this one is {engine_architecture()}"
+        return None
+
+    @property
+    def limit_here(self) -> str | None:
+        """Why hardened does not contain this attack on the engine in use (a known limit), or None."""
+        cgroup = self.known_limit.get("cgroup")
+        if not self.known_limit or (cgroup and engine_cgroup_version() != cgroup):
+            return None
+        return self.known_limit.get("why", "a known limit")
+
+    def wanted(self, case: str) -> str | None:
+        """The verdict the case should give: hardened contains, ablated escapes. A known limit
+        escapes under hardened too, and says so; an attack that cannot apply here is contained."""
+        if not self.applicable:
+            return "contained" if case in ("hardened", "ablated") else None
+        if case == "hardened":
+            return "escaped" if self.limit_here else "contained"
+        return "escaped" if case == "ablated" else None
 
     @property
     def removes(self) -> str:
@@ -163,7 +194,8 @@ class Attack:
             "control": self.control, "misconfiguration": self.misconfiguration,
             "given": list(self.given), "timeout": self.timeout, "hardened": self.hardened,
             "ablated": self.ablated, "explain": self.explain, "expect": self.expect,
-            "needs": list(self.needs), "not_applicable": self.not_applicable, "image": self.image,
+            "needs": list(self.needs), "not_applicable": self.not_applicable or self.not_here(),
+            "image": self.image, "known_limit": self.limit_here, "companion": bool(self.companion),
         }
 
 
@@ -183,9 +215,7 @@ class AttackOutcome:
     @property
     def as_expected(self) -> bool:
         """Hardened contained, ablated escaped, and every machine-checked fact as the metadata says."""
-        wanted = {"hardened": "contained", "ablated": "escaped"}.get(self.case)
-        if not self.attack.applicable:
-            wanted = "contained" if self.case in ("hardened", "ablated") else None
+        wanted = self.attack.wanted(self.case)
         verdict_ok = wanted is None or self.verdict == wanted
         return verdict_ok and not self.surprises and self.verdict not in ("error", "skipped")
 
@@ -294,7 +324,10 @@ def _from_metadata(name: str, meta: dict, source: str, path: Path) -> Attack:
         name=name, title=str(meta["title"]), category=meta["category"], control=control,
         misconfiguration=misconf, given=given, timeout=float(timeout), hardened=str(meta["hardened"]),
         ablated=str(meta["ablated"]), explain=" ".join(str(meta["explain"]).split()), expect=expect,
-        needs=needs, not_applicable=meta.get("not_applicable"), image=image, source=source, path=path,
+        needs=needs, not_applicable=meta.get("not_applicable"), image=image,
+        known_limit=dict(meta.get("known_limit") or {}), companion=meta.get("companion"),
+        only_on=dict(meta.get("only_on") or {}),
+        source=source, path=path,
     )
 
 
@@ -307,6 +340,8 @@ def _misconfigure(limits: Limits, misconfiguration: str) -> Limits:
         return limits.replace(mounts=(Mount(host_socket, DOCKER_SOCKET, read_only=True),), name=name)
     if misconfiguration == "cap_sys_admin":
         return limits.replace(cap_add=("SYS_ADMIN",), name=name)
+    if misconfiguration == "cap_sys_ptrace":
+        return limits.replace(cap_add=("SYS_PTRACE",), name=name)
     if misconfiguration == "seccomp_unconfined":
         return limits.replace(seccomp="unconfined", name=name)
     # host_mount and env_secret need host-side set-up: run_attack adds them.
@@ -329,13 +364,13 @@ def run_attack(attack: Attack, case: str | Limits = "hardened", *,
     if lacking:
         return AttackOutcome(attack, case_name, limits, None, None, "skipped",
                        f"this host lacks: {', '.join(lacking)}")
-    with _staged(attack, case_name, limits) as (staged, env, canary):
-        try:
+    try:
+        with _staged(attack, case_name, limits) as (staged, env, canary), _companion(attack, staged):
             result = run(attack.source, staged, env=env, on_output=on_output, image=IMAGES[attack.image].tag)
-        except (EngineUnavailable, ImageMissing):
-            raise
-        except SandboxError as exc:
-            return AttackOutcome(attack, case_name, staged, None, None, "error", f"the run did not start: {exc}")
+    except (EngineUnavailable, ImageMissing):
+        raise
+    except SandboxError as exc:
+        return AttackOutcome(attack, case_name, limits, None, None, "error", f"the run did not start: {exc}")
     report = parse_report(result.stdout)
     verdict, evidence = judge(result, report, canary)
     surprises = check_expectations(attack.expect.get(case_name), result, report)
@@ -364,6 +399,61 @@ def _staged(attack: Attack, case: str, limits: Limits) -> Iterator[tuple[Limits,
                              name=limits.name), None, canary
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+COMPANION_READY = "COMPANION_READY"
+
+
+@contextlib.contextmanager
+def _companion(attack: Attack, limits: Limits) -> Iterator[None]:
+    """The attack's neighbour, running under the same limits until the attack is done.
+
+    The companion prints COMPANION_READY once it holds what it means to hold; the attack only
+    starts then, and the companion is cancelled (its container killed and removed) after.
+    """
+    if not attack.companion:
+        yield
+        return
+    ready, stop, ended = threading.Event(), threading.Event(), {}
+
+    def watch(stream: str, text: str) -> None:
+        if COMPANION_READY in text:
+            ready.set()
+
+    def neighbour() -> None:
+        try:
+            ended["result"] = run(attack.companion, limits.replace(timeout_s=60, name=limits.name),
+                                  on_output=watch, cancel=stop, image=IMAGES[attack.image].tag)
+        except Exception as exc:  # noqa: BLE001 - told below, as the attack's error
+            ended["error"] = exc
+        finally:
+            ready.set()
+
+    thread = threading.Thread(target=neighbour, name=f"companion-{attack.name}", daemon=True)
+    thread.start()
+    try:
+        ready.wait(60)
+        if "result" in ended or "error" in ended:
+            raise AttackError(f"Attack {attack.name}: its companion ended before it was ready "
+                              f"({ended.get('error') or ended['result'].message}).", hint="")
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
+@functools.lru_cache(maxsize=4)
+def _engine_info(host: str) -> dict:
+    return engine.client().info()
+
+
+def engine_architecture() -> str:
+    """The engine's machine (on a Mac: Docker Desktop's Linux VM), as the kernel names it."""
+    return _engine_info(os.environ.get("DOCKER_HOST", "")).get("Architecture", "?")
+
+
+def engine_cgroup_version() -> str:
+    return str(_engine_info(os.environ.get("DOCKER_HOST", "")).get("CgroupVersion", "1"))
 
 
 def parse_report(stdout: str) -> dict | None:

@@ -92,6 +92,9 @@ class Scorecard:
         not_applicable = [a.name for a in self.attacks if not a.applicable]
         if not_applicable:
             notes.append("not applicable on this engine: " + ", ".join(not_applicable))
+        known = [a.name for a in counted if a.limit_here]
+        if known:
+            notes.append("not contained by hardened, known limits: " + ", ".join(known))
         notes.append(f"runtime {_duration(self.runtime_s)}")
         return line + " (" + "; ".join(notes) + ")"
 

@@ -17,9 +17,6 @@ from sandbox.lab import catalog
 
 pytestmark = pytest.mark.usefixtures("engine_ready")
 
-WANTED = {"hardened": "contained", "ablated": "escaped"}
-
-
 def _matrix():
     for attack in catalog.all_attacks():
         for case in catalog.CASES:
@@ -36,11 +33,12 @@ def test_attack(attack, case, require):
         require(f"What {attack.name} [{case}] needs", outcome.evidence, "SANDBOX_REQUIRE_DOCKER")
     detail = f"{attack.name} [{case}, {outcome.limits.name}]: {outcome.verdict}: {outcome.evidence}"
     assert outcome.verdict != "error", detail + (f"\nstderr: {outcome.result.stderr[-1500:]}" if outcome.result else "")
-    if not attack.applicable:
-        # Nothing to escape with on this engine (see its not_applicable text): both stay contained.
-        assert outcome.verdict == "contained", detail
-    elif case in WANTED:
-        assert outcome.verdict == WANTED[case], detail
+    # Hardened contains and ablated escapes; a known limit escapes hardened too (and the day it
+    # no longer does, this fails so that its metadata is updated); nothing to escape with on this
+    # engine (see its not_applicable text) means both stay contained.
+    wanted = attack.wanted(case)
+    if wanted is not None:
+        assert outcome.verdict == wanted, detail
     assert not outcome.surprises, detail + "\n" + "\n".join(outcome.surprises)
     # Whatever happened inside, nothing of the run is left on the engine.
     assert outcome.result is not None

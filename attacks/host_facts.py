@@ -1,0 +1,56 @@
+ATTACK = {
+    "title": "Read the host's own facts",
+    "category": "info",
+    "control": "host_views",
+    "hardened": "the kernel command line, boot id, interrupts and disks read empty; /proc/self/cgroup names no host path",
+    "ablated": "the host's boot parameters, boot id and disks, and the container's id and cgroup path, are readable",
+    "expect": {
+        "hardened": {"status": "ok", "report": {"achieved": False, "cmdline_bytes": 0, "boot_id": False,
+                                                "block_devices": 0, "cgroup_path_hidden": True}},
+        "ablated": {"status": "ok", "report": {"achieved": True, "cgroup_path_hidden": False}},
+        "naive": {"status": "ok", "report": {"achieved": True}},
+    },
+    "explain": """
+        A container shares the host's kernel, and the kernel answers questions about the
+        host: how it booted (/proc/cmdline names the disks, the init system, sometimes
+        secrets passed as boot parameters), which boot this is (a stable machine fingerprint),
+        its disks (/sys/block), its interrupts and devices, and through /proc/self/cgroup the
+        container's full id and the engine's cgroup layout. None of it is needed to run a
+        script, and all of it helps an attacker who plans the next step. The host_views
+        control masks these files (an empty read-only mount or /dev/null over each) and gives
+        the container its own cgroup namespace. What stays visible to every container, because
+        the kernel is shared, is in the proc_sys_views attack. This attack only reads.
+    """,
+}
+
+import json
+import os
+
+
+def size(path):
+    try:
+        with open(path, "rb") as f:
+            return len(f.read())
+    except OSError:
+        return 0
+
+
+def entries(path):
+    try:
+        return len(os.listdir(path))
+    except OSError:
+        return 0
+
+
+with open("/proc/self/cgroup") as f:
+    paths = [line.strip().split(":", 2)[2] for line in f if line.strip()]
+facts = {
+    "cmdline_bytes": size("/proc/cmdline"),
+    "boot_id": size("/proc/sys/kernel/random/boot_id") > 0,
+    "interrupts_bytes": size("/proc/interrupts"),
+    "block_devices": entries("/sys/block"),
+    "cgroup_path_hidden": all(p == "/" for p in paths),
+}
+facts["achieved"] = bool(facts["cmdline_bytes"] or facts["boot_id"] or facts["block_devices"]
+                         or not facts["cgroup_path_hidden"])
+print("ATTACK_REPORT " + json.dumps(facts))
