@@ -62,18 +62,39 @@ def badge_html(status: str) -> str:
 
 
 def summary_html(result: Result) -> str:
-    """One block: the badge, the message, exit code, duration, the control that fired."""
+    """One block: the badge, the message, exit code, duration, the control that fired, usage."""
     stopped = result.stopped_by or "nothing (no control fired)"
-    facts = [f"exit code {result.exit_code}", f"{result.duration_s:.2f} s",
-             f"stopped by <code>{html.escape(stopped)}</code>"]
+    facts = [f"exit code {result.exit_code}" + (f" ({result.signal})" if result.signal else ""),
+             f"{result.duration_s:.2f} s", f"stopped by <code>{html.escape(str(stopped))}</code>"]
+    if result.hint and not result.stopped_by:
+        facts.append(f"hint (from its error text, not a fact): <code>{html.escape(result.hint)}</code>")
     if result.oom_killed:
         facts.append("OOMKilled")
     if result.truncated:
         facts.append("output truncated")
     facts.append(f"limits: {html.escape(result.limits.name)}")
+    usage = usage_text(result)
     return (f'<div class="sandbox-result">{badge_html(result.status)} '
             f'<b>{html.escape(result.message)}</b><br>'
-            f'<span style="font-size:90%">{" · ".join(facts)}</span></div>')
+            f'<span style="font-size:90%">{" · ".join(facts)}</span>'
+            + (f'<br><span class="sandbox-usage" style="font-size:90%">the kernel counted: {html.escape(usage)}</span>'
+               if usage else "") + '</div>')
+
+
+def usage_text(result: Result) -> str:
+    """The kernel's figures of a run in one line ("" when the supervisor could not report)."""
+    u = result.usage
+    if u is None:
+        return ""
+    memory = f"peak {u.peak_mib:g} MiB" + (f" of {result.limits.memory_mib}" if result.limits.memory_mib else "")
+    parts = [f"CPU {u.cpu_s:.2f} s" if u.cpu_s is not None else "", memory if u.peak_mib is not None else "",
+             f"peak {u.peak_tasks} tasks" if u.peak_tasks is not None else "",
+             f"{u.forks_refused} forks refused" if u.forks_refused else "",
+             f"{u.oom_kills} OOM kill(s)" if u.oom_kills else "",
+             f"throttled {u.throttled_periods} of {u.cpu_periods} CPU periods" if u.throttled_periods else "",
+             f"{u.no_route} packet(s) with no route" if u.no_route else "",
+             f"{', '.join(u.scratch_full)} full" if u.scratch_full else ""]
+    return ", ".join(p for p in parts if p)
 
 
 def result_html(result: Result) -> str:
@@ -117,8 +138,10 @@ class Rendered:
 
 def summary_text(result: Result) -> str:
     stopped = result.stopped_by or "nothing"
+    hint = f", hint {result.hint}" if result.hint and not result.stopped_by else ""
+    usage = usage_text(result)
     return (f"[{result.status}] {result.message} (exit code {result.exit_code}, "
-            f"{result.duration_s:.2f} s, stopped by {stopped})")
+            f"{result.duration_s:.2f} s, stopped by {stopped}{hint})" + (f"\nthe kernel counted: {usage}" if usage else ""))
 
 
 def show(result: Result) -> Rendered:
@@ -171,6 +194,7 @@ class Lab:
         title: str = "",
         *,
         language: str = "python",
+        stdin: str | None = None,
     ):
         import ipywidgets as w
 
@@ -184,6 +208,10 @@ class Lab:
         self._busy = threading.Lock()
 
         self.code_box = w.Textarea(value=code, layout=w.Layout(width="100%", height=_box_height(code)))
+        # What the program reads from input(): shown only when the lesson gives one.
+        self.stdin_box = (w.Textarea(value=stdin, placeholder="the program's standard input",
+                                     description="stdin", layout=w.Layout(width="100%", height="4em"))
+                          if stdin is not None else None)
         self.toggles = {c: self._toggle(w, c) for c in _check_toggles(toggles)}
         self.sliders = {n: self._slider(w, n, spec) for n, spec in _check_sliders(sliders or {}).items()}
         self.button = w.Button(description="Run", button_style="primary", icon="play",
@@ -201,6 +229,8 @@ class Lab:
         if title:
             rows.append(w.HTML(f"<h4 style='margin:4px 0'>{html.escape(title)}</h4>"))
         rows.append(self.code_box)
+        if self.stdin_box is not None:
+            rows.append(self.stdin_box)
         if self.toggles:
             rows.append(w.HBox(list(self.toggles.values())))
         rows.extend(self.sliders.values())
@@ -267,7 +297,9 @@ class Lab:
             self.status.value = f"Running under <code>{html.escape(limits.name)}</code>…"
             live = LiveView(self.output, self.status, limits.name)
             try:
-                result = sandbox_run(self.code_box.value, limits, language=self.language, on_output=live.add)
+                stdin = self.stdin_box.value if self.stdin_box is not None else None
+                result = sandbox_run(self.code_box.value, limits, language=self.language, stdin=stdin,
+                                     on_output=live.add)
             finally:
                 live.stop()
         except Exception as exc:  # noqa: BLE001 - a learner sees one line, never a traceback
@@ -290,7 +322,7 @@ class Lab:
                 append(_clip(text))
         if not result.output:
             self.output.append_display_data(Rendered("<i>(no output)</i>", "(no output)"))
-        stopped = f" — stopped by <code>{html.escape(result.stopped_by)}</code>" if result.stopped_by else ""
+        stopped = f" — stopped by <code>{html.escape(str(result.stopped_by))}</code>" if result.stopped_by else ""
         self.status.value = f"Finished: {badge_html(result.status)} in {result.duration_s:.2f} s{stopped}"
 
     # -- display ---------------------------------------------------------------------------

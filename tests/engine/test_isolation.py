@@ -1,0 +1,93 @@
+"""Cross-run isolation: one run spends every per-user kernel budget it can reach, and a run
+beside it still works, because the two have different host uids (the distinct_uid control).
+
+With the control removed both are uid 10001 and the neighbour starves: that is the evidence
+the test can fail, and that the control is what keeps them apart.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from sandbox import PROFILES, run
+
+H = PROFILES["hardened"]
+
+HOG = r"""
+import ctypes, fcntl, os, signal, time
+libc = ctypes.CDLL(None, use_errno=True)
+libc.inotify_init1.argtypes = [ctypes.c_int]
+libc.inotify_init1.restype = ctypes.c_int
+libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p]
+libc.mq_open.restype = ctypes.c_int
+held = {"inotify": 0, "queues": 0, "pipes": 0}
+while held["inotify"] < 200 and libc.inotify_init1(0) >= 0:       # 128 per user on this host
+    held["inotify"] += 1
+while held["queues"] < 64 and libc.mq_open(b"/hog-%d" % held["queues"], 0o100 | 2, 0o600, None) >= 0:
+    held["queues"] += 1                                             # 800 KiB of queues per user
+pipes = []
+try:
+    while len(pipes) < 80:                                          # 80 MiB: past the 64 MiB per user
+        r, w = os.pipe()
+        fcntl.fcntl(w, 1031, 1 << 20)                              # F_SETPIPE_SZ
+        pipes.append((r, w))
+except OSError:
+    pass
+held["pipes"] = len(pipes)
+print("HOLDING", held, flush=True)
+time.sleep(55)
+"""
+
+VICTIM = r"""
+import ctypes, errno, fcntl, json, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.inotify_init1.argtypes = [ctypes.c_int]
+libc.inotify_init1.restype = ctypes.c_int
+libc.mq_open.argtypes = [ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.c_void_p]
+libc.mq_open.restype = ctypes.c_int
+
+def answer(result):
+    return "OK" if result >= 0 else errno.errorcode[ctypes.get_errno()]
+
+found = {"inotify": answer(libc.inotify_init1(0)), "mq_open": answer(libc.mq_open(b"/mine", 0o100 | 2, 0o600, None))}
+r, w = os.pipe()
+found["pipe_bytes"] = fcntl.fcntl(w, 1032)                         # F_GETPIPE_SZ: 4096 once starved
+print(json.dumps(found))
+"""
+
+
+def side_by_side(limits):
+    """Start the hog, wait until it holds everything, run the victim, then stop the hog."""
+    holding, stop = threading.Event(), threading.Event()
+    hog = {}
+
+    def hog_run():
+        hog["result"] = run(HOG, limits.replace(timeout_s=60), cancel=stop,
+                            on_output=lambda s, t: holding.set() if "HOLDING" in t else None)
+        holding.set()
+
+    thread = threading.Thread(target=hog_run)
+    thread.start()
+    try:
+        assert holding.wait(60), "the hog never said it holds the budgets"
+        assert "result" not in hog, hog["result"].stderr
+        victim = run(VICTIM, limits)
+    finally:
+        stop.set()
+        thread.join(60)
+    return json.loads(victim.stdout), hog["result"]
+
+
+def test_a_neighbour_spending_every_per_user_budget_does_not_touch_this_run():
+    found, hog = side_by_side(H)
+    assert found == {"inotify": "OK", "mq_open": "OK", "pipe_bytes": 65536}
+    assert "'inotify': 128" in hog.stdout                     # it really spent them
+
+
+def test_without_distinct_uids_the_same_neighbour_starves_it():
+    found, hog = side_by_side(H.without("distinct_uid"))
+    assert found["inotify"] == "EMFILE" and found["mq_open"] == "EMFILE"
+    assert found["pipe_bytes"] < 65536                          # the kernel shrank its pipes

@@ -1,0 +1,190 @@
+"""The supervisor's report: the kernel's facts, which the program can neither forge, stop nor read.
+
+Process 1 of every run is the kit's supervisor (sandbox/inside/supervisor.py). Everything a
+Result says about how the program ended and what it used comes from its report or from the
+kit's own kill, never from what the program printed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from sandbox import PROFILES, RUNNER_UIDS, run
+from sandbox.box import Box
+
+H = PROFILES["hardened"]
+
+
+def test_a_forged_network_error_names_no_control():
+    """The program prints the words of a refused connection and exits 1, without trying."""
+    r = run("import sys\nprint('OSError: [Errno 101] Network is unreachable', file=sys.stderr)\nsys.exit(1)")
+    assert r.status == "error" and r.stopped_by is None
+    assert r.hint == "network" and r.usage.no_route == 0
+
+
+def test_a_real_refused_connection_is_named_from_the_kernels_count():
+    r = run("import socket\nsocket.create_connection(('192.0.2.1', 80), timeout=2)")
+    assert (r.status, r.stopped_by) == ("error", "network") and r.usage.no_route >= 1
+
+
+FORGER = r"""
+import json, os, secrets, sys
+fake = {"v": 1, "exit_code": 0, "cpu_s": 999.0, "oom_kills": 7, "forks_refused": 9, "memory_peak_bytes": 1}
+for guess in (secrets.token_hex(16), "0" * 32, "SAFE-PYTHON/1"):     # it does not know the secret
+    line = guess + " " + json.dumps(fake) + "\n"
+    os.write(1, line.encode())
+    os.write(2, line.encode())
+sys.exit(3)
+"""
+
+
+def test_the_program_cannot_forge_the_report():
+    r = run(FORGER)
+    assert (r.status, r.exit_code) == ("error", 3)
+    assert r.usage.oom_kills == 0 and r.usage.forks_refused == 0 and r.usage.cpu_s < 60
+    assert r.usage.peak_mib > 1                                   # the kernel's peak, not the forged 1 byte
+    assert r.stdout.count('"oom_kills": 7') == 3                   # every forged line is plain output
+
+
+KILLER = r"""
+import os, signal
+for sig in (signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGSEGV, signal.SIGSTOP, signal.SIGCHLD):
+    try:
+        os.kill(1, sig)
+    except OSError as e:
+        print("refused", sig.name, e.errno)
+os.kill(-1, signal.SIGKILL) if os.fork() == 0 else os.wait()    # a child that kills all it can
+print("still here")
+"""
+
+
+def test_the_program_cannot_kill_the_supervisor():
+    r = run(KILLER)
+    assert r.usage is not None                     # the supervisor lived to report
+    assert r.status in ("ok", "killed") and "Traceback" not in r.stderr
+
+
+PEEKER = r"""
+import errno, json, os
+found = {}
+for name in ("mem", "environ", "maps", "fd/0", "stack", "syscall"):
+    try:
+        with open(f"/proc/1/{name}", "rb") as f:
+            found[name] = "OK " + str(len(f.read(64)))
+    except OSError as e:
+        found[name] = errno.errorcode[e.errno]
+try:
+    os.listdir("/proc/1/fd")
+    found["fd"] = "OK"
+except OSError as e:
+    found["fd"] = errno.errorcode[e.errno]
+found["stdin"] = len(os.read(0, 100))          # its own stdin: nothing of the supervisor's
+print(json.dumps(found))
+"""
+
+
+@pytest.mark.parametrize("limits", [H, H.without("user")], ids=["runner", "root"])
+def test_the_program_cannot_read_the_supervisors_memory_fds_or_secret(limits):
+    r = run(PEEKER, limits)
+    found = json.loads(r.stdout)
+    assert {k: found[k] for k in ("mem", "environ", "maps", "fd/0", "fd")} == {
+        "mem": "EACCES", "environ": "EACCES", "maps": "EACCES", "fd/0": "EACCES", "fd": "EACCES"}
+    assert found["stdin"] == 0
+
+
+def test_a_program_that_ended_before_a_late_kill_is_not_a_timeout(monkeypatch):
+    """The host's clock runs out while the kill is delayed (a busy host): the supervisor saw
+    the program exit first, so the run is ok, not timeout."""
+    kill = Box.kill
+
+    def late(self):
+        time.sleep(3)
+        kill(self)
+
+    monkeypatch.setattr(Box, "kill", late)
+    r = run("import time\ntime.sleep(2)\nprint('done')", H.replace(timeout_s=1.5))
+    assert (r.status, r.stopped_by, r.stdout) == ("ok", None, "done\n")
+
+
+def test_a_kill_that_finds_the_program_running_is_a_timeout():
+    r = run("import time\ntime.sleep(30)", H.replace(timeout_s=1))
+    assert (r.status, r.stopped_by, r.signal) == ("timeout", "timeout", "SIGKILL")
+
+
+@pytest.mark.parametrize("code, exit_code", [(137, 137), (153, 153), (255, 255)])
+def test_an_exit_code_above_128_is_the_programs_own(code, exit_code):
+    r = run(f"import sys\nsys.exit({code})")
+    assert (r.status, r.exit_code, r.signal, r.stopped_by) == ("error", exit_code, None, None)
+    assert r.message == f"Exited with code {code}"
+
+
+def test_a_real_signal_is_told_by_the_wait_status():
+    r = run("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    assert (r.status, r.exit_code, r.signal, r.stopped_by) == ("killed", 137, "SIGKILL", None)
+
+
+def test_a_childs_oom_kill_leaves_the_run_ok():
+    code = "import os\nif os.fork() == 0:\n    x = bytearray(300 << 20)\n    os._exit(0)\nos.wait()\nprint('parent fine')"
+    r = run(code)
+    assert (r.status, r.stdout, r.oom_killed) == ("ok", "parent fine\n", False)
+    assert r.usage.oom_kills >= 1 and "OOM killer" in r.message
+
+
+def test_the_programs_own_oom_death_is_memory_with_its_peak():
+    r = run("x = bytearray(300 << 20)")
+    assert (r.status, r.stopped_by, r.oom_killed) == ("memory", "memory", True)
+    assert 120 <= r.usage.peak_mib <= 128 and r.usage.oom_kills >= 1
+
+
+def test_a_fork_bomb_shows_the_refused_forks():
+    code = "import os, time\nfor i in range(200):\n    if os.fork() == 0:\n        time.sleep(5)\n        os._exit(0)"
+    r = run(code)
+    assert (r.status, r.stopped_by) == ("error", "pids")
+    assert r.usage.forks_refused >= 1 and r.usage.peak_tasks == 64
+
+
+def test_a_spin_shows_the_throttled_periods():
+    r = run("import time\nend = time.monotonic() + 2\nwhile time.monotonic() < end:\n    pass")
+    assert r.status == "ok" and r.usage.throttled_periods > 0 and r.usage.cpu_s > 0.5
+
+
+def test_usage_is_there_for_every_ending():
+    for code, limits in (("print(1)", H), ("while True: pass", H.replace(timeout_s=1)),
+                         ("print('x' * 100000)", H)):
+        r = run(code, limits)
+        assert r.usage is not None and r.usage.cpu_s > 0 and r.usage.wall_s > 0, r.status
+
+
+def test_orphans_are_reaped_and_killed_with_the_run():
+    """Orphans belong to process 1, which reaps them; when the program ends they are killed."""
+    code = ("import os, time\nfor _ in range(5):\n    if os.fork() == 0:\n        if os.fork() == 0:\n"
+            "            time.sleep(60)\n        os._exit(0)\n    os.wait()\n"
+            "print(sum(1 for p in os.listdir('/proc') if p.isdigit()))")
+    r = run(code)
+    assert r.status == "ok" and int(r.stdout) == 7       # 1, the program, its 5 sleeping orphans
+    assert r.duration_s < 30                               # not held by the orphans' sleep
+
+
+def test_each_running_run_has_its_own_uid():
+    """Three runs that are all alive at once (each waits until the test has seen all three)."""
+    import threading
+
+    seen, cancel, lock = [], threading.Event(), threading.Lock()
+
+    def saw(stream, text):
+        with lock:
+            seen.extend(int(line) for line in text.split())
+            if len(seen) >= 3:
+                cancel.set()
+
+    code = "import os, time\nprint(os.getuid(), flush=True)\ntime.sleep(60)"
+    threads = [threading.Thread(target=run, args=(code, H.replace(timeout_s=60)),
+                                kwargs={"on_output": saw, "cancel": cancel}) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(90)
+    assert len(seen) == 3 and len(set(seen)) == 3 and all(uid in RUNNER_UIDS for uid in seen)
