@@ -38,10 +38,15 @@ EXIT_UNAVAILABLE = 3
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sandbox import run
+    from sandbox.lab.widgets import usage_text
 
+    if args.file == "-" and args.stdin == "-":
+        raise SandboxError("Only one of the program and its --stdin can come from standard input.",
+                           hint="Give the program as a file: python -m sandbox run prog.py --stdin -")
     code = _read_source(args.file)
+    stdin = _read(args.stdin) if args.stdin is not None else None
     language = args.language or (for_path(args.file) if args.file != "-" else "python")
-    result = run(code, limits_from(args), language=language)
+    result = run(code, limits_from(args), language=language, stdin=stdin)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -49,20 +54,27 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         sys.stderr.write(result.stderr)
         if result.status != Status.OK:
-            control = f" [stopped by {result.stopped_by}]" if result.stopped_by else ""
+            control = f" [stopped by {result.stopped_by}]" if result.stopped_by else (
+                f" [its error text points at {result.hint}]" if result.hint else "")
             print(f"sandbox: {result.status}: {result.message}{control}", file=sys.stderr)
+        if (result.status != Status.OK or args.usage) and result.usage is not None:
+            print(f"sandbox: the kernel counted {usage_text(result)}", file=sys.stderr)
     return _exit_code(result)
 
 
-def _read_source(path: str) -> str:
+def _read(path: str) -> bytes:
+    """A file's bytes, or standard input's for '-'."""
     if path == "-":
-        data = sys.stdin.buffer.read()
-    else:
-        try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            raise SandboxError(f"Cannot read {path}: {exc.strerror}.") from exc
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        raise SandboxError(f"Cannot read {path}: {exc.strerror}.") from exc
+
+
+def _read_source(path: str) -> str:
+    data = _read(path)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -122,7 +134,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--language", choices=sorted(LANGUAGES),
                    help="the program's language (default: by file extension, else python)")
     add_limit_options(p)
-    p.add_argument("--json", action="store_true", help="print the whole Result as JSON")
+    p.add_argument("--stdin", metavar="FILE", help="what the program reads from its standard input: a file, "
+                   "or - for this command's own (at most 64 KiB)")
+    p.add_argument("--json", action="store_true", help="print the whole Result as JSON (usage included)")
+    p.add_argument("--usage", action="store_true", help="also print what the kernel counted (CPU, memory, tasks)")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("build", help="build the sandbox images (falls back to a local base offline)")
