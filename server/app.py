@@ -30,10 +30,12 @@ much. Only a teacher's server (--allow-ablation) can remove it, with `"without":
 from __future__ import annotations
 
 import concurrent.futures
+import json
 import logging
 import mimetypes
+import queue
 import threading
-from typing import Callable
+from typing import Callable, Iterator
 
 import bottle
 from bottle import Bottle, HTTPError, HTTPResponse, request, static_file
@@ -52,6 +54,7 @@ log = logging.getLogger("server")
 
 # How often a waiting request checks whether its client is still there.
 POLL_S = 0.25
+NDJSON_TYPE = "application/x-ndjson; charset=utf-8"
 # How long a request whose client left waits for its killed run to end, only to log how it ended.
 KILLED_RUN_WAIT_S = 15
 # The cap every profile keeps over HTTP unless a teacher's server removes it (see above).
@@ -60,12 +63,12 @@ SERVER_OUTPUT_CAP_BYTES = PROFILES["hardened"].output_cap_bytes
 LANGUAGE_TITLES = {"python": "Python", "javascript": "JavaScript"}
 
 
-def create_app(settings: Settings, pool, health: HealthCheck | None = None) -> Callable:
+def create_app(settings: Settings, pool, health: HealthCheck | None = None, warm=None) -> Callable:
     """The whole WSGI application: the Bottle routes behind the Host/Origin guard."""
-    return Guard(build_bottle(settings, pool, health or HealthCheck()), settings)
+    return Guard(build_bottle(settings, pool, health or HealthCheck(), warm), settings)
 
 
-def build_bottle(settings: Settings, pool, health_check: HealthCheck) -> Bottle:
+def build_bottle(settings: Settings, pool, health_check: HealthCheck, warm=None) -> Bottle:
     app = Bottle(catchall=True)
     app.default_error_handler = _error_page  # every error, ours or Bottle's, answers JSON
 
@@ -85,10 +88,24 @@ def build_bottle(settings: Settings, pool, health_check: HealthCheck) -> Bottle:
     def run_code():
         wanted = parse_run(read_json(request.environ), settings)
         limits = served_limits(wanted.profile, wanted.without, settings)
-        result = _run(pool, wanted.code, limits, request.environ, wanted.language)
-        request.environ["server.note"] = f"language={wanted.language} run={result.status}" + (
-            f" stopped_by={result.stopped_by}" if result.stopped_by else "")
+        result = _wait_for(pool, wanted, limits, request.environ)
+        _note(request.environ, wanted, result)
         return 200, run_payload(result, wanted.profile, wanted.language), {}
+
+    @app.post("/run/stream")
+    def run_streamed():
+        """The same run as /run, its output as it arrives: newline-delimited JSON events."""
+        try:
+            wanted = parse_run(read_json(request.environ), settings)
+            limits = served_limits(wanted.profile, wanted.without, settings)
+            run = _submit(pool, wanted, limits, streamed=True)
+        except Refusal as refusal:
+            request.environ.setdefault("server.note", f"refused={refusal.reason}")
+            return _json(refusal.status, refusal.payload(), refusal.headers)
+        response = HTTPResponse(body=_stream(run, wanted, limits, request.environ), status=200)
+        for name, value in (("Content-Type", NDJSON_TYPE), ("Cache-Control", "no-store")):
+            response.set_header(name, value)
+        return response
 
     @app.route("/run", method=["GET", "PUT", "PATCH", "DELETE", "OPTIONS"])
     @json_route
@@ -100,7 +117,7 @@ def build_bottle(settings: Settings, pool, health_check: HealthCheck) -> Bottle:
     @app.get("/health")
     @json_route
     def health():
-        found = health_report(health_check, pool)
+        found = health_report(health_check, pool, warm)
         return (200 if found["ok"] else 503), found, {}
 
     @app.get("/api/examples")
@@ -143,9 +160,11 @@ def run_payload(result: Result, profile: str, language: str = DEFAULT_LANGUAGE) 
     return {**head, **result.to_dict(), "profile": profile, "language": language}
 
 
-def health_report(health_check: HealthCheck, pool) -> dict:
+def health_report(health_check: HealthCheck, pool, warm=None) -> dict:
     found = health_check.check()
-    return {"ok": found["engine"]["ok"] and found["image"]["ok"], **found, "pool": pool.stats()}
+    idle = warm.stats() if warm is not None else {"idle": 0, "starting": 0, "busy": 0, "size": 0}
+    return {"ok": found["engine"]["ok"] and found["image"]["ok"], **found, "pool": pool.stats(),
+            "warm": {key: idle[key] for key in ("idle", "starting", "busy", "size")}}
 
 
 def config_report(settings: Settings, pool) -> dict:
@@ -168,31 +187,98 @@ def language_title(name: str) -> str:
     return LANGUAGE_TITLES.get(name, name.capitalize())
 
 
-def _run(pool, code: str, limits: Limits, environ: dict, language: str = DEFAULT_LANGUAGE) -> Result:
-    cancel = threading.Event()
+class Submitted:
+    """A run handed to the pool: its future, its cancel event and, when streamed, its output."""
+
+    def __init__(self, future, cancel: threading.Event, output: queue.Queue | None):
+        self.future, self.cancel, self.output = future, cancel, output
+
+
+def _submit(pool, wanted, limits: Limits, streamed: bool = False) -> Submitted:
+    cancel, output = threading.Event(), (queue.Queue() if streamed else None)
+    extra = {"on_output": lambda stream, text: output.put((stream, text))} if streamed else {}
     try:
-        future = pool.submit(code, limits, cancel=cancel, language=language)
+        future = pool.submit(wanted.code, limits, cancel=cancel, language=wanted.language,
+                             stdin=wanted.stdin, **extra)
     except QueueFull as full:
         raise Refusal(429, "busy", str(full), {"Retry-After": str(full.retry_after_s)}) from None
     except PoolClosed as closed:
         raise Refusal(503, "shutting_down", str(closed)) from None
+    return Submitted(future, cancel, output)
+
+
+def _wait_for(pool, wanted, limits: Limits, environ: dict) -> Result:
+    run = _submit(pool, wanted, limits)
     try:
-        return _wait(future, cancel, environ)
-    except concurrent.futures.CancelledError:
-        raise Refusal(503, "shutting_down", str(PoolClosed("The run was waiting for a worker and was cancelled."))) from None
-    except EngineUnavailable as exc:
-        raise Refusal(503, "engine_unavailable", str(exc)) from None
-    except ImageMissing as exc:
-        raise Refusal(503, "image_missing", str(exc)) from None
-    except RunRefused as exc:
+        return _wait(run.future, run.cancel, environ)
+    except BaseException as exc:
+        raise _refusal_for(exc, limits) from None
+
+
+def _refusal_for(exc: BaseException, limits: Limits) -> BaseException:
+    """The HTTP answer for a run that could not happen (anything else is raised as it is)."""
+    if isinstance(exc, concurrent.futures.CancelledError):
+        return Refusal(503, "shutting_down", str(PoolClosed("The run was waiting for a worker and was cancelled.")))
+    if isinstance(exc, EngineUnavailable):
+        return Refusal(503, "engine_unavailable", str(exc))
+    if isinstance(exc, ImageMissing):
+        return Refusal(503, "image_missing", str(exc))
+    if isinstance(exc, RunRefused):
         # Not the visitor's fault and not a passing state: retrying the same profile cannot help.
         log.warning("the engine refused a run under %s: %s", limits.name, exc.message)
-        raise Refusal(500, "run_refused", f"{exc.message} This server's engine cannot apply the "
-                      f"limits of the {limits.name} profile; whoever runs the server can check it with "
-                      "'python -m sandbox doctor'.") from None
-    except SandboxError as exc:
+        return Refusal(500, "run_refused", f"{exc.message} This server's engine cannot apply the "
+                       f"limits of the {limits.name} profile; whoever runs the server can check it with "
+                       "'python -m sandbox doctor'.")
+    if isinstance(exc, SandboxError):
         log.warning("sandbox refused a run: %s", exc)
-        raise Refusal(503, "sandbox_error", str(exc)) from None
+        return Refusal(503, "sandbox_error", str(exc))
+    return exc
+
+
+def _note(environ: dict, wanted, result: Result) -> None:
+    environ["server.note"] = f"language={wanted.language} run={result.status}" + (
+        f" stopped_by={result.stopped_by}" if result.stopped_by else "")
+
+
+def _stream(run: Submitted, wanted, limits: Limits, environ: dict) -> Iterator[bytes]:
+    """Events, one JSON object a line: output as it arrives, then the Result (or why there is none).
+
+    A client that goes away ends the iteration (waitress closes it on a failed write) or is
+    noticed while the run is quiet: either way the run is cancelled or killed at once.
+    """
+    gone = environ.get("waitress.client_disconnected") or (lambda: False)
+    try:
+        yield _line({"event": "start", "profile": wanted.profile, "language": wanted.language})
+        while True:
+            try:
+                stream, text = run.output.get(timeout=POLL_S)
+                yield _line({"event": "output", "stream": stream, "text": text})
+                continue
+            except queue.Empty:
+                pass
+            if run.future.done() and run.output.empty():
+                break
+            if gone():
+                environ["server.note"] = "client_gone " + _stop(run.future, run.cancel)
+                return
+        try:
+            result = run.future.result()
+        except BaseException as exc:  # noqa: BLE001 - told to the client as the last event
+            refusal = _refusal_for(exc, limits)
+            if not isinstance(refusal, Refusal):
+                log.error("unexpected %s in a streamed run: %s", type(exc).__name__, exc)
+                refusal = Refusal(500, "internal_error", GENERIC_500)
+            yield _line({"event": "error", "status": refusal.status, **refusal.payload()})
+            return
+        _note(environ, wanted, result)
+        yield _line({"event": "result", **run_payload(result, wanted.profile, wanted.language)})
+    finally:
+        if not run.future.done():
+            environ.setdefault("server.note", "client_gone " + _stop(run.future, run.cancel))
+
+
+def _line(event: dict) -> bytes:
+    return json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n"
 
 
 def _wait(future: concurrent.futures.Future, cancel: threading.Event, environ: dict) -> Result:

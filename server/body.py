@@ -10,10 +10,13 @@
     code missing, not a string                      422     missing_code, code_not_string
     code longer than 5000 characters                413     code_too_long
     code empty, holding NUL, unencodable            422     invalid_code
+    stdin not a string                              422     stdin_not_string
+    stdin over 64 KiB (in UTF-8)                    413     stdin_too_large
+    stdin holding NUL or unencodable                422     invalid_stdin
     a language this kit does not run                422     unknown_language
     a profile that does not exist                   422     unknown_profile
     without: not a list of control names            422     bad_without
-    naive profile or `without` with ablation off    403     ablation_disabled
+    seed, naive or `without` with ablation off      403     ablation_disabled
 
 Unknown fields are refused rather than ignored: a misspelt `"profil": "seed"` silently ignored
 would run under a different profile than the caller believes, which is the wrong surprise for a
@@ -25,15 +28,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sandbox import CONTROLS, LANGUAGES, MAX_CODE_CHARS, PROFILES, InvalidCode, check_code
+from sandbox import CONTROLS, LANGUAGES, MAX_CODE_CHARS, MAX_STDIN_BYTES, PROFILES, InvalidCode, check_code, check_stdin
 
 from .jsonerr import JSON_TYPE, Refusal
 from .settings import Settings
 
 # 5000 characters of code, each escaped in JSON as up to 12 bytes (a surrogate pair of \uXXXX),
-# fit in 60 KiB; the rest is room for the other fields. Anything larger is refused unread.
-MAX_BODY_BYTES = 64 * 1024
-FIELDS = ("code", "language", "profile", "without")
+# fit in 60 KiB, and 64 KiB of stdin in 6 bytes per byte at worst (\u00XX) in 384 KiB; the rest is
+# room for the other fields. Anything larger is refused unread.
+MAX_BODY_BYTES = 448 * 1024
+FIELDS = ("code", "language", "profile", "without", "stdin")
 DEFAULT_LANGUAGE = "python"
 
 
@@ -43,6 +47,7 @@ class RunRequest:
     profile: str = "hardened"
     without: tuple[str, ...] = ()
     language: str = DEFAULT_LANGUAGE
+    stdin: str = ""
 
 
 def read_json(environ: dict) -> dict:
@@ -75,7 +80,7 @@ def parse_run(data: dict, settings: Settings) -> RunRequest:
     language = _check_language(data.get("language", DEFAULT_LANGUAGE))
     profile = _check_profile(data.get("profile", "hardened"), settings)
     without = _check_without(data.get("without", []), settings)
-    return RunRequest(code, profile, without, language)
+    return RunRequest(code, profile, without, language, _check_stdin(data.get("stdin", "")))
 
 
 def _read_bounded(environ: dict) -> bytes:
@@ -133,6 +138,19 @@ def _check_code(data: dict) -> str:
     return code
 
 
+def _check_stdin(stdin: object) -> str:
+    if not isinstance(stdin, str):
+        kind = "null" if stdin is None else type(stdin).__name__
+        raise Refusal(422, "stdin_not_string", f'"stdin" must be a string (the text the program reads), not {kind}.')
+    if len(stdin.encode("utf-8", "surrogatepass")) > MAX_STDIN_BYTES:
+        raise Refusal(413, "stdin_too_large", f"stdin is more than {MAX_STDIN_BYTES} bytes (64 KiB) in UTF-8.")
+    try:
+        check_stdin(stdin)
+    except InvalidCode as exc:
+        raise Refusal(422, "invalid_stdin", str(exc)) from None
+    return stdin
+
+
 def _check_language(language: object) -> str:
     # Exact names only: "Python" or " python" would be a guess at what the caller meant.
     if not isinstance(language, str) or language not in LANGUAGES:
@@ -147,9 +165,10 @@ def _check_profile(profile: object, settings: Settings) -> str:
         raise Refusal(422, "unknown_profile",
                       f"Unknown profile {profile!r}. Profiles here: {', '.join(settings.profiles)}.")
     if profile not in settings.profiles:
+        seed = " (seed_hardened is the seed's flags plus the kit's guards)" if profile == "seed" else ""
         raise Refusal(403, "ablation_disabled",
                       f"The {profile} profile removes controls; this server only offers "
-                      f"{', '.join(settings.profiles)}. A teacher can start it with --allow-ablation "
+                      f"{', '.join(settings.profiles)}{seed}. A teacher can start it with --allow-ablation "
                       "on their own machine.")
     return profile
 

@@ -17,7 +17,7 @@ import logging
 import time
 
 from .headers import add_security_headers
-from .jsonerr import GENERIC_500, JSON_HEADERS, error_body
+from .jsonerr import GENERIC_500, JSON_HEADERS, error_body, printable
 from .settings import Settings
 
 log = logging.getLogger("server")
@@ -55,18 +55,26 @@ class Guard:
             seen["status"] = status.split(" ", 1)[0]
             return start_response(status, add_security_headers(list(headers)), exc_info)
 
+        streamed = False
         try:
             refusal = self._check(environ)
             if refusal:
                 environ["server.note"] = f"refused={refusal[2]}"
                 return _answer(start, *refusal)
             try:
-                return self.app(environ, start)
+                body = self.app(environ, start)
             except Exception:  # noqa: BLE001 - the last line of defence: log it, answer JSON
-                log.exception("unhandled error on %s %s", environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
+                log.exception("unhandled error on %s %s", printable(environ.get("REQUEST_METHOD", "-")),
+                              printable(environ.get("PATH_INFO", "-")))
                 return _answer(start, "500 Internal Server Error", GENERIC_500, "internal_error")
+            if isinstance(body, (list, tuple)):
+                return body
+            # A streamed answer (or a file): its log line is written when it has been sent.
+            streamed = True
+            return _LoggedStream(body, environ, seen, started)
         finally:
-            _log_request(environ, seen["status"], time.monotonic() - started)
+            if not streamed:
+                _log_request(environ, seen["status"], time.monotonic() - started)
 
     def _check(self, environ) -> tuple[str, str, str] | None:
         bad_path = _check_path(environ.get("PATH_INFO", ""))
@@ -104,13 +112,31 @@ def _answer(start, status: str, message: str, reason: str) -> list[bytes]:
     return [body]
 
 
+class _LoggedStream:
+    """A streamed body that logs its request once it has been sent, or given up."""
+
+    def __init__(self, body, environ, seen, started):
+        self._body, self._environ, self._seen, self._started = body, environ, seen, started
+
+    def __iter__(self):
+        return iter(self._body)
+
+    def close(self):
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            _log_request(self._environ, self._seen["status"], time.monotonic() - self._started)
+
+
 def _log_request(environ, status: str, elapsed: float) -> None:
-    path = environ.get("PATH_INFO", "")
+    path = printable(environ.get("PATH_INFO", ""))
     if environ.get("QUERY_STRING"):
         path += "?…"  # query strings are not logged: they may carry anything
-    note = environ.get("server.note", "")
-    access.info("%s %s %s %s %.3fs%s", environ.get("REMOTE_ADDR", "-"), environ.get("REQUEST_METHOD", "-"),
-                path, status, elapsed, f" {note}" if note else "")
+    note = printable(environ.get("server.note", ""))
+    access.info("%s %s %s %s %.3fs%s", printable(environ.get("REMOTE_ADDR", "-")),
+                printable(environ.get("REQUEST_METHOD", "-")), path, status, elapsed, f" {note}" if note else "")
 
 
 def _bracket(name: str) -> str:

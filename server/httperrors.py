@@ -11,14 +11,13 @@ from __future__ import annotations
 import logging
 
 from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer
 from waitress.task import ErrorTask
 
 from sandbox import MAX_CODE_CHARS
 
 from .body import MAX_BODY_BYTES
 from .headers import add_security_headers
-from .jsonerr import GENERIC_500, JSON_HEADERS, error_body
+from .jsonerr import GENERIC_500, JSON_HEADERS, error_body, printable
 
 access = logging.getLogger("server.access")
 
@@ -41,16 +40,17 @@ class JsonErrorTask(ErrorTask):
         self.content_length = len(body)
         self.write(body)
         access.info("%s %s %s %s refused by the HTTP layer: %s", self.channel.addr[0] if self.channel.addr else "-",
-                    self.request.command or "-", self.request.path or "-", error.code, error.reason)
+                    printable(self.request.command or "-"), printable(self.request.path or "-"), error.code,
+                    printable(error.reason))
+
+
+def error_response(code: int, phrase: str, reason: str, message: str) -> bytes:
+    """A whole HTTP response in the kit's JSON shape, for a connection refused before any request."""
+    body = error_body(message, reason)
+    headers = add_security_headers([*JSON_HEADERS, ("Content-Length", str(len(body))), ("Connection", "close")])
+    head = f"HTTP/1.1 {code} {phrase}\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers)
+    return head.encode("latin-1") + b"\r\n" + body
 
 
 class JsonErrorChannel(HTTPChannel):
     error_task_class = JsonErrorTask
-
-
-def use_json_errors(server) -> None:
-    """Make every listening socket of a waitress server answer its own errors in JSON."""
-    listeners = [server] if isinstance(server, BaseWSGIServer) else [
-        s for s in server.map.values() if isinstance(s, BaseWSGIServer)]
-    for listener in listeners:
-        listener.channel_class = JsonErrorChannel

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 
 class Refusal(Exception):
@@ -32,3 +33,12 @@ def dumps(payload: dict) -> bytes:
 
 def error_body(message: str, reason: str) -> bytes:
     return dumps({"error": message, "reason": reason})
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` for a log line: control characters (CR, LF, NUL, ESC...) escaped, so a request
+    can never write a forged line, or a raw NUL, into the server's log."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)

@@ -24,12 +24,12 @@ from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
 
-from sandbox import SESSION, Pool, cleanup, leftovers, teardown
+from sandbox import SESSION, Pool, SandboxError, WarmPool, cleanup, leftovers, teardown
 
 from .app import create_app, health_report, served_limits
 from .body import MAX_BODY_BYTES
+from .connections import CONNECTION_LIMIT, IDLE_TIMEOUT_S, guard_connections
 from .health import HealthCheck
-from .httperrors import use_json_errors
 from .settings import Settings
 
 log = logging.getLogger("server")
@@ -43,24 +43,29 @@ def serve(settings: Settings) -> int:
     _configure_logging()
     pool = Pool(workers=settings.workers, queue=settings.queue)
     health = HealthCheck()
+    warm = _warm_pool(settings)
     sockets: dict = {}
     try:
         server = create_server(
-            create_app(settings, pool, health), map=sockets,
+            create_app(settings, pool, health, warm), map=sockets,
             host=settings.host, port=settings.port, threads=settings.threads,
             # Waitress refuses a larger body from its Content-Length before reading it, and stops
             # reading a chunked one past the same bound.
             max_request_body_size=MAX_BODY_BYTES + 1,
             # Lets a request see that its client went away (waitress.client_disconnected).
             channel_request_lookahead=1,
+            # The connection bounds (server/connections.py): idle ones go, the sweep runs each second.
+            connection_limit=CONNECTION_LIMIT, channel_timeout=IDLE_TIMEOUT_S, cleanup_interval=1,
             ident="safe-python", expose_tracebacks=False, clear_untrusted_proxy_headers=True,
         )
     except OSError as exc:
         pool.shutdown()
+        if warm is not None:
+            warm.close()
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror or exc)
         return 2
-    use_json_errors(server)
-    stop = Stopper(sockets, pool)
+    guard_connections(server)
+    stop = Stopper(sockets, pool, warm)
     stop.install()
     _announce(settings, pool, health)
     server.run()   # returns when Stopper has closed every socket
@@ -70,10 +75,11 @@ def serve(settings: Settings) -> int:
 class Stopper:
     """The signal handler and the drain described in the module's docstring."""
 
-    def __init__(self, sockets: dict, pool: Pool):
+    def __init__(self, sockets: dict, pool: Pool, warm: WarmPool | None = None):
         self.sockets = sockets   # waitress's map: listeners, their wake-up triggers, connections
         self.listeners = [s for s in sockets.values() if isinstance(s, BaseWSGIServer)]
         self.pool = pool
+        self.warm = warm
         self.state = "serving"   # -> draining -> forced -> stopped
 
     def install(self) -> None:
@@ -98,6 +104,8 @@ class Stopper:
         self.state = "stopped"
         self.listeners[0].task_dispatcher.shutdown()   # its threads are idle by now
         self.pool.shutdown(wait=True, cancel_pending=True)
+        if self.warm is not None:
+            self.warm.close()                           # the waiting containers go too
         try:
             teardown()
             left = leftovers(session=SESSION)
@@ -152,6 +160,17 @@ class Stopper:
             # Only the listening socket: BaseWSGIServer.close() would also close the trigger
             # that task threads use to wake the loop for their answers.
             wasyncore.dispatcher.close(listener)
+
+
+def _warm_pool(settings: Settings) -> WarmPool | None:
+    """Containers of the default run (hardened, Python, this server's limits) started ahead."""
+    if settings.warm_size == 0:
+        return None
+    try:
+        return WarmPool(size=settings.warm_size, limits=[served_limits("hardened", (), settings)])
+    except SandboxError as exc:
+        log.warning("no warm containers (%s); every run starts its own", exc)
+        return None
 
 
 def _announce(settings: Settings, pool: Pool, health: HealthCheck) -> None:

@@ -19,9 +19,12 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
-# Profiles a visitor may pick. Every other profile of the kit (`naive` removes every control) is
-# only offered when the teacher started the server with --allow-ablation, like removing a control.
-SAFE_PROFILES = ("hardened", "seed")
+# Profiles a visitor may pick: each keeps the kit's seccomp allowlist, drops every capability,
+# sets no-new-privileges and gives each run a uid of its own. `seed_hardened` is the seed's flags
+# plus those guards. The exact seed (Docker's default seccomp and capabilities, no
+# no-new-privileges) and `naive` remove controls, so, like `without`, they are only offered
+# when the teacher started the server with --allow-ablation.
+SAFE_PROFILES = ("hardened", "seed_hardened")
 ABLATION_PROFILES = tuple(p for p in PROFILES if p not in SAFE_PROFILES)
 
 
@@ -35,10 +38,15 @@ class Settings:
     allow_ablation: bool = False
     allowed_hosts: tuple[str, ...] = ()    # extra Host names, e.g. a classroom machine's name
     web_root: Path = field(default=WEB_ROOT)
+    warm: int | None = None                # warm containers waiting (None: one per worker; 0: none)
 
     @property
     def profiles(self) -> tuple[str, ...]:
         return SAFE_PROFILES + (ABLATION_PROFILES if self.allow_ablation else ())
+
+    @property
+    def warm_size(self) -> int:
+        return self.workers if self.warm is None else self.warm
 
     @property
     def threads(self) -> int:
@@ -59,6 +67,7 @@ _ENV = {
     "allow_ablation": "SANDBOX_ALLOW_ABLATION",
     "allow_host": "SANDBOX_ALLOWED_HOSTS",
     "web_root": "SANDBOX_WEB_ROOT",
+    "warm": "SANDBOX_WARM",
 }
 
 
@@ -82,6 +91,9 @@ def parser() -> argparse.ArgumentParser:
                    help="also answer to this Host name (repeatable), e.g. when binding a classroom "
                         f"address (${_ENV['allow_host']}, comma-separated)")
     p.add_argument("--web-root", type=Path, help=f"folder of the page (default: web/; ${_ENV['web_root']})")
+    p.add_argument("--warm", type=_bounded_int(0, 32),
+                   help="containers started ahead and waiting for a program, each used once "
+                        f"(default: one per worker; 0 turns it off; ${_ENV['warm']})")
     return p
 
 
@@ -113,6 +125,7 @@ def from_args(argv: list[str] | None = None, environ: dict[str, str] | None = No
         allow_ablation=bool(pick("allow_ablation", _flag, False)),
         allowed_hosts=tuple(hosts),
         web_root=pick("web_root", Path, WEB_ROOT),
+        warm=pick("warm", _bounded_int(0, 32), None),
     )
 
 

@@ -121,10 +121,10 @@ def test_a_javascript_error_is_its_first_line(client, post_run, node_image):
 
 
 def test_javascript_keeps_the_servers_timeout_and_profiles(client, post_run, node_image):
-    data = run(client, post_run, code="while (true) {}", language="javascript", profile="seed")
+    data = run(client, post_run, code="while (true) {}", language="javascript", profile="seed_hardened")
     assert data["error"] == "Execution timed out after 3 seconds"
     assert (data["status"], data["stopped_by"], data["profile"], data["language"]) == (
-        "timeout", "timeout", "seed", "javascript")
+        "timeout", "timeout", "seed_hardened", "javascript")
 
 
 def test_health_reports_every_languages_image(client, node_image):

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from sandbox import engine, reaper
+from server.body import MAX_BODY_BYTES
 from server.process import ServerProcess
 
 pytestmark = pytest.mark.usefixtures("engine_ready")
@@ -25,8 +26,10 @@ SLEEP_15 = json.dumps({"code": "import time\ntime.sleep(15)\nprint('slept')\n"})
 
 @pytest.fixture(scope="module")
 def live(child_session):
-    # A 30 s timeout, so that a run that ends within seconds was ended by something else.
-    srv = ServerProcess("--timeout", "30", "--workers", "1", "--queue", "2", session=child_session()).start()
+    # A 30 s timeout, so that a run that ends within seconds was ended by something else; no
+    # warm containers, so that the session's containers are exactly the runs in flight.
+    srv = ServerProcess("--timeout", "30", "--workers", "1", "--queue", "2", "--warm", "0",
+                        session=child_session()).start()
     yield srv
     code = srv.stop()
     assert code == 0, srv.log()
@@ -95,9 +98,9 @@ def test_huge_content_length_is_refused_before_the_body_is_sent(live):
 
 
 def test_chunked_body_past_the_bound_is_refused_before_it_ends(live):
-    # 80 KiB of chunks and no final chunk: the answer comes without the body ever ending.
+    # More chunks than the bound and no final chunk: the answer comes without the body ever ending.
     with connect(live) as sock:
-        sock.sendall(chunked(live, [b" " * 8192] * 10, finish=False))
+        sock.sendall(chunked(live, [b" " * 8192] * (MAX_BODY_BYTES // 8192 + 2), finish=False))
         status, _, data = read_answer(sock)
     assert status == 413 and data["reason"] == "body_too_large"
 

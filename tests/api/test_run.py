@@ -69,18 +69,23 @@ def test_unicode_code_and_output_survive(client, post_run):
     assert run(client, post_run, code="print('héllo wörld ✓ 🐍')")["output"] == "héllo wörld ✓ 🐍\n"
 
 
-def test_seed_profile_is_selectable(client, post_run):
-    data = run(client, post_run, code="print(1)", profile="seed")
-    assert data["profile"] == "seed" and data["limits"]["name"] == "seed"
-    assert "seccomp" not in data["limits"]["controls"] and "memory" in data["limits"]["controls"]
-    assert "output_cap" in data["limits"]["controls"]        # the server's own addition, see below
+def test_the_seed_with_the_kits_guards_is_selectable_and_the_exact_seed_is_not(client, post_run):
+    data = run(client, post_run, code="print(1)", profile="seed_hardened")
+    assert data["profile"] == "seed_hardened" and data["limits"]["name"] == "seed_hardened"
+    controls = data["limits"]["controls"]
+    assert {"seccomp", "capabilities", "no_new_privileges", "distinct_uid", "memory"} <= set(controls)
+    assert "ulimits" not in controls                          # otherwise the seed's own flags
+    assert "output_cap" in controls                            # the server's own addition, see below
+    refused = post_run(client, json.dumps({"code": "print(1)", "profile": "seed"}))
+    assert (refused.status_int, refused.json["reason"]) == (403, "ablation_disabled")
+    assert "seed_hardened" in refused.json["error"]
 
 
 def test_seed_profile_keeps_the_output_cap_over_http(client, post_run):
     # The seed profile has no cap of its own; over HTTP one answer could otherwise reach the
     # core's 16 MiB safety net.
     flood = next(e for e in client.get("/api/examples").json["examples"] if e["name"] == "output_flood")
-    data = run(client, post_run, code=flood["code"], profile="seed")
+    data = run(client, post_run, code=flood["code"], profile="seed_hardened")
     assert (data["status"], data["stopped_by"], data["truncated"]) == ("output_limit", "output_cap", True)
     assert len(data["stdout"].encode("utf-8")) <= 64 * 1024
     assert data["limits"]["output_cap_bytes"] == 64 * 1024
@@ -111,6 +116,7 @@ def test_health_reports_engine_image_and_queue(client):
     health = client.get("/health").json
     assert health["ok"] and health["engine"]["ok"] and health["image"]["ok"]
     assert health["pool"] == {"running": 0, "queued": 0, "workers": 2, "queue": 4}
+    assert set(health["warm"]) == {"idle", "starting", "busy", "size"}
 
 
 def test_examples_are_served_with_their_expected_outcome(client):
@@ -122,7 +128,7 @@ def test_examples_are_served_with_their_expected_outcome(client):
 
 def test_config_lists_only_safe_profiles_unless_ablation(client, ablation_client):
     plain = client.get("/api/config").json
-    assert plain["profiles"] == ["hardened", "seed"] and plain["allow_ablation"] is False
+    assert plain["profiles"] == ["hardened", "seed_hardened"] and plain["allow_ablation"] is False
     assert plain["limits"]["hardened"]["timeout_s"] == 3
     teacher = ablation_client.get("/api/config").json
-    assert teacher["allow_ablation"] is True and "naive" in teacher["profiles"]
+    assert teacher["allow_ablation"] is True and {"naive", "seed"} <= set(teacher["profiles"])

@@ -151,7 +151,7 @@ def test_no_banner_and_no_naive_profile_on_a_normal_server(server, open_page):
     page = open_page(server.url)
     expect(page.locator("#ablation-banner")).to_be_hidden()
     expect(page.locator("#ablation")).to_be_hidden()
-    assert page.locator("#profile option").all_text_contents() == ["hardened", "seed"]
+    assert page.locator("#profile option").all_text_contents() == ["hardened", "seed_hardened"]
 
 
 def set_code(page, code: str) -> None:
@@ -175,10 +175,10 @@ def test_example_note_names_the_profile_in_use(server, open_page):
     note = page.locator("#example-note")
     expect(note).to_contain_text("(Python). Under the hardened profile: Memory limit, stopped by memory.")
     expect(note).not_to_contain_text("You picked")
-    page.select_option("#profile", "seed")
-    expect(note).to_contain_text("You picked seed, so the outcome may differ")
+    page.select_option("#profile", "seed_hardened")
+    expect(note).to_contain_text("You picked seed_hardened, so the outcome may differ")
     page.select_option("#example", "fork_bomb")
-    expect(note).to_contain_text("You picked seed")
+    expect(note).to_contain_text("You picked seed_hardened")
     assert_no_csp_problem(page)
 
 
