@@ -35,6 +35,7 @@ import logging
 import mimetypes
 import queue
 import threading
+import time
 from typing import Callable, Iterator
 
 import bottle
@@ -54,6 +55,9 @@ log = logging.getLogger("server")
 
 # How often a waiting request checks whether its client is still there.
 POLL_S = 0.25
+# A quiet stream says it is still running this often: a client can show progress, and a write
+# to a client that has gone is what tells waitress it has gone once the answer has begun.
+HEARTBEAT_S = 2.0
 NDJSON_TYPE = "application/x-ndjson; charset=utf-8"
 # How long a request whose client left waits for its killed run to end, only to log how it ended.
 KILLED_RUN_WAIT_S = 15
@@ -243,21 +247,27 @@ def _note(environ: dict, wanted, result: Result) -> None:
 def _stream(run: Submitted, wanted, limits: Limits, environ: dict) -> Iterator[bytes]:
     """Events, one JSON object a line: output as it arrives, then the Result (or why there is none).
 
-    A client that goes away ends the iteration (waitress closes it on a failed write) or is
-    noticed while the run is quiet: either way the run is cancelled or killed at once.
+    A quiet run sends a `running` event every HEARTBEAT_S with the seconds since the stream
+    began. A client that goes away ends the iteration (waitress closes it on a failed write) or
+    is noticed while the run is quiet: either way the run is cancelled or killed at once.
     """
     gone = environ.get("waitress.client_disconnected") or (lambda: False)
+    began = last_write = time.monotonic()
     try:
         yield _line({"event": "start", "profile": wanted.profile, "language": wanted.language})
         while True:
             try:
                 stream, text = run.output.get(timeout=POLL_S)
                 yield _line({"event": "output", "stream": stream, "text": text})
+                last_write = time.monotonic()
                 continue
             except queue.Empty:
                 pass
             if run.future.done() and run.output.empty():
                 break
+            if time.monotonic() - last_write >= HEARTBEAT_S:
+                last_write = time.monotonic()
+                yield _line({"event": "running", "seconds": round(last_write - began, 1)})
             if gone():
                 environ["server.note"] = "client_gone " + _stop(run.future, run.cancel)
                 return
