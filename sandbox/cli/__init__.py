@@ -137,7 +137,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--stdin", metavar="FILE", help="what the program reads from its standard input: a file, "
                    "or - for this command's own (at most 64 KiB)")
     p.add_argument("--json", action="store_true", help="print the whole Result as JSON (usage included)")
-    p.add_argument("--usage", action="store_true", help="also print what the kernel counted (CPU, memory, tasks)")
+    p.add_argument("--usage", action="store_true", help="print what the kernel counted (CPU, memory, tasks) after a successful run too")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("build", help="build the sandbox images (falls back to a local base offline)")

@@ -308,11 +308,14 @@ def test_cli_runs_a_file_and_exits_with_the_programs_status(tmp_path, child_env)
     assert done.stdout == "4\n" and done.returncode == 3
 
 
-def test_cli_timeout_exits_124_with_one_clear_line(child_env):
+def test_cli_timeout_exits_124_with_one_clear_verdict_and_the_usage(child_env):
     done = subprocess.run([sys.executable, "-m", "sandbox", "run", "-", "--timeout", "2"], input="while True: pass",
                           capture_output=True, text=True, cwd=REPO, timeout=60, env=child_env())
     assert done.returncode == 124
-    assert done.stderr.strip() == "sandbox: timeout: Execution timed out after 2 seconds [stopped by timeout]"
+    verdict, usage = done.stderr.strip().splitlines()
+    assert verdict == "sandbox: timeout: Execution timed out after 2 seconds [stopped by timeout]"
+    # A run that did not succeed also says what the kernel counted for it.
+    assert usage.startswith("sandbox: the kernel counted CPU ") and "throttled" in usage
 
 
 def test_cleanup_removes_orphans_and_leaves_live_owners_alone():
