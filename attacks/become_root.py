@@ -2,10 +2,10 @@ ATTACK = {
     "title": "Become root with setuid(0)",
     "category": "privilege",
     "control": "user",
-    "hardened": "setuid(0) and setresuid(0, 0, 0) fail with EPERM: the runner stays uid 10001",
+    "hardened": "setuid(0) and setresuid(0, 0, 0) fail with EPERM: the runner keeps its own uid (10001-10256)",
     "ablated": "the program already is uid 0 (root) inside the container",
     "expect": {
-        "hardened": {"status": "ok", "report": {"achieved": False, "setuid": "EPERM", "uid": 10001}},
+        "hardened": {"status": "ok", "report": {"achieved": False, "setuid": "EPERM", "uid": {"min": 10001, "max": 10256}}},
         "ablated": {"status": "ok", "report": {"achieved": True, "uid": 0}},
         "naive": {"status": "ok", "report": {"achieved": True, "uid": 0}},
     },
@@ -14,7 +14,7 @@ ATTACK = {
         capabilities, seccomp and the container's mounts stand between them. One kernel bug,
         one mounted socket or one --privileged flag later, it is root on the host. Docker runs
         a container as root unless told otherwise. The user control runs the code as the
-        image's unprivileged 'runner' (uid 10001), and a non-root process cannot simply ask to
+        image's unprivileged 'runner' (a uid from 10001 to 10256), and a non-root process cannot simply ask to
         be root: setuid(0) needs CAP_SETUID, which it does not have, so the kernel answers EPERM.
     """,
 }

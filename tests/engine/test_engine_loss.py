@@ -153,3 +153,33 @@ def engine_limits():
     from sandbox import PROFILES
 
     return PROFILES["hardened"].replace(timeout_s=60)
+
+
+@pytest.mark.timeout(240)
+def test_an_engine_restart_leaves_no_warm_container_once_the_reaper_runs(private_engine, monkeypatch):
+    from sandbox import WarmPool, leftovers
+
+    monkeypatch.setenv("DOCKER_HOST", f"unix://{private_engine.sock}")
+    engine.forget_clients()
+    try:
+        warm = WarmPool(size=2, limits=[engine_limits()])
+        try:
+            assert warm.wait_ready(timeout_s=120), warm.stats()
+            private_engine.crash()
+        finally:
+            warm.close()          # the engine is gone: closing must neither hang nor raise
+        private_engine.start()
+        engine.forget_clients()
+        # The engine kept the waiting containers it held when it died; the reaper finds them.
+        held = leftovers(session=engine.SESSION)
+        assert len(held) >= 2 and {c["role"] for c in held} == {"warm"}, held
+        assert cleanup(session=engine.SESSION)["containers"] == len(held)
+        assert leftovers(session=engine.SESSION) == []
+        # And a pool opened on the engine that came back works as before.
+        with WarmPool(size=1, limits=[engine_limits()]) as again:
+            assert again.wait_ready(timeout_s=120), again.stats()
+            assert run("print('back')", engine_limits()).stdout == "back\n"
+            assert again.stats()["taken"] == 1
+        assert leftovers(session=engine.SESSION) == []
+    finally:
+        engine.forget_clients()

@@ -1,0 +1,195 @@
+"""The warm pool against the real engine: pre-started, used once, nothing shared, nothing left.
+
+A pooled run is told apart from a cold one by the pool's own count of boxes taken and by the
+container's role label ("warm"), never by how fast it was.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from sandbox import PROFILES, IMAGE, WarmPool, cleanup, engine, leftovers, run
+from sandbox.lab import catalog
+
+REPO = Path(__file__).resolve().parents[2]
+HARDENED = PROFILES["hardened"]
+
+
+def _warm_containers(session: str) -> list[dict]:
+    return [c for c in leftovers(session=session) if c["role"] == "warm"]
+
+
+@pytest.fixture
+def pool():
+    with WarmPool(size=2) as opened:
+        assert opened.wait_ready(timeout_s=120), opened.stats()
+        yield opened
+    assert _warm_containers(engine.SESSION) == [], "closing the pool left a waiting container"
+
+
+def test_a_run_takes_a_waiting_container_and_it_is_replaced(pool):
+    before = {c["name"] for c in _warm_containers(engine.SESSION)}
+    assert len(before) == 2
+    result = run("print(2 + 2)")
+    assert (result.status, result.stdout) == ("ok", "4\n")
+    assert pool.stats()["taken"] == 1
+    # The box it used is gone; the pool starts another in the background.
+    assert pool.wait_ready(timeout_s=120)
+    after = {c["name"] for c in _warm_containers(engine.SESSION)}
+    assert len(after) == 2 and len(before - after) == 1
+    assert not any(result.container_id and c.startswith(result.container_id) for c in after)
+
+
+def test_a_run_sees_nothing_of_the_run_before_it(pool):
+    first = run(
+        "import os, subprocess\n"
+        "open('/tmp/left-behind', 'w').write('secret of run one')\n"
+        "os.environ['RUN_ONE'] = '1'\n"
+        "subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
+        "print('run one', os.getpid())\n")
+    assert first.status == "ok", first.stderr
+    second = run(
+        "import os\n"
+        "print(os.path.exists('/tmp/left-behind'), 'RUN_ONE' in os.environ)\n"
+        "others = [p for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid())]\n"
+        "print(sorted(open(f'/proc/{p}/cmdline').read().replace(chr(0), ' ') for p in others))\n")
+    assert second.status == "ok", second.stderr
+    assert pool.stats()["taken"] == 2                       # both came from the pool
+    assert second.container_id != first.container_id
+    files, processes = second.stdout.splitlines()
+    assert files == "False False"
+    assert "sleep" not in processes and "run one" not in second.stdout
+
+
+def test_clocks_start_when_the_program_arrives():
+    # The waiting container has been up for longer than the run's 2 s clock; the program still
+    # gets its whole 2 s, and its duration counts from delivery.
+    short_clock = HARDENED.replace(timeout_s=2)
+    with WarmPool(size=1, limits=[short_clock]) as warm:
+        assert warm.wait_ready(timeout_s=120), warm.stats()
+        time.sleep(3)
+        result = run("import time\ntime.sleep(0.5)\nprint('done')", short_clock)
+        assert warm.stats()["taken"] == 1
+    assert (result.status, result.stdout) == ("ok", "done\n"), result.stderr
+    assert 0.5 <= result.duration_s < 3
+
+
+def test_other_limits_get_a_container_of_their_own(pool):
+    for limits in (HARDENED.without("pids"), HARDENED.replace(memory_mib=64), PROFILES["seed_hardened"]):
+        result = run("print('own')", limits)
+        assert (result.status, result.stdout, result.limits) == ("ok", "own\n", limits)
+    # An environment is never given to a container started without it either.
+    with_env = run("import os\nprint(os.environ['GREETING'])", env={"GREETING": "hi"})
+    assert with_env.stdout == "hi\n"
+    assert pool.stats()["taken"] == 0
+
+
+def test_a_burst_larger_than_the_pool_falls_back_to_cold_starts(pool):
+    results: dict[int, object] = {}
+
+    def one(i: int) -> None:
+        results[i] = run(f"print({i} * {i})")
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    assert sorted(results) == list(range(6))
+    for i, result in results.items():
+        assert (result.status, result.stdout) == ("ok", f"{i * i}\n"), result
+    assert len({r.container_id for r in results.values()}) == 6     # six containers, none reused
+    assert 1 <= pool.stats()["taken"] <= 6
+
+
+def test_idle_containers_are_replaced_after_their_lifetime():
+    with WarmPool(size=1, max_idle_s=2) as short:
+        assert short.wait_ready(timeout_s=120)
+        first = {c["name"] for c in _warm_containers(engine.SESSION)}
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            now = {c["name"] for c in _warm_containers(engine.SESSION)}
+            if now and not (now & first) and short.started >= 2:
+                break
+            time.sleep(0.5)
+        assert now and not (now & first), (first, now)
+        assert short.started >= 2
+    assert _warm_containers(engine.SESSION) == []
+
+
+def test_the_hardened_attacks_are_contained_through_the_pool():
+    attacks = [a for a in catalog.all_attacks() if a.image == "python" and a.wanted("hardened") == "contained"]
+    kinds = sorted({a.limits("hardened") for a in attacks}, key=repr)
+    with WarmPool(size=1, limits=kinds) as warm:
+        assert warm.wait_ready(timeout_s=240), warm.stats()
+        through_pool = 0
+        for attack in attacks:
+            taken = warm.stats()["taken"]
+            outcome = catalog.run_attack(attack, "hardened")
+            detail = f"{attack.name}: {outcome.verdict}: {outcome.evidence}"
+            assert outcome.verdict == "contained", detail
+            assert not outcome.surprises, detail + "\n" + "\n".join(outcome.surprises)
+            through_pool += warm.stats()["taken"] - taken
+            warm.wait_ready(timeout_s=120)      # the next attack finds its container waiting
+    # Attacks that stage an environment or a host folder start their own; the rest use the pool.
+    assert through_pool >= len(attacks) - 3, (through_pool, len(attacks))
+
+
+CHILD = """
+import sys, time
+from sandbox import WarmPool
+pool = WarmPool(size=2)
+assert pool.wait_ready(timeout_s=120), pool.stats()
+print('ready', flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_killed_owner_leaves_containers_the_reaper_removes(child_env):
+    env = child_env()
+    session = env["SANDBOX_SESSION"]
+    owner = subprocess.Popen([sys.executable, "-c", CHILD], cwd=REPO, env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert owner.stdout.readline().strip() == "ready", owner.stderr.read()
+        assert len(_warm_containers(session)) == 2
+        os.kill(owner.pid, signal.SIGKILL)          # no close(), no atexit: the process is gone
+        owner.wait(timeout=30)
+        left = _warm_containers(session)
+        assert len(left) == 2 and all(c["orphan"] for c in left), left
+        removed = cleanup()                          # orphans only: their owner is dead
+        assert removed["containers"] >= 2
+        assert _warm_containers(session) == []
+    finally:
+        if owner.poll() is None:
+            owner.kill()
+        cleanup(session=session)
+
+
+def test_a_pooled_container_has_exactly_a_cold_runs_options(pool):
+    api = engine.client().api
+    warm = [c for c in api.containers(filters={"label": [f"{engine.LABEL_SESSION}={engine.SESSION}",
+                                                         f"{engine.LABEL_ROLE}=warm"]})]
+    assert warm
+    from sandbox.lab.audit import check, inspect_live
+
+    cold_attrs, context = inspect_live(HARDENED, image=IMAGE)
+    warm_attrs = api.inspect_container(warm[0]["Id"])
+    # The same findings, evidence and all; only the run's own uid (a lease per run) differs.
+    def findings(attrs):
+        return [(f.id, f.status, f.evidence if f.id != "kit user" else "uid") for f in check(attrs, context)]
+    assert findings(warm_attrs) == findings(cold_attrs)
+    varying = {"Name", "Id", "Created", "State", "NetworkSettings", "ResolvConfPath", "HostnamePath",
+               "HostsPath", "LogPath", "MountLabel", "ProcessLabel", "GraphDriver", "Mounts"}
+    for section in ("HostConfig",):
+        cold, hot = dict(cold_attrs[section]), dict(warm_attrs[section])
+        assert {k: v for k, v in hot.items() if k not in varying} == {
+            k: v for k, v in cold.items() if k not in varying}
