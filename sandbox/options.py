@@ -37,7 +37,10 @@ def container_options(
     environment: dict[str, str] | None = None,
     uid: int = RUNNER_UID,
 ) -> dict[str, Any]:
-    """Everything `client.containers.create(**options)` needs for one container.
+    """Everything one container needs, for `sandbox.create_container(options)`.
+
+    (Not for docker-py's `containers.create(**options)` alone: the masked and read-only paths
+    go into the engine's HostConfig, for which docker-py has no keyword.)
 
     With no `command`, the container is a run's: the supervisor is process 1 and waits on
     stdin for the program (sandbox.create_container attaches and starts it for you).
