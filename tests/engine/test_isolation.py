@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import threading
 
-import pytest
 
 from sandbox import PROFILES, run
 
