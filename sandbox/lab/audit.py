@@ -1,7 +1,7 @@
 """audit: check a profile's real container configuration against the CIS Docker Benchmark.
 
-The audit starts a container exactly as the runner would (`sandbox.options.container_options`,
-the same image, labels and network), running a program that only sleeps, reads the engine's
+The audit starts a container exactly as the runner would (`sandbox.box.Box`: the same options,
+image, labels and network), its supervisor waiting for a program that never comes, reads the engine's
 `docker inspect` of it, and removes it in every path. Each finding says which item it is, which
 of the kit's controls it belongs to, whether it passed, and the inspect field it was judged on.
 
@@ -13,7 +13,7 @@ configuration and not listed. Items the benchmark does not have but a sandbox ne
 id prefix "kit".
 
     >>> from sandbox import PROFILES
-    >>> from sandbox.audit import audit
+    >>> from sandbox.lab.audit import audit
     >>> report = audit(PROFILES["naive"])                                  # doctest: +SKIP
     >>> report.failed_ids()                                                # doctest: +SKIP
     ['5.4 capabilities', '5.11 memory', ...]
