@@ -103,7 +103,7 @@ def single_runs(runs: int) -> None:
 
 
 def http_burst(requests: int, clients: int) -> None:
-    from server.process import ServerProcess
+    from server import ServerProcess
 
     print(f"\nHTTP burst: {requests} POST /run from {clients} clients at once, on loopback")
     print(f"{'':24}{'wall s':>9}{'p50 ms':>9}{'p95 ms':>9}{'ok':>6}{'429':>6}")

@@ -7,11 +7,15 @@
     >>> from sandbox import Pool
     >>> app = create_app(Settings(), Pool(workers=2, queue=4))   # a WSGI app, for tests or embedding
 
+    >>> with ServerProcess("--workers", "2").start() as live:   # a real server on loopback   # doctest: +SKIP
+    ...     live.url
+
 POST /run {"code": "print(2 + 2)"} answers {"output": "4\\n", ...the whole Result}; see
 server/app.py for every status code and server/body.py for every refusal.
 """
 
 from .app import create_app
+from .process import ServerProcess
 from .settings import Settings
 
-__all__ = ["create_app", "Settings"]
+__all__ = ["create_app", "Settings", "ServerProcess"]
