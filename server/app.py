@@ -41,8 +41,8 @@ from typing import Callable, Iterator
 import bottle
 from bottle import Bottle, HTTPError, HTTPResponse, request, static_file
 
-from sandbox import (LANGUAGES, MAX_CODE_CHARS, PROFILES, REGISTRY, EngineUnavailable, ImageMissing, Limits,
-                     PoolClosed, QueueFull, Result, RunRefused, SandboxError)
+from sandbox import (LANGUAGES, MAX_CODE_CHARS, MAX_STDIN_BYTES, PROFILES, REGISTRY, EngineUnavailable, ImageMissing,
+                     Limits, PoolClosed, QueueFull, Result, RunRefused, SandboxError)
 from sandbox.lab import EXAMPLES
 
 from .body import DEFAULT_LANGUAGE, parse_run, read_json
@@ -178,6 +178,7 @@ def config_report(settings: Settings, pool) -> dict:
         "allow_ablation": settings.allow_ablation,
         "controls": [spec.to_dict() for spec in REGISTRY.values()],
         "max_code_chars": MAX_CODE_CHARS,
+        "max_stdin_bytes": MAX_STDIN_BYTES,
         "languages": [{"name": name, "title": language_title(name), "extension": lang.extension}
                       for name, lang in LANGUAGES.items()],
         "default_language": DEFAULT_LANGUAGE,

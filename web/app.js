@@ -1,5 +1,7 @@
-// The page: a CodeMirror editor, the language and examples menus, and one /run request at a time.
-// Everything the program printed is shown with textContent, never innerHTML: output is data.
+// The page: a CodeMirror editor, the language and examples menus, and one run at a time.
+// A run goes to /run/stream, whose output is shown as it arrives; a browser (or a server)
+// that cannot stream gets /run instead, and the answer is shown the same way.
+// Everything the program printed is shown as text nodes or textContent, never innerHTML: output is data.
 (function () {
   "use strict";
 
@@ -17,6 +19,10 @@
   };
 
   var HEALTH_TIMEOUT_MS = 6000;   // the server bounds its own checks to 3 s; this is for a dead server
+  var FLUSH_MS = 50;              // output arriving faster than this is shown in one go
+  var NDJSON = "application/x-ndjson";
+  // Refusals of the program's input, which the page points at its own box.
+  var STDIN_REASONS = { stdin_not_string: true, stdin_too_large: true, invalid_stdin: true };
 
   // What the editor needs to know of each language; /api/config says which ones the server runs.
   var EDITOR = {
@@ -70,10 +76,12 @@
   function loadConfig() {
     return getJSON("/api/config").then(function (config) {
       state.config = config;
-      fillProfiles(config.profiles);
+      fillProfiles(config.profiles, config.default_profile);
       if (config.languages) { fillLanguages(config.languages); }
       if (config.allow_ablation) { showAblation(config.controls); }
-      showLimits(config.limits[$("profile").value] || config.limits.hardened);
+      showLimits(config.limits[$("profile").value]);
+      describeProfile();
+      countStdin();
     });
   }
 
@@ -113,46 +121,165 @@
   // -- running -------------------------------------------------------------------------------
   function run() {
     if (state.running) { return; }          // one run at a time: no double fire
-    var code = state.editor.getValue();
-    var body = { code: code, language: state.language };
+    var body = { code: state.editor.getValue(), language: state.language };
     var profile = $("profile").value;
     if (profile !== "hardened") { body.profile = profile; }
     var removed = removedControls();
     if (removed.length) { body.without = removed; }
+    var stdin = $("stdin").value;
+    if (stdin) { body.stdin = stdin; }
 
     setRunning(true);
+    clearResult();
     var started = Date.now();
     var limit = state.config && state.config.limits[profile] ? state.config.limits[profile].timeout_s : null;
     // The clock starts at the click, so it includes any wait in the server's queue; the limit
     // only counts the program's own running time.
     var ticker = window.setInterval(function () {
-      $("elapsed").textContent = ((Date.now() - started) / 1000).toFixed(1) + " s since Run" +
+      $("clock").textContent = ((Date.now() - started) / 1000).toFixed(1) + " s since Run" +
         (limit ? " (the program itself may run at most " + limit + " s)" : "");
     }, 200);
 
-    fetch("/run", {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      credentials: "same-origin",
-      body: JSON.stringify(body)
-    })
-      .then(function (response) {
-        return response.json().then(
-          function (data) { return { status: response.status, data: data, headers: response.headers }; },
-          function () { return { status: response.status, data: { error: "The server sent an unreadable answer." } }; });
-      })
-      .then(function (answer) {
-        if (answer.status === 200) { showResult(answer.data); }
-        else { showRefusal(answer); }
-      })
+    runStreamed(body)
+      .then(function (handled) { return handled ? null : runOnce(body); })
       .catch(function () {
         showRefusal({ status: 0, data: { error: "Could not reach the server. Is it still running?" } });
       })
       .then(function () {
         window.clearInterval(ticker);
-        $("elapsed").textContent = "";
+        $("clock").textContent = "";
+        $("progress").textContent = "";
         setRunning(false);
       });
+  }
+
+  function post(path, body, accept) {
+    return fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: accept },
+      credentials: "same-origin",
+      body: JSON.stringify(body)
+    });
+  }
+
+  // /run: one JSON answer at the end.
+  function runOnce(body) {
+    return post("/run", body, "application/json").then(showAnswer);
+  }
+
+  // A plain JSON answer, from /run or a /run/stream refused before the run began.
+  function showAnswer(response) {
+    return response.json().then(
+      function (data) { return { status: response.status, data: data, headers: response.headers }; },
+      function () { return { status: response.status, data: { error: "The server sent an unreadable answer." } }; })
+      .then(function (answer) {
+        if (answer.status === 200) { showResult(answer.data); }
+        else { showRefusal(answer); }
+      });
+  }
+
+  function canStream() {
+    return typeof window.ReadableStream === "function" && typeof window.TextDecoder === "function" &&
+      typeof window.Response === "function" && "body" in window.Response.prototype;
+  }
+
+  // /run/stream: resolves true once the run has been shown (its result, its refusal, or a stream
+  // cut short after it began), false when nothing came and the caller should use /run instead.
+  // Only a stream that failed before its first event falls back: a run is never sent twice.
+  function runStreamed(body) {
+    if (!canStream()) { return Promise.resolve(false); }
+    var seen = { events: 0, ended: false };
+    return post("/run/stream", body, NDJSON + ", application/json").then(function (response) {
+      // A server from before /run/stream has no such route.
+      if (response.status === 404 || response.status === 405) { return false; }
+      var type = (response.headers.get("Content-Type") || "").toLowerCase();
+      if (type.indexOf(NDJSON) !== 0) { return showAnswer(response).then(function () { return true; }); }
+      if (!response.body || typeof response.body.getReader !== "function") { return false; }
+      return readLines(response.body.getReader(), function (line) { onEvent(JSON.parse(line), seen); })
+        .then(null, function (failure) {
+          if (seen.ended) { window.console.error("The page could not show the result:", failure); }
+        })
+        .then(function () {
+          if (seen.ended) { return true; }
+          if (!seen.events) { return false; }
+          showCutShort();
+          return true;
+        });
+    }, function () { return false; });       // no answer at all: /run says why, or fails the same way
+  }
+
+  // Feed each complete line of the body to `onLine`; a line may come in pieces, or many in one.
+  function readLines(reader, onLine) {
+    var decoder = new window.TextDecoder("utf-8");
+    var rest = "";
+    function each(text) {
+      var lines = text.split("\n");
+      rest = lines.pop();
+      lines.forEach(function (line) { if (line.trim()) { onLine(line); } });
+    }
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) {
+          each(rest + decoder.decode() + "\n");
+          return null;
+        }
+        each(rest + decoder.decode(chunk.value, { stream: true }));
+        return pump();
+      });
+    }
+    return pump().catch(function (failure) {
+      reader.cancel().catch(function () { /* already closed */ });
+      throw failure;
+    });
+  }
+
+  function onEvent(event, seen) {
+    seen.events += 1;
+    if (event.event === "start") {
+      $("message").textContent = "Running… its output appears below as it arrives.";
+    } else if (event.event === "output") {
+      appendOutput(event.stream === "stderr" ? "stderr" : "stdout", String(event.text));
+    } else if (event.event === "running") {
+      $("progress").textContent = " · running " + Math.round(Number(event.seconds) || 0) + " s";
+    } else if (event.event === "result") {
+      seen.ended = true;
+      showResult(event);
+    } else if (event.event === "error") {
+      seen.ended = true;
+      showRefusal({ status: event.status, data: event });
+    }                                         // an event this page does not know is skipped
+  }
+
+  // Output waits a moment so that a burst of small writes is laid out once, not once each.
+  var pending = { stdout: "", stderr: "", timer: null };
+
+  function appendOutput(stream, text) {
+    pending[stream] += text;
+    if (pending.timer === null) { pending.timer = window.setTimeout(flushOutput, FLUSH_MS); }
+  }
+
+  function flushOutput() {
+    ["stdout", "stderr"].forEach(function (stream) {
+      if (!pending[stream]) { return; }
+      var pane = $(stream);
+      var atEnd = pane.scrollTop + pane.clientHeight >= pane.scrollHeight - 4;
+      pane.appendChild(document.createTextNode(pending[stream]));
+      pending[stream] = "";
+      if (atEnd) { pane.scrollTop = pane.scrollHeight; }   // follow the output unless scrolled back
+    });
+    dropOutput();
+  }
+
+  function dropOutput() {
+    if (pending.timer !== null) { window.clearTimeout(pending.timer); }
+    pending.stdout = pending.stderr = "";
+    pending.timer = null;
+  }
+
+  function showCutShort() {
+    flushOutput();
+    setBadge({ text: "No answer", cls: "badge-down" });
+    $("message").textContent = "The connection to the server ended before the run did; the output so far is shown.";
   }
 
   function setRunning(on) {
@@ -169,7 +296,19 @@
     }
   }
 
+  // A new run starts from a blank result panel; its output fills it as it comes.
+  function clearResult() {
+    dropOutput();
+    ["stopped-by", "exit-code", "duration", "profile-used", "language-used", "usage"].forEach(function (id) {
+      $(id).textContent = "–";
+    });
+    $("stdout").textContent = "";
+    $("stderr").textContent = "";
+    showHint(null);
+  }
+
   function showResult(data) {
+    dropOutput();                            // the result carries the whole output
     var badge = BADGES[data.status] || { text: data.status, cls: "badge-error" };
     if (data.truncated && data.status !== "output_limit") {
       badge = { text: badge.text + " · output truncated", cls: badge.cls };
@@ -183,7 +322,48 @@
     $("language-used").textContent = title(data.language);
     $("stdout").textContent = data.stdout;
     $("stderr").textContent = data.stderr;
+    $("usage").textContent = describeUsage(data);
+    showHint(data.hint);
     showLimits(data.limits);
+  }
+
+  // The kernel's record of the run, in one line: what the program used, what the limits refused.
+  function describeUsage(data) {
+    var usage = data.usage;
+    if (!usage) { return "not reported for this run"; }
+    var limits = data.limits || {};
+    var parts = [];
+    var known = function (value) { return typeof value === "number"; };
+    if (known(usage.cpu_s)) { parts.push("CPU " + usage.cpu_s.toFixed(2) + " s"); }
+    if (known(usage.peak_mib)) {
+      parts.push("peak " + usage.peak_mib.toFixed(1) + " MiB" + (limits.memory_mib ? " of " + limits.memory_mib : ""));
+    }
+    if (known(usage.peak_tasks)) { parts.push("peak " + count(usage.peak_tasks, "task", "tasks")); }
+    if (usage.throttled_periods) {
+      parts.push(usage.throttled_periods + (known(usage.cpu_periods) ? " of " + usage.cpu_periods : "") +
+        " CPU periods throttled");
+    }
+    if (usage.forks_refused) { parts.push(count(usage.forks_refused, "fork", "forks") + " refused"); }
+    if (usage.memory_limit_hits) { parts.push("memory limit reached " + count(usage.memory_limit_hits, "time", "times")); }
+    if (usage.oom_kills) { parts.push(count(usage.oom_kills, "process", "processes") + " killed by the OOM killer"); }
+    if (usage.no_route) { parts.push(count(usage.no_route, "packet", "packets") + " with no route"); }
+    if (usage.scratch_full && usage.scratch_full.length) { parts.push(usage.scratch_full.join(", ") + " full"); }
+    if (usage.stdin_bytes) { parts.push(count(usage.stdin_bytes, "byte", "bytes") + " of stdin read"); }
+    if (data.signal) { parts.push("ended by " + data.signal); }
+    return parts.length ? parts.join(" · ") : "not reported for this run";
+  }
+
+  function count(n, one, many) { return n + " " + (n === 1 ? one : many); }
+
+  // What the program's error text points at. Only a guess: the program writes its own stderr.
+  function showHint(hint) {
+    var box = $("hint");
+    box.hidden = !hint;
+    if (!hint) { $("hint-text").textContent = ""; return; }
+    var control = state.config && state.config.controls.filter(function (c) { return c.name === hint; })[0];
+    $("hint-text").textContent = "the error text points at " + hint +
+      (control && control.summary ? " (" + control.summary + ")" : "") +
+      ". Not a fact: the program writes its own stderr; “Stopped by” holds only facts.";
   }
 
   function showRefusal(answer) {
@@ -193,10 +373,11 @@
     if (answer.status === 429 && answer.headers && answer.headers.get("Retry-After")) {
       message += " Try again in " + answer.headers.get("Retry-After") + " s.";
     }
+    if (answer.data && STDIN_REASONS[answer.data.reason]) {
+      message = "The program input (stdin) was refused: " + message;
+    }
+    clearResult();
     $("message").textContent = message;
-    ["stopped-by", "exit-code", "duration", "profile-used", "language-used"].forEach(function (id) { $(id).textContent = "–"; });
-    $("stdout").textContent = "";
-    $("stderr").textContent = "";
     if (answer.status === 503) { checkHealth(); }
   }
 
@@ -230,7 +411,8 @@
     });
   }
 
-  function fillProfiles(profiles) {
+  // Whatever profiles the server lists, in its order; its default is selected.
+  function fillProfiles(profiles, chosen) {
     var select = $("profile");
     select.textContent = "";
     profiles.forEach(function (name) {
@@ -239,7 +421,20 @@
       option.textContent = name;
       select.appendChild(option);
     });
-    select.value = "hardened";
+    select.value = profiles.indexOf(chosen) !== -1 ? chosen : profiles[0];
+  }
+
+  // A profile in a line, from the limits the server sends for it: which controls it keeps.
+  function describeProfile() {
+    var name = $("profile").value;
+    var limits = state.config && state.config.limits[name];
+    if (!limits) { $("profile-note").textContent = ""; return; }
+    var all = state.config.controls.map(function (c) { return c.name; });
+    var kept = limits.controls || [];
+    var gone = all.filter(function (c) { return kept.indexOf(c) === -1; });
+    $("profile-note").textContent = name + ": " + (gone.length
+      ? kept.length + " of " + all.length + " controls; without " + gone.join(", ") + "."
+      : "all " + all.length + " controls.");
   }
 
   function showAblation(controls) {
@@ -383,6 +578,16 @@
     el.classList.toggle("over", length > max);
   }
 
+  // Bytes in UTF-8, as the server counts them; the limit is the server's.
+  function countStdin() {
+    var max = state.config && state.config.max_stdin_bytes;
+    var el = $("stdin-count");
+    if (!max || typeof window.TextEncoder !== "function") { el.textContent = ""; return; }
+    var size = new window.TextEncoder().encode($("stdin").value).length;
+    el.textContent = size + " / " + max + " bytes";
+    el.classList.toggle("over", size > max);
+  }
+
   function togglePresenterSize() {
     var on = document.documentElement.classList.toggle("presenter");
     $("size").setAttribute("aria-pressed", on ? "true" : "false");
@@ -409,11 +614,13 @@
     $("language").addEventListener("change", function () { setLanguage($("language").value); });
     $("profile").addEventListener("change", function () {
       if (state.config) { showLimits(state.config.limits[$("profile").value]); }
+      describeProfile();
       describeExample();
     });
     $("ablation-list").addEventListener("change", describeExample);
     $("size").addEventListener("click", togglePresenterSize);
     state.editor.on("change", countChars);
+    $("stdin").addEventListener("input", countStdin);
     Promise.all([loadConfig(), loadExamples(), checkHealth()])
       .catch(function () { $("message").textContent = "Could not load the page's settings from the server."; })
       .then(function () {

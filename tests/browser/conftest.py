@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import re
 import uuid
 from pathlib import Path
@@ -51,6 +52,12 @@ def ablation_server(engine_ready, child_session):
 
 
 @pytest.fixture(scope="module")
+def patient_server(engine_ready, child_session):
+    """A server whose runs may take 15 s: long enough to watch a program that pauses between writes."""
+    yield from _server(child_session(), "--timeout", "15")
+
+
+@pytest.fixture(scope="module")
 def server_without_node(engine_ready, child_session):
     """A server whose JavaScript image is a tag no engine has (nothing is removed to stage it)."""
     missing = f"safe-node:missing-{uuid.uuid4().hex[:8]}"
@@ -91,6 +98,13 @@ def outside_requests_guard(context, own_origin: str) -> list[str]:
 
 
 RUN_TIMEOUT_MS = 30_000
+RUN_PATHS = ("/run", "/run/stream")
+NDJSON = "application/x-ndjson"
+
+
+def is_run(request) -> bool:
+    """A request that runs code: POST /run or POST /run/stream."""
+    return request.method == "POST" and urlsplit(request.url).path in RUN_PATHS
 
 
 def replace_code(page, code: str) -> None:
@@ -99,6 +113,50 @@ def replace_code(page, code: str) -> None:
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
     page.keyboard.type(code)
+
+
+def set_code(page, code: str) -> None:
+    """Put `code` in the editor through CodeMirror's own API (exact text, no typing quirks)."""
+    page.evaluate("code => document.querySelector('.CodeMirror').CodeMirror.setValue(code)", code)
+
+
+def final_answer(content_type: str, text: str) -> dict:
+    """What a run request was finally answered: /run's JSON, the last event of /run/stream (its
+    result or its error), or the plain JSON of a refusal before the stream began."""
+    if content_type.startswith(NDJSON):
+        return json.loads(text.splitlines()[-1])
+    return json.loads(text)
+
+
+RUN_ROUTE = re.compile(r"/run(/stream)?$")
+
+
+def run_and_answer(page) -> tuple[dict, dict]:
+    """Click Run and wait for the page to show the answer: (the body the page sent, the answer).
+
+    Playwright fetches the server's real answer on the page's behalf, keeps a copy and hands it
+    to the page whole (Chromium keeps no copy of a stream the page reads itself). So the page gets
+    its stream in one piece here; output arriving while the program runs is tested on its own.
+    """
+    seen = []
+
+    def keep(route):
+        if not is_run(route.request):
+            route.continue_()
+            return
+        response = route.fetch(timeout=RUN_TIMEOUT_MS)
+        seen.append((route.request.post_data_json,
+                     final_answer(response.headers.get("content-type", ""), response.text())))
+        route.fulfill(response=response)
+
+    page.route(RUN_ROUTE, keep)
+    try:
+        page.click("#run")
+        finished(page)
+    finally:
+        page.unroute(RUN_ROUTE, keep)
+    assert len(seen) == 1, f"one Run, {len(seen)} run requests"
+    return seen[0]
 
 
 def finished(page) -> None:
@@ -112,9 +170,11 @@ def finished(page) -> None:
 @pytest.fixture
 def open_page(browser):
     """open_page(url, width=1280, height=900, setup=None) -> a loaded page; its console problems
-    are in page.problems. `setup(context)` runs before the page loads (e.g. to add a route). The
-    test fails afterwards if the page asked for anything outside its own server. The page has
-    `page.replace_code(code)` and `page.finished()`, the two things every test of it does."""
+    are in page.problems, the paths of the runs it asked for in page.runs ("/run/stream", "/run").
+    `setup(context)` runs before the page loads (e.g. to add a route or an init script). The test
+    fails afterwards if the page asked for anything outside its own server. The page has
+    `page.replace_code(code)` (typed), `page.set_code(code)` (exact), `page.finished()` and
+    `page.run_and_answer()` -> (the body sent, the final answer), the things its tests do."""
     contexts = []
 
     def opener(url, width=1280, height=900, setup=None):
@@ -126,8 +186,12 @@ def open_page(browser):
         page = context.new_page()
         page.outside = context.outside
         page.problems = []
+        page.runs = []
         page.replace_code = functools.partial(replace_code, page)
+        page.set_code = functools.partial(set_code, page)
         page.finished = functools.partial(finished, page)
+        page.run_and_answer = functools.partial(run_and_answer, page)
+        page.on("request", lambda r: page.runs.append(urlsplit(r.url).path) if is_run(r) else None)
         page.on("console", lambda m: page.problems.append(m.text) if m.type in ("error", "warning") else None)
         page.on("pageerror", lambda e: page.problems.append(str(e)))
         page.goto(url)

@@ -9,14 +9,9 @@ import pytest
 from playwright.sync_api import Error, expect
 
 
-
 def assert_no_csp_problem(page):
     assert [p for p in page.problems if "Content Security Policy" in p or "Refused to" in p] == []
     assert page.problems == []
-
-
-def run_posts(server) -> int:
-    return server.log().count("POST /run ")
 
 
 def test_type_code_run_and_read_the_output(server, open_page, shots_dir):
@@ -48,7 +43,6 @@ def test_output_is_text_never_html(server, open_page):
 def test_infinite_loop_times_out_and_run_cannot_double_fire(server, open_page, shots_dir):
     page = open_page(server.url)
     page.replace_code("while True: pass")
-    before = run_posts(server)
     page.click("#run")
     expect(page.locator("#run")).to_have_attribute("aria-busy", "true")
     expect(page.locator("#run")).to_contain_text("Running")
@@ -64,7 +58,7 @@ def test_infinite_loop_times_out_and_run_cannot_double_fire(server, open_page, s
     expect(page.locator("#badge")).to_have_text("Timed out")
     expect(page.locator("#message")).to_have_text("Execution timed out after 3 seconds")
     expect(page.locator("#stopped-by")).to_have_text("timeout")
-    assert run_posts(server) - before == 1
+    assert page.runs == ["/run/stream"]        # one request, counted where it leaves the page
     page.screenshot(path=str(shots_dir / "page-timeout.png"), full_page=True)
     assert_no_csp_problem(page)
 
@@ -97,7 +91,8 @@ def test_keyboard_only(server, open_page, shots_dir):
         order.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
     else:
         pytest.fail(f"Tab never reached the editor; focus went {order}")
-    assert order[-4:] == ["language", "profile", "example", "run"], order   # a sensible focus order
+    # A sensible focus order; the program input sits before the editor, which keeps Tab for itself.
+    assert order[-5:] == ["language", "profile", "example", "run", "stdin"], order
     page.keyboard.press("Control+A")
     page.keyboard.type("print('typed without a mouse')")
     page.keyboard.press("Control+Enter")
@@ -109,7 +104,7 @@ def test_keyboard_only(server, open_page, shots_dir):
     outline = page.locator("#run").evaluate("el => getComputedStyle(el).outlineStyle")
     assert outline != "none"                 # the focus is visible
     assert page.locator("#summary").get_attribute("aria-live") == "polite"
-    for field in ("language", "profile", "example"):
+    for field in ("language", "profile", "example", "stdin"):
         assert page.locator(f"label[for='{field}']").count() == 1, field
     page.screenshot(path=str(shots_dir / "page-keyboard.png"), full_page=True)
     assert_no_csp_problem(page)
@@ -154,17 +149,12 @@ def test_no_banner_and_no_naive_profile_on_a_normal_server(server, open_page):
     assert page.locator("#profile option").all_text_contents() == ["hardened", "seed_hardened"]
 
 
-def set_code(page, code: str) -> None:
-    """Put `code` in the editor through CodeMirror's own API (exact text, no typing quirks)."""
-    page.evaluate("code => document.querySelector('.CodeMirror').CodeMirror.setValue(code)", code)
-
-
 def test_character_counter_counts_code_points_like_the_server(server, open_page):
     page = open_page(server.url)
     code = "print('🐍' * 3)"                       # 14 code points, 17 UTF-16 units
-    set_code(page, code)
+    page.set_code(code)
     expect(page.locator("#char-count")).to_have_text(f"{len(code)} / 5000 characters")
-    set_code(page, "#" + "🐍" * 4999)             # exactly the server's limit: not marked as over
+    page.set_code("#" + "🐍" * 4999)             # exactly the server's limit: not marked as over
     expect(page.locator("#char-count")).to_have_text("5000 / 5000 characters")
     assert "over" not in (page.locator("#char-count").get_attribute("class") or "")
 

@@ -3,7 +3,6 @@ typed and run, its examples and their badges, the editor's mode, and a missing N
 
 from __future__ import annotations
 
-
 import pytest
 from playwright.sync_api import expect
 
@@ -16,13 +15,6 @@ def editor_option(page, name: str):
 
 def example_values(page) -> list[str]:
     return page.locator("#example option").evaluate_all("options => options.map(o => o.value)")
-
-
-def run_and_capture_body(page) -> dict:
-    with page.expect_request(lambda r: r.url.endswith("/run") and r.method == "POST") as sent:
-        page.click("#run")
-    page.finished()
-    return sent.value.post_data_json
 
 
 def test_type_javascript_run_and_read_42(server, open_page, shots_dir):
@@ -40,7 +32,7 @@ def test_type_javascript_run_and_read_42(server, open_page, shots_dir):
     expect(page.locator(".CodeMirror-code .cm-keyword")).to_have_text("const")
 
     page.replace_code("console.log(6 * 7)")
-    sent = run_and_capture_body(page)
+    sent, _ = page.run_and_answer()
     assert sent == {"code": "console.log(6 * 7)", "language": "javascript"}
     expect(page.locator("#badge")).to_have_text("OK")
     expect(page.locator("#stdout")).to_have_text("42\n")
@@ -62,7 +54,7 @@ def test_a_javascript_example_gives_its_expected_badge(server, open_page, exampl
     expect(page.locator("#example-note")).to_contain_text(f"(JavaScript). Under the hardened profile: {badge}, "
                                                           f"stopped by {control}.")
     expect(page.locator(".CodeMirror-code")).to_contain_text("// ")           # its code, not the starter
-    sent = run_and_capture_body(page)
+    sent, _ = page.run_and_answer()
     assert sent["language"] == "javascript"
     expect(page.locator("#badge")).to_have_text(badge)
     expect(page.locator("#stopped-by")).to_have_text(control)
@@ -83,7 +75,7 @@ def test_switching_back_keeps_what_the_learner_wrote(server, open_page):
     page.replace_code("print('mine')")
     page.select_option("#language", "javascript")            # own code stays: the learner decides
     expect(page.locator(".CodeMirror-code")).to_contain_text("print('mine')")
-    sent = run_and_capture_body(page)
+    sent, _ = page.run_and_answer()
     assert sent["language"] == "javascript"
     expect(page.locator("#message")).to_have_text("ReferenceError: print is not defined")
 
