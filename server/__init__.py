@@ -7,7 +7,7 @@
     >>> from sandbox import Pool
     >>> app = create_app(Settings(), Pool(workers=2, queue=4))   # a WSGI app, for tests or embedding
 
-    >>> with ServerProcess("--workers", "2").start() as live:   # a real server on loopback   # doctest: +SKIP
+    >>> with ServerProcess("--workers", "2") as live:   # a real server on loopback   # doctest: +SKIP
     ...     live.url
 
 POST /run {"code": "print(2 + 2)"} answers {"output": "4\\n", ...the whole Result}; see
