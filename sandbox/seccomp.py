@@ -189,6 +189,25 @@ DENIED_ALSO_BY_DOCKER: tuple[str, ...] = (
     "open_by_handle_at", "name_to_handle_at", "fanotify_init", "iopl", "ioperm",
     "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
 )
+# Both lists are written against Docker 20.10's default profile, the oldest engine the kit
+# supports. Newer engines' defaults moved some calls across (the kit's profile is the same).
+DOCKER_DEFAULT_SINCE: tuple[tuple[tuple[int, ...], str, tuple[str, ...]], ...] = (
+    ((23,), "allows", ("process_vm_readv", "process_vm_writev")),
+    ((25,), "denies", ("io_uring_setup", "io_uring_enter", "io_uring_register")),
+)
+
+
+def docker_default_split(version: tuple[int, ...]) -> tuple[frozenset[str], frozenset[str]]:
+    """(denied here beyond Docker's default, denied by both) for a Docker Engine version."""
+    beyond, also = set(DENIED_BEYOND_DOCKER), set(DENIED_ALSO_BY_DOCKER)
+    for since, change, names in DOCKER_DEFAULT_SINCE:
+        if version >= since:
+            moved = set(names)
+            if change == "allows":
+                also, beyond = also - moved, beyond | moved
+            else:
+                beyond, also = beyond - moved, also | moved
+    return frozenset(beyond), frozenset(also)
 
 
 @functools.lru_cache(maxsize=1)

@@ -111,7 +111,7 @@ NEEDS_CASES = ("ablated", "custom")
 
 REQUIRED = ("title", "category", "hardened", "ablated", "explain", "expect")
 OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable", "image",
-            "known_limit", "companion", "only_on")
+            "known_limit", "companion", "only_on", "engines")
 # The kit images an attack may ask for: "lab" holds fixtures the served images never carry.
 ATTACK_IMAGES = ("python", "lab")
 
@@ -137,6 +137,9 @@ class Attack:
     known_limit: dict = field(default_factory=dict)   # {"cgroup": "1", "why": ...}: not contained there
     companion: str | None = None   # a program run beside it under the same limits (a neighbour)
     only_on: dict = field(default_factory=dict)   # {"architecture": "x86_64"}: the engine it needs
+    # Where engines differ: [{"docker_from": "25", "why": ..., "expect": {case: facts},
+    # "not_applicable": true}]; the first entry the engine in use matches applies.
+    engines: tuple[dict, ...] = ()
     source: str = field(repr=False, default="")
     path: Path = field(repr=False, default=Path())
 
@@ -145,11 +148,29 @@ class Attack:
         return self.not_applicable is None and self.not_here() is None
 
     def not_here(self) -> str | None:
-        """Why the engine in use cannot show this attack (its `only_on`), or None."""
+        """Why the engine in use cannot show this attack (its `only_on`, or an `engines` entry
+        that says so), or None."""
         wanted = self.only_on.get("architecture")
         if wanted and engine_architecture() != wanted:
             return f"needs an {wanted} engine; this one is {engine_architecture()}"
+        variant = self.on_this_engine()
+        if variant and variant.get("not_applicable"):
+            return f"on Docker {engine_version_text()}: {variant['why']}"
         return None
+
+    def on_this_engine(self) -> dict | None:
+        """The `engines` entry the engine in use matches, or None."""
+        for variant in self.engines:
+            if engine_version() >= parse_version(variant["docker_from"]):
+                return variant
+        return None
+
+    def expected(self, case: str) -> dict | None:
+        """The facts a case must show on the engine in use (an `engines` entry may restate them)."""
+        variant = self.on_this_engine() if self.engines else None
+        if variant and case in variant.get("expect", {}):
+            return variant["expect"][case]
+        return self.expect.get(case)
 
     @property
     def limit_here(self) -> str | None:
@@ -326,9 +347,32 @@ def _from_metadata(name: str, meta: dict, source: str, path: Path) -> Attack:
         ablated=str(meta["ablated"]), explain=" ".join(str(meta["explain"]).split()), expect=expect,
         needs=needs, not_applicable=meta.get("not_applicable"), image=image,
         known_limit=dict(meta.get("known_limit") or {}), companion=meta.get("companion"),
-        only_on=dict(meta.get("only_on") or {}),
+        only_on=dict(meta.get("only_on") or {}), engines=_engines(meta.get("engines"), fail),
         source=source, path=path,
     )
+
+
+def _engines(value: Any, fail: Callable[[str], AttackError]) -> tuple[dict, ...]:
+    entries = list(value or ())
+    for entry in entries:
+        if not isinstance(entry, dict) or set(entry) - {"docker_from", "why", "expect", "not_applicable"}:
+            raise fail("each engines entry has docker_from, why, and expect and/or not_applicable")
+        if not entry.get("why") or not isinstance(entry.get("docker_from"), str):
+            raise fail("each engines entry names docker_from (a version) and why")
+        parse_version(entry["docker_from"])
+        if set(entry.get("expect", {})) - set(CASES):
+            raise fail(f"an engines entry's expect maps cases ({', '.join(CASES)}) to facts")
+    return tuple(entries)
+
+
+def parse_version(text: str) -> tuple[int, ...]:
+    """'26.1.5+dfsg1' -> (26, 1, 5)."""
+    parts = []
+    for piece in text.split("+")[0].split("-")[0].split("."):
+        if not piece.isdigit():
+            break
+        parts.append(int(piece))
+    return tuple(parts) or (0,)
 
 
 def _misconfigure(limits: Limits, misconfiguration: str) -> Limits:
@@ -373,7 +417,7 @@ def run_attack(attack: Attack, case: str | Limits = "hardened", *,
         return AttackOutcome(attack, case_name, limits, None, None, "error", f"the run did not start: {exc}")
     report = parse_report(result.stdout)
     verdict, evidence = judge(result, report, canary)
-    surprises = check_expectations(attack.expect.get(case_name), result, report)
+    surprises = check_expectations(attack.expected(case_name), result, report)
     return AttackOutcome(attack, case_name, staged, result, report, verdict, evidence, surprises)
 
 
@@ -450,6 +494,15 @@ def _engine_info(host: str) -> dict:
 def engine_architecture() -> str:
     """The engine's machine (on a Mac: Docker Desktop's Linux VM), as the kernel names it."""
     return _engine_info(os.environ.get("DOCKER_HOST", "")).get("Architecture", "?")
+
+
+def engine_version_text() -> str:
+    return str(_engine_info(os.environ.get("DOCKER_HOST", "")).get("ServerVersion", "?"))
+
+
+def engine_version() -> tuple[int, ...]:
+    """The Docker Engine's version as numbers, e.g. (26, 1, 5)."""
+    return parse_version(engine_version_text())
 
 
 def engine_cgroup_version() -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
-from sandbox import IMAGES, SandboxError, engine, reaper
+from sandbox import IMAGES, SandboxError, engine, reaper, seccomp
 from sandbox.images import version
 
 
@@ -46,8 +46,23 @@ def checks() -> list[Check]:
                       engine.EngineUnavailable.hint)]
     found = [Check("engine", True, f"Docker {version.get('Version')} (API {version.get('ApiVersion')}) at {where}")]
     found += _kernel_checks(info)
-    found += [_runtime_check(version, info), *_image_checks(), _leftovers_check()]
+    found += [_runtime_check(version, info), _differences_check(version), *_image_checks(), _leftovers_check()]
     return found
+
+
+def _differences_check(version: dict) -> Check:
+    """What the engine's own defaults change in the lessons and the attack matrix."""
+    from .catalog import parse_version    # one way to read a version: the catalog's
+
+    number = parse_version(str(version.get("Version", "0")))
+    changes = [f"Docker's default seccomp profile {change} {', '.join(names)} (since {since[0]})"
+               for since, change, names in seccomp.DOCKER_DEFAULT_SINCE if number >= since]
+    if not changes:
+        return Check("engine differences", True, "none: the kit's claims were written against this engine's defaults",
+                     required=False)
+    return Check("engine differences", True, "; ".join(changes) + ". The kit's own profile is the same; what "
+                 "changes is the floor an ablated seccomp case falls back to (see the attacks' engines notes)",
+                 required=False)
 
 
 def healthy(found: list[Check]) -> bool:

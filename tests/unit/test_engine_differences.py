@@ -1,0 +1,54 @@
+"""Where engines differ: versions read, Docker's default profile by version, attack variants."""
+
+from __future__ import annotations
+
+import pytest
+
+from sandbox import seccomp
+from sandbox.lab import catalog
+from sandbox.lab.catalog import parse_version
+
+
+def test_versions_as_engines_spell_them():
+    assert parse_version("20.10.24+dfsg1") == (20, 10, 24)
+    assert parse_version("26.1.5+dfsg1") == (26, 1, 5)
+    assert parse_version("28.5.2-1") == (28, 5, 2)
+    assert parse_version("4.3.1") == (4, 3, 1)
+    assert parse_version("dev") == (0,)
+
+
+def test_docker_20_10_is_the_baseline_of_the_lists():
+    beyond, also = seccomp.docker_default_split((20, 10, 24))
+    assert beyond == set(seccomp.DENIED_BEYOND_DOCKER) and also == set(seccomp.DENIED_ALSO_BY_DOCKER)
+
+
+@pytest.mark.parametrize("version, beyond_has, also_has", [
+    ((23, 0, 0), {"process_vm_readv", "io_uring_setup"}, set()),
+    ((26, 1, 5), {"process_vm_readv"}, {"io_uring_setup", "io_uring_enter", "io_uring_register"}),
+])
+def test_newer_defaults_move_calls_across(version, beyond_has, also_has):
+    beyond, also = seccomp.docker_default_split(version)
+    assert beyond_has <= beyond and also_has <= also
+    assert not beyond & also
+    assert beyond | also == set(seccomp.DENIED_BEYOND_DOCKER) | set(seccomp.DENIED_ALSO_BY_DOCKER)
+
+
+def test_an_engines_entry_restates_expectations_only_where_the_engine_matches(monkeypatch):
+    attack = catalog.load("io_uring")
+    monkeypatch.setattr(catalog, "engine_version", lambda: (20, 10, 24))
+    assert attack.applicable and attack.expected("ablated")["report"]["achieved"] is True
+    monkeypatch.setattr(catalog, "engine_version", lambda: (26, 1, 5))
+    monkeypatch.setattr(catalog, "engine_version_text", lambda: "26.1.5")
+    assert not attack.applicable and "Docker 25 and later" in attack.not_here()
+    assert attack.expected("ablated")["report"]["achieved"] is False
+    assert attack.wanted("ablated") == "contained"
+    assert attack.expected("hardened") == attack.expect["hardened"]     # not restated: the same
+
+
+def test_a_malformed_engines_entry_is_refused():
+    meta = {"title": "t", "category": "cpu", "control": "cpu", "hardened": "h", "ablated": "a",
+            "explain": "e", "expect": {"hardened": {}, "ablated": {}},
+            "engines": [{"docker_from": "25", "expect": {"ablated": {}}}]}          # no why
+    source = f"ATTACK = {meta!r}\n"
+    with pytest.raises(catalog.AttackError, match="why"):
+        catalog._from_metadata("x", catalog.read_metadata(source, "x"), source, catalog.Path())
