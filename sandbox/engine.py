@@ -36,6 +36,18 @@ LABEL_OWNER = "org.safe-python.owner"   # host:pid of the process that made it (
 # lesson on the same engine clean up only what they made; the reaper can still remove all.
 SESSION = os.environ.get("SANDBOX_SESSION") or uuid.uuid4().hex[:12]
 
+
+def use(url: str) -> None:
+    """Point the kit (and the processes it starts) at another engine: unix:///path/docker.sock,
+    tcp://host:2376, ssh://user@host, or a Podman socket. The same as setting DOCKER_HOST."""
+    os.environ["DOCKER_HOST"] = url
+    forget_clients()
+
+
+# SANDBOX_ENGINE names the kit's engine and wins over DOCKER_HOST, which other tools share.
+if os.environ.get("SANDBOX_ENGINE"):
+    os.environ["DOCKER_HOST"] = os.environ["SANDBOX_ENGINE"]
+
 # Engine-level failures that mean "the engine is not there (any more)".
 CONNECTION_ERRORS = (requests.exceptions.ConnectionError, ConnectionError)
 

@@ -34,7 +34,7 @@ class EngineUnavailable(SandboxError):
 
     hint = (
         "Start Docker (Docker Desktop, or 'sudo systemctl start docker'; on a bare Linux box "
-        "run 'bash docker/ensure-engine.sh' as root), check DOCKER_HOST, then try again. "
+        "run 'bash docker/ensure-engine.sh' as root), check DOCKER_HOST (or SANDBOX_ENGINE, or --engine), then try again. "
         "'python -m sandbox doctor' checks everything."
     )
 

@@ -21,7 +21,7 @@ import sys
 import requests
 from docker.errors import DockerException
 
-from sandbox import LANGUAGES, EngineUnavailable, ImageMissing, Result, SandboxError, Status
+from sandbox import LANGUAGES, EngineUnavailable, ImageMissing, Result, SandboxError, Status, use_engine
 from sandbox.languages import for_path
 from sandbox.text import clip
 
@@ -127,6 +127,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sandbox",
                                      description="Run untrusted Python code in a locked-down Docker container.")
+    parser.add_argument("--engine", metavar="URL",
+                        help="the engine to use: unix:///path/docker.sock, tcp://host:2376, ssh://user@host "
+                             "(default: $SANDBOX_ENGINE, then $DOCKER_HOST, then the local socket)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run a Python file (or - for stdin) in the sandbox")
@@ -165,6 +168,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.engine:
+        use_engine(args.engine)
     try:
         return args.handler(args)
     except SandboxError as exc:

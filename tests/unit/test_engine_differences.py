@@ -52,3 +52,25 @@ def test_a_malformed_engines_entry_is_refused():
     source = f"ATTACK = {meta!r}\n"
     with pytest.raises(catalog.AttackError, match="why"):
         catalog._from_metadata("x", catalog.read_metadata(source, "x"), source, catalog.Path())
+
+
+def test_the_engine_is_a_setting(monkeypatch, tmp_path):
+    import subprocess
+    import sys
+
+    from sandbox import EngineUnavailable, engine, use_engine
+
+    missing = f"unix://{tmp_path}/no-engine.sock"
+    monkeypatch.setenv("DOCKER_HOST", "unix:///var/run/docker.sock")
+    try:
+        use_engine(missing)
+        with pytest.raises(EngineUnavailable, match="no-engine.sock"):
+            engine.client()
+    finally:
+        engine.forget_clients()
+    # SANDBOX_ENGINE wins over DOCKER_HOST, for the kit and the processes it starts.
+    shown = subprocess.run([sys.executable, "-c", "import os, sandbox; print(os.environ['DOCKER_HOST'])"],
+                           env={"SANDBOX_ENGINE": missing, "DOCKER_HOST": "unix:///elsewhere.sock",
+                                "PATH": "/usr/bin:/bin"},
+                           capture_output=True, text=True, cwd=catalog.Path(__file__).parents[2])
+    assert shown.stdout.strip() == missing, shown.stderr
