@@ -173,6 +173,13 @@ def test_full_pool_answers_429_with_retry_after(make_client, post_run):
     assert answer.headers["Retry-After"] == "7"
 
 
+def test_a_full_pool_answers_the_stream_the_same_429(make_client):
+    answer = make_client(FullPool()).post("/run/stream", params=b'{"code": "print(1)"}',
+                                          content_type="application/json", expect_errors=True)
+    assert (answer.status_int, answer.json["reason"], answer.headers["Retry-After"]) == (429, "busy", "7")
+    assert answer.content_type == "application/json"          # a plain answer, not a stream
+
+
 def test_no_content_type_at_all_is_415(client):
     body = b'{"code": "print(1)"}'
     request = webtest.TestRequest.blank("/run", method="POST", environ={"HTTP_HOST": "127.0.0.1:8000"})

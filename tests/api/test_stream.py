@@ -40,6 +40,16 @@ def test_a_streamed_run_ends_with_the_same_verdict_as_run(client):
     assert (events[-1]["event"], events[-1]["status"], events[-1]["stopped_by"]) == ("result", "timeout", "timeout")
 
 
+def test_a_streamed_flood_is_cut_at_the_same_output_cap(client):
+    events = events_of(post_stream(client, {"code": "while True:\n    print('x' * 1000)\n"}))
+    streamed = sum(len(e["text"].encode()) for e in events if e["event"] == "output")
+    result = events[-1]
+    assert (result["event"], result["status"], result["stopped_by"], result["truncated"]) == (
+        "result", "output_limit", "output_cap", True)
+    assert streamed <= 64 * 1024                       # never more than the cap reached the client
+    assert len(result["stdout"].encode()) <= 64 * 1024
+
+
 @pytest.mark.parametrize("body, status, reason", [
     ({"code": 5}, 422, "code_not_string"),
     ({"code": "print(1)", "stdin": 5}, 422, "stdin_not_string"),
