@@ -23,5 +23,5 @@ while high - low > 1:
     else:
         high = middle
 print(f"largest bytearray: {low} MiB, found in {runs} runs")
-assert 96 <= low < 128      # the interpreter and the init take the rest of the 128 MiB
+assert 96 <= low < 128      # the interpreter and the supervisor take the rest of the 128 MiB
 print("all lesson 03 answers hold")

@@ -5,9 +5,14 @@ import re
 from sandbox import engine_client
 from sandbox.lab import catalog
 
-escaped = []
+escaped, known_limits = [], []
 for attack in catalog.all_attacks():
     if attack.category in ("cpu", "timeout"):
+        continue
+    if attack.limit_here:
+        # A known limit escapes the hardened profile itself on this engine (socket_memory on
+        # cgroup v1): removing seccomp on top would say nothing about seccomp.
+        known_limits.append(attack.name)
         continue
     limits = attack.limits("hardened")
     if not limits.is_on("seccomp"):
@@ -17,11 +22,14 @@ for attack in catalog.all_attacks():
     if outcome.verdict == "escaped":
         escaped.append(attack.name)
 
-# Docker 25 and later refuse io_uring in their own default profile, so there it stays contained.
+# Docker 25 and later refuse io_uring in their own default profile, so there it stays contained;
+# an attack this engine cannot show (int80_syscall off x86-64) stays contained too.
 version = engine_client().version()["Version"]
 release = tuple(int(n) for n in re.match(r"(\d+)\.(\d+)(?:\.(\d+))?", version).groups(default="0"))
 held_by_docker = {"io_uring"} if release >= (25, 0, 0) else set()
-expected = sorted(a.name for a in catalog.all_attacks() if a.control == "seccomp" and a.name not in held_by_docker)
-print(f"engine {version}; escaped without the kit's seccomp profile:", escaped)
+expected = sorted(a.name for a in catalog.all_attacks()
+                  if a.control == "seccomp" and a.applicable and not a.limit_here and a.name not in held_by_docker)
+print(f"engine {version}; known limits here, left out: {known_limits or 'none'}")
+print("escaped without the kit's seccomp profile:", escaped)
 assert sorted(escaped) == expected, (escaped, expected)
 print("all lesson 13 answers hold")

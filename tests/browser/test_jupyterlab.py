@@ -21,13 +21,15 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import reaper
+from sandbox import RUNNER_UIDS, reaper
 
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = "01_first_run.ipynb"
 OVERRIDES = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
 OVERRIDES_SOURCE = ROOT / "notebooks" / ".jupyter" / "overrides.json"   # hidden from the file browser
 NEWS_QUESTION = "notified about official Jupyter news"
+# Each running sandbox has a uid of its own (the distinct_uid control), all named runner.
+RUNNER = re.compile(r"user: runner uid: (?:%s)\b" % "|".join(str(uid) for uid in RUNNER_UIDS))
 SLOW_PRINTER = "import time\nprint('first line', flush=True)\ntime.sleep(6)\nprint('second line')\n"
 # Loopback requests only: a direct opener, whatever proxy the environment names.
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -302,7 +304,7 @@ def test_lesson_01_runs_in_jupyterlab_and_its_widget_answers_a_click(jupyterlab,
         lab = page.locator(".sandbox-lab").first
         lab.scroll_into_view_if_needed()
         output = lab.locator(".widget-output")
-        expect(output).to_contain_text("user: runner uid: 10001")
+        expect(output).to_contain_text(RUNNER)
 
         # Untick the `user` control and press Run: the callback runs in the kernel, on the engine.
         lab.locator("input[type='checkbox']").uncheck()
@@ -313,7 +315,7 @@ def test_lesson_01_runs_in_jupyterlab_and_its_widget_answers_a_click(jupyterlab,
         # Tick it again and run: back to the unprivileged user.
         lab.locator("input[type='checkbox']").check()
         click_run_and_wait(page, lab, jupyterlab)
-        expect(output).to_contain_text("user: runner uid: 10001")
+        expect(output).to_contain_text(RUNNER)
         expect(output).not_to_contain_text("uid: 0")
         expect(lab.locator("button.jupyter-button", has_text="Run")).to_be_enabled()
 
