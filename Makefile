@@ -40,14 +40,14 @@ run: setup
 	$(BIN)/python -m server
 
 # The whole suite on the system's engine, then the engine rooms (the core against the engine,
-# the attack matrix, probe and audit) again on a private Docker 26 (docker/with-engine.sh: root on
+# the attack matrix, probe and audit, the lessons) again on a private Docker 26 (docker/with-engine.sh: root on
 # Debian; elsewhere it says why it did not run, and CI makes that a failure).
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory test-docker26
 
 test-docker26: setup
-	bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "docker or attacks" tests/engine tests/attacks $(PYTEST_ARGS)
+	bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "docker or attacks" tests/engine tests/attacks tests/notebooks $(PYTEST_ARGS)
 
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
