@@ -134,3 +134,26 @@ def test_calls_docker_also_denies_are_denied_by_its_filter_not_the_kernel(table)
     for name in also:
         assert table["docker"][name] == "EPERM", (name, table["docker"][name])
         assert table["none"][name] != "EPERM", (name, table["none"][name])
+
+
+IOCTL_PROBE = """
+import errno, fcntl, os, struct
+def answer(fd, request):
+    try:
+        fcntl.ioctl(fd, request, struct.pack('l', 0))
+        return 'OK'
+    except OSError as e:
+        return errno.errorcode[e.errno]
+r, w = os.pipe()
+f = os.open('/tmp/probe', os.O_CREAT | os.O_RDWR)
+print(answer(r, 0x541B), answer(f, 0x80086601), answer(f, 0x5412))   # FIONREAD, FS_IOC_GETFLAGS, TIOCSTI
+"""
+
+
+def test_only_the_listed_ioctls_reach_the_kernel():
+    kit = run(IOCTL_PROBE, H).stdout.split()
+    docker = run(IOCTL_PROBE, H.without("seccomp")).stdout.split()
+    # FIONREAD is listed and works under both; a filesystem ioctl and TIOCSTI (typing into a
+    # terminal) are not: the kit's filter answers EPERM where the kernel itself answers otherwise.
+    assert kit == ["OK", "EPERM", "EPERM"], kit
+    assert docker[0] == "OK" and "EPERM" not in docker[1:], docker
