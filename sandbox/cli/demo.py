@@ -10,10 +10,11 @@ container in every path, Ctrl+C included.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 
-from sandbox import IMAGES, PROFILES, Limits, SandboxError, cleanup, engine, leftovers, run
+from sandbox import IMAGES, PROFILES, Limits, SandboxError, WarmPool, cleanup, engine, leftovers, run
 from sandbox.lab.demo import STEPS, Step, StepOutcome
 
 EXIT_MISMATCH = 1
@@ -185,9 +186,18 @@ def _promise(expected: tuple[str, str | None, str | None] | None) -> str:
 def present(profile: Limits, auto: bool = False, console=None) -> int:
     """Run the whole demo; returns the exit status."""
     show = Presenter(profile, auto, console)
+    with contextlib.ExitStack() as stack:
+        return _present(show, stack)
+
+
+def _present(show: "Presenter", stack: contextlib.ExitStack) -> int:
     try:
         if not show.preflight():
             return EXIT_UNAVAILABLE
+        # Each step's container is started while the presenter talks, so that Run answers at
+        # once; every one is used for one step only, and what is not used is removed at the end.
+        kinds = {step.limits(show.profile, show.socket_path) for step in STEPS}
+        stack.enter_context(WarmPool(size=1, limits=sorted(kinds, key=repr)))
         show.agenda()
         started = time.monotonic()
         for n, step in enumerate(STEPS, 1):
