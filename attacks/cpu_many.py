@@ -6,7 +6,7 @@ ATTACK = {
     "ablated": "the four processes take every CPU they can get, unthrottled",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "cpu_per_wall": {"max": 0.8}, "throttled_periods": {"min": 1}}},
-        "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0, "cpu_per_wall": {"min": 0.75}}},
+        "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0, "cpu_per_wall": {"min": 0.6}}},
     },
     "explain": """
         One spinning process can use at most one CPU; several can use all of them, and then
@@ -17,7 +17,7 @@ ATTACK = {
         idle two-CPU machine it gets well over one CPU without the quota, about 0.5 with it.
         It counts as an escape only when both facts agree: the kernel's own throttle counter
         (cpu.stat) never fired, and the processes really got more than the quota allows (at
-        least 0.75 CPU per second, a margin above 0.5 because the ratio also depends on
+        least 0.6 CPU per second, a margin above 0.5 because the ratio also depends on
         whatever else the machine is doing). A quiet counter alone proves nothing: without a
         quota it is always zero.
     """,
@@ -29,7 +29,7 @@ import time
 
 STAT_FILES = ("/sys/fs/cgroup/cpu/cpu.stat", "/sys/fs/cgroup/cpu,cpuacct/cpu.stat", "/sys/fs/cgroup/cpu.stat")
 WORKERS = 4
-ABOVE_QUOTA = 0.75  # CPU seconds per wall-clock second; the hardened quota is 0.5
+ABOVE_QUOTA = 0.6  # CPU seconds per wall-clock second; the hardened quota is 0.5
 
 
 def throttled():
