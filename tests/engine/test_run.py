@@ -131,6 +131,15 @@ def test_write_to_root_is_blocked_but_tmp_works_and_is_capped():
     assert r.status == "error" and "[Errno 28]" in r.message and r.stopped_by == "read_only"
 
 
+def test_not_even_root_can_write_into_dev_under_read_only():
+    # /dev is the engine's own tmpfs, writable by root and not noexec; read_only remounts it
+    # read-only. Root is needed to show it (the runner may not write there anyway).
+    plant = "import errno\ntry:\n    open('/dev/planted', 'w').write('x')\n    print('written')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])"
+    as_root = H.without("user")
+    assert run(plant, as_root).stdout == "EROFS\n"
+    assert run(plant, as_root.without("read_only")).stdout == "written\n"
+
+
 def test_runs_as_non_root_runner():
     r = run("import os, pwd\nprint(os.getuid(), os.getgid(), pwd.getpwuid(os.getuid()).pw_name)")
     assert r.stdout == "10001 10001 runner\n"
