@@ -5,35 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-
-from sandbox import SandboxError
 from sandbox import Pool
-
-
-class GatedRunner:
-    """Stands in for sandbox.run: each call waits for the gate, and the peak concurrency is kept."""
-
-    def __init__(self):
-        self.gate = threading.Event()
-        self.lock = threading.Lock()
-        self.active = 0
-        self.peak = 0
-        self.calls: list[str] = []
-
-    def __call__(self, code, limits=None, **kw):
-        with self.lock:
-            self.active += 1
-            self.peak = max(self.peak, self.active)
-            self.calls.append(code)
-        try:
-            if not self.gate.wait(10):
-                raise TimeoutError("gate never opened")
-            if code == "boom":
-                raise SandboxError("engine said no")
-            return f"ran {code}"
-        finally:
-            with self.lock:
-                self.active -= 1
 
 
 def _wait_for(predicate, timeout=5.0):
@@ -50,17 +22,6 @@ def test_real_runs_through_the_pool(engine_ready):
         futures = [pool.submit(f"print({i} * {i})") for i in range(5)]
         assert [f.result(60).stdout for f in futures] == [f"{i * i}\n" for i in range(5)]
         assert pool.stats()["running"] == 0
-
-
-class CancellableRunner(GatedRunner):
-    """Like GatedRunner, but a set cancel event ends the run the way sandbox.run does."""
-
-    def __call__(self, code, limits=None, cancel=None, **kw):
-        self.calls.append(code)
-        assert cancel is not None, "the pool must hand every run a cancel event"
-        if cancel.wait(10):
-            return "killed"
-        return f"ran {code}"
 
 
 def test_a_cancel_event_kills_a_real_run_at_once(engine_ready):
