@@ -8,6 +8,12 @@ ATTACK = {
         "hardened": {"status": "ok", "report": {"achieved": False, "cpu_per_wall": {"max": 0.8}, "throttled_periods": {"min": 1}}},
         "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0, "cpu_per_wall": {"min": 0.6}}},
     },
+    "gvisor": {
+        "why": "inside gVisor, os.times counts about one CPU second per second for the four spinners: gVisor's "
+               "bookkeeping, not the host's. The host's cgroup, read through the engine's stats, gives the whole "
+               "sandbox half a CPU and throttles it",
+        "expect": {"status": "ok", "host_cpu": {"cpu_per_wall": {"max": 0.8}, "throttled_periods": {"min": 1}}},
+    },
     "explain": """
         One spinning process can use at most one CPU; several can use all of them, and then
         the host and every other sandbox slow to a crawl. The cpu quota belongs to the

@@ -8,6 +8,11 @@ ATTACK = {
         "hardened": {"status": "ok", "report": {"achieved": False, "cpu_per_wall": {"max": 0.7}, "throttled_periods": {"min": 1}}},
         "ablated": {"status": "ok", "report": {"achieved": True, "throttled_periods": 0, "cpu_per_wall": {"min": 0.6}}},
     },
+    "gvisor": {
+        "why": "gVisor's kernel keeps no CFS counters and its clocks are its own bookkeeping; the host's "
+               "cgroup, read through the engine's stats, shows the quota holding",
+        "expect": {"status": "ok", "host_cpu": {"cpu_per_wall": {"max": 0.7}, "throttled_periods": {"min": 1}}},
+    },
     "explain": """
         A loop that never waits keeps one CPU busy for as long as it runs. The cpu control is a
         CFS quota in the container's cgroup: 50 ms of CPU time in every 100 ms period, half a

@@ -10,6 +10,13 @@ ATTACK = {
         "ablated": {"status": "ok", "report": {"achieved": True, "cgroup_path_hidden": False}},
         "naive": {"status": "ok", "report": {"achieved": True}},
     },
+    "gvisor": {
+        "why": "gVisor's kernel shows its own boot line (naming its own kernel image), a boot id of its own "
+               "and the container's cgroup path, all made inside the sandbox; none is the host's "
+               "(tests/engine/test_gvisor.py compares them with the host's)",
+        "expect": {"status": "ok", "report": {"achieved": False, "own_kernel": True, "cmdline_bytes": {"min": 1},
+                                              "block_devices": 0}},
+    },
     "explain": """
         A container shares the host's kernel, and the kernel answers questions about the
         host: how it booted (/proc/cmdline names the disks, the init system, sometimes
@@ -27,12 +34,16 @@ import json
 import os
 
 
-def size(path):
+def read(path):
     try:
         with open(path, "rb") as f:
-            return len(f.read())
+            return f.read()
     except OSError:
-        return 0
+        return b""
+
+
+def size(path):
+    return len(read(path))
 
 
 def entries(path):
@@ -51,6 +62,9 @@ facts = {
     "block_devices": entries("/sys/block"),
     "cgroup_path_hidden": all(p == "/" for p in paths),
 }
-facts["achieved"] = bool(facts["cmdline_bytes"] or facts["boot_id"] or facts["block_devices"]
-                         or not facts["cgroup_path_hidden"])
+# gVisor's kernel answers with its own boot line (naming its own kernel image), boot id and
+# cgroup paths, built inside the sandbox: none of them is the host's.
+facts["own_kernel"] = b"-gvisor" in read("/proc/cmdline")
+facts["achieved"] = not facts["own_kernel"] and bool(
+    facts["cmdline_bytes"] or facts["boot_id"] or facts["block_devices"] or not facts["cgroup_path_hidden"])
 print("ATTACK_REPORT " + json.dumps(facts))

@@ -9,6 +9,11 @@ ATTACK = {
         "hardened": {"status": "killed", "stopped_by": "seccomp", "signal": "SIGSYS", "report": None},
         "ablated": {"status": "ok", "report": {"achieved": True}},
     },
+    "gvisor": {
+        "why": "gVisor implements no 32-bit system-call ABI: its kernel answers int 0x80 with an error, the "
+               "process lives on, and the host's kernel never sees the call",
+        "expect": {"status": "ok", "report": {"achieved": False}},
+    },
     "explain": """
         An x86_64 kernel still answers system calls made the old 32-bit way (the int 0x80
         instruction), with their own numbers and their own code paths. A filter that lists

@@ -9,6 +9,12 @@ ATTACK = {
         "ablated": {"status": "ok", "report": {"achieved": True, "memfd": "OK", "exec": "OK", "tmp_exec": "EACCES"}},
         "naive": {"status": "ok", "report": {"achieved": True}},
     },
+    "gvisor": {
+        "why": "the kit's filter runs inside gVisor too (runsc --oci-seccomp), and gVisor's kernel does not "
+               "know MFD_NOEXEC_SEAL, so even the sealed memfd is refused (EINVAL)",
+        "expect": {"status": "ok", "report": {"achieved": False, "memfd": "EPERM", "tmp_exec": "EACCES",
+                                              "sealed_memfd": "EINVAL"}},
+    },
     "explain": """
         The read-only root and the noexec /tmp together stop "download a tool and run it" from
         a file: nothing the program can write lives on a mount that allows execve. But Linux has

@@ -8,6 +8,11 @@ ATTACK = {
         "hardened": {"status": "ok", "report": {"achieved": False, "opened": 0, "error": "ENOENT"}},
         "ablated": {"status": "ok", "report": {"achieved": True, "opened": 16}},
     },
+    "gvisor": {
+        "why": "gVisor does not apply the engine's masked paths: the kit mounts an empty read-only /dev/pts "
+               "in their place, so /dev/ptmx leads nowhere (EROFS). gVisor's ptys would be its own anyway",
+        "expect": {"status": "ok", "report": {"achieved": False, "opened": 0, "error": "EROFS"}},
+    },
     "explain": """
         Every container gets its own /dev/pts, but the kernel counts pseudo-terminals for the
         whole host: kernel.pty.max (4096 here, a quarter of it kept for the host itself). A

@@ -9,6 +9,11 @@ ATTACK = {
         "hardened": {"status": "ok", "report": {"achieved": False, "maps": "EACCES", "mem": "EACCES"}},
         "ablated": {"status": "ok", "report": {"achieved": True, "maps": "OK", "mem": "OK"}},
     },
+    "gvisor": {
+        "why": "gVisor's /proc lets the same uid read a non-dumpable process's maps (its addresses, none of "
+               "its contents); its memory stays closed",
+        "expect": {"status": "ok", "report": {"achieved": False, "maps": "OK", "mem": "EACCES"}},
+    },
     "explain": """
         The kit's supervisor is process 1 of every run: it holds the one-off secret its report
         is signed with, and it reads the kernel's counters the kit trusts. On a host without

@@ -11,10 +11,15 @@ noisy machine slows each alike; the figures that matter are the ratios against t
   kit's flags for the hardened profile and `python3 -c` as the command (no supervisor, no cap
   on output, no facts).
 
+Then, where the engine has gVisor's runsc, the gvisor profile against hardened (runc): a
+cold run of each, interleaved, and the cost of one system call inside (os.getppid in a loop,
+timed by the program's monotonic clock). `make bench` runs that part on the kit's private
+Docker 26, which has runsc; --runtimes runs only it.
+
 Then, unless --no-http, a burst against the real server on loopback: N requests from C clients
 at once, with the server's warm pool on and off, reporting the wall time and request latency.
 
-    python benchmarks/latency.py [--runs 20] [--burst 100] [--clients 20] [--no-http]
+    python benchmarks/latency.py [--runs 20] [--burst 100] [--clients 20] [--no-http] [--runtimes]
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import time
 import urllib.request
 
 from sandbox import (IMAGE, PROFILES, WarmPool, check_image, container_options, create_container, engine_client,
-                     labels, run)
+                     engine_runtimes, labels, run)
 
 CODE = "print(2 + 2)"
 
@@ -102,6 +107,47 @@ def single_runs(runs: int) -> None:
           f"p95 {percentile(pooled, 95) / percentile(cold, 95):.2f}x")
 
 
+SYSCALLS = 20000
+SYSCALL_CODE = (f"import os, time\nt = time.monotonic_ns()\nfor _ in range({SYSCALLS}): os.getppid()\n"
+                f"print((time.monotonic_ns() - t) / {SYSCALLS})")
+
+
+def runtimes(runs: int) -> None:
+    """hardened (runc) against gvisor (runsc): start-up and one system call, interleaved."""
+    if "runsc" not in engine_runtimes():
+        print("\ngvisor: not measured here: this engine has no runsc "
+              "(make bench measures it on the kit's private Docker 26)")
+        return
+    check_image()
+    profiles = {"hardened (runc)": PROFILES["hardened"], "gvisor (runsc)": PROFILES["gvisor"]}
+    starts: dict[str, list[float]] = {name: [] for name in profiles}
+    calls: dict[str, list[float]] = {name: [] for name in profiles}
+    for limits in profiles.values():
+        run(CODE, limits)          # the first of each pays for the page cache
+    for _ in range(runs):
+        for name, limits in profiles.items():
+            starts[name].append(timed(lambda: _expect(run(CODE, limits), "4")))
+            calls[name].append(float(_expect(run(SYSCALL_CODE, limits))) / 1000)   # row() shows x1000
+    base = "hardened (runc)"
+    print(f"\nruntimes: {runs} cold runs of each, interleaved, engine {engine_client().version()['Version']}")
+    print(f"{'':24}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}{'p50/runc':>10}{'p95/runc':>9}")
+    for name in profiles:
+        print(row(f"start, {name}", starts[name], starts[base]))
+    print(f"{'':24}{'p50 ns':>9}{'p95 ns':>9}{'mean ns':>9}{'p50/runc':>10}{'p95/runc':>9}")
+    for name in profiles:
+        print(row(f"getppid, {name}", calls[name], calls[base]))
+    gvisor = "gvisor (runsc)"
+    print(f"gvisor against runc: start-up p50 {percentile(starts[gvisor], 50) / percentile(starts[base], 50):.2f}x, "
+          f"one system call p50 {percentile(calls[gvisor], 50) / percentile(calls[base], 50):.1f}x")
+
+
+def _expect(result, stdout: str | None = None) -> str:
+    assert result.status == "ok", result.message
+    if stdout is not None:
+        assert result.stdout.strip() == stdout, result.stdout
+    return result.stdout.strip()
+
+
 def http_burst(requests: int, clients: int) -> None:
     from server import ServerProcess
 
@@ -153,8 +199,13 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=100, help="requests in the HTTP burst")
     parser.add_argument("--clients", type=int, default=20, help="clients sending the burst at once")
     parser.add_argument("--no-http", action="store_true", help="skip the HTTP burst")
+    parser.add_argument("--runtimes", action="store_true", help="only hardened against gvisor")
     args = parser.parse_args()
+    if args.runtimes:
+        runtimes(args.runs)
+        return
     single_runs(args.runs)
+    runtimes(args.runs)
     if not args.no_http:
         http_burst(args.burst, args.clients)
 

@@ -14,12 +14,13 @@ may import. Everything the kit creates carries its labels; `cleanup()` removes l
 """
 
 from . import network, seccomp
-from .controls import CONTROLS, FIELDS, REGISTRY, Control, Field, Spec
+from .controls import CONTROLS, EXTRA, FIELDS, REGISTRY, Control, Field, Spec
 from .engine import IMAGE, SESSION, check_image, create_container, labels, ping as engine_ping, socket_path as engine_socket_path
 from .engine import client as engine_client
+from .engine import runtimes as engine_runtimes
 from .engine import use as use_engine
 from .errors import (EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, OutputCallbackError,
-                     PoolClosed, QueueFull, RunRefused, SandboxError)
+                     PoolClosed, QueueFull, RunRefused, RuntimeMissing, SandboxError)
 from .images import IMAGES, LAB_IMAGE, KitImage
 from .languages import LANGUAGES, Language
 from .limits import PROFILES, Limits, Mount
@@ -41,17 +42,17 @@ __all__ = [
     "MAX_CODE_CHARS", "MAX_STDIN_BYTES", "SAFETY_TIMEOUT_S", "SAFETY_OUTPUT_BYTES", "SAFETY_NET",
     "Pool", "WarmPool", "RUNNER_UIDS",
     # what a run is held to
-    "Limits", "Mount", "PROFILES", "Control", "CONTROLS", "REGISTRY", "FIELDS", "Spec", "Field",
+    "Limits", "Mount", "PROFILES", "Control", "CONTROLS", "EXTRA", "REGISTRY", "FIELDS", "Spec", "Field",
     "container_options", "create_container",
     # languages and images
     "LANGUAGES", "Language", "IMAGES", "KitImage", "IMAGE", "LAB_IMAGE",
     # the engine and what the kit leaves on it
-    "engine_client", "use_engine", "engine_ping", "engine_socket_path", "check_image", "labels", "SESSION", "cleanup",
+    "engine_client", "engine_runtimes", "use_engine", "engine_ping", "engine_socket_path", "check_image", "labels", "SESSION", "cleanup",
     "leftovers", "leftover_networks", "teardown",
     # modules a lesson reads: the internal networks, the seccomp profile
     "network", "seccomp",
     # errors
-    "SandboxError", "InvalidCode", "InvalidLimits", "EngineUnavailable", "ImageMissing", "RunRefused",
+    "SandboxError", "InvalidCode", "InvalidLimits", "EngineUnavailable", "ImageMissing", "RunRefused", "RuntimeMissing",
     "OutputCallbackError", "QueueFull", "PoolClosed",
     "__version__",
 ]

@@ -59,6 +59,7 @@ class Box:
     def _start(self) -> None:
         with engine.translated_errors("preparing the run"):
             engine.ensure_image(self.image)
+            engine.ensure_runtime(self.limits.runtime)
             lease = uids.lease() if self.limits.distinct_uid and self.limits.user == "runner" else uids.shared()
             self._stack.callback(lease.release)
             self.uid = lease.uid

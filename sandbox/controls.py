@@ -44,6 +44,7 @@ class Control(StrEnum):
     DISTINCT_UID = "distinct_uid"
     HOST_VIEWS = "host_views"
     PTYS = "ptys"
+    RUNTIME = "runtime"     # an extra layer: off in hardened, on in the gvisor profile
 
 
 @dataclass(frozen=True)
@@ -71,10 +72,23 @@ class Spec:
     off: Mapping[str, Any]         # the Limits values without(control) sets
     describe: Callable[[Any], str]
     fields: tuple[Field, ...] = ()
+    # An extra layer is off in hardened (its hardened values are its "off"); `on` holds the
+    # values that switch it on, and a profile of its own (gvisor) does.
+    on: Mapping[str, Any] | None = None
+
+    @property
+    def extra(self) -> bool:
+        return self.on is not None
+
+    @property
+    def switched_on(self) -> Mapping[str, Any]:
+        """The values that put this control in force: its hardened ones, or an extra layer's `on`."""
+        return self.on if self.on is not None else self.hardened
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": str(self.control), "summary": self.summary, "hardened": dict(self.hardened),
-                "off": dict(self.off), "fields": [f.to_dict() for f in self.fields]}
+                "off": dict(self.off), "on": dict(self.switched_on), "extra": self.extra,
+                "fields": [f.to_dict() for f in self.fields]}
 
 
 def _mib(value: int) -> str:
@@ -133,10 +147,15 @@ _SPECS = (
          lambda l: "host facts masked"),
     Spec(Control.PTYS, "no pseudo-terminals: their count is global to the host, shared by every container",
          {"ptys": False}, {"ptys": True}, lambda l: "none"),
+    Spec(Control.RUNTIME, "a second kernel in between: gVisor's runsc answers the program's system calls, "
+         "so the host's kernel sees only gVisor's", {"runtime": "runc"}, {"runtime": "runc"},
+         lambda l: f"gVisor ({l.runtime}): a kernel of its own", on=MappingProxyType({"runtime": "runsc"})),
 )
 
 REGISTRY: Mapping[Control, Spec] = MappingProxyType({spec.control: spec for spec in _SPECS})
-CONTROLS: tuple[Control, ...] = tuple(REGISTRY)
+# The controls of the hardened profile; EXTRA are layers beyond it (a profile of their own).
+CONTROLS: tuple[Control, ...] = tuple(c for c, spec in REGISTRY.items() if not spec.extra)
+EXTRA: tuple[Control, ...] = tuple(c for c, spec in REGISTRY.items() if spec.extra)
 FIELDS: Mapping[str, tuple[Control, Field]] = MappingProxyType(
     {f.name: (spec.control, f) for spec in _SPECS for f in spec.fields})
 # Every Limits value a control takes, as the hardened profile has it (Limits' defaults).

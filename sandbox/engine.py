@@ -7,19 +7,22 @@ with Docker Desktop, a system dockerd, or the one `docker/ensure-engine.sh` star
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import hashlib
 import os
 import socket
 import stat
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Iterator
 
 import docker
 import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
-from .errors import EngineUnavailable, ImageMissing, RunRefused, SandboxError
+from .errors import EngineUnavailable, ImageMissing, RunRefused, RuntimeMissing, SandboxError
 from .text import clip
 from . import images
 from .languages import LANGUAGES
@@ -80,6 +83,98 @@ def forget_clients() -> None:
     with _lock:
         _clients.clear()
         _images_ok.clear()
+        _kinds.clear()
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What kind of engine answers, and the facts about it the kit adapts to.
+
+    Read once per engine from `version()`: Podman names itself in Components ("Podman Engine").
+    Everything that differs between engines is a field here, read where it matters, so no other
+    module asks which engine this is.
+    """
+    name: str                   # "docker" or "podman"
+    version: str                # the engine's own version: Docker 26.1.5, Podman 4.3.1
+    seccomp_inline: bool        # takes a seccomp profile as JSON text in SecurityOpt (else a path)
+    masks_field: bool           # applies HostConfig.MaskedPaths (else SecurityOpt "mask=a:b")
+    read_only_tmpfs: tuple[str, ...]    # tmpfs mounts it adds, uncapped, to a read-only root
+    oom_flag: bool              # State.OOMKilled is set after an OOM kill in the container
+    differences: tuple[str, ...]    # what differs from the Docker the kit was written against
+
+
+DOCKER_KIND = Kind("docker", "?", seccomp_inline=True, masks_field=True, read_only_tmpfs=(), oom_flag=True,
+                   differences=())
+# Seen on Podman 4.3.1 (bookworm), each shown by a test (README, Engines).
+PODMAN_DIFFERENCES = (
+    "refuses to start a container unless the nofile and nproc ulimits are explicit (the kit always sends them)",
+    "takes a seccomp profile as a path, not JSON text (the kit writes it to a file: a local engine only)",
+    "ignores HostConfig.MaskedPaths (the kit sends the masks as SecurityOpt mask=)",
+    "adds writable, uncapped /run and /var/tmp tmpfs to a read-only root (the kit mounts them read-only)",
+    "leaves State.OOMKilled false after an OOM kill (the verdict comes from the cgroup's OOM count)",
+    "ignores CgroupnsMode: on cgroup v1 /proc/self/cgroup shows the container's id",
+    "records neither masks, ReadonlyPaths, CgroupnsMode, SecurityOpt nor the log's max-size in inspect, "
+    "so the audit cannot see them",
+    "spells CapDrop as each capability's name instead of ALL, and ulimits as RLIMIT_NOFILE",
+    "its internal networks (CNI without dnsname) resolve no container names: the target is not found by name",
+)
+
+_kinds: dict[str, Kind] = {}
+
+
+def kind() -> Kind:
+    """The kind of the engine DOCKER_HOST names (asked once per engine)."""
+    key = os.environ.get("DOCKER_HOST", "")
+    with _lock:
+        found = _kinds.get(key)
+    if found is not None:
+        return found
+    with translated_errors("saying what it is"):
+        version = client().version()
+    names = {c.get("Name"): c.get("Version") for c in version.get("Components") or []}
+    if "Podman Engine" in names:
+        found = Kind("podman", str(names["Podman Engine"]), seccomp_inline=False, masks_field=False,
+                     read_only_tmpfs=("/run", "/var/tmp"), oom_flag=False,
+                     differences=PODMAN_DIFFERENCES)
+    else:
+        found = dataclasses.replace(DOCKER_KIND, version=str(version.get("Version", "?")))
+    with _lock:
+        return _kinds.setdefault(key, found)
+
+
+def seccomp_file(profile_json: str) -> str:
+    """The profile's JSON in a file of the kit's own (named by its hash), for an engine that
+    takes a path: $XDG_CACHE_HOME/safe-python/, written once, readable only by this user (and
+    root). The engine must share this machine's files (a local socket)."""
+    folder = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "safe-python")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    digest = hashlib.sha256(profile_json.encode()).hexdigest()[:16]
+    path = os.path.join(folder, f"seccomp-{digest}.json")
+    if not os.path.exists(path):
+        temporary = f"{path}.{os.getpid()}.{threading.get_ident()}"
+        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
+            handle.write(profile_json)
+        os.replace(temporary, path)
+    return path
+
+
+def _as_this_engine_takes_it(host_config: dict) -> None:
+    """HostConfig as this engine takes it: an inline seccomp profile becomes a path, and masked
+    paths a SecurityOpt of their own, where the engine wants them so."""
+    found = kind()
+    options = list(host_config.get("SecurityOpt") or [])
+    if not found.seccomp_inline:
+        options = [f"seccomp={seccomp_file(o[len('seccomp='):])}" if o.startswith("seccomp={") else o
+                   for o in options]
+    if not found.masks_field and host_config.get("MaskedPaths"):
+        options.append("mask=" + ":".join(host_config.pop("MaskedPaths")))
+    if options:
+        host_config["SecurityOpt"] = options
+    if host_config.get("ReadonlyRootfs") and found.read_only_tmpfs:
+        # The engine's own would be writable without a size cap: read-only, as the root is.
+        tmpfs = host_config.setdefault("Tmpfs", {})
+        for path in found.read_only_tmpfs:
+            tmpfs.setdefault(path, "ro,nosuid,nodev,noexec,size=64k")
 
 
 def labels(role: str) -> dict[str, str]:
@@ -118,6 +213,27 @@ def ensure_image(name: str | None = None) -> None:
             hint=f"Rebuild it with {build}.")
     with _lock:
         _images_ok.add(name)
+
+
+def runtimes() -> list[str]:
+    """The OCI runtimes the engine has registered (runc, and runsc where gVisor is)."""
+    try:
+        return sorted(client().info().get("Runtimes") or {})
+    except CONNECTION_ERRORS as exc:
+        raise EngineUnavailable(f"The Docker Engine stopped answering ({_reason(exc)}).") from exc
+
+
+def ensure_runtime(name: str) -> None:
+    """Raise RuntimeMissing unless the engine has the runtime `name` (runc always passes)."""
+    key = "runtime:" + os.environ.get("DOCKER_HOST", "") + ":" + name
+    if name == "runc" or key in _images_ok:
+        return
+    found = runtimes()
+    if name not in found:
+        raise RuntimeMissing(f"This engine has no {name!r} runtime (it has {', '.join(found) or 'none'}): "
+                             "gVisor is not registered on it.")
+    with _lock:
+        _images_ok.add(key)
 
 
 def ping() -> None:
@@ -182,6 +298,7 @@ def create_container(options: dict, docker_client=None) -> str:
         create["volumes"] = [v["bind"] for v in volumes.values()]
     host_config = api.create_host_config(**host)
     host_config.update(extra)
+    _as_this_engine_takes_it(host_config)
     config = api.create_container_config(**create, host_config=host_config)
     if create.get("stdin_open"):
         config["StdinOnce"] = True

@@ -45,6 +45,15 @@ class ImageMissing(SandboxError):
     hint = "Build it with 'python -m sandbox build' (works offline too)."
 
 
+class RuntimeMissing(SandboxError):
+    """The Limits ask for an OCI runtime (gVisor's runsc) the engine does not have registered."""
+
+    hint = ("Register gVisor's runsc in the engine's daemon.json "
+            '(\'"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none", "--oci-seccomp"]}}\'), '
+            "then restart the engine; or use the kit's private engine, which has it: "
+            "'bash docker/with-engine.sh docker26 -- COMMAND'. 'python -m sandbox doctor' checks it.")
+
+
 class RunRefused(SandboxError):
     """The engine answered but would not create or start the container with these limits."""
 

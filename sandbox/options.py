@@ -8,6 +8,7 @@ program; any other command (the target, a lesson's own container) runs under tin
 
 from __future__ import annotations
 
+import resource
 from typing import Any
 
 from docker.types import LogConfig, Ulimit
@@ -81,6 +82,11 @@ def container_options(
         options["cap_add"] = list(limits.cap_add)
     if limits.ulimits is not None:
         options["ulimits"] = [Ulimit(name=name, soft=value, hard=value) for name, value in limits.ulimits]
+    if limits.runtime != "runc":
+        options.update(_gvisor_options(limits, options))
+    # nofile and nproc are always explicit (Podman refuses to start a container otherwise):
+    # those the Limits leave unset are what the engine would give anyway, see host_ulimits().
+    options["ulimits"] = _explicit_ulimits(options.get("ulimits", []))
     if limits.output_cap_bytes is not None:
         options["log_config"] = CAPPED_LOG
     if limits.mounts:
@@ -129,7 +135,7 @@ def security_options(limits: Limits) -> list[str]:
         opts.append("no-new-privileges:true")
     if limits.seccomp == "kit":
         # The API takes the profile's JSON text itself, not a path.
-        opts.append(f"seccomp={seccomp.profile_json()}")
+        opts.append(f"seccomp={seccomp.profile_json(limits.runtime)}")
     elif limits.seccomp == "unconfined":
         opts.append("seccomp=unconfined")
     return opts
@@ -144,6 +150,54 @@ def _network_options(limits: Limits, network_name: str | None) -> dict[str, Any]
     # container's resolver at loopback keeps lookups of anything but the target inside.
     # Such a lookup then waits for an answer that never comes: one 1 s try, not glibc's 2 x 5 s.
     return {"network": network_name, "dns": ["127.0.0.1"], "dns_opt": ["timeout:1", "attempts:1"]}
+
+
+# Host threads and processes gVisor itself needs beside the program's (its kernel's goroutines,
+# the gofer, one stub process per address space): the host's pids cgroup counts those.
+GVISOR_HOST_TASKS = 128
+
+
+def _gvisor_options(limits: Limits, options: dict[str, Any]) -> dict[str, Any]:
+    """Under gVisor the program's processes are tasks of gVisor's own kernel, which the host's
+    pids cgroup never sees. That kernel enforces RLIMIT_NPROC, per uid of its own: the pids
+    limit becomes that rlimit, and the host's cgroup keeps room for gVisor's threads. gVisor does
+    not apply the engine's masked paths, so no-ptys is an empty read-only /dev/pts instead."""
+    changed: dict[str, Any] = {"runtime": limits.runtime}
+    if not limits.ptys and not limits.privileged:
+        changed["tmpfs"] = {**options.get("tmpfs", {}), "/dev/pts": "ro,nosuid,nodev,noexec,size=4k"}
+    if limits.pids is not None:
+        changed["pids_limit"] = limits.pids + GVISOR_HOST_TASKS
+        changed["ulimits"] = [*options.get("ulimits", []), Ulimit(name="nproc", soft=limits.pids, hard=limits.pids)]
+    return changed
+
+
+def host_ulimits() -> dict[str, tuple[int, int]]:
+    """nofile and nproc as this host gives a process (soft, hard): what a container gets when
+    nothing is asked (Docker passes its daemon's own, which on a host like this are these).
+
+    Sent explicitly when the ulimits control is off, because Podman refuses to start a
+    container without them: its own defaults (1048576) exceed what it may set without
+    CAP_SYS_RESOURCE. Both soft and hard are the hard limit; nproc is at most the kernel's
+    pid_max (no more processes can exist anyway). An engine on another machine (tcp://, ssh://)
+    gets this machine's numbers.
+    """
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+    nproc = resource.getrlimit(resource.RLIMIT_NPROC)[1]
+    try:
+        with open("/proc/sys/kernel/pid_max") as handle:
+            pid_max = int(handle.read())
+    except (OSError, ValueError):
+        pid_max = 32768
+    nproc = pid_max if nproc == resource.RLIM_INFINITY else min(nproc, pid_max)
+    if nofile == resource.RLIM_INFINITY:
+        nofile = 1024 * 1024
+    return {"nofile": (nofile, nofile), "nproc": (nproc, nproc)}
+
+
+def _explicit_ulimits(chosen: list[Ulimit]) -> list[Ulimit]:
+    named = {u["Name"] for u in chosen}
+    return [*chosen, *(Ulimit(name=name, soft=soft, hard=hard)
+                       for name, (soft, hard) in host_ulimits().items() if name not in named)]
 
 
 def _resource_options(limits: Limits) -> dict[str, Any]:

@@ -81,6 +81,9 @@ def classify(facts: Facts, limits: Limits) -> Verdict:
         return _kit_kill(facts, limits)
     if report is None:
         return _unreported(facts, limits)
+    if report.oom_kills is None and facts.engine_oom and report.exit_code != 0:
+        # No cgroup counts inside (gVisor's kernel keeps its own): the engine's record is the fact.
+        return _memory(limits, "; the engine recorded the OOM kill (no cgroup counts inside this kernel)")
     if report.signal is not None:
         return _signalled(report, limits)
     if report.exit_code == 0:

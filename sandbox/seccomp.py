@@ -210,9 +210,15 @@ def docker_default_split(version: tuple[int, ...]) -> tuple[frozenset[str], froz
     return frozenset(beyond), frozenset(also)
 
 
-@functools.lru_cache(maxsize=1)
-def profile() -> dict:
-    """The profile as Docker's JSON structure (a fresh parse each caller should not mutate)."""
+@functools.lru_cache(maxsize=2)
+def profile(runtime: str = "runc") -> dict:
+    """The profile as Docker's JSON structure (a fresh parse each caller should not mutate).
+
+    Under gVisor (`runtime="runsc"`, with runsc's --oci-seccomp) the filter runs inside gVisor's
+    kernel, which answers every refused call with EPERM whatever errno the profile names. glibc
+    falls back from clone3 to clone only on ENOSYS, so there clone3 is left to gVisor's kernel
+    (a namespace it made would be gVisor's own, not the host's).
+    """
     allowed = sorted({name for group in ALLOWED.values() for name in group})
     return {
         "defaultAction": "SCMP_ACT_ERRNO",
@@ -236,7 +242,8 @@ def profile() -> dict:
              "args": [{"index": 1, "value": MFD_NOEXEC_SEAL, "valueTwo": MFD_NOEXEC_SEAL,
                        "op": "SCMP_CMP_MASKED_EQ"}]},
             # glibc >= 2.34 tries clone3 first and falls back to clone only on ENOSYS.
-            {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": ENOSYS},
+            {"names": ["clone3"], **({"action": "SCMP_ACT_ALLOW"} if runtime == "runsc" else
+                                     {"action": "SCMP_ACT_ERRNO", "errnoRet": ENOSYS})},
         ],
     }
 
@@ -259,7 +266,7 @@ def _socket_rules() -> list[dict]:
     return rules
 
 
-@functools.lru_cache(maxsize=1)
-def profile_json() -> str:
+@functools.lru_cache(maxsize=2)
+def profile_json(runtime: str = "runc") -> str:
     """The profile as the JSON text Docker's `--security-opt seccomp=` takes."""
-    return json.dumps(profile(), separators=(",", ":"))
+    return json.dumps(profile(runtime), separators=(",", ":"))

@@ -42,7 +42,7 @@ import bottle
 from bottle import Bottle, HTTPError, HTTPResponse, request, static_file
 
 from sandbox import (LANGUAGES, MAX_CODE_CHARS, MAX_STDIN_BYTES, PROFILES, REGISTRY, EngineUnavailable, ImageMissing,
-                     Limits, PoolClosed, QueueFull, Result, RunRefused, SandboxError)
+                     Limits, PoolClosed, QueueFull, Result, RunRefused, RuntimeMissing, SandboxError)
 from sandbox.lab import EXAMPLES
 
 from .body import DEFAULT_LANGUAGE, parse_run, read_json
@@ -228,6 +228,9 @@ def _refusal_for(exc: BaseException, limits: Limits) -> BaseException:
         return Refusal(503, "engine_unavailable", str(exc))
     if isinstance(exc, ImageMissing):
         return Refusal(503, "image_missing", str(exc))
+    if isinstance(exc, RuntimeMissing):
+        return Refusal(503, "runtime_missing", f"The {limits.name} profile needs gVisor, which this server's "
+                       f"engine does not have. {exc}")
     if isinstance(exc, RunRefused):
         # Not the visitor's fault and not a passing state: retrying the same profile cannot help.
         log.warning("the engine refused a run under %s: %s", limits.name, exc.message)

@@ -64,6 +64,18 @@ def engine_ready():
 
 
 @pytest.fixture(scope="session")
+def gvisor_ready(engine_ready):
+    """An engine with gVisor's runsc registered, or a skip (a failure under SANDBOX_REQUIRE_GVISOR=1)."""
+    from sandbox import engine_runtimes
+
+    found = engine_runtimes()
+    if "runsc" not in found:
+        require("gVisor's runsc on the engine", f"the engine has only {', '.join(found)} "
+                "(bash docker/with-engine.sh docker26 -- ... runs one that has it)", "SANDBOX_REQUIRE_GVISOR")
+    return engine_ready
+
+
+@pytest.fixture(scope="session")
 def chromium_path():
     path = os.environ.get("SANDBOX_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if not path:

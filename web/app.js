@@ -392,7 +392,7 @@
     var list = $("limits");
     list.textContent = "";
     var inForce = limits.controls || [];
-    var all = state.config ? state.config.controls.map(function (c) { return c.name; }) : inForce;
+    var all = state.config ? hardenedControls().concat(extraLayers(inForce)) : inForce;
     all.forEach(function (name) {
       var item = document.createElement("li");
       var on = inForce.indexOf(name) !== -1;
@@ -409,6 +409,17 @@
       item.appendChild(detail);
       list.appendChild(item);
     });
+  }
+
+  // The hardened profile's controls, and the extra layers (the runtime) a profile switches on:
+  // an extra layer that is off is not a control removed.
+  function hardenedControls() {
+    return state.config.controls.filter(function (c) { return !c.extra; }).map(function (c) { return c.name; });
+  }
+
+  function extraLayers(inForce) {
+    return state.config.controls.filter(function (c) { return c.extra && inForce.indexOf(c.name) !== -1; })
+      .map(function (c) { return c.name; });
   }
 
   // Whatever profiles the server lists, in its order; its default is selected.
@@ -429,19 +440,22 @@
     var name = $("profile").value;
     var limits = state.config && state.config.limits[name];
     if (!limits) { $("profile-note").textContent = ""; return; }
-    var all = state.config.controls.map(function (c) { return c.name; });
+    var all = hardenedControls();
     var kept = limits.controls || [];
     var gone = all.filter(function (c) { return kept.indexOf(c) === -1; });
+    var extra = extraLayers(kept);
     $("profile-note").textContent = name + ": " + (gone.length
-      ? kept.length + " of " + all.length + " controls; without " + gone.join(", ") + "."
-      : "all " + all.length + " controls.");
+      ? kept.filter(function (c) { return all.indexOf(c) !== -1; }).length + " of " + all.length +
+        " controls; without " + gone.join(", ") + "."
+      : "all " + all.length + " controls.") + (extra.length ? " Plus " + extra.join(", ") + ": " +
+        extra.map(function (c) { return limits.described[c]; }).join(", ") + "." : "");
   }
 
   function showAblation(controls) {
     $("ablation-banner").hidden = false;
     $("ablation").hidden = false;
     var list = $("ablation-list");
-    controls.forEach(function (control) {
+    controls.filter(function (control) { return !control.extra; }).forEach(function (control) {
       var id = "without-" + control.name;
       var wrap = document.createElement("div");
       wrap.className = "check";

@@ -91,6 +91,8 @@ def cmd_attacks(args: argparse.Namespace) -> int:
         raise EngineUnavailable("The Docker Engine did not answer.") from exc
     engine.ensure_image()
     cases = ("hardened", "ablated") if args.no_naive else catalog.CASES
+    if "runsc" in engine.runtimes():     # the gvisor column, where this engine has gVisor
+        cases += catalog.RUNTIME_CASES
     card = run_with_progress(attacks, cases)
     for path in scorecard.write_reports(card, out_dir):
         print(f"wrote {path}")

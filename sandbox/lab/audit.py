@@ -30,7 +30,7 @@ from docker.errors import NotFound
 
 from sandbox import IMAGE, Control, Limits, engine, seccomp
 from sandbox.box import Box
-from sandbox.options import HOST_FACTS
+from sandbox.options import HOST_FACTS, host_ulimits
 
 from .names import SECRET_NAME
 
@@ -42,6 +42,10 @@ PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "n/a"
 # kernel interfaces or other containers' data. The engine's socket is judged by 5.32 instead.
 SENSITIVE_HOST_PATHS = ("/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/sys", "/usr", "/root",
                         "/run", "/var/run", "/var/lib/docker", "/var/lib/containerd")
+# The capabilities Docker (and Podman) grant a container by default.
+ENGINE_DEFAULT_CAPS = frozenset({"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
+                                 "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID",
+                                 "SYS_CHROOT"})
 ENGINE_SOCKETS = ("docker.sock", "containerd.sock", "podman.sock")
 
 
@@ -191,7 +195,10 @@ def _selinux(attrs, host, ctx):
 def _capabilities(attrs, host, ctx):
     drop, add = host.get("CapDrop") or [], host.get("CapAdd") or []
     privileged = bool(host.get("Privileged"))
-    ok = "ALL" in [c.upper() for c in drop] and not add and not privileged
+    # Docker records ["ALL"]; Podman names each capability it would have granted, and the
+    # fact is the same when those cover every one an engine grants by default.
+    names = {c.upper().removeprefix("CAP_") for c in drop}
+    ok = ("ALL" in names or names >= ENGINE_DEFAULT_CAPS) and not add and not privileged
     evidence = f"{_field('HostConfig.CapDrop', drop)}, {_field('HostConfig.CapAdd', add)}"
     return _verdict(ok, evidence + (" (Privileged grants every capability)" if privileged else ""))
 
@@ -267,8 +274,12 @@ def _devices(attrs, host, ctx):
 
 @item("5.19 ulimits", Control.ULIMITS, "per-process limits are set for the container (at least open files)")
 def _ulimits(attrs, host, ctx):
-    limits = {u.get("Name"): [u.get("Soft"), u.get("Hard")] for u in host.get("Ulimits") or []}
-    return _verdict("nofile" in limits, _field("HostConfig.Ulimits", limits))
+    # Docker says "nofile", Podman "RLIMIT_NOFILE".
+    limits = {u.get("Name", "").lower().removeprefix("rlimit_"): [u.get("Soft"), u.get("Hard")]
+              for u in host.get("Ulimits") or []}
+    # The kit always sends nofile (Podman needs it); the host's own value is no limit at all.
+    given = list(host_ulimits()["nofile"])
+    return _verdict("nofile" in limits and limits["nofile"] != given, _field("HostConfig.Ulimits", limits))
 
 
 @item("5.20 mount-propagation", None, "no mount propagates to or from the host (not shared)")
@@ -370,8 +381,8 @@ def _user(attrs, host, ctx):
 @item("kit seccomp-allowlist", Control.SECCOMP, "the kit's own seccomp allowlist, stricter than Docker's default")
 def _kit_seccomp(attrs, host, ctx):
     opts = [o for o in host.get("SecurityOpt") or [] if o.startswith("seccomp")]
-    kit = seccomp.profile()
-    profiles = [_parse_profile(o) for o in opts if _is_json_profile(o)]
+    kit = seccomp.profile(host.get("Runtime") or "runc")   # gVisor's variant leaves clone3 to its kernel
+    profiles = [_parse_profile(o) for o in opts if _is_json_profile(o) or _is_profile_file(o)]
     ok = kit in profiles and not host.get("Privileged")
     shown = ["<the kit's profile>" if p == kit else "<another custom profile>" for p in profiles]
     evidence = _field("HostConfig.SecurityOpt(seccomp)", shown or opts or ["(engine default)"])
@@ -422,8 +433,20 @@ def _host_views(attrs, host, ctx):
 
 @item("kit no-ptys", Control.PTYS, "no pseudo-terminal can be opened (/dev/pts is masked)")
 def _no_ptys(attrs, host, ctx):
+    if host.get("Runtime") == "runsc":     # gVisor does not apply masked paths: an empty read-only tmpfs
+        mount = (host.get("Tmpfs") or {}).get("/dev/pts")
+        return _verdict(bool(mount) and mount.startswith("ro"), _field("HostConfig.Tmpfs(/dev/pts)", mount))
     masked = "/dev/pts" in (host.get("MaskedPaths") or [])
     return _verdict(masked, _field("HostConfig.MaskedPaths(/dev/pts)", masked))
+
+
+@item("kit runtime", Control.RUNTIME, "a second kernel in between: the container runs under gVisor's runsc")
+def _runtime(attrs, host, ctx):
+    runtime = host.get("Runtime") or "runc"
+    if runtime != "runsc":
+        return NOT_APPLICABLE, (f"{_field('HostConfig.Runtime', runtime)}: the host's kernel answers "
+                                "(an extra layer: the gvisor profile adds gVisor's)")
+    return PASS, _field("HostConfig.Runtime", runtime)
 
 
 def _namespace(host: dict[str, Any], key: str) -> tuple[str, str]:
@@ -446,8 +469,17 @@ def _is_json_profile(option: str) -> bool:
     return option.startswith("seccomp=") and option[len("seccomp="):].lstrip().startswith("{")
 
 
+def _is_profile_file(option: str) -> bool:
+    """seccomp=/path: how an engine that takes a path (Podman) records the profile."""
+    return option.startswith("seccomp=/") and os.path.isfile(option[len("seccomp="):])
+
+
 def _parse_profile(option: str) -> Any:
+    text = option[len("seccomp="):]
     try:
-        return json.loads(option[len("seccomp="):])
-    except ValueError:
+        if not text.lstrip().startswith("{"):
+            with open(text, encoding="utf-8") as handle:
+                text = handle.read()
+        return json.loads(text)
+    except (OSError, ValueError):
         return None

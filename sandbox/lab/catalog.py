@@ -52,12 +52,14 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from sandbox import (CONTROLS, IMAGES, PROFILES, EngineUnavailable, ImageMissing, Limits, Mount, Result,
-                     SandboxError, Status, engine, run)
+                     RuntimeMissing, SandboxError, Status, engine, run)
 from sandbox.engine import socket_path as engine_socket_path
 from sandbox.errors import AttackError
 from sandbox.text import clip
 
-HARDENED, NAIVE = PROFILES["hardened"], PROFILES["naive"]
+from . import hostcpu
+
+HARDENED, NAIVE, GVISOR = PROFILES["hardened"], PROFILES["naive"], PROFILES["gvisor"]
 
 ATTACKS_DIR = Path(os.environ.get("SANDBOX_ATTACKS_DIR")
                    or Path(__file__).resolve().parents[2] / "attacks")
@@ -65,6 +67,8 @@ REPORT_PREFIX = "ATTACK_REPORT "
 DEFAULT_TIMEOUT_S = 10.0
 
 CASES = ("hardened", "ablated", "naive")
+# Hardened under another runtime: where the engine has it, the same attacks through gVisor.
+RUNTIME_CASES = ("gvisor",)
 
 # In the order the scorecard lists them.
 CATEGORIES: dict[str, str] = {
@@ -111,7 +115,7 @@ NEEDS_CASES = ("ablated", "custom")
 
 REQUIRED = ("title", "category", "hardened", "ablated", "explain", "expect")
 OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable", "image",
-            "known_limit", "companion", "only_on", "engines")
+            "known_limit", "companion", "only_on", "engines", "gvisor")
 # The kit images an attack may ask for: "lab" holds fixtures the served images never carry.
 ATTACK_IMAGES = ("python", "lab")
 
@@ -140,6 +144,9 @@ class Attack:
     # Where engines differ: [{"docker_from": "25", "why": ..., "expect": {case: facts},
     # "not_applicable": true}]; the first entry the engine in use matches applies.
     engines: tuple[dict, ...] = ()
+    # What differs when gVisor's kernel answers: {"why": ..., "expect": facts of the gvisor case}.
+    # Without it, the gvisor case must show exactly the hardened case's facts.
+    gvisor: dict = field(default_factory=dict)
     source: str = field(repr=False, default="")
     path: Path = field(repr=False, default=Path())
 
@@ -167,6 +174,8 @@ class Attack:
 
     def expected(self, case: str) -> dict | None:
         """The facts a case must show on the engine in use (an `engines` entry may restate them)."""
+        if case == "gvisor":
+            return self.gvisor["expect"] if "expect" in self.gvisor else self.expected("hardened")
         variant = self.on_this_engine() if self.engines else None
         if variant and case in variant.get("expect", {}):
             return variant["expect"][case]
@@ -184,8 +193,8 @@ class Attack:
         """The verdict the case should give: hardened contains, ablated escapes. A known limit
         escapes under hardened too, and says so; an attack that cannot apply here is contained."""
         if not self.applicable:
-            return "contained" if case in ("hardened", "ablated") else None
-        if case == "hardened":
+            return "contained" if case in ("hardened", "ablated", "gvisor") else None
+        if case in ("hardened", "gvisor"):   # a second kernel may only add to what hardened holds
             return "escaped" if self.limit_here else "contained"
         return "escaped" if case == "ablated" else None
 
@@ -198,13 +207,16 @@ class Attack:
         """The Limits of one case (misconfigurations that need host files are added by run_attack)."""
         if case == "naive":
             return NAIVE
+        if case == "gvisor":
+            gvisor = GVISOR.replace(name="gvisor", timeout_s=self.timeout)
+            return gvisor.without(*self.given) if self.given else gvisor
         base = HARDENED.replace(name="hardened", timeout_s=self.timeout)
         if self.given:
             base = base.without(*self.given)
         if case == "hardened":
             return base
         if case != "ablated":
-            raise AttackError(f"Unknown case {case!r}. Cases: {', '.join(CASES)}.", hint="")
+            raise AttackError(f"Unknown case {case!r}. Cases: {', '.join(CASES + RUNTIME_CASES)}.", hint="")
         if self.control:
             return base.without(self.control)
         return _misconfigure(base, self.misconfiguration or "")
@@ -217,6 +229,7 @@ class Attack:
             "ablated": self.ablated, "explain": self.explain, "expect": self.expect,
             "needs": list(self.needs), "not_applicable": self.not_applicable or self.not_here(),
             "image": self.image, "known_limit": self.limit_here, "companion": bool(self.companion),
+            "gvisor": self.gvisor.get("why"),
         }
 
 
@@ -348,6 +361,7 @@ def _from_metadata(name: str, meta: dict, source: str, path: Path) -> Attack:
         needs=needs, not_applicable=meta.get("not_applicable"), image=image,
         known_limit=dict(meta.get("known_limit") or {}), companion=meta.get("companion"),
         only_on=dict(meta.get("only_on") or {}), engines=_engines(meta.get("engines"), fail),
+        gvisor=_gvisor(meta.get("gvisor"), fail),
         source=source, path=path,
     )
 
@@ -363,6 +377,15 @@ def _engines(value: Any, fail: Callable[[str], AttackError]) -> tuple[dict, ...]
         if set(entry.get("expect", {})) - set(CASES):
             raise fail(f"an engines entry's expect maps cases ({', '.join(CASES)}) to facts")
     return tuple(entries)
+
+
+def _gvisor(value: Any, fail: Callable[[str], AttackError]) -> dict:
+    entry = value or {}
+    if not isinstance(entry, dict) or set(entry) - {"why", "expect"} or (entry and not entry.get("why")):
+        raise fail("gvisor is {'why': ..., 'expect': facts of the gvisor case}, and why is required")
+    if not isinstance(entry.get("expect", {}), dict):
+        raise fail("gvisor's expect maps fact names to values, as a case's expect does")
+    return dict(entry)
 
 
 def parse_version(text: str) -> tuple[int, ...]:
@@ -409,16 +432,46 @@ def run_attack(attack: Attack, case: str | Limits = "hardened", *,
         return AttackOutcome(attack, case_name, limits, None, None, "skipped",
                        f"this host lacks: {', '.join(lacking)}")
     try:
-        with _staged(attack, case_name, limits) as (staged, env, canary), _companion(attack, staged):
+        with (_staged(attack, case_name, limits) as (staged, env, canary), _companion(attack, staged),
+              _host_cpu(attack, staged) as host_cpu):
             result = run(attack.source, staged, env=env, on_output=on_output, image=IMAGES[attack.image].tag)
     except (EngineUnavailable, ImageMissing):
         raise
+    except RuntimeMissing as exc:
+        return AttackOutcome(attack, case_name, limits, None, None, "skipped", f"this engine lacks: {exc.message}")
     except SandboxError as exc:
         return AttackOutcome(attack, case_name, limits, None, None, "error", f"the run did not start: {exc}")
     report = parse_report(result.stdout)
     verdict, evidence = judge(result, report, canary)
-    surprises = check_expectations(attack.expected(case_name), result, report)
+    if host_cpu is not None:
+        verdict, evidence = judge_host_cpu(host_cpu, evidence)
+    surprises = check_expectations(attack.expected(case_name), result, report, host_cpu)
     return AttackOutcome(attack, case_name, staged, result, report, verdict, evidence, surprises)
+
+
+# A CPU attack escapes when the host gave it clearly more than the quota (0.5) and never
+# throttled it: the same rule the cpu attacks apply to their own figures under runc.
+HOST_ABOVE_QUOTA = 0.6
+
+
+@contextlib.contextmanager
+def _host_cpu(attack: Attack, limits: Limits) -> Iterator[dict | None]:
+    """Under gVisor, a CPU attack's figures come from the host (hostcpu.py); else None."""
+    if attack.category != "cpu" or limits.runtime == "runc":
+        yield None
+        return
+    with hostcpu.watch_cpu() as figures:
+        yield figures
+
+
+def judge_host_cpu(figures: dict, evidence: str) -> tuple[str, str]:
+    """(verdict, evidence) from the host's CPU figures, keeping the program's own as evidence."""
+    if "cpu_per_wall" not in figures:
+        return "error", f"the engine gave no CPU figures for the run; {evidence}"
+    escaped = figures["throttled_periods"] == 0 and figures["cpu_per_wall"] >= HOST_ABOVE_QUOTA
+    return ("escaped" if escaped else "contained"), (
+        f"the host's record (engine stats): cpu_per_wall={figures['cpu_per_wall']} "
+        f"throttled_periods={figures['throttled_periods']}; the program's own clock: {evidence}")
 
 
 @contextlib.contextmanager
@@ -557,12 +610,14 @@ def _facts(report: dict, limit: int = 220) -> str:
     return clip(" ".join(parts), limit)
 
 
-def check_expectations(expect: dict | None, result: Result, report: dict | None) -> list[str]:
+def check_expectations(expect: dict | None, result: Result, report: dict | None,
+                       host_cpu: dict | None = None) -> list[str]:
     """Which machine-checked facts of `expect` the run contradicts (empty: all hold).
 
     Keys name Result fields (status, stopped_by, oom_killed, truncated, timed_out, exit_code,
     duration_s), `output_bytes` (stdout+stderr received by the host) or `report` (a dict of
-    the attack's report fields, or None: no report at all). A value is matched exactly; a list
+    the attack's report fields, or None: no report at all), or `host_cpu` (the host's CPU figures,
+    see hostcpu.py). A value is matched exactly; a list
     means one of (against a list-valued fact: that exact list); a dict {"min": a, "max": b} is
     a numeric range; an empty dict {} means the fact is an empty dict; any other dict matches
     the keys it lists in a dict-valued fact.
@@ -582,6 +637,10 @@ def check_expectations(expect: dict | None, result: Result, report: dict | None)
             for rkey, rwant in want.items():
                 if not _matches(report.get(rkey), rwant):
                     problems.append(f"report.{rkey}: expected {rwant!r}, got {report.get(rkey)!r}")
+            continue
+        if key == "host_cpu":
+            if not _matches(host_cpu, want):
+                problems.append(f"host_cpu: expected {want!r}, got {host_cpu!r}")
             continue
         if key == "output_bytes":
             got = len(result.stdout.encode("utf-8", "replace")) + len(result.stderr.encode("utf-8", "replace"))

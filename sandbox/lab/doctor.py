@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
-from sandbox import IMAGES, SandboxError, engine, reaper, seccomp
+from sandbox import IMAGES, RuntimeMissing, SandboxError, engine, reaper, seccomp
 from sandbox.images import version
 
 
@@ -44,9 +44,11 @@ def checks() -> list[Check]:
     except Exception as exc:  # noqa: BLE001 - doctor reports, it does not crash
         return [Check("engine", False, f"the engine at {where} answered with an error: {exc}",
                       engine.EngineUnavailable.hint)]
-    found = [Check("engine", True, f"Docker {version.get('Version')} (API {version.get('ApiVersion')}) at {where}")]
+    kind = engine.kind()
+    found = [Check("engine", True, f"{kind.name.capitalize()} {kind.version} (API {version.get('ApiVersion')}) at {where}")]
     found += _kernel_checks(info)
-    found += [_runtime_check(version, info), _differences_check(version), *_image_checks(), _leftovers_check()]
+    found += [_runtime_check(version, info), gvisor_check(info), _differences_check(version), *_image_checks(),
+              _leftovers_check()]
     return found
 
 
@@ -54,6 +56,10 @@ def _differences_check(version: dict) -> Check:
     """What the engine's own defaults change in the lessons and the attack matrix."""
     from .catalog import parse_version    # one way to read a version: the catalog's
 
+    kind = engine.kind()
+    if kind.differences:
+        return Check("engine differences", True, f"{kind.name.capitalize()} {kind.version}: "
+                     + "; ".join(kind.differences), required=False)
     number = parse_version(str(version.get("Version", "0")))
     changes = [f"Docker's default seccomp profile {change} {', '.join(names)} (since {since[0]})"
                for since, change, names in seccomp.DOCKER_DEFAULT_SINCE if number >= since]
@@ -95,6 +101,17 @@ def _runtime_check(version: dict, info: dict) -> Check:
     return Check("runtime", bool(init), f"{runtime} {runc}, containerd {components.get('containerd', '?')}, "
                  f"init {init or 'missing'}",
                  "Install tini/docker-init: the kit runs an init process as PID 1 to reap orphans.")
+
+
+def gvisor_check(info: dict) -> Check:
+    """Whether the gvisor profile can run here (runsc registered); never required."""
+    runtimes = info.get("Runtimes") or {}
+    if "runsc" in runtimes:
+        args = " ".join(runtimes["runsc"].get("runtimeArgs") or [])
+        return Check("gvisor", True, f"runsc registered ({runtimes['runsc'].get('path', '?')} {args}): "
+                     "the gvisor profile runs here", required=False)
+    return Check("gvisor", False, "runsc is not registered: the gvisor profile cannot run here "
+                 "(every other profile can)", RuntimeMissing.hint, required=False)
 
 
 def _image_checks() -> list[Check]:

@@ -65,13 +65,14 @@ class Scorecard:
 
         A skipped case fails too: what was not run was not shown.
         """
-        return (all(o.as_expected for o in self.outcomes if o.case in ("hardened", "ablated"))
+        return (all(o.as_expected for o in self.outcomes if o.case in ("hardened", "ablated", "gvisor"))
                 and not any(o.verdict == "skipped" for o in self.outcomes))
 
     def summary(self) -> str:
         counted = [a for a in self.attacks if a.applicable]
         parts = []
-        for case, verdict in (("hardened", "contained"), ("ablated", "escaped"), ("naive", "escaped")):
+        for case, verdict in (("hardened", "contained"), ("ablated", "escaped"), ("naive", "escaped"),
+                              ("gvisor", "contained")):
             if case not in self.cases:
                 continue
             ran = [o for o in (self.outcome(a, case) for a in counted) if o is not None]
@@ -185,7 +186,7 @@ def _cell(outcome: AttackOutcome | None) -> str:
 
 
 CASE_TITLES = {"hardened": "hardened", "ablated": "ablated (control removed / misconfigured)",
-               "naive": "naive (Docker defaults)"}
+               "naive": "naive (Docker defaults)", "gvisor": "gvisor (hardened through gVisor's kernel)"}
 
 
 def render_markdown(card: Scorecard) -> str:
@@ -229,6 +230,8 @@ def render_markdown(card: Scorecard) -> str:
                     continue
                 lines.append(f"- **{case}** ({outcome.limits.name}): **{_cell(outcome)}**: "
                              f"{_md_escape(outcome.evidence)}")
+                if case == "gvisor" and attack.gvisor.get("why"):
+                    lines.append(f"  - what gVisor changes: {_md_escape(attack.gvisor['why'])}")
                 for surprise in outcome.surprises:
                     lines.append(f"  - ⚠ {_md_escape(surprise)}")
     lines += ["", "Produced by `python -m sandbox attacks`. The attacks are in `attacks/`; "
@@ -285,7 +288,9 @@ def render_html(card: Scorecard) -> str:
                 continue
             items.append(f'<li><b>{e(case)}</b> <small>({e(o.limits.name)})</small>: '
                          f'<span class="{e(o.verdict)}">&nbsp;{e(o.verdict)}&nbsp;</span> {e(o.evidence)}'
-                         + "".join(f'<br><span class="surprise">⚠ {e(s)}</span>' for s in o.surprises) + "</li>")
+                         + "".join(f'<br><span class="surprise">⚠ {e(s)}</span>' for s in o.surprises)
+                         + (f"<br><small>what gVisor changes: {e(attack.gvisor['why'])}</small>"
+                            if case == "gvisor" and attack.gvisor.get("why") else "") + "</li>")
         na = (f'<p class="surprise">Not applicable on this engine: {e(attack.not_applicable)}</p>'
               if not attack.applicable else "")
         sections.append(f'<section class="attack" id="{e(attack.name)}"><h3>{e(attack.title)} '

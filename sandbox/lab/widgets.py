@@ -163,13 +163,14 @@ def _clip(text: str) -> str:
 def limits_for(base: Limits, on: dict[str, bool], values: dict[str, Any]) -> Limits:
     """The Limits that toggles `on` (control -> in force?) and slider `values` mean.
 
-    A control switched on that the base lacks takes the hardened profile's setting; a control
+    A control switched on that the base lacks takes the hardened profile's setting (an extra
+    layer such as the runtime, its own "on"); a control
     switched off is removed with `without`, after the sliders, so its values cannot bring it back.
     """
     limits = base
     for control, wanted in on.items():
         if wanted and not limits.is_on(control):
-            limits = limits.replace(**REGISTRY[control].hardened)
+            limits = limits.replace(**REGISTRY[control].switched_on)
     changes = {}
     for name, value in values.items():
         value = int(round(value)) if FIELDS[name][1].whole else value

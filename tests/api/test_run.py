@@ -128,7 +128,7 @@ def test_examples_are_served_with_their_expected_outcome(client):
 
 def test_config_lists_only_safe_profiles_unless_ablation(client, ablation_client):
     plain = client.get("/api/config").json
-    assert plain["profiles"] == ["hardened", "seed_hardened"] and plain["allow_ablation"] is False
+    assert plain["profiles"] == ["hardened", "seed_hardened", "gvisor"] and plain["allow_ablation"] is False
     assert plain["limits"]["hardened"]["timeout_s"] == 3
     teacher = ablation_client.get("/api/config").json
     assert teacher["allow_ablation"] is True and {"naive", "seed"} <= set(teacher["profiles"])

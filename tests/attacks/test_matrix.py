@@ -23,8 +23,17 @@ def _matrix():
             if case == "naive" and "naive" not in attack.expect:
                 continue  # naive runs only where it teaches something (and always in the scorecard)
             yield pytest.param(attack, case, id=f"{attack.name}-{case}")
+        # Hardened through gVisor's kernel, where the engine has runsc (the gvisor_ready fixture).
+        yield pytest.param(attack, "gvisor", id=f"{attack.name}-gvisor", marks=pytest.mark.gvisor)
 
 
+@pytest.fixture
+def runtime_ready(request):
+    if request.node.get_closest_marker("gvisor"):
+        request.getfixturevalue("gvisor_ready")
+
+
+@pytest.mark.usefixtures("runtime_ready")
 @pytest.mark.parametrize("attack, case", list(_matrix()))
 def test_attack(attack, case, require):
     outcome = catalog.run_attack(attack, case)

@@ -146,7 +146,7 @@ def test_no_banner_and_no_naive_profile_on_a_normal_server(server, open_page):
     page = open_page(server.url)
     expect(page.locator("#ablation-banner")).to_be_hidden()
     expect(page.locator("#ablation")).to_be_hidden()
-    assert page.locator("#profile option").all_text_contents() == ["hardened", "seed_hardened"]
+    assert page.locator("#profile option").all_text_contents() == ["hardened", "seed_hardened", "gvisor"]
 
 
 def test_character_counter_counts_code_points_like_the_server(server, open_page):

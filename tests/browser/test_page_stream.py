@@ -239,12 +239,17 @@ def test_the_profile_menu_is_what_api_config_lists(which, request, open_page):
     values = page.locator("#profile option").evaluate_all("options => options.map(o => o.value)")
     assert values == config["profiles"]
     expect(page.locator("#profile")).to_have_value(config["default_profile"])
-    every = [control["name"] for control in config["controls"]]
+    every = [control["name"] for control in config["controls"] if not control["extra"]]
+    extras = [control["name"] for control in config["controls"] if control["extra"]]
     for profile in config["profiles"]:
         page.select_option("#profile", profile)
-        kept = config["limits"][profile]["controls"]
+        limits = config["limits"][profile]
+        kept = [name for name in limits["controls"] if name in every]
         gone = [name for name in every if name not in kept]
         told = (f"{profile}: {len(kept)} of {len(every)} controls; without {', '.join(gone)}." if gone
                 else f"{profile}: all {len(every)} controls.")
+        layers = [name for name in extras if name in limits["controls"]]   # gvisor: the runtime
+        if layers:
+            told += f" Plus {', '.join(layers)}: {', '.join(limits['described'][n] for n in layers)}."
         expect(page.locator("#profile-note")).to_have_text(told)
     assert page.problems == []

@@ -194,3 +194,42 @@ def test_the_checks_can_fail(rule, tmp_path):
     assert [room_of(target) for target, _, _ in found] == ["lab" if rule == "core" else "cli"]
     assert _find_cycle({"a": {"b"}, "b": {"a"}}) == ["a", "b", "a"]
     assert not _public("sandbox.runner", "_Run") and not _public("sandbox", "engine")
+
+
+# The core is what a reviewer of the boundary must read; it stays small enough to read in an
+# afternoon. Counted as lines of code: docstrings, comments and blank lines are not counted
+# (they are what makes it readable), multi-line strings of code (the target's program) are.
+CORE_BUDGET = 2500
+
+
+def code_lines(source: str) -> int:
+    import io
+    import tokenize
+
+    tree = ast.parse(source)
+    documentation = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            documentation.update(range(body[0].lineno, body[0].end_lineno + 1))
+    skipped = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENDMARKER)
+    lines = set()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type not in skipped:
+            lines.update(range(token.start[0], token.end[0] + 1))
+    return len(lines - documentation)
+
+
+def test_code_lines_count_code_and_nothing_else():
+    source = '"""Doc\n\nstring."""\n\n# a comment\nX = 1  # why\n\n\ndef f():\n    """Doc."""\n    return """a\nb"""\n'
+    assert code_lines(source) == 4     # X = 1, def f, and the two lines of the returned string
+
+
+def test_the_core_stays_within_its_budget():
+    files = sorted(ROOT.glob("sandbox/*.py")) + sorted(ROOT.glob("sandbox/inside/*.py"))
+    counted = {path.relative_to(ROOT).as_posix(): code_lines(path.read_text(encoding="utf-8")) for path in files}
+    total = sum(counted.values())
+    biggest = ", ".join(f"{name} {n}" for name, n in sorted(counted.items(), key=lambda kv: -kv[1])[:5])
+    assert total <= CORE_BUDGET, f"the core has {total} lines of code (budget {CORE_BUDGET}); biggest: {biggest}"

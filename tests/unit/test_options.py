@@ -5,7 +5,7 @@ import json
 import pytest
 
 from sandbox import PROFILES, Limits, Mount
-from sandbox.options import RUNNER_UID, container_options
+from sandbox.options import RUNNER_UID, container_options, host_ulimits
 
 HARDENED = PROFILES["hardened"]
 
@@ -29,7 +29,8 @@ def test_hardened_options():
     assert "no-new-privileges:true" in o["security_opt"]
     seccomp = [s for s in o["security_opt"] if s.startswith("seccomp=")]
     assert len(seccomp) == 1 and json.loads(seccomp[0][len("seccomp="):])["defaultAction"] == "SCMP_ACT_ERRNO"
-    assert {u["Name"]: u["Soft"] for u in o["ulimits"]} == {"nofile": 256, "fsize": 8 * 1024 * 1024, "core": 0}
+    assert {u["Name"]: u["Soft"] for u in o["ulimits"]} == {"nofile": 256, "fsize": 8 * 1024 * 1024, "core": 0,
+                                                           "nproc": host_ulimits()["nproc"][0]}
     assert o["log_config"]["Config"] == {"max-size": "1m", "max-file": "1"}
     assert o["privileged"] is False and "volumes" not in o and "cap_add" not in o
     assert o["init"] is True
@@ -46,7 +47,8 @@ def test_hardened_options():
     ("capabilities", "cap_drop", lambda o: "cap_drop" not in o),
     ("no_new_privileges", "security_opt", lambda o: not any("no-new-privileges" in s for s in o["security_opt"])),
     ("seccomp", "security_opt", lambda o: not any(s.startswith("seccomp=") for s in o["security_opt"])),
-    ("ulimits", "ulimits", lambda o: "ulimits" not in o),
+    # nofile and nproc stay explicit (Podman needs them), at what the engine gives anyway.
+    ("ulimits", "ulimits", lambda o: {u["Name"]: (u["Soft"], u["Hard"]) for u in o["ulimits"]} == host_ulimits()),
     ("output_cap", "log_config", lambda o: "log_config" not in o),
 ])
 def test_removing_a_control_removes_its_option(control, key, check):

@@ -12,7 +12,7 @@ def test_defaults_bind_loopback_port_8000():
     assert (s.host, s.port, s.workers, s.queue, s.timeout_s, s.allow_ablation) == (
         "127.0.0.1", 8000, 5, 20, None, False)
     # Only profiles that keep every kit control are offered unless ablation is allowed.
-    assert s.profiles == ("hardened", "seed_hardened")
+    assert s.profiles == ("hardened", "seed_hardened", "gvisor")
     assert "seed" not in s.profiles and "naive" not in s.profiles
 
 

@@ -1,0 +1,71 @@
+"""The runtime control without an engine: the registry entry, the gvisor profile, its engine
+options, its seccomp variant and the verdict rule for an OOM the engine alone recorded."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sandbox import CONTROLS, EXTRA, PROFILES, REGISTRY, Control, InvalidLimits, seccomp
+from sandbox.outcome import Facts, classify
+from sandbox.options import GVISOR_HOST_TASKS, container_options
+from sandbox.supervisor import Report
+
+GVISOR, HARDENED = PROFILES["gvisor"], PROFILES["hardened"]
+
+
+def test_the_runtime_is_an_extra_layer_off_in_hardened_and_on_in_gvisor():
+    assert EXTRA == (Control.RUNTIME,) and Control.RUNTIME not in CONTROLS
+    assert HARDENED.controls() == list(CONTROLS)
+    assert GVISOR.controls() == [*CONTROLS, Control.RUNTIME]
+    assert GVISOR.without("runtime").runtime == "runc"
+    assert REGISTRY[Control.RUNTIME].switched_on == {"runtime": "runsc"}
+    assert "runtime" not in HARDENED.described() and "gVisor" in GVISOR.described()["runtime"]
+    with pytest.raises(InvalidLimits, match="runtime must be one of"):
+        HARDENED.replace(runtime="kata")
+
+
+def test_gvisor_options_name_the_runtime_and_move_the_pids_limit_inside():
+    options = container_options(GVISOR, image="x", labels={})
+    assert options["runtime"] == "runsc"
+    assert options["pids_limit"] == GVISOR.pids + GVISOR_HOST_TASKS
+    nproc = [u for u in options["ulimits"] if u["Name"] == "nproc"]
+    assert [(u["Soft"], u["Hard"]) for u in nproc] == [(GVISOR.pids, GVISOR.pids)]
+    assert options["tmpfs"]["/dev/pts"].startswith("ro,")
+    runc = container_options(HARDENED, image="x", labels={})
+    assert "runtime" not in runc and "/dev/pts" not in runc["tmpfs"] and runc["pids_limit"] == HARDENED.pids
+
+
+def test_without_pids_under_gvisor_sets_no_process_limit_anywhere():
+    options = container_options(GVISOR.without("pids"), image="x", labels={})
+    assert "pids_limit" not in options
+    assert not [u for u in options.get("ulimits", []) if u["Name"] == "nproc" and u["Soft"] == GVISOR.pids]
+
+
+def test_under_gvisor_clone3_is_left_to_gvisors_kernel_and_otherwise_answers_enosys():
+    def clone3(runtime):
+        return next(r for r in seccomp.profile(runtime)["syscalls"] if r["names"] == ["clone3"])
+    assert clone3("runc") == {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": seccomp.ENOSYS}
+    assert clone3("runsc") == {"names": ["clone3"], "action": "SCMP_ACT_ALLOW"}
+    sent = [o for o in container_options(GVISOR, image="x", labels={})["security_opt"] if o.startswith("seccomp=")]
+    assert json.loads(sent[0][len("seccomp="):]) == seccomp.profile("runsc")
+
+
+def test_an_oom_only_the_engine_saw_is_memory_when_the_kernel_inside_shows_no_counts():
+    gvisor_report = Report(exit_code=1, oom_kills=None)
+    verdict = classify(Facts(gvisor_report, None, False, 1, True), GVISOR)
+    assert (verdict.status, verdict.stopped_by) == ("memory", "memory")
+    # Where the supervisor read the cgroup (runc), its count decides, not the engine's flag.
+    runc_report = Report(exit_code=1, oom_kills=0)
+    assert classify(Facts(runc_report, None, False, 1, True), HARDENED).status == "error"
+
+
+def test_the_doctor_says_whether_gvisor_can_run_and_how_to_register_it():
+    from sandbox.lab.doctor import gvisor_check
+
+    there = gvisor_check({"Runtimes": {"runc": {"path": "runc"},
+                                        "runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none"]}}})
+    assert there.ok and "/usr/bin/runsc --network=none" in there.detail and not there.required
+    missing = gvisor_check({"Runtimes": {"runc": {"path": "runc"}}})
+    assert not missing.ok and not missing.required and "daemon.json" in missing.fix
