@@ -44,8 +44,10 @@ run: setup
 # Debian; elsewhere it says why it did not run, and CI makes that a failure). That engine has
 # gVisor's runsc registered, so the gvisor tests (the matrix's gvisor column, lesson 14) run there.
 test: setup
+	rm -rf reports/engines
 	$(BIN)/python -m pytest -m "not gvisor" $(PYTEST_ARGS)
 	@$(MAKE) --no-print-directory test-docker26
+	$(BIN)/python -m sandbox attacks --combine reports/engines
 
 test-docker26: setup
 	bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "docker or attacks or gvisor or api" \

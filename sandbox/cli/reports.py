@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from sandbox import EngineUnavailable, engine
-from sandbox.lab import audit, catalog, probe, scorecard
+from sandbox.lab import across, audit, catalog, probe, scorecard
 from sandbox.lab.audit import BENCHMARK, FAIL, NOT_APPLICABLE, PASS, AuditReport
 from sandbox.lab.catalog import CATEGORIES, Attack, AttackOutcome
 from sandbox.lab.probe import ProbeReport
@@ -29,6 +29,9 @@ def register(subparsers) -> None:
                    help="run only these categories: " + ", ".join(CATEGORIES))
     p.add_argument("--no-naive", action="store_true", help="skip the naive column (faster)")
     p.add_argument("--list", action="store_true", help="list the attacks and exit, running nothing")
+    p.add_argument("--combine", metavar="DIR", help="run nothing: put the scorecards (*.json) of several engines "
+                   "in DIR side by side, in --out as attacks-across-engines.md/.json (exit 1 unless hardened "
+                   "contains every attack on each)")
     p.set_defaults(handler=cmd_attacks)
 
 
@@ -76,6 +79,8 @@ def render_audit(report: AuditReport, console=None) -> None:
 # -- attacks ----------------------------------------------------------------------------------
 
 def cmd_attacks(args: argparse.Namespace) -> int:
+    if args.combine:
+        return cmd_combine(Path(args.combine), Path(args.out))
     attacks = catalog.all_attacks(only=args.only, categories=args.category)
     if not attacks:
         print("No attack matches that selection.")
@@ -98,6 +103,16 @@ def cmd_attacks(args: argparse.Namespace) -> int:
         print(f"wrote {path}")
     print(card.summary())
     return 0 if card.passed else 1
+
+
+def cmd_combine(folder: Path, out_dir: Path) -> int:
+    engines = across.load(folder)
+    for path in across.write(engines, out_dir):
+        print(f"wrote {path}")
+    held = across.contained_everywhere(engines)
+    for label, ok in held.items():
+        print(f"{label}: " + ("hardened contains every attack" if ok else "hardened does NOT contain every attack"))
+    return 0 if all(held.values()) else 1
 
 
 def run_with_progress(attacks: list[Attack], cases: tuple[str, ...]) -> Scorecard:

@@ -229,8 +229,15 @@ class Attack:
             "ablated": self.ablated, "explain": self.explain, "expect": self.expect,
             "needs": list(self.needs), "not_applicable": self.not_applicable or self.not_here(),
             "image": self.image, "known_limit": self.limit_here, "companion": bool(self.companion),
-            "gvisor": self.gvisor.get("why"),
+            "gvisor": self.gvisor.get("why"), "engine_note": self._engine_note(),
         }
+
+    def _engine_note(self) -> str | None:
+        """Why this engine's expectations differ (its `engines` entry), for reports."""
+        try:
+            return (self.on_this_engine() or {}).get("why") if self.engines else None
+        except SandboxError:
+            return None
 
 
 @dataclass

@@ -118,12 +118,20 @@ def run_matrix(attacks: list[Attack], cases: tuple[str, ...],
     return Scorecard(outcomes, cases, time.monotonic() - started, _meta())
 
 
+def recorded(outcomes: list[AttackOutcome], runtime_s: float) -> Scorecard:
+    """A Scorecard of outcomes run elsewhere (the test suite's matrix), with this engine's facts."""
+    cases = tuple(dict.fromkeys(o.case for o in outcomes))
+    return Scorecard(outcomes, cases, runtime_s, _meta())
+
+
 def _meta() -> dict:
     info = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "host": platform.node(), "image": engine.IMAGE}
     try:
         version = engine.client().version()
-        info.update(engine=version.get("Version", "?"), kernel=version.get("KernelVersion", "?"))
+        info.update(engine=version.get("Version", "?"), kernel=version.get("KernelVersion", "?"),
+                    kind=engine.kind().name.capitalize(),
+                    runtimes=[r for r in engine.runtimes() if r in ("runc", "runsc")])
     except Exception:  # noqa: BLE001 - decoration only; the runs themselves already succeeded
         info.update(engine="?", kernel=platform.release())
     return info

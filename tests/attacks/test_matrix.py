@@ -9,11 +9,20 @@ that is how we know which control does the work.
 
 from __future__ import annotations
 
+import json
+import re
+import time
+from pathlib import Path
+
 import pytest
 
 from sandbox import engine
 
-from sandbox.lab import catalog
+from sandbox.lab import catalog, scorecard
+
+# Each engine's matrix, as a scorecard document: `python -m sandbox attacks --combine` puts them
+# side by side (make test does, after its passes on every engine).
+RECORDS = Path(__file__).resolve().parents[2] / "reports" / "engines"
 
 pytestmark = pytest.mark.usefixtures("engine_ready")
 
@@ -27,6 +36,18 @@ def _matrix():
         yield pytest.param(attack, "gvisor", id=f"{attack.name}-gvisor", marks=pytest.mark.gvisor)
 
 
+@pytest.fixture(scope="module")
+def record():
+    """Collects the outcomes of this engine's matrix; writes them when the module is done."""
+    outcomes, started = [], time.monotonic()
+    yield outcomes
+    if outcomes:
+        card = scorecard.recorded(outcomes, time.monotonic() - started)
+        name = re.sub(r"[^A-Za-z0-9.]+", "-", f"{card.meta.get('kind', 'engine')}-{card.meta.get('engine', '?')}")
+        RECORDS.mkdir(parents=True, exist_ok=True)
+        (RECORDS / f"{name}.json").write_text(json.dumps(scorecard.to_json(card), indent=2), encoding="utf-8")
+
+
 @pytest.fixture
 def runtime_ready(request):
     if request.node.get_closest_marker("gvisor"):
@@ -35,8 +56,9 @@ def runtime_ready(request):
 
 @pytest.mark.usefixtures("runtime_ready")
 @pytest.mark.parametrize("attack, case", list(_matrix()))
-def test_attack(attack, case, require):
+def test_attack(attack, case, require, record):
     outcome = catalog.run_attack(attack, case)
+    record.append(outcome)
     if outcome.verdict == "skipped":
         # A host without what the attack needs skips it, but never where the engine is required.
         require(f"What {attack.name} [{case}] needs", outcome.evidence, "SANDBOX_REQUIRE_DOCKER")

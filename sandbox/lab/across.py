@@ -1,0 +1,171 @@
+"""The scorecard across engines: one table of every attack's verdicts on each engine, and why
+they differ where they do.
+
+Each engine's matrix is recorded as a scorecard JSON document (`python -m sandbox attacks`
+writes one; so does the test suite's matrix, into reports/engines/, one per engine it ran on).
+`combine` reads them back and tells, for each attack and case, the verdict on every engine; a
+row whose verdicts or facts differ between engines is marked, with the attack's own words for
+why (its `engines` entry, its not-applicable reason, its gvisor note).
+
+    python -m sandbox attacks --combine reports/engines
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from sandbox.errors import ReportFolderError
+
+from .scorecard import prepare_out_dir
+
+REPORT_NAME = "attacks-across-engines"
+# What each case should show, as the scorecard counts it.
+WANTED = {"hardened": "contained", "ablated": "escaped", "gvisor": "contained"}
+
+
+@dataclass(frozen=True)
+class Engine:
+    label: str                    # "Docker 26.1.5+dfsg1 (runc, runsc)"
+    card: dict                    # its scorecard JSON document
+
+    def outcome(self, attack: str, case: str) -> dict | None:
+        for outcome in self.card["outcomes"]:
+            if outcome["attack"] == attack and outcome["case"] == case:
+                return outcome
+        return None
+
+    def attack(self, name: str) -> dict | None:
+        return next((a for a in self.card["attacks"] if a["name"] == name), None)
+
+
+def load(folder: Path) -> list[Engine]:
+    """Every scorecard JSON document in `folder`, oldest engine version first."""
+    documents = sorted(folder.glob("*.json")) if folder.is_dir() else []
+    if not documents:
+        raise ReportFolderError(f"No scorecard JSON documents in {folder}.",
+                                hint="Run the matrix on each engine first (make test writes reports/engines/).")
+    engines = []
+    for path in documents:
+        try:
+            card = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ReportFolderError(f"Cannot read {path}: {exc}.", hint="Run the matrix again to rewrite it.") from exc
+        meta = card.get("meta", {})
+        runtimes = ", ".join(meta.get("runtimes") or ["runc"])
+        engines.append(Engine(f"{meta.get('kind', 'Docker')} {meta.get('engine', '?')} ({runtimes})", card))
+    return engines
+
+
+def cases_of(engines: list[Engine]) -> list[str]:
+    found: list[str] = []
+    for engine in engines:
+        found += [c for c in engine.card["cases"] if c in WANTED and c not in found]
+    return found
+
+
+def attack_names(engines: list[Engine]) -> list[str]:
+    names: list[str] = []
+    for engine in engines:
+        names += [a["name"] for a in engine.card["attacks"] if a["name"] not in names]
+    return names
+
+
+def contained_everywhere(engines: list[Engine]) -> dict[str, bool]:
+    """Per engine: did hardened (and gvisor, where it ran) contain every attack it should?"""
+    result = {}
+    for engine in engines:
+        wanted = [o for o in engine.card["outcomes"] if o["case"] in ("hardened", "gvisor")]
+        result[engine.label] = bool(wanted) and all(o["as_expected"] for o in wanted)
+    return result
+
+
+def differences(engines: list[Engine], attack: str, case: str) -> list[str]:
+    """What differs for one attack and case between engines: verdicts, then facts."""
+    seen = {e.label: e.outcome(attack, case) for e in engines}
+    ran = {label: o for label, o in seen.items() if o is not None}
+    if len(ran) < 2:
+        return []
+    verdicts = {o["verdict"] for o in ran.values()}
+    reports = {json.dumps(_facts(o), sort_keys=True) for o in ran.values()}
+    if len(verdicts) == 1 and len(reports) == 1:
+        return []
+    return [f"{label}: {o['verdict']}: {o['evidence']}" for label, o in ran.items()]
+
+
+def why(engines: list[Engine], attack: str, case: str) -> list[str]:
+    """The attack's own words for what differs, as each engine's run recorded them."""
+    words: list[str] = []
+    for engine in engines:
+        meta = engine.attack(attack) or {}
+        for text in (meta.get("not_applicable"), meta.get("engine_note"),
+                     meta.get("gvisor") if case == "gvisor" else None):
+            if text and not any(text in said for said in words):   # a reason may quote the note
+                words.append(f"{engine.label}: {text}")
+    return words
+
+
+def _facts(outcome: dict) -> dict:
+    """The facts that tell runs apart, without what varies from run to run (times, counts
+    of bytes, CPU shares)."""
+    report = outcome.get("report") or {}
+    steady = {k: v for k, v in report.items() if isinstance(v, (bool, str)) or v is None}
+    return {"verdict": outcome["verdict"], "status": outcome.get("status"), "report": steady}
+
+
+def render_markdown(engines: list[Engine]) -> str:
+    cases = cases_of(engines)
+    held = contained_everywhere(engines)
+    lines = ["# safe-python attacks across engines", ""]
+    for engine in engines:
+        summary = engine.card.get("summary", "")
+        mark = "hardened contains every attack" if held[engine.label] else "**hardened does not contain every attack**"
+        lines.append(f"- **{engine.label}**: {mark}. {summary}")
+    header = [f"{e.label}: {c}" for e in engines for c in cases]
+    lines += ["", "A ≠ marks an attack whose verdicts or facts differ between engines; why follows the table.", "",
+              "| attack | " + " | ".join(header) + " | |", "|---|" + "---|" * len(header) + "---|"]
+    notes = []
+    for name in attack_names(engines):
+        cells, differs = [], False
+        for engine in engines:
+            for case in cases:
+                outcome = engine.outcome(name, case)
+                cells.append("—" if outcome is None else outcome["verdict"] + ("" if outcome["as_expected"] else " ⚠"))
+        for case in cases:
+            found = differences(engines, name, case)
+            if found:
+                differs = True
+                notes += ["", f"### {name} [{case}]", ""] + [f"- {line}" for line in found]
+                notes += [f"- why: {line}" for line in why(engines, name, case)]
+        lines.append(f"| `{name}` | " + " | ".join(cells) + f" | {'≠' if differs else ''} |")
+    lines += ["", "## What differs, and why", *notes, "",
+              "Produced by `python -m sandbox attacks --combine`; each engine's matrix is `pytest -m attacks` "
+              "on that engine.", ""]
+    return "\n".join(lines)
+
+
+def to_json(engines: list[Engine]) -> dict:
+    cases = cases_of(engines)
+    return {
+        "engines": [e.label for e in engines],
+        "contained_everywhere": contained_everywhere(engines),
+        "attacks": {name: {case: {e.label: (e.outcome(name, case) or {}).get("verdict") for e in engines}
+                           for case in cases} for name in attack_names(engines)},
+        "differences": {f"{name} [{case}]": {"runs": found, "why": why(engines, name, case)}
+                        for name in attack_names(engines) for case in cases
+                        if (found := differences(engines, name, case))},
+    }
+
+
+def write(engines: list[Engine], out_dir: Path) -> list[Path]:
+    prepare_out_dir(out_dir)
+    paths = []
+    for suffix, text in (("md", render_markdown(engines)), ("json", json.dumps(to_json(engines), indent=2))):
+        path = out_dir / f"{REPORT_NAME}.{suffix}"
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ReportFolderError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
+        paths.append(path)
+    return paths

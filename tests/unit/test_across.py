@@ -1,0 +1,61 @@
+"""The scorecard across engines, from recorded scorecard documents (no engine)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from sandbox.errors import ReportFolderError
+from sandbox.lab import across
+
+
+def outcome(attack, case, verdict, report, as_expected=True):
+    return {"attack": attack, "case": case, "verdict": verdict, "as_expected": as_expected,
+            "status": "ok", "evidence": f"{verdict}: {report}", "report": report}
+
+
+def card(engine, outcomes, attacks=(), cases=("hardened", "ablated")):
+    return {"summary": "s", "cases": list(cases), "meta": {"kind": "Docker", "engine": engine, "runtimes": ["runc"]},
+            "attacks": [{"name": "io_uring", "not_applicable": None, "engine_note": None, "gvisor": None}, *attacks],
+            "outcomes": outcomes}
+
+
+def write(tmp_path, *cards):
+    for number, document in enumerate(cards):
+        (tmp_path / f"{number}.json").write_text(json.dumps(document))
+    return across.load(tmp_path)
+
+
+def test_a_verdict_that_differs_is_marked_with_the_attacks_own_why(tmp_path):
+    note = {"name": "io_uring", "not_applicable": None, "engine_note": "Docker 25 refuses io_uring too", "gvisor": None}
+    old = card("20.10", [outcome("io_uring", "hardened", "contained", {"achieved": False}),
+                         outcome("io_uring", "ablated", "escaped", {"achieved": True})])
+    new = card("26.1", [outcome("io_uring", "hardened", "contained", {"achieved": False}),
+                        outcome("io_uring", "ablated", "contained", {"achieved": False})])
+    new["attacks"] = [note]
+    engines = write(tmp_path, old, new)
+    assert across.differences(engines, "io_uring", "hardened") == []
+    assert len(across.differences(engines, "io_uring", "ablated")) == 2
+    assert across.why(engines, "io_uring", "ablated") == ["Docker 26.1 (runc): Docker 25 refuses io_uring too"]
+    text = across.render_markdown(engines)
+    assert "| `io_uring` | contained | escaped | contained | contained | ≠ |" in text
+    assert across.contained_everywhere(engines) == {"Docker 20.10 (runc)": True, "Docker 26.1 (runc)": True}
+
+
+def test_an_engine_where_hardened_did_not_hold_is_told(tmp_path):
+    bad = card("x", [outcome("io_uring", "hardened", "escaped", {"achieved": True}, as_expected=False)])
+    engines = write(tmp_path, bad)
+    assert across.contained_everywhere(engines) == {"Docker x (runc)": False}
+    assert "does not contain every attack" in across.render_markdown(engines)
+
+
+def test_facts_that_vary_from_run_to_run_are_not_differences(tmp_path):
+    one = card("a", [outcome("io_uring", "hardened", "contained", {"achieved": False, "ms": 3})])
+    two = card("b", [outcome("io_uring", "hardened", "contained", {"achieved": False, "ms": 9})])
+    assert across.differences(write(tmp_path, one, two), "io_uring", "hardened") == []
+
+
+def test_no_documents_is_a_clear_error(tmp_path):
+    with pytest.raises(ReportFolderError, match="No scorecard JSON"):
+        across.load(tmp_path)
