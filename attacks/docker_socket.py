@@ -11,6 +11,11 @@ ATTACK = {
         "ablated": {"status": "ok", "report": {"achieved": True, "http_status": 200}},
         "naive": {"status": "ok", "report": {"achieved": False, "errno": "ENOENT"}},
     },
+    "gvisor": {
+        "ablated": {"verdict": "contained", "expect": {"status": "ok", "report": {"achieved": False, "errno": "ECONNREFUSED"}},
+                    "why": "gVisor does not connect a program to a host's unix socket (runsc's --host-uds is none "
+                           "by default): the mounted engine socket refuses the connection"},
+    },
     "explain": """
         Whoever can talk to the Docker Engine's socket can start a container that mounts the
         host's root filesystem, with --privileged: the socket is root on the host. Tools that

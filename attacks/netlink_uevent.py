@@ -10,6 +10,11 @@ ATTACK = {
         "ablated": {"status": "ok", "report": {"achieved": True, "uevent": "OK", "route": "OK"}},
         "naive": {"status": "ok", "report": {"achieved": True}},
     },
+    "gvisor": {
+        "ablated": {"verdict": "contained", "expect": {"status": "ok", "report": {"achieved": False, "uevent": "bind EACCES"}},
+                    "why": "gVisor's kernel has no device events to listen to: binding the uevent socket is refused "
+                           "even with the kit's filter removed"},
+    },
     "explain": """
         Netlink is how the kernel talks to programs about itself, and its families reach far:
         NETLINK_KOBJECT_UEVENT delivers every device event of the host (disks plugged in,

@@ -8,6 +8,11 @@ ATTACK = {
         "hardened": {"status": "ok", "report": {"achieved": False, "linux32": "EPERM", "no_randomize": "EPERM"}},
         "ablated": {"status": "ok", "report": {"achieved": True, "linux32": "OK", "no_randomize": "EPERM"}},
     },
+    "gvisor": {
+        "ablated": {"verdict": "contained", "expect": {"status": "ok", "report": {"achieved": False, "linux32": "EINVAL"}},
+                    "why": "with the kit's filter removed, gVisor's kernel itself refuses the 32-bit personality "
+                           "(EINVAL): it implements no 32-bit ABI"},
+    },
     "explain": """
         personality() changes how the kernel treats a process and everything it executes:
         report a 32-bit machine, emulate other Unix flavours, or turn off address-space layout

@@ -9,6 +9,11 @@ ATTACK = {
         "ablated": {"status": "ok", "report": {"achieved": True}},
         "naive": {"status": "ok", "report": {"achieved": False}},
     },
+    "gvisor": {
+        "ablated": {"verdict": "contained", "expect": {"status": "ok", "report": {"achieved": False, "revealed": []}},
+                    "why": "gVisor's /proc and /sys are its own: with host_views removed they still show none of "
+                           "the host's settings (the kernel they name is 4.4.0, gVisor's)"},
+    },
     "explain": """
         A container shares the host's kernel, and /proc and /sys are windows into it. Docker
         masks the most revealing files (it mounts /dev/null or an empty directory over

@@ -9,6 +9,11 @@ ATTACK = {
         "ablated": {"status": "ok", "report": {"achieved": True, "unshare": "OK"}},
         "naive": {"status": "ok", "report": {"achieved": False, "unshare": "EPERM"}},
     },
+    "gvisor": {
+        "ablated": {"verdict": "escaped", "expect": {"status": "ok", "report": {"achieved": True, "unshare": "OK"}},
+                    "why": "with the filter removed unshare succeeds, with every capability inside, but the new "
+                           "namespace is one of gVisor's kernel: the host's kernel makes none"},
+    },
     "explain": """
         An unprivileged process may create a user namespace, and inside it holds every
         capability, over objects that namespace owns. That opens large parts of the kernel

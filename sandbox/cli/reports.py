@@ -123,7 +123,7 @@ def run_with_progress(attacks: list[Attack], cases: tuple[str, ...]) -> Scorecar
     console = Console(stderr=True)
     columns = (TextColumn("{task.description:<40}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
-        task = progress.add_task("attacks", total=len(attacks) * len(cases))
+        task = progress.add_task("attacks", total=sum(a.runs(c) for a in attacks for c in cases))
 
         def step(attack: Attack, case: str, outcome: AttackOutcome | None) -> None:
             if outcome is None:

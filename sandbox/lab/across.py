@@ -22,7 +22,7 @@ from .scorecard import prepare_out_dir
 
 REPORT_NAME = "attacks-across-engines"
 # What each case should show, as the scorecard counts it.
-WANTED = {"hardened": "contained", "ablated": "escaped", "gvisor": "contained"}
+WANTED = {"hardened": "contained", "ablated": "escaped", "gvisor": "contained", "gvisor_ablated": None}
 
 
 @dataclass(frozen=True)

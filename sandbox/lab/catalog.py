@@ -67,8 +67,9 @@ REPORT_PREFIX = "ATTACK_REPORT "
 DEFAULT_TIMEOUT_S = 10.0
 
 CASES = ("hardened", "ablated", "naive")
-# Hardened under another runtime: where the engine has it, the same attacks through gVisor.
-RUNTIME_CASES = ("gvisor",)
+# Under another runtime, where the engine has it: hardened through gVisor, and, for the attacks
+# whose metadata says what a second kernel changes on its own, the ablated case through gVisor.
+RUNTIME_CASES = ("gvisor", "gvisor_ablated")
 
 # In the order the scorecard lists them.
 CATEGORIES: dict[str, str] = {
@@ -111,7 +112,7 @@ NEEDS: dict[str, Callable[[], bool]] = {
 
 # `needs` names what the misconfiguration takes from the host, so only the cases that may
 # switch it on check it (custom Limits are usually built from the ablated case).
-NEEDS_CASES = ("ablated", "custom")
+NEEDS_CASES = ("ablated", "custom", "gvisor_ablated")
 
 REQUIRED = ("title", "category", "hardened", "ablated", "explain", "expect")
 OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable", "image",
@@ -145,7 +146,8 @@ class Attack:
     # "not_applicable": true}]; the first entry the engine in use matches applies.
     engines: tuple[dict, ...] = ()
     # What differs when gVisor's kernel answers: {"why": ..., "expect": facts of the gvisor case}.
-    # Without it, the gvisor case must show exactly the hardened case's facts.
+    # Without it, the gvisor case must show exactly the hardened case's facts. Its "ablated"
+    # entry, {"verdict", "why", "expect"}, runs the ablated case through gVisor too.
     gvisor: dict = field(default_factory=dict)
     source: str = field(repr=False, default="")
     path: Path = field(repr=False, default=Path())
@@ -176,6 +178,8 @@ class Attack:
         """The facts a case must show on the engine in use (an `engines` entry may restate them)."""
         if case == "gvisor":
             return self.gvisor["expect"] if "expect" in self.gvisor else self.expected("hardened")
+        if case == "gvisor_ablated":
+            return self.gvisor.get("ablated", {}).get("expect")
         variant = self.on_this_engine() if self.engines else None
         if variant and case in variant.get("expect", {}):
             return variant["expect"][case]
@@ -189,9 +193,15 @@ class Attack:
             return None
         return self.known_limit.get("why", "a known limit")
 
+    def runs(self, case: str) -> bool:
+        """Whether the case is part of this attack's matrix (gvisor_ablated: where its metadata asks)."""
+        return case != "gvisor_ablated" or "ablated" in self.gvisor
+
     def wanted(self, case: str) -> str | None:
         """The verdict the case should give: hardened contains, ablated escapes. A known limit
         escapes under hardened too, and says so; an attack that cannot apply here is contained."""
+        if case == "gvisor_ablated":
+            return self.gvisor.get("ablated", {}).get("verdict")
         if not self.applicable:
             return "contained" if case in ("hardened", "ablated", "gvisor") else None
         if case in ("hardened", "gvisor"):   # a second kernel may only add to what hardened holds
@@ -210,6 +220,10 @@ class Attack:
         if case == "gvisor":
             gvisor = GVISOR.replace(name="gvisor", timeout_s=self.timeout)
             return gvisor.without(*self.given) if self.given else gvisor
+        if case == "gvisor_ablated":
+            ablated = self.limits("ablated")
+            memory = ablated.memory_mib and GVISOR.memory_mib    # gVisor's own room, unless memory is off
+            return ablated.replace(runtime="runsc", memory_mib=memory, name=f"gvisor {ablated.name}")
         base = HARDENED.replace(name="hardened", timeout_s=self.timeout)
         if self.given:
             base = base.without(*self.given)
@@ -388,10 +402,14 @@ def _engines(value: Any, fail: Callable[[str], AttackError]) -> tuple[dict, ...]
 
 def _gvisor(value: Any, fail: Callable[[str], AttackError]) -> dict:
     entry = value or {}
-    if not isinstance(entry, dict) or set(entry) - {"why", "expect"} or (entry and not entry.get("why")):
-        raise fail("gvisor is {'why': ..., 'expect': facts of the gvisor case}, and why is required")
+    if not isinstance(entry, dict) or set(entry) - {"why", "expect", "ablated"} or ("expect" in entry and not entry.get("why")):
+        raise fail("gvisor is {'why': ..., 'expect': facts of the gvisor case, 'ablated': {...}}; an expect needs its why")
     if not isinstance(entry.get("expect", {}), dict):
         raise fail("gvisor's expect maps fact names to values, as a case's expect does")
+    ablated = entry.get("ablated")
+    if ablated is not None and (not isinstance(ablated, dict) or set(ablated) != {"verdict", "why", "expect"}
+                                or ablated["verdict"] not in ("contained", "escaped")):
+        raise fail("gvisor's ablated is {'verdict': 'contained' or 'escaped', 'why': ..., 'expect': facts}")
     return dict(entry)
 
 

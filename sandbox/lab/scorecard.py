@@ -65,7 +65,7 @@ class Scorecard:
 
         A skipped case fails too: what was not run was not shown.
         """
-        return (all(o.as_expected for o in self.outcomes if o.case in ("hardened", "ablated", "gvisor"))
+        return (all(o.as_expected for o in self.outcomes if o.case in ("hardened", "ablated", "gvisor", "gvisor_ablated"))
                 and not any(o.verdict == "skipped" for o in self.outcomes))
 
     def summary(self) -> str:
@@ -108,7 +108,7 @@ def run_matrix(attacks: list[Attack], cases: tuple[str, ...],
     started = time.monotonic()
     outcomes = []
     for attack in attacks:
-        for case in cases:
+        for case in (c for c in cases if attack.runs(c)):
             if on_step:
                 on_step(attack, case, None)
             outcome = catalog.run_attack(attack, case)
@@ -174,6 +174,15 @@ def to_json(card: Scorecard) -> dict:
     }
 
 
+def gvisor_why(attack: Attack, case: str) -> str | None:
+    """The attack's own words for what gVisor changes in this case, where it changes anything."""
+    if case == "gvisor" and "expect" in attack.gvisor:
+        return attack.gvisor["why"]
+    if case == "gvisor_ablated":
+        return attack.gvisor.get("ablated", {}).get("why")
+    return None
+
+
 def _what_changes(attack: Attack, detail: bool = True) -> str:
     if attack.control:
         text = f"control `{attack.control}` removed"
@@ -194,7 +203,8 @@ def _cell(outcome: AttackOutcome | None) -> str:
 
 
 CASE_TITLES = {"hardened": "hardened", "ablated": "ablated (control removed / misconfigured)",
-               "naive": "naive (Docker defaults)", "gvisor": "gvisor (hardened through gVisor's kernel)"}
+               "naive": "naive (Docker defaults)", "gvisor": "gvisor (hardened through gVisor's kernel)",
+               "gvisor_ablated": "ablated through gVisor's kernel"}
 
 
 def render_markdown(card: Scorecard) -> str:
@@ -238,8 +248,9 @@ def render_markdown(card: Scorecard) -> str:
                     continue
                 lines.append(f"- **{case}** ({outcome.limits.name}): **{_cell(outcome)}**: "
                              f"{_md_escape(outcome.evidence)}")
-                if case == "gvisor" and attack.gvisor.get("why"):
-                    lines.append(f"  - what gVisor changes: {_md_escape(attack.gvisor['why'])}")
+                changes = gvisor_why(attack, case)
+                if changes:
+                    lines.append(f"  - what gVisor changes: {_md_escape(changes)}")
                 for surprise in outcome.surprises:
                     lines.append(f"  - ⚠ {_md_escape(surprise)}")
     lines += ["", "Produced by `python -m sandbox attacks`. The attacks are in `attacks/`; "
@@ -297,8 +308,8 @@ def render_html(card: Scorecard) -> str:
             items.append(f'<li><b>{e(case)}</b> <small>({e(o.limits.name)})</small>: '
                          f'<span class="{e(o.verdict)}">&nbsp;{e(o.verdict)}&nbsp;</span> {e(o.evidence)}'
                          + "".join(f'<br><span class="surprise">⚠ {e(s)}</span>' for s in o.surprises)
-                         + (f"<br><small>what gVisor changes: {e(attack.gvisor['why'])}</small>"
-                            if case == "gvisor" and attack.gvisor.get("why") else "") + "</li>")
+                         + (f"<br><small>what gVisor changes: {e(gvisor_why(attack, case))}</small>"
+                            if gvisor_why(attack, case) else "") + "</li>")
         na = (f'<p class="surprise">Not applicable on this engine: {e(attack.not_applicable)}</p>'
               if not attack.applicable else "")
         sections.append(f'<section class="attack" id="{e(attack.name)}"><h3>{e(attack.title)} '

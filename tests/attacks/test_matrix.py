@@ -32,8 +32,11 @@ def _matrix():
             if case == "naive" and "naive" not in attack.expect:
                 continue  # naive runs only where it teaches something (and always in the scorecard)
             yield pytest.param(attack, case, id=f"{attack.name}-{case}")
-        # Hardened through gVisor's kernel, where the engine has runsc (the gvisor_ready fixture).
-        yield pytest.param(attack, "gvisor", id=f"{attack.name}-gvisor", marks=pytest.mark.gvisor)
+        # Through gVisor's kernel, where the engine has runsc (the gvisor_ready fixture): hardened,
+        # and the ablated case where the metadata says what the second kernel changes alone.
+        for case in catalog.RUNTIME_CASES:
+            if attack.runs(case):
+                yield pytest.param(attack, case, id=f"{attack.name}-{case}", marks=pytest.mark.gvisor)
 
 
 @pytest.fixture(scope="module")
