@@ -69,3 +69,11 @@ def test_the_doctor_says_whether_gvisor_can_run_and_how_to_register_it():
     assert there.ok and "/usr/bin/runsc --network=none" in there.detail and not there.required
     missing = gvisor_check({"Runtimes": {"runc": {"path": "runc"}}})
     assert not missing.ok and not missing.required and "daemon.json" in missing.fix
+
+
+def test_the_lab_toggle_for_the_runtime_switches_gvisor_on_and_off():
+    from sandbox.lab.widgets import limits_for
+
+    assert limits_for(HARDENED, {"runtime": True}, {}).runtime == "runsc"
+    assert limits_for(GVISOR, {"runtime": False}, {}).runtime == "runc"
+    assert limits_for(GVISOR, {"runtime": True}, {}) == GVISOR
