@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup engine image run test test-docker26 lab bench cleanup doctor
+.PHONY: setup engine image run test test-docker26 test-podman lab bench cleanup doctor
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -51,7 +51,14 @@ test: setup
 
 test-docker26: setup
 	bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "docker or attacks or gvisor or api" \
-	  tests/engine tests/attacks tests/notebooks tests/api/test_gvisor.py $(PYTEST_ARGS)
+	  --basetemp=/tmp/safe-python-pytest-docker26 tests/engine tests/attacks tests/notebooks tests/api/test_gvisor.py $(PYTEST_ARGS)
+
+# The same engine rooms on a private Podman 4.3 service (docker/private-engine.sh); the tests that
+# are about a dockerd itself (they start their own) are Docker's only. Not yet part of `make
+# test`: a few lessons still fail there (see README, Engines).
+test-podman: setup
+	bash docker/with-engine.sh podman -- $(BIN)/python -m pytest -m "(docker or attacks) and not gvisor and not docker_only" \
+	  --basetemp=/tmp/safe-python-pytest-podman tests/engine tests/attacks tests/notebooks $(PYTEST_ARGS)
 
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/

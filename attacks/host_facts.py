@@ -17,6 +17,15 @@ ATTACK = {
         "expect": {"status": "ok", "report": {"achieved": False, "own_kernel": True, "cmdline_bytes": {"min": 1},
                                               "block_devices": 0}},
     },
+    "engines": [
+        {"podman_from": "4",
+         "known_limit": "Podman 4.3's Docker-compatible API ignores CgroupnsMode (on cgroup v1 its default is the "
+                        "host's cgroup namespace), so /proc/self/cgroup names the container's id and path; the "
+                        "masks hold (sandbox.engine.PODMAN_UNAPPLIED, the audit's kit host-views)",
+         "why": "Podman 4.3 gives no private cgroup namespace through the Docker API",
+         "expect": {"hardened": {"status": "ok", "report": {"achieved": True, "cmdline_bytes": 0, "boot_id": False,
+                                                            "block_devices": 0, "cgroup_path_hidden": False}}}},
+    ],
     "explain": """
         A container shares the host's kernel, and the kernel answers questions about the
         host: how it booted (/proc/cmdline names the disks, the init system, sometimes

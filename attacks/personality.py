@@ -13,6 +13,12 @@ ATTACK = {
                     "why": "with the kit's filter removed, gVisor's kernel itself refuses the 32-bit personality "
                            "(EINVAL): it implements no 32-bit ABI"},
     },
+    "engines": [
+        {"podman_from": "4",
+         "why": "Podman's default seccomp profile allows only the personalities Docker's does, but refuses the "
+                "others with ENOSYS (its answer to what it does not list), not EPERM",
+         "expect": {"ablated": {"status": "ok", "report": {"achieved": True, "linux32": "OK", "no_randomize": "ENOSYS"}}}},
+    ],
     "explain": """
         personality() changes how the kernel treats a process and everything it executes:
         report a 32-bit machine, emulate other Unix flavours, or turn off address-space layout

@@ -11,8 +11,8 @@ ATTACK = {
         "naive": {"status": "ok", "report": {"achieved": True}},
     },
     "engines": [
-        {"docker_from": "23",
-         "why": "Docker 23 and later allow process_vm_readv by default",
+        {"docker_from": "23", "podman_from": "4",
+         "why": "Docker 23+ and Podman allow process_vm_readv by default",
          "expect": {"ablated": {"status": "ok", "report": {"achieved": True, "attach": "OK", "traceme": "OK",
                                                            "process_vm_readv": "OK"}}}},
     ],

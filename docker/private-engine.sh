@@ -146,10 +146,17 @@ start_podman() {
       die "apt-get could not install podman"
   fi
   mkdir -p "$dir/root" "$dir/runroot" "$dir/networks"
-  # log_size_max: the compat API drops LogConfig's max-size.
+  # pids_limit = 0: Podman's own default caps every container at 2048 tasks, which Docker does
+  # not; the rooms measure the kit's pids control, so a profile without it must have no cap here
+  # either. (cgroupns = "private" would be the engine's way to a private cgroup namespace, but
+  # Podman 4.3's Docker-compatible API ignores it, as it ignores CgroupnsMode.)
+  # shm_size and ip_unprivileged_port_start: Docker's defaults (a 64 MiB /dev/shm; any port may
+  # be bound inside the container's own network namespace), where Podman's are 62.5 MiB and 1024.
   cat >"$dir/containers.conf" <<EOF
 [containers]
-log_size_max = 1048576
+pids_limit = 0
+shm_size = "64m"
+default_sysctls = ["net.ipv4.ping_group_range=0 0", "net.ipv4.ip_unprivileged_port_start=0"]
 [network]
 network_backend = "cni"
 network_config_dir = "$dir/networks"

@@ -65,9 +65,12 @@ class Box:
             self.uid = lease.uid
             network_name = (self._stack.enter_context(network.isolated())
                             if self.limits.network == "internal" else None)
+            hosts = network.hosts_entry(network_name) if network_name else {}
         self._stack.callback(engine.remove_container, self.name, api=self.api)
         options = container_options(self.limits, image=self.image, labels=engine.labels(self._role),
                                     network_name=network_name, environment=self._env, uid=lease.uid)
+        if hosts:
+            options["extra_hosts"] = hosts
         options["name"] = self.name
         with engine.translated_errors("starting the run's container"), _refusal():
             self.id = engine.create_container(options, self.client)

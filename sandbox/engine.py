@@ -101,6 +101,20 @@ class Kind:
     read_only_tmpfs: tuple[str, ...]    # tmpfs mounts it adds, uncapped, to a read-only root
     oom_flag: bool              # State.OOMKilled is set after an OOM kill in the container
     differences: tuple[str, ...]    # what differs from the Docker the kit was written against
+    # Audit items (sandbox.lab.audit) that fail on this engine whatever the profile, because it
+    # does not apply what the kit asks for, each with why: {"kit dev-read-only": "..."}.
+    unapplied: tuple[tuple[str, str], ...] = ()
+    # Its internal networks resolve the names of their members (Docker's embedded DNS); else the
+    # kit writes the target's address into the run's /etc/hosts (sandbox.network.hosts_entry).
+    names_on_networks: bool = True
+    # A container on a network without IPv6 has none (Docker turns it off); else the kit turns
+    # it off inside (net.ipv6.conf.*.disable_ipv6), so no link-local address is left either.
+    ipv6_off_on_networks: bool = True
+    # --privileged drops every seccomp filter (Docker); Podman keeps a profile asked for by name.
+    privileged_drops_seccomp: bool = True
+    # Its internal networks give a container a default route, to a gateway address nobody holds
+    # (Docker, inhibit_ipv4); Podman's have no gateway at all: only the subnet's own route.
+    internal_gateway: bool = True
 
 
 DOCKER_KIND = Kind("docker", "?", seccomp_inline=True, masks_field=True, read_only_tmpfs=(), oom_flag=True,
@@ -110,13 +124,31 @@ PODMAN_DIFFERENCES = (
     "refuses to start a container unless the nofile and nproc ulimits are explicit (the kit always sends them)",
     "takes a seccomp profile as a path, not JSON text (the kit writes it to a file: a local engine only)",
     "ignores HostConfig.MaskedPaths (the kit sends the masks as SecurityOpt mask=)",
-    "adds writable, uncapped /run and /var/tmp tmpfs to a read-only root (the kit mounts them read-only)",
+    "adds writable, uncapped /run, /tmp and /var/tmp tmpfs to a read-only root (the kit mounts those it "
+    "does not mount itself read-only, as the root is)",
     "leaves State.OOMKilled false after an OOM kill (the verdict comes from the cgroup's OOM count)",
-    "ignores CgroupnsMode: on cgroup v1 /proc/self/cgroup shows the container's id",
-    "records neither masks, ReadonlyPaths, CgroupnsMode, SecurityOpt nor the log's max-size in inspect, "
-    "so the audit cannot see them",
+    "ignores CgroupnsMode through its Docker-compatible API (and containers.conf's cgroupns): on cgroup v1 "
+    "/proc/self/cgroup shows the container's id; only its native API makes a private one",
+    "ignores HostConfig.ReadonlyPaths, so /dev stays writable by root inside (the runner, uid 10001, "
+    "still cannot write there)",
+    "records neither masks, ReadonlyPaths, CgroupnsMode nor the log's max-size in its Docker-compatible "
+    "inspect (the audit judges them on its native inspect and the OCI spec runc got)",
     "spells CapDrop as each capability's name instead of ALL, and ulimits as RLIMIT_NOFILE",
-    "its internal networks (CNI without dnsname) resolve no container names: the target is not found by name",
+    "its internal networks (CNI without dnsname) resolve no container names: the kit writes the target's "
+    "address into the run's /etc/hosts",
+    "gives a container on a network without IPv6 a link-local IPv6 address (the kit turns IPv6 off inside "
+    "with net.ipv6.conf.all/default.disable_ipv6)",
+    "keeps the seccomp profile it is given on a privileged container (Docker drops every filter there)",
+    "makes internal networks without a gateway address and drops the inhibit_ipv4 option (nothing to inhibit)",
+    "caps every container at 2048 tasks by default (containers.conf pids_limit; the private engine sets 0, "
+    "as Docker has no default cap)",
+)
+
+PODMAN_UNAPPLIED = (
+    ("kit dev-read-only", "Podman 4.3's Docker-compatible API ignores ReadonlyPaths: /dev is not remounted "
+                          "read-only (the OCI spec runc gets lacks it)"),
+    ("kit host-views", "Podman 4.3's Docker-compatible API ignores CgroupnsMode (on cgroup v1 its default is "
+                       "the host's cgroup namespace): the masks apply, the private cgroup namespace does not"),
 )
 
 _kinds: dict[str, Kind] = {}
@@ -134,8 +166,10 @@ def kind() -> Kind:
     names = {c.get("Name"): c.get("Version") for c in version.get("Components") or []}
     if "Podman Engine" in names:
         found = Kind("podman", str(names["Podman Engine"]), seccomp_inline=False, masks_field=False,
-                     read_only_tmpfs=("/run", "/var/tmp"), oom_flag=False,
-                     differences=PODMAN_DIFFERENCES)
+                     read_only_tmpfs=("/run", "/tmp", "/var/tmp"), oom_flag=False,
+                     differences=PODMAN_DIFFERENCES, unapplied=PODMAN_UNAPPLIED,
+                     names_on_networks=False, ipv6_off_on_networks=False, privileged_drops_seccomp=False,
+                     internal_gateway=False)
     else:
         found = dataclasses.replace(DOCKER_KIND, version=str(version.get("Version", "?")))
     with _lock:
@@ -170,6 +204,11 @@ def _as_this_engine_takes_it(host_config: dict) -> None:
         options.append("mask=" + ":".join(host_config.pop("MaskedPaths")))
     if options:
         host_config["SecurityOpt"] = options
+    if not found.ipv6_off_on_networks and host_config.get("NetworkMode") not in (None, "", "none", "host"):
+        # A network without IPv6 must leave no IPv6 address inside, not even a link-local one.
+        sysctls = host_config.setdefault("Sysctls", {})
+        sysctls.setdefault("net.ipv6.conf.all.disable_ipv6", "1")
+        sysctls.setdefault("net.ipv6.conf.default.disable_ipv6", "1")
     if host_config.get("ReadonlyRootfs") and found.read_only_tmpfs:
         # The engine's own would be writable without a size cap: read-only, as the root is.
         tmpfs = host_config.setdefault("Tmpfs", {})

@@ -150,6 +150,19 @@ def isolated() -> Iterator[str]:
         _remove_network(name)
 
 
+def hosts_entry(name: str) -> dict[str, str]:
+    """The run's /etc/hosts entry for the target on network `name`, where the engine's internal
+    networks resolve no names (Podman's CNI without dnsname): {"target": its address}; {} on
+    Docker, whose embedded DNS answers the alias."""
+    if engine.kind().names_on_networks:
+        return {}
+    networks = engine.client().api.inspect_container(target_name())["NetworkSettings"]["Networks"]
+    address = (networks.get(name) or {}).get("IPAddress")
+    if not address:
+        raise SandboxError(f"The kit's target has no address on the run's network {name}.")
+    return {TARGET_ALIAS: address}
+
+
 def teardown() -> None:
     """Remove this process's target and networks (the reaper handles a crashed process's)."""
     global _ready

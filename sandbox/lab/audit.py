@@ -21,6 +21,7 @@ id prefix "kit".
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import asdict, dataclass, field
@@ -100,6 +101,12 @@ class Context:
 
     engine_security: tuple[str, ...] = ()          # `docker info` SecurityOptions
     internal_networks: frozenset[str] = frozenset()  # names of networks with Internal=true
+    # Where the engine's Docker-compatible inspect leaves facts out (Podman: masked and
+    # read-only paths, the cgroup namespace, the log's size cap), its own records of them: its
+    # native inspect document, and the OCI runtime spec it handed runc (a local engine's file).
+    engine: str = "docker"
+    native: Any = None                             # Podman: GET /libpod/containers/ID/json
+    spec: Any = None                               # Podman: the OCIConfigPath file, or None
 
 
 # -- running the container ---------------------------------------------------------------------
@@ -118,14 +125,39 @@ def inspect_live(limits: Limits, *, image: str | None = None,
     """Start exactly the container a run of `limits` gets (its supervisor waiting for a program
     that never comes), inspect it, remove it."""
     box = Box.start(limits, image=image or IMAGE, role="audit", env=env)
+    kind = engine.kind().name
+    native = spec = None
     try:
         with engine.translated_errors("inspecting the audited container"):
             attrs = box.api.inspect_container(box.id)
             info = box.api.info()
             internal = _internal_networks(box.client, attrs)
+            if kind == "podman":
+                native, spec = _podman_records(box.api, box.id)
     finally:
         box.close()
-    return attrs, Context(tuple(info.get("SecurityOptions") or ()), frozenset(internal))
+    return attrs, Context(tuple(info.get("SecurityOptions") or ()), frozenset(internal),
+                          engine=kind, native=native, spec=spec)
+
+
+def engine_records(context: Context, api, container_id: str) -> Context:
+    """`context` with the engine's own records of another container (Podman's native inspect and
+    OCI spec, which the judgement of that container needs); unchanged on Docker."""
+    if context.engine != "podman":
+        return context
+    native, spec = _podman_records(api, container_id)
+    return dataclasses.replace(context, native=native, spec=spec)
+
+
+def _podman_records(api, container_id: str) -> tuple[dict, dict | None]:
+    """Podman's native inspect of the container, and the OCI spec it gave runc where this
+    machine can read that file (a local engine; else None, and the items it decides are n/a)."""
+    native = api._result(api._get(api._url("/libpod/containers/{0}/json", container_id)), True)
+    try:
+        with open(native.get("OCIConfigPath") or "", encoding="utf-8") as handle:
+            return native, json.load(handle)
+    except (OSError, ValueError):
+        return native, None
 
 
 def _internal_networks(client, attrs: dict[str, Any]) -> set[str]:
@@ -298,7 +330,7 @@ def _host_uts(attrs, host, ctx):
 def _seccomp(attrs, host, ctx):
     opts = [o for o in host.get("SecurityOpt") or [] if o.startswith("seccomp")]
     unconfined = any(o.split("=", 1)[-1].split(":", 1)[-1] == "unconfined" for o in opts)
-    privileged = bool(host.get("Privileged"))
+    privileged = bool(host.get("Privileged")) and ctx.engine != "podman"   # Podman keeps the filter
     shown = ["seccomp=<custom profile>" if _is_json_profile(o) else o for o in opts] or ["(engine default)"]
     evidence = _field("HostConfig.SecurityOpt(seccomp)", shown)
     if privileged:
@@ -383,17 +415,19 @@ def _kit_seccomp(attrs, host, ctx):
     opts = [o for o in host.get("SecurityOpt") or [] if o.startswith("seccomp")]
     kit = seccomp.profile(host.get("Runtime") or "runc")   # gVisor's variant leaves clone3 to its kernel
     profiles = [_parse_profile(o) for o in opts if _is_json_profile(o) or _is_profile_file(o)]
-    ok = kit in profiles and not host.get("Privileged")
+    dropped = host.get("Privileged") and ctx.engine != "podman"   # Podman keeps a profile it was given
+    ok = kit in profiles and not dropped
     shown = ["<the kit's profile>" if p == kit else "<another custom profile>" for p in profiles]
     evidence = _field("HostConfig.SecurityOpt(seccomp)", shown or opts or ["(engine default)"])
-    if host.get("Privileged"):
+    if dropped:
         evidence += " (Privileged: not applied)"
     return _verdict(ok, evidence)
 
 
 @item("kit env-secrets", None, "no secret-looking variable in the container's environment")
 def _env(attrs, host, ctx):
-    names = [e.split("=", 1)[0] for e in (attrs.get("Config") or {}).get("Env") or []]
+    # Sorted: Podman's inspect gives the variables in no fixed order.
+    names = sorted(e.split("=", 1)[0] for e in (attrs.get("Config") or {}).get("Env") or [])
     secret = [n for n in names if SECRET_NAME.search(n)]
     return _verdict(not secret, _field("Config.Env(names)", secret or names))
 
@@ -402,6 +436,11 @@ def _env(attrs, host, ctx):
 def _log_cap(attrs, host, ctx):
     log = host.get("LogConfig") or {}
     kind, config = log.get("Type", ""), log.get("Config") or {}
+    if ctx.engine == "podman" and kind != "none":
+        # Podman's Docker-compatible inspect drops the log options; its own records the cap.
+        size = ((ctx.native or {}).get("HostConfig") or {}).get("LogConfig", {}).get("Size", "")
+        return _verdict(size not in ("", "0B"), _field("libpod HostConfig.LogConfig.Size", size) +
+                        " (Podman's Docker-compatible inspect does not record max-size)")
     ok = kind == "none" or (kind in ("json-file", "local") and bool(config.get("max-size")))
     return _verdict(ok, _field("HostConfig.LogConfig", {"Type": kind, "Config": config}))
 
@@ -418,12 +457,23 @@ def _tmpfs(attrs, host, ctx):
 
 @item("kit dev-read-only", Control.READ_ONLY, "/dev is read-only too (nothing can be written or run there)")
 def _dev_read_only(attrs, host, ctx):
+    if ctx.engine == "podman":
+        return _from_spec(ctx, "readonlyPaths", lambda paths: "/dev" in paths, "(/dev)")
     paths = host.get("ReadonlyPaths") or []
     return _verdict("/dev" in paths, _field("HostConfig.ReadonlyPaths(/dev)", "/dev" in paths))
 
 
 @item("kit host-views", Control.HOST_VIEWS, "the host's facts are masked and the cgroup namespace is private")
 def _host_views(attrs, host, ctx):
+    if ctx.engine == "podman":
+        if ctx.spec is None:
+            return NOT_APPLICABLE, _SPEC_UNREAD
+        linux = ctx.spec.get("linux") or {}
+        missing = [p for p in HOST_FACTS if p not in (linux.get("maskedPaths") or [])]
+        private = any(n.get("type") == "cgroup" and not n.get("path") for n in linux.get("namespaces") or [])
+        return _verdict(not missing and private,
+                        f"OCI spec linux.namespaces(cgroup)={json.dumps(private)}, not masked: {missing or 'none'} "
+                        "(Podman's inspect records neither masks nor CgroupnsMode; judged on the spec runc got)")
     masked = set(host.get("MaskedPaths") or [])
     missing = [p for p in HOST_FACTS if p not in masked]
     mode = host.get("CgroupnsMode") or ""
@@ -436,8 +486,23 @@ def _no_ptys(attrs, host, ctx):
     if host.get("Runtime") == "runsc":     # gVisor does not apply masked paths: an empty read-only tmpfs
         mount = (host.get("Tmpfs") or {}).get("/dev/pts")
         return _verdict(bool(mount) and mount.startswith("ro"), _field("HostConfig.Tmpfs(/dev/pts)", mount))
+    if ctx.engine == "podman":
+        return _from_spec(ctx, "maskedPaths", lambda paths: "/dev/pts" in paths, "(/dev/pts)")
     masked = "/dev/pts" in (host.get("MaskedPaths") or [])
     return _verdict(masked, _field("HostConfig.MaskedPaths(/dev/pts)", masked))
+
+
+_SPEC_UNREAD = ("Podman's inspect does not record masked or read-only paths nor the cgroup namespace, "
+                "and the OCI spec it gave runc is not readable from here (a remote engine)")
+
+
+def _from_spec(ctx: Context, key: str, ok: Callable[[list], bool], what: str) -> tuple[str, str]:
+    """Judge a path list Podman's inspect does not record on the OCI spec runc was given."""
+    if ctx.spec is None:
+        return NOT_APPLICABLE, _SPEC_UNREAD
+    found = ok((ctx.spec.get("linux") or {}).get(key) or [])
+    return _verdict(found, _field(f"OCI spec linux.{key}{what}", found) +
+                    " (Podman's inspect does not record it; judged on the spec runc got)")
 
 
 @item("kit runtime", Control.RUNTIME, "a second kernel in between: the container runs under gVisor's runsc")

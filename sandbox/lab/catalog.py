@@ -143,7 +143,9 @@ class Attack:
     companion: str | None = None   # a program run beside it under the same limits (a neighbour)
     only_on: dict = field(default_factory=dict)   # {"architecture": "x86_64"}: the engine it needs
     # Where engines differ: [{"docker_from": "25", "why": ..., "expect": {case: facts},
-    # "not_applicable": true}]; the first entry the engine in use matches applies.
+    # "not_applicable": true}]; the first entry the engine in use matches applies. "podman_from"
+    # names Podman's versions the same way (an entry may name both); "known_limit": why hardened
+    # does not contain it on that engine.
     engines: tuple[dict, ...] = ()
     # What differs when gVisor's kernel answers: {"why": ..., "expect": facts of the gvisor case}.
     # Without it, the gvisor case must show exactly the hardened case's facts. Its "ablated"
@@ -164,13 +166,16 @@ class Attack:
             return f"needs an {wanted} engine; this one is {engine_architecture()}"
         variant = self.on_this_engine()
         if variant and variant.get("not_applicable"):
-            return f"on Docker {engine_version_text()}: {variant['why']}"
+            return f"on {engine_kind_name().capitalize()} {engine_version_text()}: {variant['why']}"
         return None
 
     def on_this_engine(self) -> dict | None:
-        """The `engines` entry the engine in use matches, or None."""
+        """The `engines` entry the engine in use matches, or None: a `docker_from` entry matches
+        Docker from that version on, a `podman_from` entry Podman from that version on."""
+        name = engine_kind_name()
         for variant in self.engines:
-            if engine_version() >= parse_version(variant["docker_from"]):
+            since = variant.get(f"{name}_from")
+            if since is not None and engine_version() >= parse_version(since):
                 return variant
         return None
 
@@ -188,6 +193,9 @@ class Attack:
     @property
     def limit_here(self) -> str | None:
         """Why hardened does not contain this attack on the engine in use (a known limit), or None."""
+        variant = self.on_this_engine() if self.engines else None
+        if variant and variant.get("known_limit"):
+            return variant["known_limit"]
         cgroup = self.known_limit.get("cgroup")
         if not self.known_limit or (cgroup and engine_cgroup_version() != cgroup):
             return None
@@ -390,11 +398,13 @@ def _from_metadata(name: str, meta: dict, source: str, path: Path) -> Attack:
 def _engines(value: Any, fail: Callable[[str], AttackError]) -> tuple[dict, ...]:
     entries = list(value or ())
     for entry in entries:
-        if not isinstance(entry, dict) or set(entry) - {"docker_from", "why", "expect", "not_applicable"}:
-            raise fail("each engines entry has docker_from, why, and expect and/or not_applicable")
-        if not entry.get("why") or not isinstance(entry.get("docker_from"), str):
-            raise fail("each engines entry names docker_from (a version) and why")
-        parse_version(entry["docker_from"])
+        if not isinstance(entry, dict) or set(entry) - {"docker_from", "podman_from", "why", "expect", "not_applicable",
+                                                          "known_limit"}:
+            raise fail("each engines entry has docker_from and/or podman_from, why, and expect, not_applicable "
+                       "and/or known_limit (why hardened does not contain it on that engine)")
+        keys = [k for k in ("docker_from", "podman_from") if k in entry]
+        if not entry.get("why") or not keys or not all(isinstance(entry[k], str) for k in keys):
+            raise fail("each engines entry names docker_from and/or podman_from (a version) and why")
         if set(entry.get("expect", {})) - set(CASES):
             raise fail(f"an engines entry's expect maps cases ({', '.join(CASES)}) to facts")
     return tuple(entries)
@@ -571,11 +581,17 @@ def _engine_info(host: str) -> dict:
 
 def engine_architecture() -> str:
     """The engine's machine (on a Mac: Docker Desktop's Linux VM), as the kernel names it."""
-    return _engine_info(os.environ.get("DOCKER_HOST", "")).get("Architecture", "?")
+    found = _engine_info(os.environ.get("DOCKER_HOST", "")).get("Architecture", "?")
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(found, found)   # Podman spells Go's names
 
 
 def engine_version_text() -> str:
     return str(_engine_info(os.environ.get("DOCKER_HOST", "")).get("ServerVersion", "?"))
+
+
+def engine_kind_name() -> str:
+    """'docker' or 'podman' (sandbox.engine.kind), what an `engines` entry's key names."""
+    return engine.kind().name
 
 
 def engine_version() -> tuple[int, ...]:

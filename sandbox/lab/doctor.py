@@ -98,6 +98,11 @@ def _runtime_check(version: dict, info: dict) -> Check:
     runtime = info.get("DefaultRuntime", "?")
     runc = components.get("runc") or (info.get("RuncCommit") or {}).get("ID", "?")
     init = info.get("InitBinary") or ""
+    if "Podman Engine" in components and not init:
+        # Podman names no init in its info: it is containers.conf's init_path (catatonit), and a
+        # run that asks for it fails at its start, loudly, where it is missing.
+        return Check("runtime", True, f"{runtime} (Podman {components['Podman Engine']}), init not reported "
+                     "by Podman (containers.conf init_path)", "")
     return Check("runtime", bool(init), f"{runtime} {runc}, containerd {components.get('containerd', '?')}, "
                  f"init {init or 'missing'}",
                  "Install tini/docker-init: the kit runs an init process as PID 1 to reap orphans.")

@@ -136,7 +136,10 @@ def test_not_even_root_can_write_into_dev_under_read_only():
     # read-only. Root is needed to show it (the runner may not write there anyway).
     plant = "import errno\ntry:\n    open('/dev/planted', 'w').write('x')\n    print('written')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])"
     as_root = H.without("user")
-    assert run(plant, as_root).stdout == "EROFS\n"
+    # Podman 4.3 ignores ReadonlyPaths: /dev stays writable by root there (the audit's kit
+    # dev-read-only fails on it, sandbox.engine.PODMAN_UNAPPLIED); this shows it from inside.
+    applied = "kit dev-read-only" not in dict(engine.kind().unapplied)
+    assert run(plant, as_root).stdout == ("EROFS\n" if applied else "written\n")
     assert run(plant, as_root.without("read_only")).stdout == "written\n"
 
 

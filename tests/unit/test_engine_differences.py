@@ -35,6 +35,7 @@ def test_newer_defaults_move_calls_across(version, beyond_has, also_has):
 
 def test_an_engines_entry_restates_expectations_only_where_the_engine_matches(monkeypatch):
     attack = catalog.load("io_uring")
+    monkeypatch.setattr(catalog, "engine_kind_name", lambda: "docker")
     monkeypatch.setattr(catalog, "engine_version", lambda: (20, 10, 24))
     assert attack.applicable and attack.expected("ablated")["report"]["achieved"] is True
     monkeypatch.setattr(catalog, "engine_version", lambda: (26, 1, 5))
@@ -43,6 +44,30 @@ def test_an_engines_entry_restates_expectations_only_where_the_engine_matches(mo
     assert attack.expected("ablated")["report"]["achieved"] is False
     assert attack.wanted("ablated") == "contained"
     assert attack.expected("hardened") == attack.expect["hardened"]     # not restated: the same
+
+
+def test_podman_entries_match_podman_only(monkeypatch):
+    attack, facts = catalog.load("io_uring"), catalog.load("host_facts")
+    monkeypatch.setattr(catalog, "engine_kind_name", lambda: "podman")
+    monkeypatch.setattr(catalog, "engine_version", lambda: (4, 3, 1))
+    monkeypatch.setattr(catalog, "engine_version_text", lambda: "4.3.1")
+    assert not attack.applicable and attack.not_here().startswith("on Podman 4.3.1: Podman's default")
+    assert attack.expected("ablated")["report"]["io_uring_setup"] == "ENOSYS"
+    # A known limit there: hardened escapes on Podman, and says why.
+    assert "CgroupnsMode" in facts.limit_here and facts.wanted("hardened") == "escaped"
+    # Docker 4.x does not exist, but a docker_from entry never matches Podman whatever its version.
+    monkeypatch.setattr(catalog, "engine_version", lambda: (30, 0))
+    assert catalog.load("ptrace_child").on_this_engine()["why"].startswith("Docker 23+ and Podman")
+    monkeypatch.setattr(catalog, "engine_kind_name", lambda: "docker")
+    assert facts.limit_here is None and facts.wanted("hardened") == "contained"
+
+
+def test_podman_default_profile_moves_calls_both_ways():
+    beyond, also = seccomp.default_split("podman", (4, 3, 1))
+    assert {"keyctl", "process_vm_readv", "unshare"} <= beyond and {"io_uring_setup"} <= also
+    assert not beyond & also
+    assert beyond | also == set(seccomp.DENIED_BEYOND_DOCKER) | set(seccomp.DENIED_ALSO_BY_DOCKER)
+    assert seccomp.default_split("docker", (26, 1, 5)) == seccomp.docker_default_split((26, 1, 5))
 
 
 def test_a_malformed_engines_entry_is_refused():
