@@ -133,7 +133,8 @@ def test_the_command_runs_a_subset_and_writes_reports_a_teacher_can_open(cli, tm
     # Where the engine has gVisor, the command adds the gvisor column (python -m sandbox attacks).
     gvisor = "; gvisor contained 3/3" if "runsc" in engine_runtimes() else ""
     assert summary.startswith(f"3 attacks: hardened contained 3/3; ablated escaped 3/3; naive escaped 2/3{gvisor} (runtime ")
-    assert "9/9" in r.stderr  # the progress bar got to the end
+    steps = "12/12" if gvisor else "9/9"    # 3 attacks x (hardened, ablated, naive[, gvisor])
+    assert steps in r.stderr  # the progress bar got to the end
     md = (tmp_path / "attacks.md").read_text()
     page = (tmp_path / "attacks.html").read_text()
     data = json.loads((tmp_path / "attacks.json").read_text())
