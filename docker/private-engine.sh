@@ -94,6 +94,20 @@ daemon_json() {
   fi
 }
 
+# Copy the kit's images from the system's engine into the private one at SOCK; print its
+# DOCKER_HOST.
+load_images() {
+  local kind=$1 sock=$2 present=()
+  for image in "${images[@]}"; do
+    if docker image inspect "$image" >/dev/null 2>&1; then present+=("$image"); fi
+  done
+  [ ${#present[@]} -gt 0 ] || die "the system's engine has none of the kit's images: run 'make image' first"
+  docker save "${present[@]}" | DOCKER_HOST=unix://$sock docker load -q >/dev/null
+  echo "private-engine: $kind $(DOCKER_HOST=unix://$sock docker version --format '{{.Server.Version}}')" \
+       "on unix://$sock with ${present[*]}" >&2
+  echo "unix://$sock"
+}
+
 start() {
   local kind=$1 dir=$2
   [ "$kind" = docker26 ] || die "unknown engine kind '$kind' (known: docker26)"
@@ -120,15 +134,7 @@ start() {
   done
   DOCKER_HOST=unix://$sock timeout 10 docker info >/dev/null 2>&1 ||
     { tail -n 20 "$dir/dockerd.log" >&2; die "the private $kind engine did not answer"; }
-  local present=()
-  for image in "${images[@]}"; do
-    if docker image inspect "$image" >/dev/null 2>&1; then present+=("$image"); fi
-  done
-  [ ${#present[@]} -gt 0 ] || die "the system's engine has none of the kit's images: run 'make image' first"
-  docker save "${present[@]}" | DOCKER_HOST=unix://$sock docker load -q >/dev/null
-  echo "private-engine: $kind $(DOCKER_HOST=unix://$sock docker version --format '{{.Server.Version}}')" \
-       "on unix://$sock with ${present[*]}" >&2
-  echo "unix://$sock"
+  load_images "$kind" "$sock"
 }
 
 # Podman 4.3 (bookworm's), its Docker-compatible API on DIR/podman.sock. Its storage, run root,
@@ -189,15 +195,7 @@ EOF
   done
   DOCKER_HOST=unix://$sock timeout 10 docker version >/dev/null 2>&1 ||
     { tail -n 20 "$dir/podman.log" >&2; die "the private podman engine did not answer"; }
-  local present=()
-  for image in "${images[@]}"; do
-    if docker image inspect "$image" >/dev/null 2>&1; then present+=("$image"); fi
-  done
-  [ ${#present[@]} -gt 0 ] || die "the system's engine has none of the kit's images: run 'make image' first"
-  docker save "${present[@]}" | DOCKER_HOST=unix://$sock docker load -q >/dev/null
-  echo "private-engine: podman $(DOCKER_HOST=unix://$sock docker version --format '{{.Server.Version}}')" \
-       "on unix://$sock with ${present[*]}" >&2
-  echo "unix://$sock"
+  load_images podman "$sock"
 }
 
 stop() {

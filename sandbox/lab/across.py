@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sandbox.errors import ReportFolderError
 
-from .scorecard import prepare_out_dir
+from .scorecard import write_texts
 
 REPORT_NAME = "attacks-across-engines"
 # What each case should show, as the scorecard counts it.
@@ -159,13 +159,5 @@ def to_json(engines: list[Engine]) -> dict:
 
 
 def write(engines: list[Engine], out_dir: Path) -> list[Path]:
-    prepare_out_dir(out_dir)
-    paths = []
-    for suffix, text in (("md", render_markdown(engines)), ("json", json.dumps(to_json(engines), indent=2))):
-        path = out_dir / f"{REPORT_NAME}.{suffix}"
-        try:
-            path.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise ReportFolderError(f"Cannot write {path}: {exc.strerror or exc}.") from exc
-        paths.append(path)
-    return paths
+    return write_texts(out_dir, REPORT_NAME, {"md": render_markdown(engines),
+                                              "json": json.dumps(to_json(engines), indent=2)})

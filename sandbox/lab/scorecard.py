@@ -152,11 +152,16 @@ def prepare_out_dir(out_dir: Path) -> Path:
 
 def write_reports(card: Scorecard, out_dir: Path) -> list[Path]:
     """attacks.md, attacks.html and attacks.json in out_dir (created if needed)."""
+    return write_texts(out_dir, REPORT_NAME, {"md": render_markdown(card), "html": render_html(card),
+                                              "json": json.dumps(to_json(card), indent=2)})
+
+
+def write_texts(out_dir: Path, name: str, texts: dict[str, str]) -> list[Path]:
+    """out_dir/name.<suffix> for each suffix -> text (out_dir created if needed)."""
     prepare_out_dir(out_dir)
     paths = []
-    for suffix, text in (("md", render_markdown(card)), ("html", render_html(card)),
-                         ("json", json.dumps(to_json(card), indent=2))):
-        path = out_dir / f"{REPORT_NAME}.{suffix}"
+    for suffix, text in texts.items():
+        path = out_dir / f"{name}.{suffix}"
         try:
             path.write_text(text, encoding="utf-8")
         except OSError as exc:
