@@ -115,6 +115,9 @@ class Kind:
     # Its internal networks give a container a default route, to a gateway address nobody holds
     # (Docker, inhibit_ipv4); Podman's have no gateway at all: only the subnet's own route.
     internal_gateway: bool = True
+    # info's Runtimes lists only the runtimes it has (Docker); Podman lists every runtime its
+    # containers.conf names, installed or not, so the kit trusts only its default runtime there.
+    runtimes_listed: bool = True
 
 
 DOCKER_KIND = Kind("docker", "?", seccomp_inline=True, masks_field=True, read_only_tmpfs=(), oom_flag=True,
@@ -140,6 +143,13 @@ PODMAN_DIFFERENCES = (
     "with net.ipv6.conf.all/default.disable_ipv6)",
     "keeps the seccomp profile it is given on a privileged container (Docker drops every filter there)",
     "makes internal networks without a gateway address and drops the inhibit_ipv4 option (nothing to inhibit)",
+    "lists every OCI runtime its containers.conf names in info's Runtimes, installed or not (runsc, kata, "
+    "krun...): the kit counts only its default runtime as present",
+    "has its own default seccomp profile (the floor an ablated seccomp case falls back to): it allows "
+    "unshare, keyctl, mount and process_vm_readv, and refuses io_uring with ENOSYS (sandbox.seccomp, "
+    "PODMAN_DEFAULT_ALLOWS)",
+    "gives /dev/shm 64,000,000 bytes (62,500 KiB) by default, not 64 MiB (the kit sizes it in every profile "
+    "but seed)",
     "caps every container at 2048 tasks by default (containers.conf pids_limit; the private engine sets 0, "
     "as Docker has no default cap)",
 )
@@ -169,7 +179,7 @@ def kind() -> Kind:
                      read_only_tmpfs=("/run", "/tmp", "/var/tmp"), oom_flag=False,
                      differences=PODMAN_DIFFERENCES, unapplied=PODMAN_UNAPPLIED,
                      names_on_networks=False, ipv6_off_on_networks=False, privileged_drops_seccomp=False,
-                     internal_gateway=False)
+                     internal_gateway=False, runtimes_listed=False)
     else:
         found = dataclasses.replace(DOCKER_KIND, version=str(version.get("Version", "?")))
     with _lock:
@@ -256,8 +266,10 @@ def ensure_image(name: str | None = None) -> None:
 
 def runtimes() -> list[str]:
     """The OCI runtimes the engine has registered (runc, and runsc where gVisor is)."""
+    listed = kind().runtimes_listed
     try:
-        return sorted(client().info().get("Runtimes") or {})
+        info = client().info()
+        return sorted(info.get("Runtimes") or {}) if listed else [info.get("DefaultRuntime") or "runc"]
     except CONNECTION_ERRORS as exc:
         raise EngineUnavailable(f"The Docker Engine stopped answering ({_reason(exc)}).") from exc
 

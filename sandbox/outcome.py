@@ -35,6 +35,7 @@ class Facts:
     engine_oom: bool               # State.OOMKilled: the engine saw an OOM kill in the container
     stderr: str = ""
     language: str = "python"
+    engine_records_oom: bool = True    # False where OOMKilled stays false after an OOM kill (Podman 4.3)
 
 
 @dataclass(frozen=True)
@@ -111,6 +112,11 @@ def _unreported(facts: Facts, limits: Limits) -> Verdict:
     if facts.engine_oom:
         return _memory(limits, "; the supervisor was killed too, so usage is unknown")
     code = facts.engine_exit
+    if code == 128 + signal.SIGKILL and not facts.engine_records_oom:
+        # Most likely the OOM killer, but nothing recorded it: a hint, never a verdict.
+        return Verdict(R.ERROR, None, f"The run ended without the supervisor's report (container exit code {code}, "
+                       "SIGKILL). This engine does not record OOM kills, so the kit cannot tell whether the "
+                       "out-of-memory killer sent it", str(Control.MEMORY) if limits.is_on(Control.MEMORY) else None)
     return Verdict(R.ERROR, None, f"The run ended without the supervisor's report (container exit code {code})",
                    _hint(facts, limits))
 

@@ -28,6 +28,7 @@ from typing import Callable
 import requests
 from docker.errors import APIError, NotFound
 
+from . import engine
 from . import result as R
 from . import warm
 from .box import Box
@@ -233,7 +234,7 @@ class ContainerRun:
         report = parse_report(self.output.report) if self.output.report is not None else None
         stderr = self.output.text("stderr")
         facts = Facts(report, killed_for, by_safety_net, state.get("ExitCode"), bool(state.get("OOMKilled")),
-                      stderr, self.language)
+                      stderr, self.language, engine_records_oom=engine.kind().oom_flag)
         verdict = classify(facts, limits)
         if self.output.error is not None:
             # What the program printed is known only up to the failure: never report that as ok.

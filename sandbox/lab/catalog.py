@@ -169,6 +169,10 @@ class Attack:
             return f"on {engine_kind_name().capitalize()} {engine_version_text()}: {variant['why']}"
         return None
 
+    def why_not_applicable(self) -> str | None:
+        """Why this attack cannot apply here: its own `not_applicable`, or the engine's reason."""
+        return self.not_applicable or self.not_here()
+
     def on_this_engine(self) -> dict | None:
         """The `engines` entry the engine in use matches, or None: a `docker_from` entry matches
         Docker from that version on, a `podman_from` entry Podman from that version on."""
@@ -249,7 +253,7 @@ class Attack:
             "control": self.control, "misconfiguration": self.misconfiguration,
             "given": list(self.given), "timeout": self.timeout, "hardened": self.hardened,
             "ablated": self.ablated, "explain": self.explain, "expect": self.expect,
-            "needs": list(self.needs), "not_applicable": self.not_applicable or self.not_here(),
+            "needs": list(self.needs), "not_applicable": self.why_not_applicable(),
             "image": self.image, "known_limit": self.limit_here, "companion": bool(self.companion),
             "gvisor": self.gvisor.get("why"), "engine_note": self._engine_note(),
         }

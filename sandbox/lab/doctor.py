@@ -47,7 +47,7 @@ def checks() -> list[Check]:
     kind = engine.kind()
     found = [Check("engine", True, f"{kind.name.capitalize()} {kind.version} (API {version.get('ApiVersion')}) at {where}")]
     found += _kernel_checks(info)
-    found += [_runtime_check(version, info), gvisor_check(info), _differences_check(version), *_image_checks(),
+    found += [_runtime_check(version, info), gvisor_check(info, listed=kind.runtimes_listed), _differences_check(version), *_image_checks(),
               _leftovers_check()]
     return found
 
@@ -108,9 +108,17 @@ def _runtime_check(version: dict, info: dict) -> Check:
                  "Install tini/docker-init: the kit runs an init process as PID 1 to reap orphans.")
 
 
-def gvisor_check(info: dict) -> Check:
-    """Whether the gvisor profile can run here (runsc registered); never required."""
+def gvisor_check(info: dict, *, listed: bool = True) -> Check:
+    """Whether the gvisor profile can run here (runsc registered); never required.
+
+    `listed` is False where info's Runtimes names runtimes that may not be installed (Podman).
+    """
     runtimes = info.get("Runtimes") or {}
+    if not listed:
+        return Check("gvisor", False, f"this engine lists runtimes it may not have ({', '.join(sorted(runtimes))}), "
+                     "so the kit uses only its default runtime here: the gvisor profile is not offered",
+                     "Run the gvisor profile on a Docker engine with runsc registered (docker/private-engine.sh "
+                     "start docker26 DIR does that).", required=False)
     if "runsc" in runtimes:
         args = " ".join(runtimes["runsc"].get("runtimeArgs") or [])
         return Check("gvisor", True, f"runsc registered ({runtimes['runsc'].get('path', '?')} {args}): "

@@ -237,7 +237,7 @@ def render_markdown(card: Scorecard) -> str:
     if not_applicable:
         lines += ["", "## Not applicable on this engine", ""]
         for attack in not_applicable:
-            lines.append(f"- **{attack.title}** (`{attack.name}`): {attack.not_applicable}")
+            lines.append(f"- **{attack.title}** (`{attack.name}`): {attack.why_not_applicable()}")
     for category in CATEGORIES:
         chosen = [a for a in card.attacks if a.category == category]
         if not chosen:
@@ -315,7 +315,7 @@ def render_html(card: Scorecard) -> str:
                          + "".join(f'<br><span class="surprise">⚠ {e(s)}</span>' for s in o.surprises)
                          + (f"<br><small>what gVisor changes: {e(gvisor_why(attack, case))}</small>"
                             if gvisor_why(attack, case) else "") + "</li>")
-        na = (f'<p class="surprise">Not applicable on this engine: {e(attack.not_applicable)}</p>'
+        na = (f'<p class="surprise">Not applicable on this engine: {e(attack.why_not_applicable())}</p>'
               if not attack.applicable else "")
         sections.append(f'<section class="attack" id="{e(attack.name)}"><h3>{e(attack.title)} '
                         f'<small><code>attacks/{e(attack.name)}.py</code></small></h3>{na}'

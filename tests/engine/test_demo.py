@@ -99,9 +99,11 @@ def test_ctrl_c_mid_step_leaves_no_container(demo_env):
             line = proc.stdout.readline()
             assert line, "the demo ended before step 2: " + seen[-1000:]
             seen += line
-        deadline = time.monotonic() + 20
+        # Generous: on a busy machine an engine can take long to create a container (seen on
+        # Podman once: over 20 s); the step's own timeout starts only once the program runs.
+        deadline = time.monotonic() + 60
         while not [c for c in reaper.leftovers(session=session) if c["role"] == "run"]:
-            assert time.monotonic() < deadline, "no run container appeared"
+            assert time.monotonic() < deadline, f"no run container appeared: {reaper.leftovers()}"
             time.sleep(0.1)
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)

@@ -99,3 +99,23 @@ def test_the_engine_is_a_setting(monkeypatch, tmp_path):
                                 "PATH": "/usr/bin:/bin"},
                            capture_output=True, text=True, cwd=catalog.Path(__file__).parents[2])
     assert shown.stdout.strip() == missing, shown.stderr
+
+
+def test_reports_say_why_an_attack_cannot_apply_on_this_engine(monkeypatch):
+    """io_uring is not applicable on Podman by its engines entry, not by its own metadata."""
+    import html
+
+    from sandbox import PROFILES
+    from sandbox.lab import scorecard
+
+    monkeypatch.setattr(catalog, "engine_kind_name", lambda: "podman")
+    monkeypatch.setattr(catalog, "engine_version", lambda: (4, 3, 1))
+    monkeypatch.setattr(catalog, "engine_version_text", lambda: "4.3.1")
+    monkeypatch.setattr(catalog, "engine_cgroup_version", lambda: "1")
+    attack = catalog.load("io_uring")
+    assert attack.not_applicable is None and not attack.applicable
+    outcome = catalog.AttackOutcome(attack, "hardened", PROFILES["hardened"], None, None, "contained", "n/a")
+    card = scorecard.Scorecard([outcome], ("hardened",), 1.0)
+    why = "Podman's default seccomp profile refuses io_uring too"
+    assert why in scorecard.render_markdown(card) and "): None" not in scorecard.render_markdown(card)
+    assert html.escape(why) in scorecard.render_html(card)

@@ -70,6 +70,17 @@ def test_no_report_falls_back_to_the_engines_oom_fact():
 def test_no_report_without_an_oom_is_an_error_that_says_so():
     o = classify(facts(137, reported=False), H)
     assert o.status == "error" and o.stopped_by is None and "without the supervisor's report" in o.message
+    assert "cannot tell" not in o.message
+
+
+def test_a_sigkill_without_a_report_where_the_engine_records_no_oom_is_a_hint_not_a_verdict():
+    from dataclasses import replace
+
+    unrecorded = replace(facts(137, reported=False), engine_records_oom=False)
+    o = classify(unrecorded, H)
+    assert (o.status, o.stopped_by, o.hint) == ("error", None, "memory") and "cannot tell" in o.message
+    assert classify(unrecorded, H.without("memory")).hint is None
+    assert "cannot tell" not in classify(replace(unrecorded, engine_exit=1), H).message
 
 
 def test_our_timeout_kill_wins_over_oom():

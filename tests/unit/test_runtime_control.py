@@ -69,6 +69,25 @@ def test_the_doctor_says_whether_gvisor_can_run_and_how_to_register_it():
     assert there.ok and "/usr/bin/runsc --network=none" in there.detail and not there.required
     missing = gvisor_check({"Runtimes": {"runc": {"path": "runc"}}})
     assert not missing.ok and not missing.required and "daemon.json" in missing.fix
+    # Podman names runsc from its containers.conf whether or not it is installed.
+    podman = gvisor_check({"Runtimes": {"runc": {"path": "/usr/bin/runc"}, "runsc": {"path": "/usr/bin/runsc"}}},
+                          listed=False)
+    assert not podman.ok and not podman.required and "default runtime" in podman.detail
+
+
+def test_an_engine_that_lists_runtimes_it_may_lack_offers_only_its_default(monkeypatch):
+    from sandbox import engine
+
+    class Info:
+        def info(self):
+            return {"DefaultRuntime": "runc", "Runtimes": {"runc": {}, "runsc": {}, "kata": {}}}
+
+    monkeypatch.setattr(engine, "client", lambda: Info())
+    for listed, expected in ((True, ["kata", "runc", "runsc"]), (False, ["runc"])):
+        monkeypatch.setattr(engine, "kind", lambda listed=listed: engine.Kind(
+            "x", "1", seccomp_inline=True, masks_field=True, read_only_tmpfs=(), oom_flag=True, differences=(),
+            runtimes_listed=listed))
+        assert engine.runtimes() == expected
 
 
 def test_the_lab_toggle_for_the_runtime_switches_gvisor_on_and_off():
