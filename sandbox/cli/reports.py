@@ -110,8 +110,8 @@ def cmd_combine(folder: Path, out_dir: Path) -> int:
     for path in across.write(engines, out_dir):
         print(f"wrote {path}")
     held = across.contained_everywhere(engines)
-    for label, ok in held.items():
-        print(f"{label}: " + ("hardened contains every attack" if ok else "hardened does NOT contain every attack"))
+    for engine in engines:
+        print(f"{engine.label}: {across.verdict_line(engine, held[engine.label])}")
     return 0 if all(held.values()) else 1
 
 

@@ -81,6 +81,20 @@ def contained_everywhere(engines: list[Engine]) -> dict[str, bool]:
     return result
 
 
+def known_limits(engine: Engine) -> dict[str, str]:
+    """The attacks hardened is documented not to contain on this engine, each with why."""
+    return {a["name"]: a["known_limit"] for a in engine.card["attacks"] if a.get("known_limit")}
+
+
+def verdict_line(engine: Engine, held: bool) -> str:
+    """One line on whether hardened held on this engine, naming its known limits."""
+    if not held:
+        return "hardened does NOT contain every attack"
+    limits = known_limits(engine)
+    return "hardened contains every attack" + (
+        f" but its documented known limits here: {', '.join(sorted(limits))}" if limits else "")
+
+
 def differences(engines: list[Engine], attack: str, case: str) -> list[str]:
     """What differs for one attack and case between engines: verdicts, then facts."""
     seen = {e.label: e.outcome(attack, case) for e in engines}
@@ -120,8 +134,7 @@ def render_markdown(engines: list[Engine]) -> str:
     lines = ["# safe-python attacks across engines", ""]
     for engine in engines:
         summary = engine.card.get("summary", "")
-        mark = "hardened contains every attack" if held[engine.label] else "**hardened does not contain every attack**"
-        lines.append(f"- **{engine.label}**: {mark}. {summary}")
+        lines.append(f"- **{engine.label}**: {verdict_line(engine, held[engine.label])}. {summary}")
     header = [f"{e.label}: {c}" for e in engines for c in cases]
     lines += ["", "A ≠ marks an attack whose verdicts or facts differ between engines; why follows the table.", "",
               "| attack | " + " | ".join(header) + " | |", "|---|" + "---|" * len(header) + "---|"]
@@ -139,6 +152,10 @@ def render_markdown(engines: list[Engine]) -> str:
                 notes += ["", f"### {name} [{case}]", ""] + [f"- {line}" for line in found]
                 notes += [f"- why: {line}" for line in why(engines, name, case)]
         lines.append(f"| `{name}` | " + " | ".join(cells) + f" | {'≠' if differs else ''} |")
+    limits = [f"- **{engine.label}**, `{name}`: {text}" for engine in engines
+              for name, text in sorted(known_limits(engine).items())]
+    if limits:
+        lines += ["", "## Known limits: what hardened is documented not to contain, and why", "", *limits]
     lines += ["", "## What differs, and why", *notes, "",
               "Produced by `python -m sandbox attacks --combine`; each engine's matrix is `pytest -m attacks` "
               "on that engine.", ""]
@@ -150,6 +167,7 @@ def to_json(engines: list[Engine]) -> dict:
     return {
         "engines": [e.label for e in engines],
         "contained_everywhere": contained_everywhere(engines),
+        "known_limits": {e.label: known_limits(e) for e in engines},
         "attacks": {name: {case: {e.label: (e.outcome(name, case) or {}).get("verdict") for e in engines}
                            for case in cases} for name in attack_names(engines)},
         "differences": {f"{name} [{case}]": {"runs": found, "why": why(engines, name, case)}

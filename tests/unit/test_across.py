@@ -47,7 +47,19 @@ def test_an_engine_where_hardened_did_not_hold_is_told(tmp_path):
     bad = card("x", [outcome("io_uring", "hardened", "escaped", {"achieved": True}, as_expected=False)])
     engines = write(tmp_path, bad)
     assert across.contained_everywhere(engines) == {"Docker x (runc)": False}
-    assert "does not contain every attack" in across.render_markdown(engines)
+    assert "does NOT contain every attack" in across.render_markdown(engines)
+
+
+def test_known_limits_are_named_with_why_not_hidden_in_the_verdict(tmp_path):
+    limited = {"name": "host_facts", "not_applicable": None, "engine_note": None, "gvisor": None,
+               "known_limit": "Podman ignores CgroupnsMode"}
+    document = card("4.3.1", [outcome("host_facts", "hardened", "escaped", {"achieved": True})], attacks=[limited])
+    engines = write(tmp_path, document)
+    assert across.contained_everywhere(engines) == {"Docker 4.3.1 (runc)": True}     # as documented
+    line = across.verdict_line(engines[0], True)
+    assert line == "hardened contains every attack but its documented known limits here: host_facts"
+    text = across.render_markdown(engines)
+    assert "`host_facts`: Podman ignores CgroupnsMode" in text and line in text
 
 
 def test_facts_that_vary_from_run_to_run_are_not_differences(tmp_path):
