@@ -40,22 +40,25 @@ run: setup
 	$(BIN)/python -m server
 
 # The whole suite on the system's engine, then the engine rooms (the core against the engine,
-# the attack matrix, probe and audit, the lessons) again on a private Docker 26 (docker/with-engine.sh: root on
-# Debian; elsewhere it says why it did not run, and CI makes that a failure). That engine has
-# gVisor's runsc registered, so the gvisor tests (the matrix's gvisor column, lesson 14) run there.
+# the attack matrix, probe and audit, the lessons) again on a private Docker 26 and a private
+# Podman 4.3 (docker/with-engine.sh: root on Debian; elsewhere it says why it did not run, and CI
+# makes that a failure). The two private engines run side by side: each is its own daemon with
+# its own socket, and their tests wait on containers more than on the CPU (CI takes about 16
+# minutes for both, against 27 one after the other). Each line of their output is prefixed with
+# the engine's name. The Docker 26 engine has gVisor's runsc registered, so the gvisor tests (the
+# matrix's gvisor column, lesson 14) run there. Last, the scorecards of all three engines side
+# by side (reports/attacks-across-engines.md).
 test: setup
 	rm -rf reports/engines
 	$(BIN)/python -m pytest -m "not gvisor" $(PYTEST_ARGS)
-	@$(MAKE) --no-print-directory test-docker26
+	@$(MAKE) --no-print-directory -j2 --output-sync=line test-docker26 test-podman
 	$(BIN)/python -m sandbox attacks --combine reports/engines
 
 test-docker26: setup
 	bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "docker or attacks or gvisor or api" \
 	  --basetemp=/tmp/safe-python-pytest-docker26 tests/engine tests/attacks tests/notebooks tests/api/test_gvisor.py $(PYTEST_ARGS)
 
-# The same engine rooms on a private Podman 4.3 service (docker/private-engine.sh); the tests that
-# are about a dockerd itself (they start their own) are Docker's only. Not yet part of `make
-# test`: a few lessons still fail there (see README, Engines).
+# The tests that are about a dockerd itself (they start their own and kill it) are Docker's only.
 test-podman: setup
 	bash docker/with-engine.sh podman -- $(BIN)/python -m pytest -m "(docker or attacks) and not gvisor and not docker_only" \
 	  --basetemp=/tmp/safe-python-pytest-podman tests/engine tests/attacks tests/notebooks $(PYTEST_ARGS)

@@ -31,4 +31,6 @@ dir=/tmp/safe-python-$kind-$$
 trap 'bash "$here/private-engine.sh" stop "$dir"' EXIT
 host=$(bash "$here/private-engine.sh" start "$kind" "$dir")
 echo "engines: running on $kind ($host): $*"
-DOCKER_HOST=$host SANDBOX_ENGINE_KIND=$kind "$@"
+# Every line is prefixed with the engine's name, so that two engines' passes run side by side
+# (make -j2) stay readable; pipefail keeps the command's exit status.
+DOCKER_HOST=$host SANDBOX_ENGINE_KIND=$kind "$@" 2>&1 | sed -u "s/^/$kind│ /"
