@@ -1,4 +1,5 @@
 ATTACK = {
+    "varies": ["engine", "api", "kernel"],   # what the engine it reached says of itself
     "title": "The Docker socket, mounted",
     "category": "escape",
     "misconfiguration": "docker_socket",

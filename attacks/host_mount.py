@@ -1,4 +1,5 @@
 ATTACK = {
+    "varies": ["content"],   # the canary is planted fresh for each run
     "title": "A host directory, mounted",
     "category": "escape",
     "misconfiguration": "host_mount",

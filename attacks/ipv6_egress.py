@@ -12,6 +12,8 @@ ATTACK = {
         "hardened": {"status": "ok", "report": {"achieved": False, "ipv6_addresses": 0}},
         "ablated": {"status": "ok", "report": {"achieved": False, "ipv6_addresses": 0}},
     },
+    "engines": [{"podman_from": "4", "why": "Podman's internal networks have no DNS server (CNI without dnsname): "
+                 "the lookup fails with EAI_AGAIN, not EAI_NODATA; there is no IPv6 address either way"}],
     "explain": """
         IPv6 is a second network stack with its own addresses, routes and firewall (ip6tables),
         and rules written for IPv4 do not cover it. A container that gets a global IPv6 address

@@ -31,7 +31,6 @@ ATTACK = {
 import errno
 import json
 import os
-import shutil
 import sys
 
 MFD_NOEXEC_SEAL = 0x0008

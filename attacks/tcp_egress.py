@@ -2,6 +2,7 @@ ATTACK = {
     "title": "TCP connection out",
     "category": "network",
     "control": "network",
+    "varies": ["peer"],      # the target's address: the engine picks the subnet
     "hardened": "the name does not resolve and only the loopback interface exists: nothing can leave",
     "ablated": "connects to the kit's target container and gets its data echoed back",
     "expect": {

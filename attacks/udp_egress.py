@@ -2,6 +2,7 @@ ATTACK = {
     "title": "UDP datagram out",
     "category": "network",
     "control": "network",
+    "varies": ["peer"],      # the target's address: the engine picks the subnet
     "hardened": "the name does not resolve and only loopback exists; a UDP datagram has nowhere to go",
     "ablated": "a datagram reaches the kit's target container and its echo comes back",
     "expect": {

@@ -129,7 +129,8 @@ PODMAN_DIFFERENCES = (
     "ignores HostConfig.MaskedPaths (the kit sends the masks as SecurityOpt mask=)",
     "adds writable, uncapped /run, /tmp and /var/tmp tmpfs to a read-only root (the kit mounts those it "
     "does not mount itself read-only, as the root is)",
-    "leaves State.OOMKilled false after an OOM kill (the verdict comes from the cgroup's OOM count)",
+    "leaves State.OOMKilled false after an OOM kill (the verdict comes from the cgroup's OOM count; where "
+    "the OOM killer took the supervisor too, nothing recorded it: an error ending in SIGKILL, memory a hint)",
     "ignores CgroupnsMode through its Docker-compatible API (and containers.conf's cgroupns): on cgroup v1 "
     "/proc/self/cgroup shows the container's id; only its native API makes a private one",
     "ignores HostConfig.ReadonlyPaths, so /dev stays writable by root inside (the runner, uid 10001, "

@@ -110,8 +110,8 @@ def cmd_combine(folder: Path, out_dir: Path) -> int:
     for path in across.write(engines, out_dir):
         print(f"wrote {path}")
     held = across.contained_everywhere(engines)
-    for engine in engines:
-        print(f"{engine.label}: {across.verdict_line(engine, held[engine.label])}")
+    for card in engines:
+        print(f"{card.label}: {across.verdict_line(card, held[card.label])}")
     return 0 if all(held.values()) else 1
 
 

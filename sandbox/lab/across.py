@@ -101,8 +101,9 @@ def differences(engines: list[Engine], attack: str, case: str) -> list[str]:
     ran = {label: o for label, o in seen.items() if o is not None}
     if len(ran) < 2:
         return []
+    varies = {key for e in engines for key in ((e.attack(attack) or {}).get("varies") or ())}
     verdicts = {o["verdict"] for o in ran.values()}
-    reports = {json.dumps(_facts(o), sort_keys=True) for o in ran.values()}
+    reports = {json.dumps(_facts(o, varies), sort_keys=True) for o in ran.values()}
     if len(verdicts) == 1 and len(reports) == 1:
         return []
     return [f"{label}: {o['verdict']}: {o['evidence']}" for label, o in ran.items()]
@@ -120,11 +121,11 @@ def why(engines: list[Engine], attack: str, case: str) -> list[str]:
     return words
 
 
-def _facts(outcome: dict) -> dict:
+def _facts(outcome: dict, varies: set[str] = frozenset()) -> dict:
     """The facts that tell runs apart, without what varies from run to run (times, counts
-    of bytes, CPU shares)."""
+    of bytes, CPU shares, and the fields the attack names as its run's own)."""
     report = outcome.get("report") or {}
-    steady = {k: v for k, v in report.items() if isinstance(v, (bool, str)) or v is None}
+    steady = {k: v for k, v in report.items() if (isinstance(v, (bool, str)) or v is None) and k not in varies}
     return {"verdict": outcome["verdict"], "status": outcome.get("status"), "report": steady}
 
 

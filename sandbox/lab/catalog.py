@@ -116,7 +116,7 @@ NEEDS_CASES = ("ablated", "custom", "gvisor_ablated")
 
 REQUIRED = ("title", "category", "hardened", "ablated", "explain", "expect")
 OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable", "image",
-            "known_limit", "companion", "only_on", "engines", "gvisor")
+            "known_limit", "companion", "only_on", "engines", "gvisor", "varies")
 # The kit images an attack may ask for: "lab" holds fixtures the served images never carry.
 ATTACK_IMAGES = ("python", "lab")
 
@@ -151,6 +151,9 @@ class Attack:
     # Without it, the gvisor case must show exactly the hardened case's facts. Its "ablated"
     # entry, {"verdict", "why", "expect"}, runs the ablated case through gVisor too.
     gvisor: dict = field(default_factory=dict)
+    # Report fields whose value is the run's own (an address the engine assigned, a planted
+    # canary, the engine's version): the report across engines does not count them as differences.
+    varies: tuple[str, ...] = ()
     source: str = field(repr=False, default="")
     path: Path = field(repr=False, default=Path())
 
@@ -255,7 +258,7 @@ class Attack:
             "ablated": self.ablated, "explain": self.explain, "expect": self.expect,
             "needs": list(self.needs), "not_applicable": self.why_not_applicable(),
             "image": self.image, "known_limit": self.limit_here, "companion": bool(self.companion),
-            "gvisor": self.gvisor.get("why"), "engine_note": self._engine_note(),
+            "gvisor": self.gvisor.get("why"), "engine_note": self._engine_note(), "varies": list(self.varies),
         }
 
     def _engine_note(self) -> str | None:
@@ -394,7 +397,7 @@ def _from_metadata(name: str, meta: dict, source: str, path: Path) -> Attack:
         needs=needs, not_applicable=meta.get("not_applicable"), image=image,
         known_limit=dict(meta.get("known_limit") or {}), companion=meta.get("companion"),
         only_on=dict(meta.get("only_on") or {}), engines=_engines(meta.get("engines"), fail),
-        gvisor=_gvisor(meta.get("gvisor"), fail),
+        gvisor=_gvisor(meta.get("gvisor"), fail), varies=tuple(meta.get("varies") or ()),
         source=source, path=path,
     )
 

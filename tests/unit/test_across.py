@@ -71,3 +71,12 @@ def test_facts_that_vary_from_run_to_run_are_not_differences(tmp_path):
 def test_no_documents_is_a_clear_error(tmp_path):
     with pytest.raises(ReportFolderError, match="No scorecard JSON"):
         across.load(tmp_path)
+
+
+def test_fields_an_attack_names_as_its_runs_own_are_not_differences(tmp_path):
+    tcp = {"name": "tcp_egress", "not_applicable": None, "engine_note": None, "gvisor": None, "varies": ["peer"]}
+    one = card("a", [outcome("tcp_egress", "ablated", "escaped", {"achieved": True, "peer": "172.19.0.2"})], attacks=[tcp])
+    two = card("b", [outcome("tcp_egress", "ablated", "escaped", {"achieved": True, "peer": "10.89.1.2"})], attacks=[tcp])
+    assert across.differences(write(tmp_path, one, two), "tcp_egress", "ablated") == []
+    other = card("c", [outcome("tcp_egress", "ablated", "escaped", {"achieved": True, "stage": "send"})], attacks=[tcp])
+    assert across.differences(write(tmp_path, one, other), "tcp_egress", "ablated") != []
