@@ -10,8 +10,8 @@ ATTACK = {
         "ablated": {"status": "ok", "report": {"achieved": True, "uevent": "OK", "route": "OK"}},
         "naive": {"status": "ok", "report": {"achieved": True}},
     },
-    "engines": [{"podman_from": "4", "why": "Podman leaves net.ipv4.ping_group_range at the kernel's default "
-                 "(nobody), where Docker opens ping sockets to every group: ping gets EACCES there even "
+    "engines": [{"podman_from": "4", "why": "Podman sets net.ipv4.ping_group_range to 0 0 (its containers.conf "
+                 "default), where Docker opens ping sockets to every group: ping gets EACCES there even "
                  "without the kit's filter; the uevent socket still opens"}],
     "gvisor": {
         "ablated": {"verdict": "contained", "expect": {"status": "ok", "report": {"achieved": False, "uevent": "bind EACCES"}},

@@ -151,6 +151,8 @@ PODMAN_DIFFERENCES = (
     "PODMAN_DEFAULT_ALLOWS)",
     "gives /dev/shm 64,000,000 bytes (62,500 KiB) by default, not 64 MiB (the kit sizes it in every profile "
     "but seed)",
+    "sets net.ipv4.ping_group_range to 0 0 (containers.conf; Docker opens it to every group): the runner's "
+    "ping socket gets EACCES",
     "caps every container at 2048 tasks by default (containers.conf pids_limit; the private engine sets 0, "
     "as Docker has no default cap)",
 )
