@@ -55,12 +55,13 @@ test: setup
 	$(BIN)/python -m sandbox attacks --combine reports/engines
 
 test-docker26: setup
-	bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "docker or attacks or gvisor or api" \
+	bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "(docker or attacks or gvisor or api) and not own_engine" \
 	  --basetemp=/tmp/safe-python-pytest-docker26 tests/engine tests/attacks tests/notebooks tests/api/test_gvisor.py $(PYTEST_ARGS)
 
-# The tests that are about a dockerd itself (they start their own and kill it) are Docker's only.
+# The tests that start engines of their own and kill them (tests/engine/test_engine_loss.py: a
+# dockerd and a Podman service) run once, in the main pass.
 test-podman: setup
-	bash docker/with-engine.sh podman -- $(BIN)/python -m pytest -m "(docker or attacks) and not gvisor and not docker_only" \
+	bash docker/with-engine.sh podman -- $(BIN)/python -m pytest -m "(docker or attacks) and not gvisor and not own_engine" \
 	  --basetemp=/tmp/safe-python-pytest-podman tests/engine tests/attacks tests/notebooks $(PYTEST_ARGS)
 
 lab: setup

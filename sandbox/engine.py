@@ -167,6 +167,14 @@ PODMAN_UNAPPLIED = (
 _kinds: dict[str, Kind] = {}
 
 
+def called() -> str:
+    """What a message calls the engine DOCKER_HOST names: its kind where it was asked already
+    (never asked here: it may have just gone away)."""
+    with _lock:
+        found = _kinds.get(os.environ.get("DOCKER_HOST", ""))
+    return "Podman service" if found is not None and found.name == "podman" else "Docker Engine"
+
+
 def kind() -> Kind:
     """The kind of the engine DOCKER_HOST names (asked once per engine)."""
     key = os.environ.get("DOCKER_HOST", "")
@@ -255,7 +263,7 @@ def ensure_image(name: str | None = None) -> None:
         raise ImageMissing(f"The sandbox image {name} is not on this engine.",
                            hint=f"Build it with {build} (works offline too).") from exc
     except CONNECTION_ERRORS as exc:
-        raise EngineUnavailable(f"The Docker Engine stopped answering ({_reason(exc)}).") from exc
+        raise EngineUnavailable(f"The {called()} stopped answering ({_reason(exc)}).") from exc
     found = (image.labels or {}).get(images.VERSION_LABEL)
     wanted = images.version(kit) if kit else None
     if wanted is not None and found != wanted:
@@ -274,7 +282,7 @@ def runtimes() -> list[str]:
         info = client().info()
         return sorted(info.get("Runtimes") or {}) if listed else [info.get("DefaultRuntime") or "runc"]
     except CONNECTION_ERRORS as exc:
-        raise EngineUnavailable(f"The Docker Engine stopped answering ({_reason(exc)}).") from exc
+        raise EngineUnavailable(f"The {called()} stopped answering ({_reason(exc)}).") from exc
 
 
 def ensure_runtime(name: str) -> None:
@@ -320,7 +328,7 @@ def translated_errors(doing: str) -> Iterator[None]:
     except APIError as exc:
         raise RunRefused(f"The engine refused {doing}: {clip(str(exc.explanation or exc))}") from exc
     except (requests.exceptions.RequestException, DockerException, *CONNECTION_ERRORS) as exc:
-        raise EngineUnavailable(f"The Docker Engine stopped answering while {doing} "
+        raise EngineUnavailable(f"The {called()} stopped answering while {doing} "
                                 f"({exc.__class__.__name__}).") from exc
 
 

@@ -178,7 +178,7 @@ class ContainerRun:
             raise RunRefused(f"The engine refused to run the container: {clip(str(exc.explanation or exc))}") from exc
         except (requests.exceptions.RequestException, ConnectionError) as exc:
             raise EngineUnavailable(
-                f"The Docker Engine stopped answering during the run ({exc.__class__.__name__}).") from exc
+                f"The {engine.called()} stopped answering during the run ({exc.__class__.__name__}).") from exc
         failed = self.output.callback_error
         if failed is not None:
             raise OutputCallbackError(

@@ -1,7 +1,7 @@
-"""A real engine that dies in the middle of a run.
+"""A real engine that dies in the middle of a run: a Docker daemon, and a Podman service.
 
-A private dockerd (its own socket, data root and containerd, no bridge, no iptables) gets a copy
-of the image; the test kills it with SIGKILL while a program runs, as a crash or an OOM of the
+A private engine (its own socket, data root and namespaces, no bridge, no iptables) gets a copy
+of the images; the test kills it with SIGKILL while a program runs, as a crash or an OOM of the
 daemon would. The run must end at once with EngineUnavailable (not hang, not a raw traceback),
 and when the engine comes back the reaper removes the container it was holding.
 """
@@ -14,15 +14,18 @@ import signal
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from sandbox import EngineUnavailable, cleanup, engine, run
 
-# It starts a dockerd of its own and copies the image into it from the engine in use: a test of
-# the kit against a dying Docker daemon, not of the engine the rooms run on. The Podman pass
-# deselects it (-m "... and not docker_only"); Docker's passes run it.
-pytestmark = pytest.mark.docker_only
+# It starts engines of its own and kills them: a test of the kit against a dying engine, not of
+# the engine the rooms run on. The passes on the private engines deselect it
+# (-m "... and not own_engine"): the main pass runs it, once per kind of engine.
+pytestmark = pytest.mark.own_engine
+
+PRIVATE_ENGINE_SCRIPT = Path(__file__).resolve().parents[2] / "docker" / "private-engine.sh"
 
 
 def _engine_answers(sock: str) -> bool:
@@ -33,7 +36,7 @@ def _engine_answers(sock: str) -> bool:
         return False  # still restoring its containers
 
 
-class PrivateEngine:
+class PrivateDockerd:
     def __init__(self, root: str):
         self.root = root
         self.sock = f"{root}/docker.sock"
@@ -90,27 +93,57 @@ class PrivateEngine:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-@pytest.fixture
-def private_engine(engine_ready, require):
-    if os.geteuid() != 0 or not shutil.which("dockerd"):
-        require("A private dockerd (root and Debian's docker.io)", "not root or no dockerd binary",
-                "SANDBOX_REQUIRE_DOCKER")
-    root = f"/tmp/safe-python-engine-{os.getpid()}"
+class PrivatePodman:
+    """Bookworm's Podman as a private service, started by the script the rooms' pass uses."""
+
+    def __init__(self, root: str):
+        self.root = root
+        self.sock = f"{root}/podman.sock"
+
+    def start(self) -> None:
+        # The script also copies the kit's images in (quickly, the second time: they are there).
+        started = subprocess.run(["bash", str(PRIVATE_ENGINE_SCRIPT), "start", "podman", self.root],
+                                 capture_output=True, text=True, timeout=300)
+        if started.returncode != 0:
+            raise RuntimeError(f"the private Podman did not start: {started.stderr[-1500:]}")
+
+    def crash(self) -> None:
+        """SIGKILL the service: its containers' conmon processes are left to themselves."""
+        os.kill(int(open(f"{self.root}/podman.pid").read()), signal.SIGKILL)
+
+    def stop(self) -> None:
+        subprocess.run(["bash", str(PRIVATE_ENGINE_SCRIPT), "stop", self.root], capture_output=True, timeout=180)
+
+
+def _copy_images_into(private: PrivateDockerd) -> None:
+    env = {**os.environ, "DOCKER_HOST": f"unix://{private.sock}"}
+    save = subprocess.Popen(["docker", "save", engine.IMAGE], stdout=subprocess.PIPE)
+    subprocess.run(["docker", "load", "-q"], stdin=save.stdout, env=env, check=True,
+                   capture_output=True, timeout=120)
+    save.wait(timeout=60)
+
+
+@pytest.fixture(params=["dockerd", "podman"])
+def private_engine(request, engine_ready, require):
+    if os.geteuid() != 0:
+        require("A private engine", "it needs root", "SANDBOX_REQUIRE_DOCKER")
+    if request.param == "dockerd" and not shutil.which("dockerd"):
+        require("A private dockerd", "no dockerd binary (Debian's docker.io)", "SANDBOX_REQUIRE_DOCKER")
+    if request.param == "podman" and not shutil.which("apt-get"):
+        require("A private Podman", "it is installed with Debian's apt-get", "SANDBOX_REQUIRE_DOCKER")
+    root = f"/tmp/safe-python-engine-{request.param}-{os.getpid()}"
     os.makedirs(root, exist_ok=True)
-    private = PrivateEngine(root)
-    private.start()
+    private = PrivateDockerd(root) if request.param == "dockerd" else PrivatePodman(root)
     try:
-        env = {**os.environ, "DOCKER_HOST": f"unix://{private.sock}"}
-        save = subprocess.Popen(["docker", "save", engine.IMAGE], stdout=subprocess.PIPE)
-        subprocess.run(["docker", "load", "-q"], stdin=save.stdout, env=env, check=True,
-                       capture_output=True, timeout=120)
-        save.wait(timeout=60)
+        private.start()
+        if request.param == "dockerd":
+            _copy_images_into(private)
         yield private
     finally:
         private.stop()
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(360)
 def test_engine_killed_mid_run_ends_the_run_at_once_and_the_reaper_cleans_up(private_engine, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{private_engine.sock}")
     engine.forget_clients()
@@ -142,6 +175,8 @@ def test_engine_killed_mid_run_ends_the_run_at_once_and_the_reaper_cleans_up(pri
         assert not thread.is_alive(), "the run hung after the engine died"
         assert "error" in outcome, outcome
         assert "stopped answering during the run" in str(outcome["error"])
+        # ... naming the engine the kit found there (asked before the run, not after the crash).
+        assert ("Podman service" in str(outcome["error"])) == isinstance(private_engine, PrivatePodman), outcome
         assert outcome["ended"] - crashed < 12, outcome       # ended at once, not at the 60 s clock
 
         # The engine comes back; the container it held is found by its labels and removed.
@@ -160,7 +195,7 @@ def engine_limits():
     return PROFILES["hardened"].replace(timeout_s=60)
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(420)
 def test_an_engine_restart_leaves_no_warm_container_once_the_reaper_runs(private_engine, monkeypatch):
     from sandbox import WarmPool, leftovers
 
