@@ -5,7 +5,9 @@ kernel keeps some budgets per user, not per container: inotify instances, POSIX 
 bytes, pending signals, epoll watches, pipe buffer pages, RLIMIT_NPROC. If every run were the
 same uid, one run could spend those budgets and break every other. So each run (and each warm
 container) holds a uid of its own from RUNNER_UIDS while it lives; the kit's images name every
-one of them `runner`. Within this process a set of held uids keeps them apart; across processes
+one of them `runner`. The first, SHARED_UID, is never leased: it is the uid every run shares
+when the control is removed, so a run that has the control never meets the budgets such runs
+spend (in another process too, which holds no lock on it). Within this process a set of held uids keeps them apart; across processes
 on this machine an exclusive lock on one file per uid does. (With a remote engine only the
 processes on this host agree; the README says so.)
 """
@@ -22,6 +24,8 @@ from .errors import RunRefused
 
 FIRST_UID = 10001
 RUNNER_UIDS = range(FIRST_UID, FIRST_UID + 256)
+SHARED_UID = FIRST_UID  # without distinct_uid; never leased (see above)
+LEASED_UIDS = RUNNER_UIDS[1:]
 TARGET_UID = 10000      # the kit's target container: never a run's uid
 LOCKS = Path(os.environ.get("SANDBOX_UID_LOCKS") or Path(tempfile.gettempdir()) / "safe-python-uids")
 
@@ -45,9 +49,9 @@ class Lease:
 
 
 def lease() -> Lease:
-    """The first uid of RUNNER_UIDS that no run of this process or of another here holds."""
+    """The first uid of LEASED_UIDS that no run of this process or of another here holds."""
     with _lock:
-        for uid in RUNNER_UIDS:
+        for uid in LEASED_UIDS:
             if uid in _held:
                 continue
             handle = _lock_file(uid)
@@ -55,13 +59,13 @@ def lease() -> Lease:
                 continue
             _held.add(uid)
             return Lease(uid, handle)
-    raise RunRefused(f"All {len(RUNNER_UIDS)} runner uids are in use by running sandboxes on this machine.",
+    raise RunRefused(f"All {len(LEASED_UIDS)} runner uids are in use by running sandboxes on this machine.",
                      hint="Wait for some to finish, or lower the number of workers and warm containers.")
 
 
 def shared() -> Lease:
     """The one uid every run shares when the distinct_uid control is removed."""
-    return Lease(FIRST_UID, None)
+    return Lease(SHARED_UID, None)
 
 
 def _lock_file(uid: int) -> int | None:

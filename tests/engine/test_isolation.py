@@ -47,13 +47,13 @@ print(json.dumps(found))
 """
 
 
-def side_by_side(limits):
+def side_by_side(limits, hog_limits=None):
     """Start the hog, wait until it holds everything, run the victim, then stop the hog."""
     holding, stop = threading.Event(), threading.Event()
     hog = {}
 
     def hog_run():
-        hog["result"] = run(HOG, limits.replace(timeout_s=60), cancel=stop,
+        hog["result"] = run(HOG, (hog_limits or limits).replace(timeout_s=60), cancel=stop,
                             on_output=lambda s, t: holding.set() if "HOLDING" in t else None)
         holding.set()
 
@@ -78,3 +78,11 @@ def test_a_neighbour_spending_every_per_user_budget_does_not_touch_this_run():
 def test_without_distinct_uids_the_same_neighbour_starves_it():
     found, hog = side_by_side(H.without("distinct_uid"))
     assert found["inotify"] == "EMFILE" and found["mq_open"] == "EMFILE"
+
+
+def test_a_neighbour_without_the_control_does_not_touch_a_run_with_it():
+    # Runs without distinct_uid share one uid and hold no lease on it; a run with the control
+    # must never be handed that uid (it was, once, when another engine's tests ran beside).
+    found, hog = side_by_side(H, hog_limits=H.without("distinct_uid"))
+    assert found == {"inotify": "OK", "mq_open": "OK"}
+    assert "'inotify': 128" in hog.stdout
