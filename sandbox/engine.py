@@ -133,7 +133,7 @@ PODMAN_DIFFERENCES = (
     "the OOM killer took the supervisor too, nothing recorded it: an error ending in SIGKILL, memory a hint)",
     "ignores CgroupnsMode through its Docker-compatible API (and containers.conf's cgroupns): on cgroup v1 "
     "/proc/self/cgroup shows the container's id; only its native API makes a private one",
-    "ignores HostConfig.ReadonlyPaths, so /dev stays writable by root inside (the runner, uid 10001, "
+    "ignores HostConfig.ReadonlyPaths, so /dev stays writable by root inside (the runner "
     "still cannot write there)",
     "records neither masks, ReadonlyPaths, CgroupnsMode nor the log's max-size in its Docker-compatible "
     "inspect (the audit judges them on its native inspect and the OCI spec runc got)",

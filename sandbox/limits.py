@@ -57,7 +57,7 @@ class Limits:
     network: str = H["network"]           # "none", or "internal": the kit's own internal network
     read_only: bool = H["read_only"]
     tmpfs_mib: int | None = H["tmpfs_mib"]  # size of the writable /tmp (None: no tmpfs at /tmp)
-    user: str = H["user"]                 # "runner" (uid 10001) or "root"
+    user: str = H["user"]                 # "runner" (a uid of RUNNER_UIDS) or "root"
     cap_drop_all: bool = H["cap_drop_all"]
     no_new_privileges: bool = H["no_new_privileges"]
     seccomp: str = H["seccomp"]           # "kit", "default" (Docker's) or "unconfined"
