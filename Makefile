@@ -45,13 +45,15 @@ run: setup
 # makes that a failure). The two private engines run side by side: each is its own daemon with
 # its own socket, and their tests wait on containers more than on the CPU (CI takes about 16
 # minutes for both, against 27 one after the other). Each line of their output is prefixed with
-# the engine's name. The Docker 26 engine has gVisor's runsc registered, so the gvisor tests (the
-# matrix's gvisor column, lesson 14) run there. Last, the scorecards of all three engines side
-# by side (reports/attacks-across-engines.md).
+# the engine's name and shows as it comes (no --output-sync: it would hold back a pass's whole
+# output until the pass ends, a quarter of an hour with no sign of progress). The Docker 26
+# engine has gVisor's runsc registered, so the gvisor tests (the matrix's gvisor column, lesson
+# 14) run there. Last, the scorecards of all three engines side by side
+# (reports/attacks-across-engines.md).
 test: setup
 	rm -rf reports/engines
 	$(BIN)/python -m pytest -m "not gvisor" $(PYTEST_ARGS)
-	@$(MAKE) --no-print-directory -j2 --output-sync=line test-docker26 test-podman
+	@$(MAKE) --no-print-directory -j2 test-docker26 test-podman
 	$(BIN)/python -m sandbox attacks --combine reports/engines
 
 test-docker26: setup
