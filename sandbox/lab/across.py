@@ -21,8 +21,10 @@ from sandbox.errors import ReportFolderError
 from .scorecard import write_texts
 
 REPORT_NAME = "attacks-across-engines"
-# What each case should show, as the scorecard counts it.
-WANTED = {"hardened": "contained", "ablated": "escaped", "gvisor": "contained", "gvisor_ablated": None}
+# What each case should show, as the scorecard counts it (None: no one verdict is wanted). The
+# naive case is the engine's own defaults, where engines differ the most: it is shown, not judged.
+WANTED = {"hardened": "contained", "ablated": "escaped", "naive": None, "gvisor": "contained",
+          "gvisor_ablated": None}
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,12 @@ def cases_of(engines: list[Engine]) -> list[str]:
     found: list[str] = []
     for engine in engines:
         found += [c for c in engine.card["cases"] if c in WANTED and c not in found]
-    return found
+    return sorted(found, key=list(WANTED).index)
+
+
+def columns(engines: list[Engine]) -> list[tuple[Engine, str]]:
+    """(engine, case) for every case that engine ran: no column of dashes for a case it has not."""
+    return [(e, c) for e in engines for c in cases_of([e])]
 
 
 def attack_names(engines: list[Engine]) -> list[str]:
@@ -121,6 +128,12 @@ def why(engines: list[Engine], attack: str, case: str) -> list[str]:
     return words
 
 
+def _surprise(outcome: dict) -> str:
+    """⚠ where a run did not show what the attack says it should (as the scorecard marks it:
+    the naive case is shown, not judged)."""
+    return "" if outcome["as_expected"] or outcome["case"] == "naive" else " ⚠"
+
+
 def _facts(outcome: dict, varies: set[str] = frozenset()) -> dict:
     """The facts that tell runs apart, without what varies from run to run (times, counts
     of bytes, CPU shares, and the fields the attack names as its run's own)."""
@@ -136,16 +149,16 @@ def render_markdown(engines: list[Engine]) -> str:
     for engine in engines:
         summary = engine.card.get("summary", "")
         lines.append(f"- **{engine.label}**: {verdict_line(engine, held[engine.label])}. {summary}")
-    header = [f"{e.label}: {c}" for e in engines for c in cases]
+    shown = columns(engines)
+    header = [f"{e.label}: {c}" for e, c in shown]
     lines += ["", "A ≠ marks an attack whose verdicts or facts differ between engines; why follows the table.", "",
               "| attack | " + " | ".join(header) + " | |", "|---|" + "---|" * len(header) + "---|"]
     notes = []
     for name in attack_names(engines):
         cells, differs = [], False
-        for engine in engines:
-            for case in cases:
-                outcome = engine.outcome(name, case)
-                cells.append("—" if outcome is None else outcome["verdict"] + ("" if outcome["as_expected"] else " ⚠"))
+        for engine, case in shown:
+            outcome = engine.outcome(name, case)
+            cells.append("—" if outcome is None else outcome["verdict"] + _surprise(outcome))
         for case in cases:
             found = differences(engines, name, case)
             if found:

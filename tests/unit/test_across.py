@@ -80,3 +80,34 @@ def test_fields_an_attack_names_as_its_runs_own_are_not_differences(tmp_path):
     assert across.differences(write(tmp_path, one, two), "tcp_egress", "ablated") == []
     other = card("c", [outcome("tcp_egress", "ablated", "escaped", {"achieved": True, "stage": "send"})], attacks=[tcp])
     assert across.differences(write(tmp_path, one, other), "tcp_egress", "ablated") != []
+
+
+def test_the_engines_own_defaults_are_shown_side_by_side_and_not_judged(tmp_path):
+    # The naive case is where engines differ the most (each its own default seccomp profile).
+    keyctl = {"name": "kernel_interfaces", "not_applicable": None, "gvisor": None,
+              "engine_note": "Podman's default seccomp profile allows keyctl"}
+    docker = card("26.1", [outcome("kernel_interfaces", "hardened", "contained", {"keyctl": "EPERM"}),
+                           outcome("kernel_interfaces", "naive", "contained", {"keyctl": "EPERM"})],
+                  cases=("hardened", "naive"))
+    podman = card("4.3.1", [outcome("kernel_interfaces", "hardened", "contained", {"keyctl": "EPERM"}),
+                            outcome("kernel_interfaces", "naive", "escaped", {"keyctl": "OK"}, as_expected=False)],
+                  attacks=[keyctl], cases=("hardened", "naive"))
+    engines = write(tmp_path, docker, podman)
+    assert len(across.differences(engines, "kernel_interfaces", "naive")) == 2
+    assert across.why(engines, "kernel_interfaces", "naive") == [
+        "Docker 4.3.1 (runc): Podman's default seccomp profile allows keyctl"]
+    text = across.render_markdown(engines)
+    assert "| `kernel_interfaces` | contained | contained | contained | escaped | ≠ |" in text   # no ⚠
+    assert "### kernel_interfaces [naive]" in text
+    assert across.contained_everywhere(engines) == {"Docker 26.1 (runc)": True, "Docker 4.3.1 (runc)": True}
+
+
+def test_an_engine_has_columns_only_for_the_cases_it_ran(tmp_path):
+    plain = card("20.10", [outcome("io_uring", "hardened", "contained", {})], cases=("hardened",))
+    gvisor = card("26.1", [outcome("io_uring", "hardened", "contained", {}),
+                           outcome("io_uring", "gvisor", "contained", {})], cases=("hardened", "gvisor"))
+    engines = write(tmp_path, plain, gvisor)
+    text = across.render_markdown(engines)
+    assert ("| attack | Docker 20.10 (runc): hardened | Docker 26.1 (runc): hardened | Docker 26.1 (runc): gvisor | |"
+            in text)
+    assert "| `io_uring` | contained | contained | contained |  |" in text
