@@ -144,7 +144,14 @@ class Stopper:
                 done.set()
 
         # The trigger belongs to the listener but outlives its closed listening socket.
-        self.listeners[0].trigger.pull_trigger(thunk)
+        try:
+            self.listeners[0].trigger.pull_trigger(thunk)
+        except OSError:
+            # pull_trigger queues the thunk before it writes the wake-up byte. If another thread
+            # (a task sending its answer) woke the loop in between, the loop has run the thunk
+            # already; the last thunk closes the trigger, so the byte has nowhere to go. Either
+            # way the loop is done with this work, or gone: there is nothing left to wait for.
+            return
         done.wait(10)
 
     def _wait_for_answers(self, timeout_s: float) -> None:
