@@ -7,9 +7,9 @@ same uid, one run could spend those budgets and break every other. So each run (
 container) holds a uid of its own from RUNNER_UIDS while it lives; the kit's images name every
 one of them `runner`. The first, SHARED_UID, is never leased: it is the uid every run shares
 when the control is removed, so a run that has the control never meets the budgets such runs
-spend (in another process too, which holds no lock on it). Within this process a set of held uids keeps them apart; across processes
-on this machine an exclusive lock on one file per uid does. (With a remote engine only the
-processes on this host agree; the README says so.)
+spend (in another process too, which holds no lock on it). Within this process a set of held
+uids keeps them apart; across processes on this machine an exclusive lock on one file per uid
+does. (With a remote engine only the processes on this host agree; the README says so.)
 """
 
 from __future__ import annotations
