@@ -145,6 +145,9 @@ FATAL_DIALOGS = ("Kernel Restarting", "Restart Kernel", "Kernel Dead", "Dead ker
                  "File Changed")
 
 
+KERNEL = "Python 3 (ipykernel)"
+
+
 def answer_dialogs(page, seen: list[str]) -> None:
     """Note any JupyterLab dialog; fail on one that means a breakage, answer any other."""
     dialogs = page.locator(".jp-Dialog")
@@ -154,11 +157,42 @@ def answer_dialogs(page, seen: list[str]) -> None:
         if any(word in text for word in FATAL_DIALOGS):
             raise AssertionError(f"JupyterLab showed a dialog that means something broke: {text!r}")
         accept = dialogs.first.locator(".jp-Dialog-button.jp-mod-accept")
-        if accept.count():
+        if "Select Kernel" in text and not choose_kernel(dialogs.first):
+            page.keyboard.press("Escape")     # not choosable yet: accepting would keep "No Kernel"
+        elif accept.count():
             accept.first.click()
         else:
             page.keyboard.press("Escape")
         page.wait_for_timeout(300)
+
+
+def choose_kernel(dialog) -> bool:
+    """Pick Python 3 in a Select Kernel dialog, as a learner would. The dialog preselects the
+    notebook's current kernel, which is "No Kernel" when it asks: accepting that as it stands
+    leaves every cell waiting for a kernel that never comes."""
+    choice = dialog.locator("select")
+    if not choice.count() or not choice.first.is_enabled():
+        return False
+    python = choice.first.locator("option", has_text=KERNEL)
+    if not python.count():
+        return False
+    choice.first.select_option(value=python.first.get_attribute("value"))
+    return True
+
+
+def wait_for_kernel(page, seen: list[str], timeout_s: float = 120) -> None:
+    """Wait until the notebook has its kernel. On a busy machine JupyterLab may show the notebook
+    idle before its kernel is there; Run All then skips every cell, each with a Select Kernel
+    dialog (seen in CI: 26 dialogs, no cell run, and a Python kernel idle at the end)."""
+    name = page.locator(".jp-Toolbar-kernelName")
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        answer_dialogs(page, seen)
+        if name.count() and KERNEL in name.first.inner_text():
+            return
+        page.wait_for_timeout(500)
+    shown = name.first.inner_text() if name.count() else "nothing"
+    raise AssertionError(f"the notebook had no kernel after {timeout_s:.0f} s (its toolbar shows {shown!r})")
 
 
 def kernel_state(lab: "JupyterLab") -> str:
@@ -291,6 +325,7 @@ def test_lesson_01_runs_in_jupyterlab_and_its_widget_answers_a_click(jupyterlab,
         page.goto(jupyterlab.url(f"lab/tree/{LESSON}"))
         page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+        wait_for_kernel(page, dialogs)
 
         run_all_cells(page, dialogs)
         wait_for_all_cells(page, jupyterlab, dialogs, done_text="lesson 01 ran in")
