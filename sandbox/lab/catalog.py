@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from sandbox import (CONTROLS, IMAGES, PROFILES, EngineUnavailable, ImageMissing, Limits, Mount, Result,
-                     RuntimeMissing, SandboxError, Status, engine, run)
+                     RuntimeMissing, SandboxError, Status, Usage, engine, run)
 from sandbox.engine import socket_path as engine_socket_path
 from sandbox.errors import AttackError
 from sandbox.text import clip
@@ -487,13 +487,16 @@ def run_attack(attack: Attack, case: str | Limits = "hardened", *,
     verdict, evidence = judge(result, report, canary)
     if host_cpu is not None:
         verdict, evidence = judge_host_cpu(host_cpu, evidence)
+    elif attack.category == "cpu" and result.usage is not None:
+        verdict, evidence = judge_kernel_cpu(result.usage, verdict, evidence)
     surprises = check_expectations(attack.expected(case_name), result, report, host_cpu)
     return AttackOutcome(attack, case_name, staged, result, report, verdict, evidence, surprises)
 
 
-# A CPU attack escapes when the host gave it clearly more than the quota (0.5) and never
-# throttled it: the same rule the cpu attacks apply to their own figures under runc.
-HOST_ABOVE_QUOTA = 0.6
+# A CPU attack escapes when the kernel held it back in no period, and either enforced no quota
+# at all (no CFS bandwidth periods) or gave it clearly more CPU than the 0.5 quota allows: the
+# rule the cpu attacks apply to their own figures, applied to the kernel's record of the run.
+ABOVE_QUOTA = 0.6
 
 
 @contextlib.contextmanager
@@ -510,10 +513,23 @@ def judge_host_cpu(figures: dict, evidence: str) -> tuple[str, str]:
     """(verdict, evidence) from the host's CPU figures, keeping the program's own as evidence."""
     if "cpu_per_wall" not in figures:
         return "error", f"the engine gave no CPU figures for the run; {evidence}"
-    escaped = figures["throttled_periods"] == 0 and figures["cpu_per_wall"] >= HOST_ABOVE_QUOTA
+    escaped = figures["throttled_periods"] == 0 and figures["cpu_per_wall"] >= ABOVE_QUOTA
     return ("escaped" if escaped else "contained"), (
         f"the host's record (engine stats): cpu_per_wall={figures['cpu_per_wall']} "
         f"throttled_periods={figures['throttled_periods']}; the program's own clock: {evidence}")
+
+
+def judge_kernel_cpu(usage: Usage, verdict: str, evidence: str) -> tuple[str, str]:
+    """(verdict, evidence) from the supervisor's record of the run's cgroup, nothing the program
+    wrote; the program's own verdict stands where the kernel keeps no such record."""
+    periods, throttled = usage.cpu_periods, usage.throttled_periods
+    if periods is None or throttled is None or not usage.cpu_s or not usage.wall_s:
+        return verdict, evidence
+    ratio = round(usage.cpu_s / usage.wall_s, 2)
+    escaped = throttled == 0 and (periods == 0 or ratio >= ABOVE_QUOTA)
+    return ("escaped" if escaped else "contained"), (
+        f"the kernel's record (supervisor): cpu_periods={periods} throttled_periods={throttled} "
+        f"cpu_per_wall={ratio}; the program's own: {evidence}")
 
 
 @contextlib.contextmanager

@@ -1,6 +1,6 @@
 """The catalog's expectation matching, on hand-made results (our logic, not evidence)."""
 
-from sandbox import PROFILES
+from sandbox import PROFILES, Usage
 
 from sandbox.lab import catalog
 from sandbox.result import Result
@@ -27,3 +27,19 @@ def test_ranges_and_partial_dicts_still_match_as_before():
     assert catalog._matches(5, {"min": 1, "max": 9}) and not catalog._matches(True, {"min": 0})
     assert catalog._matches({"/tmp": "ENOSPC", "/": "EROFS"}, {"/tmp": "ENOSPC"})
     assert not catalog._matches({"/tmp": "EROFS"}, {"/tmp": "ENOSPC"})
+
+
+def test_a_cpu_attack_is_judged_on_the_kernels_record_not_on_what_it_printed():
+    def judged(**usage):
+        return catalog.judge_kernel_cpu(Usage(**usage), "said by the program", "its report")[0]
+
+    # No quota at all: no bandwidth periods, nothing throttled. Escaped however little CPU a busy
+    # machine had free for it, and whatever the program claimed.
+    assert judged(cpu_periods=0, throttled_periods=0, cpu_s=1.5, wall_s=3.1) == "escaped"
+    # A quota that held it back in some period: contained, however much it claims to have got.
+    assert judged(cpu_periods=31, throttled_periods=29, cpu_s=1.5, wall_s=3.1) == "contained"
+    # A quota that never bound: only clearly more CPU than 0.5 per second is an escape.
+    assert judged(cpu_periods=31, throttled_periods=0, cpu_s=3.0, wall_s=3.1) == "escaped"
+    assert judged(cpu_periods=31, throttled_periods=0, cpu_s=1.2, wall_s=3.1) == "contained"
+    # A kernel that keeps no such record: the program's own verdict stands, said as its own.
+    assert catalog.judge_kernel_cpu(Usage(cpu_s=1.0, wall_s=3.0), "escaped", "its report") == ("escaped", "its report")
