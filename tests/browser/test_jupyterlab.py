@@ -167,9 +167,9 @@ def answer_dialogs(page, seen: list[str]) -> None:
 
 
 def choose_kernel(dialog) -> bool:
-    """Pick Python 3 in a Select Kernel dialog, as a learner would. The dialog preselects the
-    notebook's current kernel, which is "No Kernel" when it asks: accepting that as it stands
-    leaves every cell waiting for a kernel that never comes."""
+    """Pick Python 3 in a Select Kernel dialog, as a learner would, rather than accept whatever
+    it preselected: "No Kernel" is one of its choices, and accepting it leaves the notebook
+    without a kernel."""
     choice = dialog.locator("select")
     if not choice.count() or not choice.first.is_enabled():
         return False
