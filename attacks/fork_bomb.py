@@ -4,6 +4,7 @@ ATTACK = {
     "control": "pids",
     "hardened": "fork() fails with EAGAIN after about 60 children: the container may hold 64 processes",
     "ablated": "all 199 children start: 200 processes with the parent (the attack stops there on purpose)",
+    "escape_record": {"forks_refused": 0, "peak_tasks": {"min": 200}},
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "errno": "EAGAIN", "children": {"min": 40, "max": 63}}},
         "ablated": {"status": "ok", "report": {"achieved": True, "children": 199}},

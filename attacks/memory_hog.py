@@ -4,6 +4,7 @@ ATTACK = {
     "control": "memory",
     "hardened": "the kernel's OOM killer ends it inside its 128 MiB cgroup; OOMKilled is set; no report",
     "ablated": "it holds all 256 MiB it asked for",
+    "escape_record": {"oom_kills": 0, "peak_mib": {"min": 256}},
     "expect": {
         "hardened": {"status": "memory", "oom_killed": True, "stopped_by": "memory", "report": None},
         "ablated": {"status": "ok", "oom_killed": False, "report": {"achieved": True, "held_mib": 256}},

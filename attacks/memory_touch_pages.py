@@ -4,6 +4,7 @@ ATTACK = {
     "control": "memory",
     "hardened": "bytes(256 MiB) succeeds without using memory; touching 256 MiB of pages gets it OOM-killed",
     "ablated": "it touches every page of 256 MiB and reports its resident size",
+    "escape_record": {"oom_kills": 0, "peak_mib": {"min": 256}},
     "expect": {
         "hardened": {"status": "memory", "oom_killed": True, "report": None},
         "ablated": {"status": "ok", "report": {"achieved": True, "touched_mib": 256, "rss_mib": {"min": 250}}},

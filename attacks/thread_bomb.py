@@ -4,6 +4,7 @@ ATTACK = {
     "control": "pids",
     "hardened": "starting a thread fails after about 60 threads: threads count against the 64-task limit",
     "ablated": "199 more threads start: 200 with the main one (the attack stops there on purpose)",
+    "escape_record": {"forks_refused": 0, "peak_tasks": {"min": 200}},
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "threads": {"min": 40, "max": 63}}},
         "ablated": {"status": "ok", "report": {"achieved": True, "threads": 199}},

@@ -23,9 +23,12 @@ Cases (what `run_attack` runs an attack under):
   misconfiguration instead of a control, with that misconfiguration switched on.
 - `naive`: Docker's defaults (the `naive` profile), no misconfiguration.
 
-Verdicts come from facts only: the engine's status and OOMKilled flag, and the fields of the
-attack's own report. `contained`: the attack reported it failed, or the sandbox ended it
-(timeout, OOM kill, output cap, a signal) before it could report. `escaped`: it reported
+Verdicts come from facts only: the engine's status and OOMKilled flag, the supervisor's record of
+the run (`result.usage`), and the fields of the attack's own report. Where an attack names the
+record that tells its escape (`escape_record`: the fork bombs' tasks and refused forks, the
+memory hogs' peak and OOM kills; the CPU attacks' throttling), that record decides and the
+report is kept as evidence. Otherwise: `contained`: the attack reported it failed, or the sandbox
+ended it (timeout, OOM kill, output cap, a signal) before it could report. `escaped`: it reported
 success (and, where the harness planted a canary, quoted it). `error`: the attack neither
 reported nor was stopped (a bug in the attack), or the run could not start. `skipped`: the
 host lacks what the attack's misconfigured case needs (e.g. no local Docker socket to mount);
@@ -116,7 +119,7 @@ NEEDS_CASES = ("ablated", "custom", "gvisor_ablated")
 
 REQUIRED = ("title", "category", "hardened", "ablated", "explain", "expect")
 OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable", "image",
-            "known_limit", "companion", "only_on", "engines", "gvisor", "varies")
+            "known_limit", "companion", "only_on", "engines", "gvisor", "varies", "escape_record")
 # The kit images an attack may ask for: "lab" holds fixtures the served images never carry.
 ATTACK_IMAGES = ("python", "lab")
 
@@ -154,6 +157,10 @@ class Attack:
     # Report fields whose value is the run's own (an address the engine assigned, a planted
     # canary, the engine's version): the report across engines does not count them as differences.
     varies: tuple[str, ...] = ()
+    # The supervisor's record of an escape: Usage fields and what each is when the attack got what
+    # it wanted ({"forks_refused": 0, "peak_tasks": {"min": 200}}). Where the run kept them all,
+    # they decide the verdict, not the program's report.
+    escape_record: dict = field(default_factory=dict)
     source: str = field(repr=False, default="")
     path: Path = field(repr=False, default=Path())
 
@@ -398,7 +405,7 @@ def _from_metadata(name: str, meta: dict, source: str, path: Path) -> Attack:
         known_limit=dict(meta.get("known_limit") or {}), companion=meta.get("companion"),
         only_on=dict(meta.get("only_on") or {}), engines=_engines(meta.get("engines"), fail),
         gvisor=_gvisor(meta.get("gvisor"), fail), varies=tuple(meta.get("varies") or ()),
-        source=source, path=path,
+        escape_record=_escape_record(meta.get("escape_record"), fail), source=source, path=path,
     )
 
 
@@ -428,6 +435,23 @@ def _gvisor(value: Any, fail: Callable[[str], AttackError]) -> dict:
                                 or ablated["verdict"] not in ("contained", "escaped")):
         raise fail("gvisor's ablated is {'verdict': 'contained' or 'escaped', 'why': ..., 'expect': facts}")
     return dict(entry)
+
+
+# The Usage fields a verdict may rest on: counts and sizes the supervisor reads from the kernel.
+RECORD_FIELDS = ("cpu_s", "peak_mib", "memory_limit_hits", "oom_kills", "peak_tasks", "forks_refused",
+                 "cpu_periods", "throttled_periods", "no_route")
+
+
+def _escape_record(value: Any, fail: Callable[[str], AttackError]) -> dict:
+    record = value or {}
+    if not isinstance(record, dict) or set(record) - set(RECORD_FIELDS):
+        raise fail(f"escape_record maps fields of the kernel's record ({', '.join(RECORD_FIELDS)}) to values")
+    for want in record.values():
+        plain = isinstance(want, (int, float)) and not isinstance(want, bool)
+        ranged = isinstance(want, dict) and want and set(want) <= {"min", "max"}
+        if not (plain or ranged):
+            raise fail("each escape_record value is a number or a range {'min': a, 'max': b}")
+    return dict(record)
 
 
 def parse_version(text: str) -> tuple[int, ...]:
@@ -487,8 +511,8 @@ def run_attack(attack: Attack, case: str | Limits = "hardened", *,
     verdict, evidence = judge(result, report, canary)
     if host_cpu is not None:
         verdict, evidence = judge_host_cpu(host_cpu, evidence)
-    elif attack.category == "cpu" and result.usage is not None:
-        verdict, evidence = judge_kernel_cpu(result.usage, verdict, evidence)
+    elif result.usage is not None:
+        verdict, evidence = judge_on_record(attack, result.usage, verdict, evidence)
     surprises = check_expectations(attack.expected(case_name), result, report, host_cpu)
     return AttackOutcome(attack, case_name, staged, result, report, verdict, evidence, surprises)
 
@@ -519,6 +543,18 @@ def judge_host_cpu(figures: dict, evidence: str) -> tuple[str, str]:
         f"throttled_periods={figures['throttled_periods']}; the program's own clock: {evidence}")
 
 
+def judge_on_record(attack: Attack, usage: Usage, verdict: str, evidence: str) -> tuple[str, str]:
+    """(verdict, evidence) from the supervisor's record of the run, where the attack names the facts
+    that tell an escape (its `escape_record`, or the CPU rule); else the run's own verdict stands."""
+    if attack.category == "cpu":
+        return judge_kernel_cpu(usage, verdict, evidence)
+    facts = {name: getattr(usage, name) for name in attack.escape_record}
+    if not facts or any(value is None for value in facts.values()):
+        return verdict, evidence
+    escaped = all(_matches(facts[name], want) for name, want in attack.escape_record.items())
+    return _on_record(escaped, facts, verdict, evidence)
+
+
 def judge_kernel_cpu(usage: Usage, verdict: str, evidence: str) -> tuple[str, str]:
     """(verdict, evidence) from the supervisor's record of the run's cgroup, nothing the program
     wrote; the program's own verdict stands where the kernel keeps no such record."""
@@ -527,9 +563,17 @@ def judge_kernel_cpu(usage: Usage, verdict: str, evidence: str) -> tuple[str, st
         return verdict, evidence
     ratio = round(usage.cpu_s / usage.wall_s, 2)
     escaped = throttled == 0 and (periods == 0 or ratio >= ABOVE_QUOTA)
+    facts = {"cpu_periods": periods, "throttled_periods": throttled, "cpu_per_wall": ratio}
+    return _on_record(escaped, facts, verdict, evidence)
+
+
+def _on_record(escaped: bool, facts: dict, verdict: str, evidence: str) -> tuple[str, str]:
+    shown = " ".join(f"{name}={value}" for name, value in facts.items())
+    if not escaped and verdict == "error":
+        # The record shows no escape, but an attack that broke may never have tried: not "contained".
+        return verdict, f"{evidence}; the kernel's record (supervisor) shows no escape: {shown}"
     return ("escaped" if escaped else "contained"), (
-        f"the kernel's record (supervisor): cpu_periods={periods} throttled_periods={throttled} "
-        f"cpu_per_wall={ratio}; the program's own: {evidence}")
+        f"the kernel's record (supervisor): {shown}; the run and its report: {evidence}")
 
 
 @contextlib.contextmanager

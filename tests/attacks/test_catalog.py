@@ -106,6 +106,11 @@ def test_load_never_executes_the_attack(tmp_path, monkeypatch):
     ("ATTACK = {'title': 't', 'category': 'moon', 'control': 'cpu', 'hardened': 'h', 'ablated': 'a',"
      " 'explain': 'e', 'expect': {'hardened': {}, 'ablated': {}}}", "category 'moon'"),
     ("def broken(:", "not valid Python"),
+    *((f"ATTACK = {{'title': 't', 'category': 'processes', 'control': 'pids', 'hardened': 'h', 'ablated': 'a',"
+       f" 'explain': 'e', 'expect': {{'hardened': {{}}, 'ablated': {{}}}}, 'escape_record': {record}}}",
+       "escape_record")
+      for record in ("{'achieved': True}", "{'peak_tasks': 'many'}", "{'peak_tasks': True}", "{'peak_tasks': {}}",
+                     "{'peak_tasks': {'least': 1}}", "['peak_tasks']")),
 ])
 def test_malformed_metadata_is_refused_clearly(tmp_path, monkeypatch, body, complaint):
     (tmp_path / "bad.py").write_text(body + "\n")

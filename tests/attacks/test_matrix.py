@@ -1,8 +1,9 @@
 """The attack matrix against the real engine: every attack x {hardened, ablated} (+ naive where set).
 
 Hardened must contain the attack and ablated must let it escape, each asserted by facts: the
-verdict (from the engine's status/OOMKilled and the attack's own report) and every fact the
-attack's metadata promises for that case (status, errno names, counts, OOMKilled...). A test
+verdict (from the engine's status/OOMKilled, the supervisor's record where the attack names one,
+and the attack's own report) and every fact the attack's metadata promises for that case
+(status, errno names, counts, OOMKilled...). A test
 whose attack is not stopped by hardened, or is still stopped with its control removed, fails:
 that is how we know which control does the work.
 """
