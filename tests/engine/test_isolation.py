@@ -1,8 +1,9 @@
 """Cross-run isolation: one run spends every per-user kernel budget it can reach, and a run
 beside it still works, because the two have different host uids (the distinct_uid control).
 
-With the control removed both are uid 10001 and the neighbour starves: that is the evidence
-the test can fail, and that the control is what keeps them apart.
+With the control removed both are this process's shared uid and the neighbour starves: that is
+the evidence the test can fail, and that the control is what keeps them apart. No other process
+(another engine's tests beside these) runs as that uid, so neither case depends on timing.
 """
 
 from __future__ import annotations
@@ -81,8 +82,8 @@ def test_without_distinct_uids_the_same_neighbour_starves_it():
 
 
 def test_a_neighbour_without_the_control_does_not_touch_a_run_with_it():
-    # Runs without distinct_uid share one uid and hold no lease on it; a run with the control
-    # must never be handed that uid (it was, once, when another engine's tests ran beside).
+    # Runs without distinct_uid share their process's uid; a run with the control must never be
+    # handed it (it was, once, when another engine's tests ran beside).
     found, hog = side_by_side(H, hog_limits=H.without("distinct_uid"))
     assert found == {"inotify": "OK", "mq_open": "OK"}
     assert "'inotify': 128" in hog.stdout

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from sandbox import PROFILES, RUNNER_UIDS, engine, run
+from sandbox import PROFILES, RUNNER_UIDS, engine, run, uids
 from sandbox.lab.probe import PROGRAM, parse, probe
 
 H = PROFILES["hardened"]
@@ -55,7 +55,7 @@ def test_hardened_privileges(hardened):
     assert hardened.seccomp_mode == 2 and hardened.seccomp_filters >= 1
     assert hardened.seccomp_denies_personality is True      # the kit's allowlist, not Docker's
     assert hardened.no_new_privs is True
-    uid = hardened.user["uid"]    # leased per run: 10001 unless another run on this host holds it
+    uid = hardened.user["uid"]    # leased per run (distinct_uid)
     assert uid in RUNNER_UIDS and hardened.user == {"uid": uid, "gid": uid, "euid": uid, "egid": uid, "groups": [uid]}
 
 
@@ -135,7 +135,7 @@ def test_what_each_removed_control_looks_like():
 
 def test_seed_profile():
     seed = probe(PROFILES["seed"])
-    assert seed.user["uid"] == 10001 and seed.cgroup["memory_bytes"] == 128 * MIB
+    assert seed.user["uid"] == uids.shared().uid and seed.cgroup["memory_bytes"] == 128 * MIB
     assert set(seed.capabilities["bounding"]) == DOCKER_DEFAULT_CAPS and seed.no_new_privs is False
     # No tmpfs: with a read-only root the working directory is not writable at all. (Podman adds
     # a tmpfs of its own there, which the kit mounts read-only: sandbox.engine.Kind.read_only_tmpfs.)

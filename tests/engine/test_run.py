@@ -146,7 +146,7 @@ def test_not_even_root_can_write_into_dev_under_read_only():
 def test_runs_as_non_root_runner():
     r = run("import os, pwd\nprint(os.getuid(), os.getgid(), pwd.getpwuid(os.getuid()).pw_name)")
     uid, gid, name = r.stdout.split()
-    # The uid is leased per run (distinct_uid): 10001 unless another run on this host holds it.
+    # The uid is leased per run (distinct_uid): the first of RUNNER_UIDS no other run here holds.
     assert uid == gid and int(uid) in RUNNER_UIDS and name == "runner", r.stdout
 
 
