@@ -33,6 +33,12 @@ and this profile denies, on purpose (checked on the real engine by tests/attacks
   noexec of /tmp and /dev/shm does not cover it; a program can copy any binary into one and
   execve() it through /proc/self/fd. The kit allows memfd_create only with MFD_NOEXEC_SEAL (such
   a file can never be made executable), which still serves memfd's real use, shared data.
+- prlimit64, setpriority, sched_setscheduler, sched_setparam, sched_setaffinity and ioprio_set
+  on any process but the caller (SELF_ONLY): the kernel allows them between processes of one
+  uid, and the supervisor shares the program's. A program could starve its supervisor of CPU
+  past the deadline or take its file descriptors away and so choose its own verdict (the
+  `supervisor_*` attacks). `os.nice`, `resource.setrlimit` and `os.sched_setaffinity(0, ...)`
+  still work; naming one's own pid instead of 0 is refused too.
 
 Denied here and by Docker's default too; the kit lists them itself rather than rely on Docker's:
 
@@ -50,7 +56,7 @@ Denied here and by Docker's default too; the kit lists them itself rather than r
   root. clone3 answers ENOSYS (not EPERM) so glibc falls back to clone, which is checked.
 - the 32-bit system-call ABIs (x86, x32, arm): only the native architecture is listed, so a
   call through another ABI (an int 0x80 from x86_64 code) does not reach the kernel: the
-  filter kills the process with SIGSYS (the kit reports `killed`, stopped by seccomp).
+  filter kills the process with SIGSYS (the kit reports `killed`, with `seccomp` as the hint).
 - sockets of rare address families (AF_VSOCK, AF_ALG, AF_PACKET, AF_RDS, AF_TIPC, ...): socket(2)
   is allowed only for UNIX, INET, INET6 and NETLINK. Docker 20.10's default lets the others reach
   the kernel, whose less-used protocol code has a long record of escalation bugs.
@@ -114,13 +120,13 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "setfsuid", "setfsgid", "capget", "capset",
     ),
     "scheduling": (
-        "sched_getaffinity", "sched_setaffinity", "sched_getparam", "sched_setparam",
-        "sched_getscheduler", "sched_setscheduler", "sched_get_priority_max",
-        "sched_get_priority_min", "sched_rr_get_interval", "getpriority", "setpriority",
-        "ioprio_get", "ioprio_set", "getcpu",
+        # Reading any process's is harmless; changing one is allowed on the caller only
+        # (SELF_ONLY below).
+        "sched_getaffinity", "sched_getparam", "sched_getscheduler", "sched_get_priority_max",
+        "sched_get_priority_min", "sched_rr_get_interval", "getpriority", "ioprio_get", "getcpu",
     ),
     "limits and clocks": (
-        "getrlimit", "setrlimit", "prlimit64", "getrusage", "times", "uname", "sysinfo",
+        "getrlimit", "setrlimit", "getrusage", "times", "uname", "sysinfo",
         "getrandom", "clock_gettime", "clock_getres", "gettimeofday", "time", "timer_create",
         "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete", "timerfd_create",
         "timerfd_settime", "timerfd_gettime", "getitimer", "setitimer",
@@ -165,6 +171,23 @@ IOCTLS: dict[str, int] = {
     "SIOCGIFNAME": 0x8910, "SIOCGIFCONF": 0x8912, "SIOCGIFFLAGS": 0x8913, "SIOCGIFADDR": 0x8915,
     "SIOCGIFMTU": 0x8921, "SIOCGIFHWADDR": 0x8927, "SIOCGIFINDEX": 0x8933,
 }
+
+# Calls that change another process's scheduling, I/O priority or resource limits, allowed only
+# with the caller itself as their target: (name, {argument index: value}). The kernel lets any
+# process change those of another process of its uid, and the kit's supervisor (process 1) shares
+# the program's uid: with these calls a program put its supervisor in the idle class, pinned it
+# to a busy CPU or took away its file descriptors, and so chose its own verdict. Pid 0 means "the
+# calling thread" to each; setpriority and ioprio_set must also name a process, not a process
+# group or a user (the supervisor is in the program's process group and is its user).
+PRIO_PROCESS, IOPRIO_WHO_PROCESS = 0, 1
+SELF_ONLY: tuple[tuple[str, dict[int, int]], ...] = (
+    ("prlimit64", {0: 0}),
+    ("sched_setaffinity", {0: 0}),
+    ("sched_setscheduler", {0: 0}),
+    ("sched_setparam", {0: 0}),
+    ("setpriority", {0: PRIO_PROCESS, 1: 0}),
+    ("ioprio_set", {0: IOPRIO_WHO_PROCESS, 1: 0}),
+)
 
 # memfd_create only with MFD_NOEXEC_SEAL: an anonymous file whose mode can never gain an
 # execute bit (Linux >= 6.3; older kernels answer EINVAL to the flag, so memfd is then closed).
@@ -261,6 +284,8 @@ def profile(runtime: str = "runc") -> dict:
             # Rules are alternatives: any one that matches allows the call. Within a rule, the
             # conditions on its arguments must all hold.
             *_socket_rules(),
+            *({"names": [name], "action": "SCMP_ACT_ALLOW", "args": [_arg(i, v) for i, v in sorted(args.items())]}
+              for name, args in SELF_ONLY),
             *({"names": ["ioctl"], "action": "SCMP_ACT_ALLOW", "args": [_arg(1, request)]}
               for request in IOCTLS.values()),
             {"names": ["memfd_create"], "action": "SCMP_ACT_ALLOW",

@@ -86,6 +86,7 @@ CATEGORIES: dict[str, str] = {
     "network": "reaching the network",
     "info": "reading secrets and host facts",
     "privilege": "becoming more powerful",
+    "supervisor": "reaching the supervisor that reports the run",
     "escape": "escape routes opened by a misconfiguration",
 }
 
@@ -722,7 +723,7 @@ def check_expectations(expect: dict | None, result: Result, report: dict | None,
                        host_cpu: dict | None = None) -> list[str]:
     """Which machine-checked facts of `expect` the run contradicts (empty: all hold).
 
-    Keys name Result fields (status, stopped_by, oom_killed, truncated, timed_out, exit_code,
+    Keys name Result fields (status, stopped_by, hint, oom_killed, truncated, timed_out, exit_code,
     duration_s), `output_bytes` (stdout+stderr received by the host) or `report` (a dict of
     the attack's report fields, or None: no report at all), or `host_cpu` (the host's CPU figures,
     see hostcpu.py). A value is matched exactly; a list
