@@ -49,9 +49,9 @@ class Verdict:
 # Signals the kernel sends for a control's limit, and the control.
 _SIGNAL_CONTROL = {signal.SIGXFSZ: Control.ULIMITS, signal.SIGSYS: Control.SECCOMP}
 _SIGNAL_MEANING = {
-    signal.SIGXFSZ: "file size limit exceeded",
+    signal.SIGXFSZ: "the signal of the file size limit",
     signal.SIGXCPU: "CPU time limit exceeded",
-    signal.SIGSYS: "a system call the seccomp filter kills for: a 32-bit ABI",
+    signal.SIGSYS: "the signal of a system call the seccomp filter kills for: a 32-bit ABI",
     signal.SIGKILL: "killed",
     signal.SIGSEGV: "segmentation fault",
     signal.SIGABRT: "aborted",
@@ -75,13 +75,12 @@ _MAX_MESSAGE = 300
 
 def classify(facts: Facts, limits: Limits) -> Verdict:
     report = facts.report
-    # The cap cut the output whether or not the program was still running when the kit killed;
-    # a clock or a cancel counts only if the kill found the program still running.
-    took_it = facts.killed_for is not None and (report is None or report.killed)
-    if took_it or facts.killed_for == "output":
+    if _kit_took_it(facts, limits):
         return _kit_kill(facts, limits)
     if report is None:
         return _unreported(facts, limits)
+    if report.supervisor_error is not None or (report.exit_code is None and report.signal is None):
+        return _supervisor_failed(facts, report, limits)
     if report.oom_kills is None and facts.engine_oom and report.exit_code != 0:
         # No cgroup counts inside (gVisor's kernel keeps its own): the engine's record is the fact.
         return _memory(limits, "; the engine recorded the OOM kill (no cgroup counts inside this kernel)")
@@ -91,6 +90,37 @@ def classify(facts: Facts, limits: Limits) -> Verdict:
         victims = f" (the OOM killer ended {report.oom_kills} of its other processes)" if report.oom_kills else ""
         return Verdict(R.OK, None, "Exited normally" + victims)
     return _error(facts, report, limits)
+
+
+def _kit_took_it(facts: Facts, limits: Limits) -> bool:
+    """Whether the kit's own kill decides the verdict.
+
+    The cap cut the output whether or not the program was still running. A clock or a cancel
+    counts unless a working supervisor shows the program ended on its own first, and for the
+    clock, before the deadline: a program that outlived it is a timeout whatever else the
+    report says, and a supervisor that failed or said nothing never turns a kill into anything
+    the program chose.
+    """
+    report = facts.report
+    if facts.killed_for is None:
+        return False
+    if facts.killed_for == "output" or report is None or report.killed:
+        return True
+    if report.supervisor_error is not None or (report.exit_code is None and report.signal is None):
+        return True
+    if facts.killed_for == "timeout":
+        timeout = limits.timeout_s or R.SAFETY_TIMEOUT_S
+        return report.elapsed_s is None or report.elapsed_s >= timeout
+    return False
+
+
+def _supervisor_failed(facts: Facts, report: Report, limits: Limits) -> Verdict:
+    """The supervisor reported its own failure: what the program did is unknown, so the verdict
+    is an error in the kit's words; what its stderr suggests stays a hint."""
+    why = report.supervisor_error or "it reported no exit status"
+    return Verdict(R.ERROR, None, clip(f"The kit's supervisor failed ({why}); the program's exit status and "
+                                       "the kernel's counters for the run are unknown", _MAX_MESSAGE),
+                   _hint(facts, limits))
 
 
 def _kit_kill(facts: Facts, limits: Limits) -> Verdict:
@@ -133,12 +163,21 @@ def _signalled(report: Report, limits: Limits) -> Verdict:
     except ValueError:
         return Verdict(R.KILLED, None, f"Killed by signal {report.signal}")
     if sig == signal.SIGKILL and report.oom_kills:
-        return _memory(limits)      # SIGKILL while the kernel recorded an OOM kill: the program was its victim
+        # The kernel records that its OOM killer ended a process of the run, not which one: the
+        # program, or a child of it before the program ended by SIGKILL. Either way the memory
+        # limit fired, and the message says no more than that.
+        return _memory(limits, f": the out-of-memory killer ended {_processes(report.oom_kills)} of this run, "
+                               "and the program ended by SIGKILL")
+    # The kernel sends SIGXFSZ past the file size limit and SIGSYS for a call the filter kills
+    # for, but a program can send either to itself: the signal suggests the control, a hint.
     control = _SIGNAL_CONTROL.get(sig)
-    if control is not None and not limits.is_on(control):
-        control = None
+    hint = str(control) if control is not None and limits.is_on(control) else None
     meaning = _SIGNAL_MEANING.get(sig)
-    return Verdict(R.KILLED, control, f"Killed by {sig.name}" + (f" ({meaning})" if meaning else ""))
+    return Verdict(R.KILLED, None, f"Killed by {sig.name}" + (f" ({meaning})" if meaning else ""), hint)
+
+
+def _processes(count: int) -> str:
+    return "1 process" if count == 1 else f"{count} processes"
 
 
 def _error(facts: Facts, report: Report, limits: Limits) -> Verdict:

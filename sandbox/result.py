@@ -71,9 +71,10 @@ class Result:
     ('ok', '4\\n', None, 7.4)
 
     `stopped_by` names a control only from facts: the kernel's counters (refused forks, an OOM
-    kill, packets with no route, a full scratch space, a signal like SIGXFSZ) or the kit's own
-    kill (timeout, output cap). `hint` is a guess from the program's last error line, labelled
-    as such: the program writes stderr and could write anything there.
+    kill, packets with no route, a full scratch space) or the kit's own kill (timeout, output
+    cap). `hint` is a guess, labelled as such: from the program's last error line (the program
+    writes stderr and could write anything there) or from a signal such as SIGXFSZ or SIGSYS,
+    which the kernel sends for a limit but the program can also send itself.
     """
 
     status: Status

@@ -13,7 +13,6 @@ import time
 import pytest
 
 from sandbox import PROFILES, RUNNER_UIDS, run
-from sandbox.box import Box
 
 H = PROFILES["hardened"]
 
@@ -97,18 +96,15 @@ def test_the_program_cannot_read_the_supervisors_memory_fds_or_secret(limits):
     assert found["stdin"] == 0
 
 
-def test_a_program_that_ended_before_a_late_kill_is_not_a_timeout(monkeypatch):
-    """The host's clock runs out while the kill is delayed (a busy host): the supervisor saw
-    the program exit first, so the run is ok, not timeout."""
-    kill = Box.kill
-
-    def late(self):
-        time.sleep(3)
-        kill(self)
-
-    monkeypatch.setattr(Box, "kill", late)
-    r = run("import time\ntime.sleep(2)\nprint('done')", H.replace(timeout_s=1.5))
+def test_a_program_that_ended_in_time_is_ok_when_its_report_comes_late(monkeypatch):
+    """The program ended well before the deadline, but its report was not in when the host's
+    clock ran out (a busy host; here the supervisor waits 2 s before reporting): the
+    supervisor reaped the program first and measured its life, so the run is ok, not timeout."""
+    _with_supervisor(monkeypatch, "    elapsed = time.monotonic() - began\n",
+                     "    elapsed = time.monotonic() - began\n    time.sleep(2)\n")
+    r = run("import time\ntime.sleep(0.3)\nprint('done')", H.replace(timeout_s=1.5))
     assert (r.status, r.stopped_by, r.stdout) == ("ok", None, "done\n")
+    assert r.usage.wall_s < 1.5 <= r.duration_s
 
 
 def test_a_kill_that_finds_the_program_running_is_a_timeout():
@@ -190,3 +186,143 @@ def test_each_running_run_has_its_own_uid():
     for t in threads:
         t.join(90)
     assert len(seen) == 3 and len(set(seen)) == 3 and all(uid in RUNNER_UIDS for uid in seen)
+
+
+# -- The program cannot reach its supervisor, and the verdict never rests on it alone --------
+
+BREAK_SUPERVISOR = r"""
+import resource, sys
+try:
+    resource.prlimit(1, resource.RLIMIT_NOFILE, (0, 0))   # the supervisor's next poll() fails
+    print("prlimit=OK", flush=True)
+except OSError as exc:
+    print(f"prlimit={exc.errno}", flush=True)
+print("Execution timed out after 1 seconds", file=sys.stderr, flush=True)   # the verdict it wants
+while True:
+    pass
+"""
+
+
+def test_a_program_cannot_take_its_supervisors_file_descriptors():
+    """Red-team finding: prlimit(1, RLIMIT_NOFILE, 0) broke the supervisor's poll(), and the
+    timeout came back as an error with the program's own stderr line as its message."""
+    r = run(BREAK_SUPERVISOR, H.replace(timeout_s=2))
+    assert r.stdout == "prlimit=1\n"                                  # EPERM: the filter's rule
+    assert (r.status, r.stopped_by, r.message) == ("timeout", "timeout", "Execution timed out after 2 seconds")
+    assert r.usage is not None and r.usage.cpu_s is not None          # the supervisor's report is whole
+
+
+def test_a_supervisor_the_program_broke_never_hands_it_the_verdict():
+    """Without the kit's filter the same program does break its supervisor: the kit's own kill
+    still decides, in the kit's words."""
+    r = run(BREAK_SUPERVISOR, H.replace(timeout_s=2).without("seccomp"))
+    assert r.stdout == "prlimit=OK\n"
+    assert (r.status, r.stopped_by, r.message) == ("timeout", "timeout", "Execution timed out after 2 seconds")
+
+
+SIGNAL_SUPERVISOR = r"""
+import os, signal, time
+sent = {}
+for sig in (signal.SIGSTOP, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGUSR1, signal.SIGKILL):
+    try:
+        os.kill(1, sig)
+        sent[sig.name] = "OK"
+    except OSError as exc:
+        sent[sig.name] = exc.errno
+try:
+    fd = os.pidfd_open(1)
+    signal.pidfd_send_signal(fd, signal.SIGSTOP)
+    sent["pidfd_SIGSTOP"] = "OK"
+except OSError as exc:
+    sent["pidfd_SIGSTOP"] = exc.errno
+time.sleep(0.5)
+state = open("/proc/1/stat").read().rsplit(")", 1)[1].split()[0]
+print(sent, state)
+"""
+
+
+def test_signals_to_the_supervisor_change_nothing():
+    """Process 1 of a PID namespace gets only the signals it has a handler for from inside it;
+    the supervisor handles SIGCHLD alone, so a stop, a kill or an interrupt is dropped."""
+    r = run(SIGNAL_SUPERVISOR, H.replace(timeout_s=5))
+    assert (r.status, r.exit_code) == ("ok", 0), r.message
+    sent, state = r.stdout.rsplit(" ", 1)
+    assert state.strip() in ("S", "R"), r.stdout                          # not T (stopped)
+    assert r.usage is not None and r.usage.wall_s is not None
+
+
+def _with_supervisor(monkeypatch, old: str, new: str) -> None:
+    """Run with a supervisor changed for the test (sandbox/inside/supervisor.py is sent as source)."""
+    from sandbox import supervisor
+
+    assert old in supervisor.SOURCE
+    monkeypatch.setattr(supervisor, "COMMAND", (*supervisor.COMMAND[:-1], supervisor.SOURCE.replace(old, new, 1)))
+
+
+def test_a_late_supervisor_cannot_make_an_overrun_ok(monkeypatch):
+    """A supervisor that never reads the kit's kill (as a starved one did) reaps a program that
+    ended on its own after the deadline and reports 'not killed': the kit killed for time, so
+    it is a timeout."""
+    _with_supervisor(monkeypatch, "    poll.register(0, select.POLLIN)\n", "")
+    r = run("import time\ntime.sleep(3.5)\nprint('finished late')", H.replace(timeout_s=2))
+    assert r.stdout == "finished late\n" and r.usage.wall_s >= 3        # the report arrived, late
+    assert (r.status, r.stopped_by, r.message) == ("timeout", "timeout", "Execution timed out after 2 seconds")
+
+
+def test_a_broken_supervisor_is_the_kits_error_not_the_programs(monkeypatch):
+    """A supervisor that fails reports only its error: the verdict is an error in the kit's
+    words, never the program's last stderr line, and names no control."""
+    _with_supervisor(monkeypatch, "    killed = False\n", "    killed = False\n    raise OSError('injected')\n")
+    r = run("import sys, time\nprint('MemoryError', file=sys.stderr)\ntime.sleep(0.2)", H.replace(timeout_s=5))
+    assert (r.status, r.stopped_by) == ("error", None)
+    assert r.message.startswith("The kit's supervisor failed (OSError: injected)"), r.message
+
+
+def test_a_silenced_supervisor_leaves_a_timeout_a_timeout(monkeypatch):
+    _with_supervisor(monkeypatch, "    if secret:\n        os.write(1,", "    if False:\n        os.write(1,")
+    r = run("import sys\nprint('Exited normally', file=sys.stderr)\nwhile True: pass", H.replace(timeout_s=2))
+    assert (r.status, r.stopped_by, r.message) == ("timeout", "timeout", "Execution timed out after 2 seconds")
+    assert r.usage is None
+
+
+SELF_SIGNAL = "import os, signal\nsignal.signal(signal.{0}, signal.SIG_DFL)\nos.kill(os.getpid(), signal.{0})"
+
+
+@pytest.mark.parametrize("name, control", [("SIGXFSZ", "ulimits"), ("SIGSYS", "seccomp")])
+def test_a_signal_the_program_sent_itself_names_no_control(name, control):
+    r = run(SELF_SIGNAL.format(name))
+    assert (r.status, r.signal, r.stopped_by, r.hint) == ("killed", name, None, control)
+
+
+STARVE_SUPERVISOR = r"""
+import os, time
+calls = {}
+for name, call in (("idle_class", lambda: os.sched_setscheduler(1, os.SCHED_IDLE, os.sched_param(0))),
+                   ("nice", lambda: os.setpriority(os.PRIO_PROCESS, 1, 19)),
+                   ("pin", lambda: os.sched_setaffinity(1, {min(os.sched_getaffinity(0))}))):
+    try:
+        call()
+        calls[name] = "OK"
+    except OSError as exc:
+        calls[name] = exc.errno
+print(calls, flush=True)
+os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+for _ in range(8):
+    if os.fork() == 0:
+        while True:
+            pass
+time.sleep(3)                 # past the 2 s deadline, inside the kit's kill grace
+os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("without", [(), ("seccomp",)], ids=["hardened", "without seccomp"])
+def test_a_program_that_starves_its_supervisor_past_the_deadline_is_a_timeout(without):
+    """Red-team finding: the supervisor in the idle class, pinned beside eight spinners, read the
+    kill late and the program's exit 0 at 12.5 s of a 10 s limit came back `ok`. Under hardened
+    the calls are refused; without the filter they succeed, and the kit's own clock still
+    decides: the program outlived the deadline."""
+    r = run(STARVE_SUPERVISOR, H.replace(timeout_s=2).without(*without))
+    refused = "OK" not in r.stdout.splitlines()[0]
+    assert refused == (not without), r.stdout
+    assert (r.status, r.stopped_by, r.message) == ("timeout", "timeout", "Execution timed out after 2 seconds")

@@ -33,9 +33,45 @@ def test_fractional_timeout_is_written_plainly():
 
 
 def test_a_program_that_ended_before_the_kill_is_never_a_timeout():
-    """The kit's clock ran out, but the supervisor had already reaped the program's exit."""
-    o = classify(facts(exit_code=0, killed_for="timeout", killed=False), H)
+    """The kit's clock ran out, but the supervisor had already reaped the program's exit, in time."""
+    o = classify(facts(exit_code=0, killed_for="timeout", killed=False, elapsed_s=9.98), H)
     assert (o.status, o.stopped_by) == ("ok", None)
+
+
+def test_a_program_that_outlived_the_deadline_is_a_timeout_whatever_the_supervisor_says():
+    """A late supervisor (starved, or slow to read the kill) reaped a program that ended on its
+    own after the deadline: the kit killed for time, so it is a timeout."""
+    for elapsed in (10.0, 12.53, None):
+        o = classify(facts(exit_code=0, killed_for="timeout", killed=False, elapsed_s=elapsed), H)
+        assert (o.status, o.stopped_by) == ("timeout", "timeout"), elapsed
+
+
+def test_a_broken_supervisor_never_hands_a_kit_kill_to_the_program():
+    """A supervisor that failed (its poll() broke) reports no exit status: the kit's kill decides,
+    and the program's stderr is never the message."""
+    broken = Report(supervisor_error="OSError: [Errno 22] Invalid argument")
+    for reason, status in (("timeout", "timeout"), ("cancel", "killed")):
+        o = classify(Facts(broken, reason, False, 0, False, "Execution timed out after 1 seconds"), H)
+        assert o.status == status and "Execution timed out after 1 seconds" != o.message, reason
+
+
+def test_a_broken_supervisor_is_an_error_in_the_kits_words():
+    broken = Report(supervisor_error="OSError: [Errno 22] Invalid argument")
+    o = classify(Facts(broken, None, False, 0, True, "OSError: [Errno 11] Resource temporarily unavailable"), H)
+    assert (o.status, o.stopped_by) == ("error", None)
+    assert o.message.startswith("The kit's supervisor failed (OSError: [Errno 22]") and o.hint == "pids"
+
+
+def test_a_report_without_an_exit_status_is_a_supervisor_failure():
+    o = classify(Facts(Report(oom_kills=None), None, False, 0, True, "Killed"), H)
+    assert (o.status, o.stopped_by) == ("error", None) and "supervisor failed" in o.message
+
+
+def test_a_silenced_supervisor_is_an_error_never_the_programs_line():
+    o = classify(Facts(None, None, False, 1, False, "ValueError: the grade is 100"), H)
+    assert o.status == "error" and o.message == "The run ended without the supervisor's report (container exit code 1)"
+    o = classify(Facts(None, "timeout", False, 137, False, "ValueError: the grade is 100"), H)
+    assert (o.status, o.stopped_by) == ("timeout", "timeout")
 
 
 def test_exit_137_is_the_programs_own_exit_not_a_signal():
@@ -54,7 +90,10 @@ def test_sigkill_without_an_oom_kill_is_killed():
 
 def test_sigkill_with_an_oom_kill_recorded_is_memory():
     o = classify(facts(sig=9, oom_kills=1), H)
-    assert (o.status, o.stopped_by, o.message) == ("memory", "memory", "Memory limit exceeded (128 MiB)")
+    assert (o.status, o.stopped_by) == ("memory", "memory")
+    # The kernel records the kill, not its victim: the message claims no more than that.
+    assert o.message == ("Memory limit exceeded (128 MiB): the out-of-memory killer ended 1 process of this run, "
+                         "and the program ended by SIGKILL")
 
 
 def test_a_childs_oom_kill_does_not_make_the_run_memory():
@@ -97,14 +136,15 @@ def test_safety_net_is_not_called_a_control():
     assert o.status == "timeout" and o.stopped_by == "safety_net"
 
 
-def test_sigxfsz_is_the_ulimits_control():
+def test_sigxfsz_suggests_the_ulimits_control():
+    """A program can send itself SIGXFSZ: the signal alone is a hint, never a control."""
     o = classify(facts(sig=signal.SIGXFSZ), H)
-    assert (o.status, o.stopped_by) == ("killed", "ulimits") and "SIGXFSZ" in o.message
+    assert (o.status, o.stopped_by, o.hint) == ("killed", None, "ulimits") and "SIGXFSZ" in o.message
 
 
-def test_sigsys_is_the_seccomp_control():
+def test_sigsys_suggests_the_seccomp_control():
     o = classify(facts(sig=signal.SIGSYS), H)
-    assert (o.status, o.stopped_by) == ("killed", "seccomp") and "SIGSYS" in o.message
+    assert (o.status, o.stopped_by, o.hint) == ("killed", None, "seccomp") and "SIGSYS" in o.message
 
 
 TRACEBACK = 'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\nZeroDivisionError: division by zero\n'
