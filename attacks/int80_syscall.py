@@ -6,7 +6,7 @@ ATTACK = {
     "hardened": "the kit's filter lists only the native ABI: the int 0x80 call kills the process with SIGSYS",
     "ablated": "Docker's default profile also allows the 32-bit x86 ABI: the same call returns the pid",
     "expect": {
-        "hardened": {"status": "killed", "stopped_by": "seccomp", "signal": "SIGSYS", "report": None},
+        "hardened": {"status": "killed", "stopped_by": None, "hint": "seccomp", "signal": "SIGSYS", "report": None},
         "ablated": {"status": "ok", "report": {"achieved": True}},
     },
     "gvisor": {
@@ -20,7 +20,8 @@ ATTACK = {
         64-bit calls only would be dodged by making the same call through the other ABI, and
         the compatibility code has had its own bugs. The kit's seccomp profile lists only the
         native architecture, so such a call never reaches the kernel: the filter kills the
-        process with SIGSYS, and the kit reports the run killed, stopped by seccomp. Python
+        process with SIGSYS, and the kit reports the run killed, with seccomp as the hint (a
+        program can send itself SIGSYS, so the signal alone names no control). Python
         gets there through mmap and ctypes: eight bytes of machine code that ask for getpid.
     """,
 }
