@@ -291,8 +291,14 @@ def _stream(run: Submitted, wanted, limits: Limits, environ: dict) -> Iterator[b
             environ.setdefault("server.note", "client_gone " + _stop(run.future, run.cancel))
 
 
+# JSON leaves these raw in a string, but str.splitlines() (and some other line readers) split on
+# them: one event would arrive as unparsable pieces. JSON already escapes \x0b, \x0c and \x1c-\x1e.
+_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
+
+
 def _line(event: dict) -> bytes:
-    return json.dumps(event, ensure_ascii=False).encode("utf-8") + b"\n"
+    """One NDJSON line: nothing inside it is a line break to any reader, not even splitlines()."""
+    return json.dumps(event, ensure_ascii=False).translate(_LINE_BREAKS).encode("utf-8") + b"\n"
 
 
 def _wait(future: concurrent.futures.Future, cancel: threading.Event, environ: dict) -> Result:

@@ -28,7 +28,7 @@ from sandbox import SESSION, Pool, SandboxError, WarmPool, cleanup, leftovers, t
 
 from .app import create_app, health_report, served_limits
 from .body import MAX_BODY_BYTES
-from .connections import CONNECTION_LIMIT, IDLE_TIMEOUT_S, guard_connections
+from .connections import ACCEPT_LIMIT, IDLE_TIMEOUT_S, guard_connections
 from .health import HealthCheck
 from .settings import Settings
 
@@ -54,8 +54,9 @@ def serve(settings: Settings) -> int:
             max_request_body_size=MAX_BODY_BYTES + 1,
             # Lets a request see that its client went away (waitress.client_disconnected).
             channel_request_lookahead=1,
-            # The connection bounds (server/connections.py): idle ones go, the sweep runs each second.
-            connection_limit=CONNECTION_LIMIT, channel_timeout=IDLE_TIMEOUT_S, cleanup_interval=1,
+            # The connection bounds (server/connections.py): idle ones go, the sweep runs each second,
+            # and waitress keeps accepting past CONNECTION_LIMIT so a newcomer can take an idle slot.
+            connection_limit=ACCEPT_LIMIT, channel_timeout=IDLE_TIMEOUT_S, cleanup_interval=1,
             ident="safe-python", expose_tracebacks=False, clear_untrusted_proxy_headers=True,
         )
     except OSError as exc:

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+from pathlib import Path
 
 import pytest
 import webtest
@@ -223,3 +225,14 @@ def test_engine_refusing_a_configuration_is_run_refused_not_engine_down(make_cli
     assert "invalid seccomp profile (test double)" in answer.json["error"]   # the engine's own line
     assert "seed_hardened profile" in answer.json["error"] and "sandbox doctor" in answer.json["error"]
     assert any("refused a run under seed_hardened" in r.getMessage() for r in caplog.records)
+
+
+def test_the_readme_states_the_body_bound_the_server_enforces():
+    # The README once said 64 KiB while the server took seven times that: read its figure here.
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    row = re.search(r"^\| 413 \| body over (?P<figure>[\d,]+ (?:bytes|KiB))(?: \((?P<kib>\d+) KiB\))?",
+                    readme, re.MULTILINE)
+    assert row, "README.md's table of statuses has no 413 row stating the body bound"
+    number, unit = row["figure"].split()
+    assert int(number.replace(",", "")) * (1024 if unit == "KiB" else 1) == MAX_BODY_BYTES
+    assert row["kib"] is None or int(row["kib"]) * 1024 == MAX_BODY_BYTES

@@ -35,6 +35,18 @@ def test_a_streamed_run_sends_start_its_output_and_the_whole_result(client):
     assert (events[-1]["status"], events[-1]["stdout"], events[-1]["stderr"]) == ("ok", "out\n", "err\n")
 
 
+# Every character besides \n and \r that str.splitlines() splits a line on.
+SPLITLINES_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def test_a_streamed_line_never_holds_a_character_that_splitlines_splits_on(client):
+    code = f"print('a' + {SPLITLINES_BREAKS!r} + 'z')"
+    events = events_of(post_stream(client, {"code": code}))      # every line parsed whole, or it fails
+    printed = "".join(e["text"] for e in events if e["event"] == "output")
+    assert printed == "a" + SPLITLINES_BREAKS + "z\n"
+    assert events[-1]["event"] == "result" and events[-1]["stdout"] == printed
+
+
 def test_a_streamed_run_ends_with_the_same_verdict_as_run(client):
     events = events_of(post_stream(client, {"code": "while True:\n    pass\n"}))
     assert (events[-1]["event"], events[-1]["status"], events[-1]["stopped_by"]) == ("result", "timeout", "timeout")
