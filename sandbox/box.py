@@ -3,14 +3,17 @@
 Made for one run and used once. `Box.start` creates it with the kit's labels and a unique name
 (so that even an interrupt between "the engine made it" and "we learned its id" cannot leak
 it), attaches to its stdin and output *before* starting it (so not a byte is missed), and
-starts it. Whatever happens afterwards, `close()` removes the container, its network and its
-uid lease. A warm pool (sandbox/warm.py) keeps boxes started ahead of their program; a cold run
-starts one when the program arrives. Both get exactly the same container.
+starts it. Whatever happens afterwards, `close()` removes the container and its network, and
+gives its uid lease back once the container is gone: one the engine would not remove keeps its
+uid (logged) until the process ends, so that no new run shares it. A warm pool
+(sandbox/warm.py) keeps boxes started ahead of their program; a cold run starts one when the
+program arrives. Both get exactly the same container.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import uuid
 from typing import Iterator
 
@@ -23,6 +26,12 @@ from .limits import Limits
 from .options import container_options
 from .supervisor import KILL
 from .text import clip
+
+log = logging.getLogger(__name__)
+
+# Containers a close could not remove, by name, with the uid lease each holds until the process
+# ends (whoever removes one later, sandbox.cleanup() say, may release its lease).
+stranded: dict[str, uids.Lease] = {}
 
 
 @contextlib.contextmanager
@@ -44,6 +53,7 @@ class Box:
         self._socket = None
         self._role, self._env = role, env or {}
         self.on_close = None          # called once the box is closed (a warm pool counts it)
+        self._gone = True             # no container of ours on the engine (none yet, or removed)
 
     @classmethod
     def start(cls, limits: Limits, *, image: str, role: str = "run", env: dict[str, str] | None = None) -> "Box":
@@ -61,12 +71,13 @@ class Box:
             engine.ensure_image(self.image)
             engine.ensure_runtime(self.limits.runtime)
             lease = uids.lease() if self.limits.distinct_uid and self.limits.user == "runner" else uids.shared()
-            self._stack.callback(lease.release)
+            self._stack.callback(self._give_back, lease)
             self.uid = lease.uid
             network_name = (self._stack.enter_context(network.isolated())
                             if self.limits.network == "internal" else None)
             hosts = network.hosts_entry(network_name) if network_name else {}
-        self._stack.callback(engine.remove_container, self.name, api=self.api)
+        self._gone = False            # from here the engine may hold a container of this name
+        self._stack.callback(self._remove)
         options = container_options(self.limits, image=self.image, labels=engine.labels(self._role),
                                     network_name=network_name, environment=self._env, uid=lease.uid)
         if hosts:
@@ -117,9 +128,25 @@ class Box:
         return self.api.inspect_container(self.id)["State"]
 
     def close(self) -> None:
-        """Remove the container, close the stream, give back the uid and the network. Never raises."""
+        """Remove the container, close the stream, remove the network and, once the container is
+        gone, give back the uid. Never raises."""
         with contextlib.suppress(Exception):
             self._stack.close()
         done, self.on_close = self.on_close, None
         if done is not None:
             done()
+
+    # -- what close() undoes --------------------------------------------------------------------
+    def _remove(self) -> None:
+        self._gone = engine.remove_container(self.name, api=self.api)
+        if not self._gone:
+            log.error("Could not remove container %s (id %s); its uid %s stays leased until this process ends "
+                      "(sandbox.cleanup() removes the container).", self.name, self.id or "unknown", self.uid)
+
+    def _give_back(self, lease: uids.Lease) -> None:
+        # A uid given back while its container may still run would be two runs' uid at once.
+        if self._gone:
+            lease.release()
+        else:
+            stranded[self.name] = lease
+

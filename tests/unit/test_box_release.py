@@ -1,0 +1,78 @@
+"""A box gives its uid back only once its container is gone (a fake engine; the kit's own
+bookkeeping, no security claim about the engine)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+import requests
+from docker.errors import NotFound
+
+from sandbox import PROFILES, box, engine, uids
+
+
+class FakeApi:
+    """An engine that creates and starts containers and removes them only when `removes` is set."""
+
+    def __init__(self):
+        self.removes = False
+
+    def attach_socket(self, container_id, params):
+        return FakeSocket()
+
+    def start(self, container_id):
+        pass
+
+    def remove_container(self, name, force):
+        if not self.removes:
+            raise requests.exceptions.ConnectionError("Connection refused")
+        raise NotFound("No such container")
+
+
+class FakeSocket:
+    def close(self):
+        pass
+
+
+class FakeClient:
+    def __init__(self):
+        self.api = FakeApi()
+
+
+@pytest.fixture
+def fake_engine(tmp_path, monkeypatch):
+    monkeypatch.setattr(uids, "LOCKS", tmp_path / "locks")
+    client = FakeClient()
+    monkeypatch.setattr(engine, "client", lambda: client)
+    monkeypatch.setattr(engine, "ensure_image", lambda name=None: None)
+    monkeypatch.setattr(engine, "ensure_runtime", lambda name: None)
+    monkeypatch.setattr(engine, "create_container", lambda options, docker_client=None: "c0ffee" * 8)
+    yield client.api
+    while box.stranded:                        # this process holds their uids: give them back
+        box.stranded.popitem()[1].release()
+
+
+def started():
+    return box.Box.start(PROFILES["hardened"], image="safe-python:test")
+
+
+def test_a_container_that_could_not_be_removed_keeps_its_uid(fake_engine, caplog):
+    stuck = started()
+    with caplog.at_level(logging.ERROR, logger="sandbox.box"):
+        stuck.close()
+    assert f"Could not remove container {stuck.name} (id {stuck.id})" in caplog.text
+    following = uids.lease()
+    following.release()
+    assert following.uid != stuck.uid          # no new run shares the uid of one still there
+    assert box.stranded[stuck.name].uid == stuck.uid
+
+
+def test_a_removed_container_gives_its_uid_back(fake_engine, caplog):
+    fake_engine.removes = True
+    done = started()
+    with caplog.at_level(logging.ERROR, logger="sandbox.box"):
+        done.close()
+    following = uids.lease()
+    following.release()
+    assert following.uid == done.uid and not caplog.text
