@@ -6,8 +6,9 @@ ATTACK = {
         "cgroup": "1",
         "why": "cgroup v1 charges TCP socket buffers to a container only once memory.kmem.tcp.limit_in_bytes "
                "is set, and neither Docker 20.10 nor runc sets it; cgroup v2 charges them to the memory "
-               "limit. What closes it here: a cgroup v2 host, or a host-wide net.ipv4.tcp_mem sized so that "
-               "no one container can reach it.",
+               "limit. Loopback UDP receive queues are not charged on cgroup v1 either (the README's threat "
+               "model). What closes it here: a cgroup v2 host, or host-wide net.ipv4.tcp_mem and udp_mem sized "
+               "so that no one container can reach them.",
     },
     "hardened": "on cgroup v1 loopback TCP buffers are not charged: the run queues more than its 128 MiB limit (a known limit)",
     "ablated": "with no memory limit at all, the same buffers queue the same way",
@@ -22,8 +23,11 @@ ATTACK = {
         writes without ever reading queues data in kernel memory that its own limit never sees,
         up to the whole host's TCP budget (net.ipv4.tcp_mem, shared by every socket on the
         machine). AF_UNIX buffers are charged, and their owner is killed by the OOM killer;
-        TCP ones are not. The kit cannot close this on cgroup v1: the scorecard shows it as not
-        contained, with why. The attack stops at 160 MiB queued, above the 128 MiB limit.
+        TCP ones are not, and neither are loopback UDP receive queues: datagrams sent to a
+        socket that never reads wait in kernel memory up to the host's net.ipv4.udp_mem (the
+        README's threat model shows it with a one-line command; this attack uses TCP). The kit
+        cannot close this on cgroup v1: the scorecard shows it as not contained, with why. The
+        attack stops at 160 MiB queued, above the 128 MiB limit.
     """,
 }
 

@@ -188,11 +188,13 @@ SEED = Limits(
 )
 
 # The seed's flags plus the kit's guards against the kernel and against a setuid program
-# (its seccomp allowlist, no capabilities, no-new-privileges) and against other runs (a uid of
-# its own). What a server offers visitors who ask for the seed: the exact seed only runs on a
-# teacher's server (--allow-ablation).
+# (its seccomp allowlist, no capabilities, no-new-privileges), against other runs (a uid of its
+# own) and for the budgets every container on the host draws from: no ptys (their count is the
+# host's), hardened's rlimits (otherwise the engine's nofile lets a few runs take much of the
+# host's file table) and the host's facts masked. What a server offers visitors who ask for the
+# seed: the exact seed only runs on a teacher's server (--allow-ablation).
 SEED_HARDENED = SEED.replace(name="seed_hardened", cap_drop_all=True, no_new_privileges=True, seccomp="kit",
-                             distinct_uid=True)
+                             distinct_uid=True, ulimits=H["ulimits"], host_views=True, ptys=False)
 
 # Docker's defaults and nothing else; a network only where the kit's target lives.
 NAIVE = Limits(

@@ -106,11 +106,14 @@ DOCKER_MASKED = ("/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/pr
                  "/sys/devices/virtual/powercap")
 DOCKER_READONLY = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 # The host's facts a program has no need of: how the host booted and which boot this is, its
-# devices and interrupts, the key users of its keyring. (mountinfo, which names the engine's
-# data root, is per process and cannot be masked; the README says so.)
+# devices and interrupts, the key users of its keyring, how its kernel was built; and the
+# host-wide counts that move with other containers (every cgroup's, the pressure stall figures),
+# which would tell a run about its neighbours. (mountinfo, which names the engine's data root and
+# the container's id, and the other per-process files are not maskable; the README says so.)
 HOST_FACTS = ("/proc/cmdline", "/proc/key-users", "/proc/sys/kernel/random/boot_id", "/proc/interrupts",
               "/proc/partitions", "/proc/diskstats", "/proc/devices", "/proc/modules", "/proc/kallsyms",
-              "/sys/block", "/sys/class/block", "/sys/dev/block")
+              "/sys/block", "/sys/class/block", "/sys/dev/block",
+              "/proc/config.gz", "/proc/cgroups", "/proc/pressure")
 
 
 def masked_paths(limits: Limits) -> list[str]:

@@ -20,8 +20,10 @@ DEFAULT_PORT = 8000
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
 # Profiles a visitor may pick: each keeps the kit's seccomp allowlist, drops every capability,
-# sets no-new-privileges and gives each run a uid of its own. `seed_hardened` is the seed's flags
-# plus those guards. The exact seed (Docker's default seccomp and capabilities, no
+# sets no-new-privileges and gives each run a uid of its own, and each keeps the controls over
+# what the host shares between containers (ptys, ulimits, host views): a visitor's run must not
+# spend the host's pty count or file table. `seed_hardened` is the seed's flags plus those
+# guards. The exact seed (Docker's default seccomp and capabilities, no
 # no-new-privileges) and `naive` remove controls, so, like `without`, they are only offered
 # when the teacher started the server with --allow-ablation.
 # gvisor is hardened with a kernel of its own in between; where the engine lacks runsc its runs

@@ -74,7 +74,7 @@ def test_the_seed_with_the_kits_guards_is_selectable_and_the_exact_seed_is_not(c
     assert data["profile"] == "seed_hardened" and data["limits"]["name"] == "seed_hardened"
     controls = data["limits"]["controls"]
     assert {"seccomp", "capabilities", "no_new_privileges", "distinct_uid", "memory"} <= set(controls)
-    assert "ulimits" not in controls                          # otherwise the seed's own flags
+    assert {"ulimits", "ptys", "host_views"} <= set(controls)  # what the host shares between runs
     assert "output_cap" in controls                            # the server's own addition, see below
     refused = post_run(client, json.dumps({"code": "print(1)", "profile": "seed"}))
     assert (refused.status_int, refused.json["reason"]) == (403, "ablation_disabled")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from sandbox import CONTROLS, PROFILES, Control
 from server.settings import from_args
 
 
@@ -14,6 +15,14 @@ def test_defaults_bind_loopback_port_8000():
     # Only profiles that keep every kit control are offered unless ablation is allowed.
     assert s.profiles == ("hardened", "seed_hardened", "gvisor")
     assert "seed" not in s.profiles and "naive" not in s.profiles
+
+
+def test_every_profile_a_visitor_may_pick_keeps_the_hosts_shared_budgets():
+    # ptys, ulimits and host views guard what every container on the host draws from; only the
+    # output cap may be missing, because the server adds its own (tests/api/test_run.py).
+    for name in from_args([], environ={}).profiles:
+        lacking = set(CONTROLS) - set(PROFILES[name].controls())
+        assert lacking <= {Control.OUTPUT_CAP}, (name, lacking)
 
 
 def test_environment_then_flags():

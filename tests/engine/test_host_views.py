@@ -1,0 +1,88 @@
+"""What host_views hides and what stays visible, checked together with the README's words.
+
+The README says what a run can learn about the host and about other runs; each claim here is
+read from a real container and asserted beside the sentence that makes it, so that the two
+cannot drift apart: the day the kit hides the container's id from mountinfo (or the load
+average), this fails until the README says so.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from sandbox import PROFILES, engine, run
+
+H = PROFILES["hardened"]
+README = re.sub(r"\s+", " ", (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8"))
+
+ID_SENTENCE = ("The private cgroup namespace hides the container's cgroup path; the container's id still "
+               "shows in `/proc/self/mountinfo` (the `/etc/resolv.conf`, `/etc/hostname` and `/etc/hosts` "
+               "bind mounts), a known limit in the threat model.")
+
+READ_IDS = """
+import json
+mountinfo = open("/proc/self/mountinfo").read()
+cgroup = open("/proc/self/cgroup").read()
+print(json.dumps({"mountinfo": mountinfo, "cgroup": cgroup}))
+"""
+
+
+def test_the_container_id_shows_in_mountinfo_not_in_the_cgroup_path_as_the_readme_says():
+    assert ID_SENTENCE in README
+    result = run(READ_IDS, H)
+    assert result.status == "ok", result.stderr
+    seen = json.loads(result.stdout)
+    short = result.container_id
+    assert len(short) == 12
+    # The bind mounts' sources name the container's own directory, by its full id.
+    bound = [line for line in seen["mountinfo"].splitlines()
+             if line.split()[4] in ("/etc/resolv.conf", "/etc/hostname", "/etc/hosts")]
+    assert len(bound) == 3 and all(re.search(rf"/{short}[0-9a-f]{{52}}/", line) for line in bound), bound
+    if engine.kind().name == "podman":
+        # Podman 4.3 makes no private cgroup namespace through the Docker API (README, Engines).
+        assert short in seen["cgroup"]
+    else:
+        assert short not in seen["cgroup"]
+        assert all(line.split(":", 2)[2] == "/" for line in seen["cgroup"].splitlines()), seen["cgroup"]
+
+
+SHARED_COUNTERS = """
+import ctypes, json, os
+
+class SysInfo(ctypes.Structure):
+    _fields_ = [("uptime", ctypes.c_long), ("loads", ctypes.c_ulong * 3), ("ram", ctypes.c_ulong * 6),
+                ("procs", ctypes.c_ushort), ("rest", ctypes.c_char * 64)]
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.sysinfo.argtypes = [ctypes.POINTER(SysInfo)]
+libc.sysinfo.restype = ctypes.c_int
+info = SysInfo()
+assert libc.sysinfo(ctypes.byref(info)) == 0
+loadavg = open("/proc/loadavg").read().split()
+print(json.dumps({
+    "loadavg_threads": int(loadavg[3].split("/")[1]),
+    "sysinfo_procs": info.procs,
+    "getloadavg": len(os.getloadavg()),
+    "autogroup": open("/proc/self/autogroup").read().split()[0],
+    "pid1_start": int(open("/proc/1/stat").read().rsplit(")", 1)[1].split()[19]),
+    "processes": [l for l in open("/proc/stat") if l.startswith("processes ")][0].split()[1],
+}))
+"""
+
+
+def test_the_host_wide_counters_the_readme_lists_as_visible_are():
+    # The threat model's row on other runs: these move with the host's containers, and stay
+    # readable under hardened. A thread total far above the run's own two processes is the host's.
+    assert "**Other runs leave traces in the host's counters.**" in README
+    for path in ("`/proc/loadavg`", "`sysinfo(2)`", "`/proc/self/autogroup`", "`/proc/1/stat`", "`/proc/stat`"):
+        assert path in README, path
+    result = run(SHARED_COUNTERS, H)
+    assert result.status == "ok", result.stderr
+    seen = json.loads(result.stdout)
+    assert seen["loadavg_threads"] > 10 and seen["sysinfo_procs"] > 10, seen
+    assert abs(seen["loadavg_threads"] - seen["sysinfo_procs"]) < 50, seen   # one figure, two ways in
+    assert seen["getloadavg"] == 3
+    assert re.fullmatch(r"/autogroup-\d+", seen["autogroup"]), seen
+    assert seen["pid1_start"] > 0 and int(seen["processes"]) > 0
