@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup engine image run test test-docker26 test-podman lab bench cleanup doctor
+.PHONY: setup engine image run test test-docker26 test-podman lab bench cleanup doctor docs
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -72,6 +72,11 @@ lab: setup
 bench: setup
 	$(BIN)/python benchmarks/latency.py
 	bash docker/with-engine.sh docker26 -- $(BIN)/python benchmarks/latency.py --runtimes
+
+# The documentation site (mkdocs.yml; strict: a broken link or a page missing from the nav fails).
+# Built outside the repository: the site is an artefact, the Markdown is the source.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --site-dir /tmp/safe-python-site
 
 doctor: $(STAMP)
 	$(BIN)/python -m sandbox doctor

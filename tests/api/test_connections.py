@@ -288,8 +288,8 @@ def test_a_connection_serves_a_bounded_number_of_requests_then_closes(live):
         conn.close()
 
 
-def test_the_readme_states_the_connection_bounds_the_server_enforces():
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+def test_the_docs_state_the_connection_bounds_the_server_enforces():
+    readme = (Path(__file__).resolve().parents[2] / "docs" / "server.md").read_text(encoding="utf-8")
     words = " ".join(readme.split("- **Bounded connections**", 1)[1].split("\n- **", 1)[0].split())
     stated = re.search(r"At most (\d+) connections at once, and (\d+) from one address\..*"
                        r"serves at most (\d+) requests and lives at most (\d+) s .*"

@@ -3,7 +3,7 @@
 - The kit's seccomp profile still refuses mount when a misconfiguration adds CAP_SYS_ADMIN.
 - The kit's non-root runner gets EACCES from a mounted Docker socket (root:docker, mode 660).
 - On cgroup v1, loopback UDP receive queues are not charged to the memory cgroup either, as
-  socket_memory's explanation and the README's threat model say (the command is the README's).
+  socket_memory's explanation and the threat model (docs/threat-model.md) say (the command is its own).
 """
 
 from __future__ import annotations
@@ -39,13 +39,13 @@ def test_a_mounted_docker_socket_refuses_the_non_root_runner(require):
     assert outcome.report == {"achieved": False, "errno": "EACCES"}, outcome.evidence
 
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+THREAT_MODEL = Path(__file__).resolve().parents[2] / "docs" / "threat-model.md"
 
 
 def test_loopback_udp_queues_are_not_charged_on_cgroup_v1_as_the_readme_shows():
     if catalog.engine_cgroup_version() != "1":
         pytest.skip("the claim, and the command's cgroup file, are cgroup v1's")
-    row = next(line for line in README.read_text(encoding="utf-8").splitlines()
+    row = next(line for line in THREAT_MODEL.read_text(encoding="utf-8").splitlines()
                if line.startswith("| **Socket memory on cgroup v1.**"))
     assert "Loopback UDP receive queues are not charged either" in row
     assert "neither are loopback UDP receive queues" in " ".join(catalog.load("socket_memory").explain.split())
@@ -53,5 +53,5 @@ def test_loopback_udp_queues_are_not_charged_on_cgroup_v1_as_the_readme_shows():
     result = run(code, PROFILES["hardened"])
     assert result.status == "ok", result.stderr
     queued, charged = map(int, re.fullmatch(r"(\d+) MiB queued, (-?\d+) MiB charged\n", result.stdout).groups())
-    # The README's figures: 20 MiB held in the kernel, at most 1 MiB of it seen by the limit.
+    # The threat model's figures: 20 MiB held in the kernel, at most 1 MiB of it seen by the limit.
     assert queued >= 16 and charged <= 2, result.stdout

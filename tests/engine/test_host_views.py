@@ -1,9 +1,9 @@
-"""What host_views hides and what stays visible, checked together with the README's words.
+"""What host_views hides and what stays visible, checked together with the docs' words.
 
-The README says what a run can learn about the host and about other runs; each claim here is
+The docs (docs/controls.md, docs/threat-model.md) say what a run can learn about the host and about other runs; each claim here is
 read from a real container and asserted beside the sentence that makes it, so that the two
 cannot drift apart: the day the kit hides the container's id from mountinfo (or the load
-average), this fails until the README says so.
+average), this fails until the docs say so.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 from sandbox import PROFILES, engine, run
 
 H = PROFILES["hardened"]
-README = re.sub(r"\s+", " ", (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8"))
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOC_TEXT = re.sub(r"\s+", " ", " ".join(page.read_text(encoding="utf-8") for page in sorted(DOCS.glob("*.md"))))
 
 ID_SENTENCE = ("The private cgroup namespace hides the container's cgroup path; the container's id still "
                "shows in `/proc/self/mountinfo` (the `/etc/resolv.conf`, `/etc/hostname` and `/etc/hosts` "
@@ -30,7 +31,7 @@ print(json.dumps({"mountinfo": mountinfo, "cgroup": cgroup}))
 
 
 def test_the_container_id_shows_in_mountinfo_not_in_the_cgroup_path_as_the_readme_says():
-    assert ID_SENTENCE in README
+    assert ID_SENTENCE in DOC_TEXT
     result = run(READ_IDS, H)
     assert result.status == "ok", result.stderr
     seen = json.loads(result.stdout)
@@ -43,7 +44,7 @@ def test_the_container_id_shows_in_mountinfo_not_in_the_cgroup_path_as_the_readm
     expected = {"/etc/hostname", "/etc/hosts"} | (set() if engine.kind().name == "podman" else {"/etc/resolv.conf"})
     assert {line.split()[4] for line in bound} == expected and all(re.search(rf"/{short}[0-9a-f]{{52}}/", line) for line in bound), bound
     if engine.kind().name == "podman":
-        # Podman 4.3 makes no private cgroup namespace through the Docker API (README, Engines).
+        # Podman 4.3 makes no private cgroup namespace through the Docker API (docs/engines.md).
         assert short in seen["cgroup"]
     else:
         assert short not in seen["cgroup"]
@@ -77,9 +78,9 @@ print(json.dumps({
 def test_the_host_wide_counters_the_readme_lists_as_visible_are():
     # The threat model's row on other runs: these move with the host's containers, and stay
     # readable under hardened. A thread total far above the run's own two processes is the host's.
-    assert "**Other runs leave traces in the host's counters.**" in README
+    assert "**Other runs leave traces in the host's counters.**" in DOC_TEXT
     for path in ("`/proc/loadavg`", "`sysinfo(2)`", "`/proc/self/autogroup`", "`/proc/1/stat`", "`/proc/stat`"):
-        assert path in README, path
+        assert path in DOC_TEXT, path
     result = run(SHARED_COUNTERS, H)
     assert result.status == "ok", result.stderr
     seen = json.loads(result.stdout)
