@@ -66,7 +66,7 @@ class Connection(Protocol):
 
     def idleness(self) -> tuple[int, float]: ...
 
-    def handle_close(self) -> None: ...
+    def evict(self) -> None: ...
 
 
 class Slots:
@@ -109,5 +109,5 @@ def _evict_idlest(channels) -> bool:
         return False
     # Closed here, in the loop thread, rather than marked to close: a socket whose peer reads
     # nothing never turns writable, and would keep its slot in waitress's map.
-    min(idle, key=lambda c: c.idleness()).handle_close()
+    min(idle, key=lambda c: c.idleness()).evict()
     return True

@@ -1,10 +1,11 @@
 """Every part of waitress the server relies on beyond its one documented function, and nothing else.
 
-Checked against waitress 3.0 (3.0.0 to 3.0.2; pyproject.toml pins that range). A maintainer who
-upgrades waitress reads this file; tests/unit/test_library_internals.py asserts each behaviour
-below by name, so that an upgrade that changes one fails that test rather than the server's
-bounds. No other module of the server touches waitress (tests/unit/test_library_internals.py
-greps for these names).
+Checked against waitress 3.0.1 and 3.0.2 (pyproject.toml pins `>=3.0.1,<3.1`: 3.0.1 changed how
+a channel keeps `connected` and fixed a race in `received`; 3.0.2 changed none of the names
+below). A maintainer who upgrades waitress reads this file; tests/unit/test_library_internals.py
+asserts each behaviour below by name, so that an upgrade that changes one fails that test rather
+than the server's bounds. No other module of the kit imports waitress or uses these names (the
+same tests grep for them).
 
 Waitress documents `waitress.serve(app, **arguments)` alone (docs/api.rst), and its arguments.
 `serve` blocks until the process ends and hands out nothing: no way to stop it cleanly, bound its
@@ -25,7 +26,7 @@ connections or answer its own refusals in JSON. So, undocumented:
   `adj.recv_bytes`, `outbuf_lock`, `requests_lock`, `connected`, `addr`, `server`, sets
   `will_close` and `close_when_flushed`, and overrides `received`, `handle_read`, `readable`,
   `check_client_disconnected`, `_flush_some` (returns whether it sent anything), `service` and
-  `del_channel`; `server.pull_trigger()` wakes the loop;
+  `del_channel`, and calls `handle_close`; `server.pull_trigger()` wakes the loop;
 - its tasks: `WSGITask` (`build_response_header`, `set_close_on_finish`, `channel`), the
   channel's `task_class`; `ErrorTask`, the channel's `error_task_class`, whose `execute` answers
   a request waitress refused while parsing it, from `request.error` (`code`, `reason`, `body`),
@@ -149,6 +150,10 @@ class GuardedChannel(HTTPChannel):
         if self.request_started is None and self.served:
             return 0, self.last_activity
         return 1, self.opened if self.request_started is None else self.request_started
+
+    def evict(self) -> None:
+        """Close the connection now, from the loop's thread."""
+        self.handle_close()
 
     def used_up(self) -> bool:
         return self.served >= MAX_REQUESTS or time.monotonic() - self.opened >= MAX_LIFETIME_S
