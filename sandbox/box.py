@@ -18,9 +18,8 @@ import uuid
 from typing import Iterator
 
 from docker.errors import APIError
-from docker.utils.socket import frames_iter
 
-from . import engine, network, uids
+from . import docker_internals, engine, network, uids
 from .errors import RunRefused
 from .limits import Limits
 from .options import container_options
@@ -104,16 +103,12 @@ class Box:
             pass   # the supervisor is gone already: it ended, or the container was killed
 
     def _write(self, data: bytes) -> None:
-        # docker-py hands the hijacked connection over as a read-only SocketIO; its socket (plain
-        # or TLS) is the way to write to the container's stdin.
-        writer = getattr(self._socket, "_sock", None)
-        if writer is None:
-            raise OSError("the engine's attach stream cannot be written to")
-        writer.sendall(data)
+        # To the container's stdin over the attached connection: docker-py has no public way.
+        docker_internals.send(self._socket, data)
 
     def frames(self) -> Iterator[tuple[int, bytes]]:
         """(stream id, bytes) as the engine hands them over: 1 is stdout, 2 stderr."""
-        return frames_iter(self._socket, tty=False)
+        return docker_internals.frames(self._socket)
 
     # -- the engine's view ----------------------------------------------------------------------
     def wait_exit(self, timeout_s: float) -> bool:

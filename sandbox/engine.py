@@ -332,24 +332,31 @@ def translated_errors(doing: str) -> Iterator[None]:
                                 f"({exc.__class__.__name__}).") from exc
 
 
+# The options that go into the container's own config: the keyword arguments of the documented
+# `APIClient.create_container` that it hands straight to `create_container_config`. Every other
+# option is the HostConfig's (`create_host_config`), a container's network, or its volumes.
+CONTAINER_CONFIG_KEYS = frozenset({
+    "command", "detach", "domainname", "entrypoint", "environment", "healthcheck", "hostname",
+    "image", "labels", "mac_address", "network_disabled", "stdin_open", "stop_signal", "tty",
+    "user", "working_dir",
+})
+
+
 def create_container(options: dict, docker_client=None) -> str:
     """Create one container from the kit's options; return its id.
 
     The one place a missing image is told, and where the options docker-py has no keyword for
     go into the engine's HostConfig (masked and read-only paths) and a run's stdin closes when
-    the kit detaches (StdinOnce: the supervisor then knows the kit is gone).
+    the kit detaches (StdinOnce: the supervisor then knows the kit is gone). Only docker-py's
+    documented low-level API is used.
     """
-    from docker.models.containers import RUN_CREATE_KWARGS, RUN_HOST_CONFIG_KWARGS
-
     options = dict(options)
     extra, name = options.pop("host_config_extra", {}), options.pop("name", None)
-    create = {k: options.pop(k) for k in list(options) if k in RUN_CREATE_KWARGS}
+    create = {k: options.pop(k) for k in list(options) if k in CONTAINER_CONFIG_KEYS}
     network = options.pop("network", None)
     endpoints = options.pop("networking_config", None)
     volumes = options.pop("volumes", None)
-    host = {k: options.pop(k) for k in list(options) if k in RUN_HOST_CONFIG_KWARGS}
-    if options:
-        raise SandboxError(f"Unknown container options: {', '.join(sorted(options))}.")
+    host = options
     api = (docker_client or client()).api
     if network:
         host["network_mode"] = network
@@ -358,7 +365,10 @@ def create_container(options: dict, docker_client=None) -> str:
     if volumes:
         host["binds"] = volumes
         create["volumes"] = [v["bind"] for v in volumes.values()]
-    host_config = api.create_host_config(**host)
+    try:
+        host_config = api.create_host_config(**host)
+    except TypeError as exc:   # an option that is nobody's, or of the wrong type
+        raise SandboxError(f"Container options the engine cannot take: {exc}.") from exc
     host_config.update(extra)
     _as_this_engine_takes_it(host_config)
     config = api.create_container_config(**create, host_config=host_config)

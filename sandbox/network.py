@@ -27,7 +27,6 @@ import uuid
 from typing import Iterator
 
 from docker.errors import APIError, NotFound
-from docker.types import EndpointConfig
 
 from . import engine
 from .errors import SandboxError
@@ -213,8 +212,7 @@ def _ensure_target() -> None:
         labels=engine.labels("target"), network_name=network_name(), uid=TARGET_UID,
     )
     options["name"] = target_name()
-    options["networking_config"] = {
-        network_name(): EndpointConfig(client.api.api_version, aliases=[TARGET_ALIAS])}
+    options["networking_config"] = {network_name(): client.api.create_endpoint_config(aliases=[TARGET_ALIAS])}
     container = client.containers.get(engine.create_container(options, client))
     container.start()
     _wait_ready(container)
