@@ -31,8 +31,18 @@ import statistics
 import time
 import urllib.request
 
-from sandbox import (IMAGE, PROFILES, WarmPool, check_image, container_options, create_container, engine_client,
-                     engine_runtimes, labels, run)
+from sandbox import (
+    IMAGE,
+    PROFILES,
+    WarmPool,
+    check_image,
+    container_options,
+    create_container,
+    engine_client,
+    engine_runtimes,
+    labels,
+    run,
+)
 
 CODE = "print(2 + 2)"
 

@@ -15,13 +15,25 @@ may import. Everything the kit creates carries its labels; `cleanup()` removes l
 
 from . import network, seccomp
 from .controls import CONTROLS, EXTRA, FIELDS, REGISTRY, Control, Field, Spec
-from .engine import IMAGE, SESSION, check_image, create_container, labels, ping as engine_ping, socket_path as engine_socket_path
+from .engine import IMAGE, SESSION, check_image, create_container, labels
 from .engine import client as engine_client
-from .engine import runtimes as engine_runtimes
 from .engine import kind as engine_kind
+from .engine import ping as engine_ping
+from .engine import runtimes as engine_runtimes
+from .engine import socket_path as engine_socket_path
 from .engine import use as use_engine
-from .errors import (EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, OutputCallbackError,
-                     PoolClosed, QueueFull, RunRefused, RuntimeMissing, SandboxError)
+from .errors import (
+    EngineUnavailable,
+    ImageMissing,
+    InvalidCode,
+    InvalidLimits,
+    OutputCallbackError,
+    PoolClosed,
+    QueueFull,
+    RunRefused,
+    RuntimeMissing,
+    SandboxError,
+)
 from .images import IMAGES, LAB_IMAGE, KitImage
 from .languages import LANGUAGES, Language
 from .limits import PROFILES, Limits, Mount

@@ -22,10 +22,10 @@ import docker
 import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
-from .errors import EngineUnavailable, ImageMissing, RunRefused, RuntimeMissing, SandboxError
-from .text import clip
 from . import images
+from .errors import EngineUnavailable, ImageMissing, RunRefused, RuntimeMissing, SandboxError
 from .languages import LANGUAGES
+from .text import clip
 
 IMAGE = LANGUAGES["python"].image
 

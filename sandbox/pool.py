@@ -41,7 +41,6 @@ from .result import Result
 from .runner import program_argv
 
 
-
 class Pool:
     """At most `workers` runs at once and `workers + queue` accepted in all; `submit` never blocks.
 

@@ -28,9 +28,8 @@ from typing import Callable
 import requests
 from docker.errors import APIError, NotFound
 
-from . import engine
+from . import engine, warm
 from . import result as R
-from . import warm
 from .box import Box
 from .errors import EngineUnavailable, InvalidCode, InvalidLimits, OutputCallbackError, RunRefused, SandboxError
 from .languages import LANGUAGES

@@ -41,8 +41,22 @@ from typing import Callable, Iterator
 import bottle
 from bottle import Bottle, HTTPError, HTTPResponse, request, static_file
 
-from sandbox import (LANGUAGES, MAX_CODE_CHARS, MAX_STDIN_BYTES, PROFILES, REGISTRY, EngineUnavailable, ImageMissing,
-                     Limits, PoolClosed, QueueFull, Result, RunRefused, RuntimeMissing, SandboxError)
+from sandbox import (
+    LANGUAGES,
+    MAX_CODE_CHARS,
+    MAX_STDIN_BYTES,
+    PROFILES,
+    REGISTRY,
+    EngineUnavailable,
+    ImageMissing,
+    Limits,
+    PoolClosed,
+    QueueFull,
+    Result,
+    RunRefused,
+    RuntimeMissing,
+    SandboxError,
+)
 from sandbox.lab import EXAMPLES
 
 from .body import DEFAULT_LANGUAGE, parse_run, read_json

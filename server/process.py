@@ -30,7 +30,6 @@ import urllib.error
 import urllib.request
 import uuid
 
-
 # No ProxyHandler entries: never a proxy, whatever the environment says.
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

@@ -22,11 +22,10 @@ It imports only what is built in or cheap (no json, no signal or ctypes wrappers
 adds a few milliseconds to a run.
 """
 
+import _signal
 import os
 import select
 import time
-
-import _signal
 
 MAGIC = b"SAFE-PYTHON/1"
 HEADER_MAX = 4096          # the header line: magic, secret, sizes

@@ -54,8 +54,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from sandbox import (CONTROLS, IMAGES, PROFILES, EngineUnavailable, ImageMissing, Limits, Mount, Result,
-                     RuntimeMissing, SandboxError, Status, Usage, engine, run)
+from sandbox import (
+    CONTROLS,
+    IMAGES,
+    PROFILES,
+    EngineUnavailable,
+    ImageMissing,
+    Limits,
+    Mount,
+    Result,
+    RuntimeMissing,
+    SandboxError,
+    Status,
+    Usage,
+    engine,
+    run,
+)
 from sandbox.engine import socket_path as engine_socket_path
 from sandbox.errors import AttackError
 from sandbox.text import clip

@@ -54,7 +54,7 @@ def checks() -> list[Check]:
 
 def _differences_check(version: dict) -> Check:
     """What the engine's own defaults change in the lessons and the attack matrix."""
-    from .catalog import parse_version    # one way to read a version: the catalog's
+    from .catalog import parse_version  # one way to read a version: the catalog's
 
     kind = engine.kind()
     if kind.differences:

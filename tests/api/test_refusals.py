@@ -11,8 +11,7 @@ import json
 import pytest
 import webtest
 
-from sandbox import RunRefused
-from sandbox import Pool, QueueFull
+from sandbox import Pool, QueueFull, RunRefused
 from server.body import MAX_BODY_BYTES
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")

@@ -10,8 +10,8 @@ import pytest
 from docker.errors import APIError
 
 from sandbox import CONTROLS, PROFILES, Mount, engine, reaper
-from sandbox.lab.audit import FAIL, NOT_APPLICABLE, PASS, audit, check, inspect_live
 from sandbox.errors import SandboxError
+from sandbox.lab.audit import FAIL, NOT_APPLICABLE, PASS, audit, check, inspect_live
 
 H = PROFILES["hardened"]
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import threading
 
-
 from sandbox import PROFILES, run
 
 H = PROFILES["hardened"]

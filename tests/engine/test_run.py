@@ -11,9 +11,8 @@ import time
 
 import pytest
 
-from sandbox import PROFILES, RUNNER_UIDS, ImageMissing, run
+from sandbox import PROFILES, RUNNER_UIDS, ImageMissing, engine, run
 from sandbox.errors import OutputCallbackError
-from sandbox import engine
 
 H = PROFILES["hardened"]
 SHORT = H.replace(timeout_s=3)
