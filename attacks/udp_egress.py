@@ -33,7 +33,7 @@ try:
             try:
                 facts["echo"] = sock.recvfrom(64)[0].decode()
                 break
-            except socket.timeout:
+            except TimeoutError:
                 continue
         facts.update(attempts=attempt, peer=address[0], achieved=facts.get("echo") == "udp: leaked")
 except socket.gaierror as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 from docker.errors import APIError
 from docker.utils.socket import frames_iter
@@ -46,7 +46,7 @@ class Box:
         self.on_close = None          # called once the box is closed (a warm pool counts it)
 
     @classmethod
-    def start(cls, limits: Limits, *, image: str, role: str = "run", env: dict[str, str] | None = None) -> "Box":
+    def start(cls, limits: Limits, *, image: str, role: str = "run", env: dict[str, str] | None = None) -> Box:
         """Create, attach and start; on any failure nothing is left on the engine."""
         box = cls(engine.client(), limits, image, role, env)
         try:

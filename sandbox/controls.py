@@ -22,10 +22,11 @@ engine's options (options.py).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 
 class Control(StrEnum):

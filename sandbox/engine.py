@@ -15,8 +15,8 @@ import stat
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import docker
 import requests

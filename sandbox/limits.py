@@ -14,9 +14,10 @@ frozen and checked when made: derive new ones instead of editing.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from .controls import CONTROLS, FIELDS, HARDENED_VALUES, REGISTRY, Control
 from .errors import InvalidLimits
@@ -100,7 +101,7 @@ class Limits:
             raise InvalidLimits("mounts must be a tuple of sandbox.Mount.")
 
     # -- deriving -----------------------------------------------------------------------
-    def without(self, *controls: str) -> "Limits":
+    def without(self, *controls: str) -> Limits:
         """A copy with exactly these controls removed (each one switched off)."""
         changes: dict[str, Any] = {}
         for control in controls:
@@ -108,7 +109,7 @@ class Limits:
         suffix = " without " + ", ".join(controls) if controls else ""
         return dataclasses.replace(self, name=self.name + suffix, **changes)
 
-    def replace(self, **changes: Any) -> "Limits":
+    def replace(self, **changes: Any) -> Limits:
         """A copy with some values changed, e.g. `limits.replace(memory_mib=256)`."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:

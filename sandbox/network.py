@@ -24,7 +24,7 @@ import contextlib
 import threading
 import time
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 from docker.errors import APIError, NotFound
 from docker.types import EndpointConfig

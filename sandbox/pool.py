@@ -32,8 +32,9 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from .errors import InvalidLimits, PoolClosed, QueueFull
 from .limits import Limits
@@ -127,7 +128,7 @@ class Pool:
             self.kill_running()
         self._executor.shutdown(wait=wait, cancel_futures=cancel_pending)
 
-    def __enter__(self) -> "Pool":
+    def __enter__(self) -> Pool:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

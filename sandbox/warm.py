@@ -23,14 +23,14 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from .box import Box
 from .errors import InvalidLimits, SandboxError
 from .languages import LANGUAGES
 from .limits import HARDENED, Limits
 
-_open: list["WarmPool"] = []
+_open: list[WarmPool] = []
 _open_lock = threading.Lock()
 
 
@@ -119,7 +119,7 @@ class WarmPool:
         for box in boxes:
             box.close()
 
-    def __enter__(self) -> "WarmPool":
+    def __enter__(self) -> WarmPool:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -36,7 +36,7 @@ import mimetypes
 import queue
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import bottle
 from bottle import Bottle, HTTPError, HTTPResponse, request, static_file

@@ -70,7 +70,7 @@ class ServerProcess:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, ready_timeout_s: float = 30) -> "ServerProcess":
+    def start(self, ready_timeout_s: float = 30) -> ServerProcess:
         self.proc = subprocess.Popen(
             [self.python, "-m", "server", "--host", "127.0.0.1", "--port", str(self.port), *self.args],
             env=self.env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -114,7 +114,7 @@ class ServerProcess:
         self._log.seek(0)
         return self._log.read().decode("utf-8", "replace")
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

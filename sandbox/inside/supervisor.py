@@ -303,7 +303,7 @@ def encode(value):
         return repr(value)
     if isinstance(value, str):
         text = value.encode("ascii", "replace").decode("ascii")
-        return '"' + "".join(c if c.isprintable() and c not in '"\\' else "\\u%04x" % ord(c) for c in text) + '"'
+        return '"' + "".join(c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}" for c in text) + '"'
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(encode(item) for item in value) + "]"
     return "{" + ",".join(encode(str(k)) + ":" + encode(v) for k, v in value.items()) + "}"
@@ -321,13 +321,13 @@ def main():
         return                                   # nobody will read a report
     except BaseException as exc:                 # a bug here must still end the run and say so
         kill_all()
-        report["supervisor_error"] = "%s: %s" % (type(exc).__name__, exc)
+        report["supervisor_error"] = f"{type(exc).__name__}: {exc}"
     for name, gather in (("cgroup", cgroup_facts), ("no_route", no_route_count), ("scratch_full", full_scratch)):
         try:
             found = gather()
             report.update(found) if isinstance(found, dict) else report.__setitem__(name, found)
         except Exception as exc:                 # a fact that cannot be read is missing, not invented
-            report.setdefault("unread", []).append("%s: %s" % (name, type(exc).__name__))
+            report.setdefault("unread", []).append(f"{name}: {type(exc).__name__}")
     if secret:
         os.write(1, secret + b" " + encode(report).encode("ascii") + b"\n")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 from sandbox import engine
 from sandbox.engine import LABEL_ROLE, LABEL_SESSION, SESSION

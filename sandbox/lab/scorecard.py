@@ -22,9 +22,9 @@ import json
 import platform
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from sandbox import engine
 from sandbox.errors import ReportFolderError
