@@ -216,7 +216,7 @@ def error_line(stderr: str, language: str = "python") -> str:
         for line in stderr.splitlines():
             if _JS_ERROR.match(line.strip()):
                 return clip(line.strip(), _MAX_MESSAGE)
-        lines = [l for l in stderr.splitlines() if not l.strip().startswith(("at ", "Node.js v"))]
+        lines = [line for line in stderr.splitlines() if not line.strip().startswith(("at ", "Node.js v"))]
         return last_error_line("\n".join(lines))
     return last_error_line(stderr)
 

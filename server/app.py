@@ -230,7 +230,7 @@ def _wait_for(pool, wanted, limits: Limits, environ: dict) -> Result:
     run = _submit(pool, wanted, limits)
     try:
         return _wait(run.future, run.cancel, environ)
-    except BaseException as exc:
+    except BaseException as exc:  # noqa: BLE001 - _refusal_for answers what it knows, the rest is raised as it is
         raise _refusal_for(exc, limits) from None
 
 

@@ -64,7 +64,7 @@ class ServerProcess:
         self.python = python
         self.proc: subprocess.Popen | None = None
         # Append mode: the child shares this file offset, so its writes must always go to the end.
-        self._log = tempfile.TemporaryFile(mode="a+b")
+        self._log = tempfile.TemporaryFile(mode="a+b")  # noqa: SIM115 - lives with the object: log() reads it after stop()
 
     @property
     def url(self) -> str:

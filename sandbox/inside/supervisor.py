@@ -152,7 +152,7 @@ def supervise(argv, stdin):
         ended = reap(main_pid)
         if ended is not None:
             break
-        for fd, events in poll.poll():
+        for fd, _events in poll.poll():
             if fd == 0:
                 word = os.read(0, 64)
                 if not word or b"k" in word:   # the kit's kill, or the kit went away
@@ -269,9 +269,9 @@ def no_route_count():
     """Packets the container's network stack refused for want of a route (IPv4 and IPv6)."""
     total = 0
     snmp = (read("/proc/net/snmp") or "").splitlines()
-    for names, values in zip(snmp[::2], snmp[1::2]):
+    for names, values in zip(snmp[::2], snmp[1::2], strict=False):   # a cut file reads as far as it goes
         if names.startswith("Ip:") and values.startswith("Ip:"):
-            row = dict(zip(names.split()[1:], values.split()[1:]))
+            row = dict(zip(names.split()[1:], values.split()[1:], strict=False))
             total += int(row.get("OutNoRoutes", 0))
     for line in (read("/proc/net/snmp6") or "").splitlines():
         name, _, value = line.partition(" ")
@@ -319,14 +319,14 @@ def main():
         report.update(supervise(argv, stdin))
     except EOFError:
         return                                   # nobody will read a report
-    except BaseException as exc:                 # a bug here must still end the run and say so
+    except BaseException as exc:  # noqa: BLE001 - a bug here must still end the run and say so
         kill_all()
         report["supervisor_error"] = f"{type(exc).__name__}: {exc}"
     for name, gather in (("cgroup", cgroup_facts), ("no_route", no_route_count), ("scratch_full", full_scratch)):
         try:
             found = gather()
             report.update(found) if isinstance(found, dict) else report.__setitem__(name, found)
-        except Exception as exc:                 # a fact that cannot be read is missing, not invented
+        except Exception as exc:  # noqa: BLE001 - a fact that cannot be read is missing, not invented
             report.setdefault("unread", []).append(f"{name}: {type(exc).__name__}")
     if secret:
         os.write(1, secret + b" " + encode(report).encode("ascii") + b"\n")

@@ -173,7 +173,7 @@ def limits_for(base: Limits, on: dict[str, bool], values: dict[str, Any]) -> Lim
             limits = limits.replace(**REGISTRY[control].switched_on)
     changes = {}
     for name, value in values.items():
-        value = int(round(value)) if FIELDS[name][1].whole else value
+        value = round(value) if FIELDS[name][1].whole else value
         if getattr(limits, name) != value:
             changes[name] = value
     if changes:
@@ -256,7 +256,7 @@ class Lab:
         start = high if current is None else min(max(current, low), high)
         kind = w.IntSlider if FIELDS[name][1].whole or all(float(v).is_integer() for v in spec) else w.FloatSlider
         if kind is w.IntSlider:
-            low, high, step, start = int(low), int(high), max(1, int(step)), int(round(start))
+            low, high, step, start = int(low), int(high), max(1, int(step)), round(start)
         unit = FIELDS[name][1].unit
         return kind(value=start, min=low, max=high, step=step, description=f"{name}",
                     continuous_update=False, readout=True,
