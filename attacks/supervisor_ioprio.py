@@ -26,7 +26,6 @@ ATTACK = {
 import ctypes
 import errno
 import json
-import os
 import platform
 
 NUMBERS = {"x86_64": (251, 252), "aarch64": (30, 31)}          # ioprio_set, ioprio_get

@@ -37,7 +37,12 @@ def attempt(read):
         return errno.errorcode.get(exc.errno, str(exc.errno)), None
 
 
-maps, text = attempt(lambda: open("/proc/1/maps").read())
+def read_maps():
+    with open("/proc/1/maps") as maps:
+        return maps.read()
+
+
+maps, text = attempt(read_maps)
 facts = {"maps": maps}
 start = int(text.split("-", 1)[0], 16) if text else 0x400000
 

@@ -22,7 +22,6 @@ ATTACK = {
 
 import errno
 import json
-import os
 import resource
 
 

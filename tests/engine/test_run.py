@@ -307,7 +307,7 @@ def test_keyboard_interrupt_of_the_cli_removes_the_container(child_env):
     assert kit_containers(session), "the run never started"
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=20)
+    _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert kit_containers(session) == []
