@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import docker
 from docker.errors import APIError
 from docker.utils.socket import frames_iter
 
@@ -26,7 +28,7 @@ from .text import clip
 
 
 @contextlib.contextmanager
-def _refusal():
+def _refusal() -> Iterator[None]:
     """An engine that answers but will not apply these limits: RunRefused, in the engine's words."""
     try:
         yield
@@ -35,15 +37,15 @@ def _refusal():
 
 
 class Box:
-    def __init__(self, client, limits: Limits, image: str, role: str, env: dict[str, str] | None):
+    def __init__(self, client: docker.DockerClient, limits: Limits, image: str, role: str, env: dict[str, str] | None):
         self.client, self.api = client, client.api
         self.limits, self.image = limits, image
         self.name = f"safe-python-{role}-{uuid.uuid4().hex[:16]}"
         self.id = self.short_id = ""
         self._stack = contextlib.ExitStack()
-        self._socket = None
+        self._socket: Any = None      # the SDK's attach stream (its type depends on the transport)
         self._role, self._env = role, env or {}
-        self.on_close = None          # called once the box is closed (a warm pool counts it)
+        self.on_close: Callable[[], None] | None = None          # called once the box is closed (a warm pool counts it)
 
     @classmethod
     def start(cls, limits: Limits, *, image: str, role: str = "run", env: dict[str, str] | None = None) -> Box:
@@ -113,7 +115,7 @@ class Box:
         with contextlib.suppress(Exception):
             self.api.kill(self.id)
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return self.api.inspect_container(self.id)["State"]
 
     def close(self) -> None:

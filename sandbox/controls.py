@@ -96,7 +96,7 @@ def _mib(value: int) -> str:
     return f"{value} MiB"
 
 
-def _ulimits(limits) -> str:
+def _ulimits(limits: Any) -> str:
     shown = {"fsize": lambda v: f"{v / 1024 / 1024:g} MiB"}
     return ", ".join(f"{name} {shown.get(name, str)(value)}" for name, value in limits.ulimits or ())
 

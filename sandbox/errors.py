@@ -65,7 +65,7 @@ class OutputCallbackError(SandboxError):
 
     hint = "Fix the on_output callback; the finished run's Result is on this exception as `.result`."
 
-    def __init__(self, message: str, result):
+    def __init__(self, message: str, result: object):
         super().__init__(message)
         self.result = result
 

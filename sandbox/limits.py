@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from .controls import CONTROLS, FIELDS, HARDENED_VALUES, REGISTRY, Control
+from .controls import CONTROLS, FIELDS, HARDENED_VALUES, REGISTRY, Control, Field
 from .errors import InvalidLimits
 
 NETWORK_MODES = ("none", "internal")
@@ -151,12 +151,12 @@ class Limits:
 
 def _control(name: object) -> Control:
     try:
-        return Control(name)
+        return Control(name)  # type: ignore[arg-type]  # any value: a wrong one is InvalidLimits
     except ValueError:
         raise InvalidLimits(f"Unknown control {name!r}. Known controls: {', '.join(REGISTRY)}.") from None
 
 
-def _check_number(name: str, value: Any, spec) -> None:
+def _check_number(name: str, value: Any, spec: Field) -> None:
     if value is None and spec.optional:
         return
     kinds = int if spec.whole else (int, float)

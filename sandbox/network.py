@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Iterator
 
 from docker.errors import APIError, NotFound
+from docker.models.containers import Container
 from docker.types import EndpointConfig
 
 from . import engine
@@ -220,7 +221,7 @@ def _ensure_target() -> None:
     _wait_ready(container)
 
 
-def _wait_ready(container, timeout_s: float = 15.0) -> None:
+def _wait_ready(container: Container, timeout_s: float = 15.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if READY_LINE in container.logs().decode("utf-8", "replace"):

@@ -159,7 +159,7 @@ def _memory(limits: Limits, note: str = "") -> Verdict:
 
 def _signalled(report: Report, limits: Limits) -> Verdict:
     try:
-        sig = signal.Signals(report.signal)
+        sig = signal.Signals(report.signal)  # type: ignore[arg-type]  # called only when the report names one
     except ValueError:
         return Verdict(R.KILLED, None, f"Killed by signal {report.signal}")
     if sig == signal.SIGKILL and report.oom_kills:

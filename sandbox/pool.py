@@ -60,9 +60,8 @@ class Pool:
             raise InvalidLimits(f"queue must be a whole number from 0 to 10000, not {queue!r}.")
         if runner is None:
             from .runner import run as runner
-        self.workers = workers
-        self.queue = queue
-        self._runner = runner
+        self.workers, self.queue = workers, queue
+        self._runner: Callable[..., Result] = runner  # type: ignore[assignment]  # the default is set above
         # One slot per run that is running or waiting; taken in submit, given back when done.
         self._slots = threading.BoundedSemaphore(workers + queue)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox-pool")
@@ -74,7 +73,7 @@ class Pool:
         self._active: set[threading.Event] = set()   # the cancel events of the runs in progress
 
     def submit(self, code: str, limits: Limits | None = None, *,
-               cancel: threading.Event | None = None, **kw: Any) -> Future:
+               cancel: threading.Event | None = None, **kw: Any) -> Future[Result]:
         """Queue one run; raises QueueFull at once when there is no room, InvalidCode for bad code.
 
         Setting `cancel` kills the run at once (a queued one then ends as soon as it starts).
@@ -135,7 +134,7 @@ class Pool:
         self.shutdown()
 
     # -- inside -------------------------------------------------------------------------
-    def _work(self, code: str, limits: Limits | None, kw: dict) -> Result:
+    def _work(self, code: str, limits: Limits | None, kw: dict[str, Any]) -> Result:
         cancel = kw["cancel"]
         with self._lock:
             self._queued -= 1
@@ -151,7 +150,7 @@ class Pool:
                 self._active.discard(cancel)
                 self._mean_run_s = 0.8 * self._mean_run_s + 0.2 * elapsed
 
-    def _on_done(self, future: Future) -> None:
+    def _on_done(self, future: Future[Result]) -> None:
         # A cancelled future never reached _work, so it still counts as queued.
         self._release(started=not future.cancelled())
 

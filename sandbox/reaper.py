@@ -18,6 +18,7 @@ import os
 import socket
 import time
 
+import docker
 from docker.errors import APIError, NotFound
 
 from . import engine
@@ -48,7 +49,7 @@ def cleanup(session: str | None = None, older_than_s: float | None = None,
     return removed
 
 
-def leftovers(session: str | None = None) -> list[dict]:
+def leftovers(session: str | None = None) -> list[dict[str, str | bool]]:
     """The kit's containers that exist right now (name, role, session, owner, status)."""
     filters = [f"{engine.LABEL}=1"]
     if session:
@@ -73,7 +74,7 @@ def leftover_networks(session: str | None = None) -> list[str]:
     return sorted(info["Name"] for info in engine.client().api.networks(filters={"label": filters}))
 
 
-def _orphan(labels: dict, older_than_s: float | None) -> bool:
+def _orphan(labels: dict[str, str], older_than_s: float | None) -> bool:
     host, _, pid = labels.get(engine.LABEL_OWNER, "").rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
         return not _alive(int(pid))
@@ -90,14 +91,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _age(labels: dict) -> float:
+def _age(labels: dict[str, str]) -> float:
     try:
         return time.time() - int(labels.get(engine.LABEL_CREATED, "0"))
     except ValueError:
         return float("inf")
 
 
-def _remove_network(api, network_id: str) -> int:
+def _remove_network(api: docker.APIClient, network_id: str) -> int:
     try:
         api.remove_network(network_id)
         return 1

@@ -24,6 +24,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 import requests
 from docker.errors import APIError, NotFound
@@ -218,7 +219,7 @@ class ContainerRun:
         self.box.kill()   # the supervisor kills every process, counts, reports, and exits
         return reason
 
-    def _final_state(self, killed: bool) -> dict:
+    def _final_state(self, killed: bool) -> dict[str, Any]:
         if killed and not (self.output.done.wait(KILL_GRACE_S) and self.box.wait_exit(KILL_GRACE_S)):
             self.box.engine_kill()    # SIGKILL: nothing inside can ignore it
             self.box.wait_exit(10)
@@ -226,7 +227,7 @@ class ContainerRun:
             self.box.wait_exit(KILL_GRACE_S)
         return self.box.state()
 
-    def _result(self, state: dict, killed_for: str | None, duration: float) -> R.Result:
+    def _result(self, state: dict[str, Any], killed_for: str | None, duration: float) -> R.Result:
         limits = self.limits
         by_safety_net = (killed_for == "timeout" and limits.timeout_s is None) or (
             killed_for == "output" and limits.output_cap_bytes is None)
@@ -260,7 +261,7 @@ class ContainerRun:
         )
 
 
-def _ending(report: Report | None, state: dict) -> tuple[int | None, str | None]:
+def _ending(report: Report | None, state: dict[str, Any]) -> tuple[int | None, str | None]:
     """(exit code, signal name): the program's, from its real wait status; else the engine's."""
     import signal
 

@@ -259,7 +259,7 @@ def docker_default_split(version: tuple[int, ...]) -> tuple[frozenset[str], froz
 
 
 @functools.lru_cache(maxsize=2)
-def profile(runtime: str = "runc") -> dict:
+def profile(runtime: str = "runc") -> dict[str, object]:
     """The profile as Docker's JSON structure (a fresh parse each caller should not mutate).
 
     Under gVisor (`runtime="runsc"`, with runsc's --oci-seccomp) the filter runs inside gVisor's
@@ -298,14 +298,14 @@ def profile(runtime: str = "runc") -> dict:
     }
 
 
-def _arg(index: int, value: int, mask: int | None = None) -> dict:
+def _arg(index: int, value: int, mask: int | None = None) -> dict[str, object]:
     if mask is None:
         return {"index": index, "value": value, "valueTwo": 0, "op": "SCMP_CMP_EQ"}
     return {"index": index, "value": mask, "valueTwo": value, "op": "SCMP_CMP_MASKED_EQ"}
 
 
-def _socket_rules() -> list[dict]:
-    def rule(*conditions):
+def _socket_rules() -> list[dict[str, object]]:
+    def rule(*conditions: dict[str, object]) -> dict[str, object]:
         return {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": list(conditions)}
 
     family = SOCKET_FAMILIES

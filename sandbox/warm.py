@@ -135,11 +135,11 @@ class WarmPool:
                 while not self._closed and self._short(key):
                     self._start_one(key)
 
-    def _short(self, key) -> bool:
+    def _short(self, key: tuple[Limits, str]) -> bool:
         with self._lock:
             return len(self._idle[key]) < self.size
 
-    def _start_one(self, key) -> None:
+    def _start_one(self, key: tuple[Limits, str]) -> None:
         limits, image = key
         with self._lock:
             self.starting += 1
