@@ -207,14 +207,14 @@ def language_title(name: str) -> str:
 
 
 class Submitted:
-    """A run handed to the pool: its future, its cancel event and, when streamed, its output."""
+    """A run handed to the pool: its future, its cancel event and its output (filled only when streamed)."""
 
-    def __init__(self, future, cancel: threading.Event, output: queue.Queue | None):
+    def __init__(self, future, cancel: threading.Event, output: queue.Queue[tuple[str, str]]):
         self.future, self.cancel, self.output = future, cancel, output
 
 
 def _submit(pool, wanted, limits: Limits, streamed: bool = False) -> Submitted:
-    cancel, output = threading.Event(), (queue.Queue() if streamed else None)
+    cancel, output = threading.Event(), queue.Queue[tuple[str, str]]()
     extra = {"on_output": lambda stream, text: output.put((stream, text))} if streamed else {}
     try:
         future = pool.submit(wanted.code, limits, cancel=cancel, language=wanted.language,

@@ -48,7 +48,7 @@ def make_nondumpable():
         _restype_ = Int
         _argtypes_ = (Int, ULong, ULong, ULong, ULong)
 
-    prctl = Prctl(_ctypes.dlsym(_ctypes.dlopen(None, 0), "prctl"))
+    prctl = Prctl(_ctypes.dlsym(_ctypes.dlopen(None, 0), "prctl"))  # type: ignore[arg-type]  # None: this program
     if prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
         raise OSError("prctl(PR_SET_DUMPABLE, 0) failed")
 
@@ -313,7 +313,7 @@ def main():
     _signal.signal(_signal.SIGINT, _signal.SIG_DFL)   # as process 1, default-action signals from inside are dropped
     make_nondumpable()
     secret = b""
-    report = {"v": 1}
+    report: dict = {"v": 1}   # values of every JSON kind (not evaluated: no import needed)
     try:
         secret, argv, stdin = read_run()
         report.update(supervise(argv, stdin))

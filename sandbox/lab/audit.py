@@ -486,7 +486,7 @@ def _host_views(attrs, host, ctx):
 def _no_ptys(attrs, host, ctx):
     if host.get("Runtime") == "runsc":     # gVisor does not apply masked paths: an empty read-only tmpfs
         mount = (host.get("Tmpfs") or {}).get("/dev/pts")
-        return _verdict(bool(mount) and mount.startswith("ro"), _field("HostConfig.Tmpfs(/dev/pts)", mount))
+        return _verdict(mount is not None and mount.startswith("ro"), _field("HostConfig.Tmpfs(/dev/pts)", mount))
     if ctx.engine == "podman":
         return _from_spec(ctx, "maskedPaths", lambda paths: "/dev/pts" in paths, "(/dev/pts)")
     masked = "/dev/pts" in (host.get("MaskedPaths") or [])

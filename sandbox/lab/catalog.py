@@ -626,10 +626,12 @@ def _companion(attack: Attack, limits: Limits) -> Iterator[None]:
     The companion prints COMPANION_READY once it holds what it means to hold; the attack only
     starts then, and the companion is cancelled (its container killed and removed) after.
     """
-    if not attack.companion:
+    companion = attack.companion
+    if not companion:
         yield
         return
-    ready, stop, ended = threading.Event(), threading.Event(), {}
+    ready, stop = threading.Event(), threading.Event()
+    ended: dict[str, Any] = {}    # "result": the companion's Result, or "error": what it raised
 
     def watch(stream: str, text: str) -> None:
         if COMPANION_READY in text:
@@ -637,7 +639,7 @@ def _companion(attack: Attack, limits: Limits) -> Iterator[None]:
 
     def neighbour() -> None:
         try:
-            ended["result"] = run(attack.companion, limits.replace(timeout_s=60, name=limits.name),
+            ended["result"] = run(companion, limits.replace(timeout_s=60, name=limits.name),
                                   on_output=watch, cancel=stop, image=IMAGES[attack.image].tag)
         except Exception as exc:  # noqa: BLE001 - told below, as the attack's error
             ended["error"] = exc

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass
 
-from sandbox import IMAGES, RuntimeMissing, SandboxError, engine, reaper, seccomp
+from sandbox import IMAGES, EngineUnavailable, RuntimeMissing, SandboxError, engine, reaper, seccomp
 from sandbox.images import version
 
 
@@ -43,7 +43,7 @@ def checks() -> list[Check]:
         return [Check("engine", False, f"no Docker Engine answered at {where}", exc.hint)]
     except Exception as exc:  # noqa: BLE001 - doctor reports, it does not crash
         return [Check("engine", False, f"the engine at {where} answered with an error: {exc}",
-                      engine.EngineUnavailable.hint)]
+                      EngineUnavailable.hint)]
     kind = engine.kind()
     found = [Check("engine", True, f"{kind.name.capitalize()} {kind.version} (API {version.get('ApiVersion')}) at {where}")]
     found += _kernel_checks(info)

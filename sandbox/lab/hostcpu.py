@@ -17,6 +17,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 from sandbox import engine
 from sandbox.engine import LABEL_ROLE, LABEL_SESSION, SESSION
@@ -44,7 +45,7 @@ def _sample(role: str, figures: dict, done: threading.Event) -> None:
     api = engine.client().api
     wanted = {"label": [f"{LABEL_SESSION}={SESSION}", f"{LABEL_ROLE}={role}"], "status": "running"}
     deadline = time.monotonic() + FIND_WITHIN_S
-    found = []
+    found: list[dict[str, Any]] = []
     while not found and not done.is_set() and time.monotonic() < deadline:
         found = api.containers(filters=wanted)
         if not found:

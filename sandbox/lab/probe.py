@@ -373,7 +373,7 @@ def rows(report: ProbeReport) -> list[tuple[str, str, str]]:
     return out
 
 
-_SECCOMP = {0: "off", 1: "strict", 2: "filter"}
+_SECCOMP: dict[int | None, str] = {0: "off", 1: "strict", 2: "filter"}
 
 
 def _which_filter(report: ProbeReport) -> str:

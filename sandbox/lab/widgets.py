@@ -33,7 +33,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox import FIELDS, PROFILES, REGISTRY, InvalidLimits, Limits, Pool, QueueFull, Result, SandboxError
+from sandbox import FIELDS, PROFILES, REGISTRY, Control, InvalidLimits, Limits, Pool, QueueFull, Result, SandboxError
 from sandbox import run as sandbox_run
 
 HARDENED = PROFILES["hardened"]
@@ -170,7 +170,7 @@ def limits_for(base: Limits, on: dict[str, bool], values: dict[str, Any]) -> Lim
     limits = base
     for control, wanted in on.items():
         if wanted and not limits.is_on(control):
-            limits = limits.replace(**REGISTRY[control].switched_on)
+            limits = limits.replace(**REGISTRY[Control(control)].switched_on)
     changes = {}
     for name, value in values.items():
         value = round(value) if FIELDS[name][1].whole else value
