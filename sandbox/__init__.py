@@ -1,11 +1,12 @@
 """safe-python: run untrusted code in a fresh Docker container under layered limits.
 
     >>> from sandbox import run, PROFILES
-    >>> result = run("print(2 + 2)")                    # hardened profile   # doctest: +SKIP
-    >>> result.status, result.stdout                                          # doctest: +SKIP
-    ('ok', '4\\n')
+    >>> result = run("print(2 + 2)")                    # hardened profile   # doctest: +ENGINE
+    >>> result.status, result.stdout                                          # doctest: +ENGINE
+    (<Status.OK: 'ok'>, '4\\n')
     >>> weaker = PROFILES["hardened"].without("network")  # exactly one control removed
-    >>> run(code, limits=weaker)                                              # doctest: +SKIP
+    >>> run("print(2 + 2)", limits=weaker).status                             # doctest: +ENGINE
+    <Status.OK: 'ok'>
 
 This package is the kit's core: what runs a program and what the server needs. The lessons'
 and the evidence tools (attacks, scorecard, probe, audit, demo, widgets) are in `sandbox.lab`;

@@ -16,8 +16,8 @@ engine's options (options.py).
     >>> from sandbox import REGISTRY, Control
     >>> REGISTRY[Control.PIDS].summary
     'cgroup limit on processes and threads (stops fork and thread bombs)'
-    >>> REGISTRY[Control.PIDS].off
-    mappingproxy({'pids': None})
+    >>> dict(REGISTRY[Control.PIDS].off)
+    {'pids': None}
 """
 
 from __future__ import annotations

@@ -7,16 +7,19 @@ piling up threads and memory while the caller waits for nothing.
 
     >>> from sandbox import PROFILES
     >>> from sandbox import Pool, QueueFull
-    >>> with Pool(workers=5, queue=20) as pool:                            # doctest: +SKIP
+    >>> with Pool(workers=5, queue=20) as pool:                            # doctest: +ENGINE
     ...     futures = [pool.submit(f"print({i} * {i})") for i in range(10)]
     ...     [f.result().stdout for f in futures][:3]
     ...     pool.stats()
     ['0\\n', '1\\n', '4\\n']
     {'running': 0, 'queued': 0, 'workers': 5, 'queue': 20}
-    >>> try:                                                               # doctest: +SKIP
-    ...     pool.submit("print(1)", PROFILES["seed"])
-    ... except QueueFull as full:
-    ...     print(full.retry_after_s)       # a guess at when a slot frees, in whole seconds
+    >>> with Pool(workers=1, queue=0) as pool:                             # doctest: +ENGINE
+    ...     busy = pool.submit("import time; time.sleep(2)")
+    ...     try:
+    ...         pool.submit("print(1)", PROFILES["seed"])
+    ...     except QueueFull as full:
+    ...         full.retry_after_s >= 1     # a guess at when a slot frees, in whole seconds
+    True
 
 `submit(code, limits, **kw)` takes the same arguments as `sandbox.run` and returns a
 `concurrent.futures.Future` whose result is the `Result` (or whose exception is the one `run`

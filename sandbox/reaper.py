@@ -6,10 +6,12 @@ id), so by default the reaper removes only orphans, whose owner process is gone,
 to run while sandboxes are running on the same engine.
 
     >>> import sandbox
-    >>> sandbox.cleanup()                        # orphans only          # doctest: +SKIP
-    {'containers': 0, 'networks': 0}
-    >>> sandbox.cleanup(session=sandbox.engine.SESSION)   # everything of this process  # doctest: +SKIP
-    >>> sandbox.cleanup(everything=True)         # everything of the kit: nothing else may run  # doctest: +SKIP
+    >>> sandbox.cleanup()                        # orphans only          # doctest: +ENGINE
+    {'containers': ..., 'networks': ...}
+
+`cleanup(session=sandbox.engine.SESSION)` removes everything of this process (a caller cleaning
+up after itself); `cleanup(everything=True)` everything of the kit, whoever made it: nothing
+else may be running.
 """
 
 from __future__ import annotations

@@ -66,9 +66,9 @@ class Result:
     """The outcome of `sandbox.run`.
 
     >>> from sandbox import run
-    >>> r = run("print(2 + 2)")        # doctest: +SKIP
-    >>> r.status, r.stdout, r.stopped_by, r.usage.peak_mib
-    ('ok', '4\\n', None, 7.4)
+    >>> r = run("print(2 + 2)")                                  # doctest: +ENGINE
+    >>> r.status, r.stdout, r.stopped_by, r.usage.peak_mib > 0   # doctest: +ENGINE
+    (<Status.OK: 'ok'>, '4\\n', None, True)
 
     `stopped_by` names a control only from facts: the kernel's counters (refused forks, an OOM
     kill, packets with no route, a full scratch space) or the kit's own kill (timeout, output

@@ -61,11 +61,11 @@ def run(
     """Run `code` in a fresh container under `limits` (the hardened profile by default).
 
     >>> from sandbox import run, PROFILES
-    >>> run("print(2 + 2)").stdout                                   # doctest: +SKIP
+    >>> run("print(2 + 2)").stdout                                   # doctest: +ENGINE
     '4\\n'
-    >>> run("print(input()[::-1])", stdin="Ada\\n").stdout            # doctest: +SKIP
+    >>> run("print(input()[::-1])", stdin="Ada\\n").stdout            # doctest: +ENGINE
     'adA\\n'
-    >>> run("while True: pass", PROFILES["hardened"].replace(timeout_s=2)).message  # doctest: +SKIP
+    >>> run("while True: pass", PROFILES["hardened"].replace(timeout_s=2)).message  # doctest: +ENGINE
     'Execution timed out after 2 seconds'
 
     `stdin` is what the program reads from its standard input (at most 64 KiB; none means an

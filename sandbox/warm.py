@@ -8,7 +8,7 @@ removes it afterwards like any other. Nothing is ever reused: a box holds one pr
 is killed and removed, and a background thread starts its replacement.
 
     >>> from sandbox import WarmPool, run, PROFILES
-    >>> with WarmPool(size=2):                    # hardened, Python: the default        # doctest: +SKIP
+    >>> with WarmPool(size=2):                    # hardened, Python: the default        # doctest: +ENGINE
     ...     run("print(2 + 2)").stdout            # delivered to a container already waiting
     '4\\n'
 

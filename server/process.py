@@ -3,9 +3,11 @@
 For the tests that need the real server as a user runs it (tests/api, tests/browser):
 
     >>> from server.process import ServerProcess
-    >>> with ServerProcess("--timeout", "3") as srv:          # doctest: +SKIP
-    ...     srv.url                                            # e.g. 'http://127.0.0.1:40123'
+    >>> with ServerProcess("--timeout", "3") as srv:          # doctest: +ENGINE
+    ...     srv.url
     ...     srv.session                                        # label of every container it makes
+    'http://127.0.0.1:...'
+    'srv...'
 
 The child gets its own SANDBOX_SESSION (`session=`, e.g. the tests' `child_session()`, or a
 random one), so what it leaves behind (nothing, if it works) can be checked with

@@ -5,14 +5,14 @@ a literal `ATTACK = {...}` dict (its metadata) that the host reads with `ast.lit
 the host never imports or executes an attack. The program ends by printing one line,
 `ATTACK_REPORT {json}`, saying what it achieved (`{"achieved": false, "errno": "EAGAIN", ...}`).
 
-    >>> from sandbox import catalog
-    >>> attack = catalog.load("fork_bomb")                     # doctest: +SKIP
-    >>> attack.control, attack.title                           # doctest: +SKIP
+    >>> from sandbox.lab import catalog
+    >>> attack = catalog.load("fork_bomb")
+    >>> attack.control, attack.title
     ('pids', 'Fork bomb')
-    >>> outcome = catalog.run_attack(attack, "hardened")       # doctest: +SKIP
-    >>> outcome.verdict, outcome.evidence                      # doctest: +SKIP
-    ('contained', 'ok; achieved=false errno=EAGAIN children=61')
-    >>> catalog.run_attack(attack, "ablated").verdict          # the pids control removed  # doctest: +SKIP
+    >>> outcome = catalog.run_attack(attack, "hardened")       # doctest: +ENGINE
+    >>> outcome.verdict, outcome.evidence                      # doctest: +ENGINE
+    ('contained', "the kernel's record (supervisor): forks_refused=... achieved=false children=... errno=EAGAIN")
+    >>> catalog.run_attack(attack, "ablated").verdict          # the pids control removed  # doctest: +ENGINE
     'escaped'
 
 Cases (what `run_attack` runs an attack under):

@@ -1,8 +1,8 @@
 """doctor: is this machine ready to run sandboxes, and what to do about each problem.
 
-    >>> from sandbox import doctor
-    >>> for check in doctor.checks(): print(check.line())     # doctest: +SKIP
-    ok    engine: Docker 20.10.24+dfsg1 (API 1.41) at the default socket
+    >>> from sandbox.lab import doctor
+    >>> for check in doctor.checks(): print(check.line())     # doctest: +ENGINE
+    ok    engine: ... at ...
     ...
 """
 

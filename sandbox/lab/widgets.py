@@ -1,15 +1,16 @@
 """The lab widgets for the lessons: a program, a switch per control, sliders, a Run button.
 
-    >>> from sandbox.lab import Lab, PoolLab, show                         # doctest: +SKIP
+    >>> from sandbox.lab import Lab, PoolLab, show
     >>> lab = Lab("while True: pass", toggles=("timeout",), sliders={"timeout_s": (1, 15, 1)})
-    >>> lab                        # shows itself in a notebook
-    >>> lab.button.click()         # what a click does; a headless run can do it too
-    >>> lab.last_result.status
-    'timeout'
+    >>> lab.button.click()         # what a click does; a headless run can do it too   # doctest: +ENGINE
+    >>> lab.last_result.status                                                            # doctest: +ENGINE
+    <Status.TIMEOUT: 'timeout'>
     >>> burst = PoolLab("import time; time.sleep(1)", workers=2, queue=3, runs=8)
-    >>> burst.button.click()       # eight runs at once through a pool of two
-    >>> burst.last_report.accepted, burst.last_report.refused, burst.last_report.peak
+    >>> burst.button.click()       # eight runs at once through a pool of two            # doctest: +ENGINE
+    >>> burst.last_report.accepted, burst.last_report.refused, burst.last_report.peak   # doctest: +ENGINE
     (5, 3, 2)
+
+In a notebook, `lab` (or `show(lab)`) as a cell's last line shows the widget.
 
 A toggle that is on keeps its control in force; off means `limits.without(control)`. Sliders
 change values (`timeout_s`, `memory_mib`, `pids`, `cpus`, ...) but never start a run: only the
