@@ -2,7 +2,8 @@ ATTACK = {
     "title": "Read the host's own facts",
     "category": "info",
     "control": "host_views",
-    "hardened": "the kernel command line, boot id, interrupts and disks read empty; /proc/self/cgroup names no host path",
+    "hardened": "the kernel command line, boot id, interrupts and disks read empty; /proc/self/cgroup names no host "
+                "path",
     "ablated": "the host's boot parameters, boot id and disks, and the container's id and cgroup path, are readable",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "cmdline_bytes": 0, "boot_id": False,

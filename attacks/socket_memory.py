@@ -9,7 +9,8 @@ ATTACK = {
                "limit. What closes it here: a cgroup v2 host, or a host-wide net.ipv4.tcp_mem sized so that "
                "no one container can reach it.",
     },
-    "hardened": "on cgroup v1 loopback TCP buffers are not charged: the run queues more than its 128 MiB limit (a known limit)",
+    "hardened": "on cgroup v1 loopback TCP buffers are not charged: the run queues more than its 128 MiB limit (a "
+                "known limit)",
     "ablated": "with no memory limit at all, the same buffers queue the same way",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": True}},

@@ -61,8 +61,8 @@ __all__ = [
     # languages and images
     "LANGUAGES", "Language", "IMAGES", "KitImage", "IMAGE", "LAB_IMAGE",
     # the engine and what the kit leaves on it
-    "engine_client", "engine_kind", "engine_runtimes", "use_engine", "engine_ping", "engine_socket_path", "check_image", "labels", "SESSION", "cleanup",
-    "leftovers", "leftover_networks", "teardown",
+    "engine_client", "engine_kind", "engine_runtimes", "use_engine", "engine_ping", "engine_socket_path",
+    "check_image", "labels", "SESSION", "cleanup", "leftovers", "leftover_networks", "teardown",
     # modules a lesson reads: the internal networks, the seccomp profile
     "network", "seccomp",
     # errors

@@ -130,7 +130,8 @@ def _kit_kill(facts: Facts, limits: Limits) -> Verdict:
         if facts.by_safety_net:
             return Verdict(R.OUTPUT_LIMIT, R.SAFETY_NET,
                            f"Output limit exceeded ({_bytes(R.SAFETY_OUTPUT_BYTES)}, the kit's safety net)")
-        return Verdict(R.OUTPUT_LIMIT, Control.OUTPUT_CAP, f"Output limit exceeded ({_bytes(limits.output_cap_bytes or 0)})")
+        return Verdict(R.OUTPUT_LIMIT, Control.OUTPUT_CAP,
+                       f"Output limit exceeded ({_bytes(limits.output_cap_bytes or 0)})")
     if facts.by_safety_net:
         return Verdict(R.TIMEOUT, R.SAFETY_NET, f"Execution timed out after {_seconds(R.SAFETY_TIMEOUT_S)} seconds "
                                                 "(the kit's safety net; the timeout control was off)")

@@ -43,7 +43,8 @@ class Usage:
     user_s: float | None = None
     system_s: float | None = None
     peak_mib: float | None = None          # the most memory the container held at once
-    memory_limit_hits: int | None = None   # times usage met the limit (cgroup failcnt / events max; some v1 kernels keep 0)
+    # times usage met the limit (cgroup failcnt / events max; some v1 kernels keep 0)
+    memory_limit_hits: int | None = None
     oom_kills: int | None = None           # processes the OOM killer killed
     peak_tasks: int | None = None          # the most processes and threads at once
     forks_refused: int | None = None       # forks and thread starts the pids limit refused

@@ -137,7 +137,8 @@ def _check_limits(limits: object) -> Limits:
     if limits is None:
         return HARDENED
     if not isinstance(limits, Limits):
-        raise InvalidLimits(f"limits must be a sandbox.Limits (e.g. PROFILES['hardened']), not {type(limits).__name__}.")
+        raise InvalidLimits("limits must be a sandbox.Limits (e.g. PROFILES['hardened']), "
+                            f"not {type(limits).__name__}.")
     return limits
 
 

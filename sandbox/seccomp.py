@@ -198,19 +198,17 @@ MFD_NOEXEC_SEAL = 0x0008
 # Denied on purpose although Docker's default allows them (see the module docstring). They
 # need no rule, the default action refuses them; the list documents intent and feeds tests.
 DENIED_BEYOND_DOCKER: tuple[str, ...] = (
-    "ptrace", "io_uring_setup", "io_uring_enter", "io_uring_register",
-    "io_setup", "io_submit", "io_getevents", "io_cancel", "io_destroy", "personality",
-    "adjtimex", "clock_adjtime", "sync", "syncfs",
+    "ptrace", "io_uring_setup", "io_uring_enter", "io_uring_register", "io_setup", "io_submit", "io_getevents",
+    "io_cancel", "io_destroy", "personality", "adjtimex", "clock_adjtime", "sync", "syncfs",
 )
 # Denied here and by Docker's default too: the kit does not rely on Docker's list for these.
 # (Docker's default allows the first four to a container granted CAP_SYS_PTRACE.)
 DENIED_ALSO_BY_DOCKER: tuple[str, ...] = (
-    "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "keyctl", "add_key", "request_key", "bpf", "userfaultfd", "perf_event_open", "mount",
-    "umount2", "pivot_root", "unshare", "setns", "chroot", "init_module", "finit_module",
-    "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "acct",
-    "settimeofday", "clock_settime", "syslog", "quotactl",
-    "open_by_handle_at", "name_to_handle_at", "fanotify_init", "iopl", "ioperm",
-    "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
+    "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "keyctl", "add_key", "request_key", "bpf",
+    "userfaultfd", "perf_event_open", "mount", "umount2", "pivot_root", "unshare", "setns", "chroot", "init_module",
+    "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "acct",
+    "settimeofday", "clock_settime", "syslog", "quotactl", "open_by_handle_at", "name_to_handle_at", "fanotify_init",
+    "iopl", "ioperm", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
 )
 # Both lists are written against Docker 20.10's default profile, the oldest engine the kit
 # supports. Newer engines' defaults moved some calls across (the kit's profile is the same).
