@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from typing import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import docker
 from docker.errors import APIError
 
 from . import docker_internals, engine, network, uids
@@ -34,7 +36,7 @@ stranded: dict[str, uids.Lease] = {}
 
 
 @contextlib.contextmanager
-def _refusal():
+def _refusal() -> Iterator[None]:
     """An engine that answers but will not apply these limits: RunRefused, in the engine's words."""
     try:
         yield
@@ -43,19 +45,19 @@ def _refusal():
 
 
 class Box:
-    def __init__(self, client, limits: Limits, image: str, role: str, env: dict[str, str] | None):
+    def __init__(self, client: docker.DockerClient, limits: Limits, image: str, role: str, env: dict[str, str] | None):
         self.client, self.api = client, client.api
         self.limits, self.image = limits, image
         self.name = f"safe-python-{role}-{uuid.uuid4().hex[:16]}"
         self.id = self.short_id = ""
         self._stack = contextlib.ExitStack()
-        self._socket = None
+        self._socket: Any = None      # the SDK's attach stream (its type depends on the transport)
         self._role, self._env = role, env or {}
-        self.on_close = None          # called once the box is closed (a warm pool counts it)
+        self.on_close: Callable[[], None] | None = None   # called once the box is closed (a warm pool counts it)
         self._gone = True             # no container of ours on the engine (none yet, or removed)
 
     @classmethod
-    def start(cls, limits: Limits, *, image: str, role: str = "run", env: dict[str, str] | None = None) -> "Box":
+    def start(cls, limits: Limits, *, image: str, role: str = "run", env: dict[str, str] | None = None) -> Box:
         """Create, attach and start; on any failure nothing is left on the engine."""
         box = cls(engine.client(), limits, image, role, env)
         try:
@@ -119,7 +121,7 @@ class Box:
         with contextlib.suppress(Exception):
             self.api.kill(self.id)
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return self.api.inspect_container(self.id)["State"]
 
     def close(self) -> None:

@@ -25,7 +25,8 @@ before the container starts, so that not a byte of output is missed. On it:
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from docker.utils.socket import frames_iter
 

@@ -24,9 +24,10 @@ import contextlib
 import threading
 import time
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 from docker.errors import APIError, NotFound
+from docker.models.containers import Container
 
 from . import engine
 from .errors import SandboxError
@@ -218,7 +219,7 @@ def _ensure_target() -> None:
     _wait_ready(container)
 
 
-def _wait_ready(container, timeout_s: float = 15.0) -> None:
+def _wait_ready(container: Container, timeout_s: float = 15.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if READY_LINE in container.logs().decode("utf-8", "replace"):

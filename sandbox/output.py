@@ -11,7 +11,7 @@ past the cap too: the cap bounds what is kept of the program's output, not what 
 from __future__ import annotations
 
 import threading
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 STREAMS = {1: "stdout", 2: "stderr"}
 REPORT_MAX = 16 * 1024

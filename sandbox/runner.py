@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
+from typing import Any
 
 import requests
 from docker.errors import APIError, NotFound
 
-from . import engine
+from . import engine, warm
 from . import result as R
-from . import warm
 from .box import Box
 from .errors import EngineUnavailable, InvalidCode, InvalidLimits, OutputCallbackError, RunRefused, SandboxError
 from .languages import LANGUAGES
@@ -61,11 +61,11 @@ def run(
     """Run `code` in a fresh container under `limits` (the hardened profile by default).
 
     >>> from sandbox import run, PROFILES
-    >>> run("print(2 + 2)").stdout                                   # doctest: +SKIP
+    >>> run("print(2 + 2)").stdout                                   # doctest: +ENGINE
     '4\\n'
-    >>> run("print(input()[::-1])", stdin="Ada\\n").stdout            # doctest: +SKIP
+    >>> run("print(input()[::-1])", stdin="Ada\\n").stdout            # doctest: +ENGINE
     'adA\\n'
-    >>> run("while True: pass", PROFILES["hardened"].replace(timeout_s=2)).message  # doctest: +SKIP
+    >>> run("while True: pass", PROFILES["hardened"].replace(timeout_s=2)).message  # doctest: +ENGINE
     'Execution timed out after 2 seconds'
 
     `stdin` is what the program reads from its standard input (at most 64 KiB; none means an
@@ -137,7 +137,8 @@ def _check_limits(limits: object) -> Limits:
     if limits is None:
         return HARDENED
     if not isinstance(limits, Limits):
-        raise InvalidLimits(f"limits must be a sandbox.Limits (e.g. PROFILES['hardened']), not {type(limits).__name__}.")
+        raise InvalidLimits("limits must be a sandbox.Limits (e.g. PROFILES['hardened']), "
+                            f"not {type(limits).__name__}.")
     return limits
 
 
@@ -219,7 +220,7 @@ class ContainerRun:
         self.box.kill()   # the supervisor kills every process, counts, reports, and exits
         return reason
 
-    def _final_state(self, killed: bool) -> dict:
+    def _final_state(self, killed: bool) -> dict[str, Any]:
         if killed and not (self.output.done.wait(KILL_GRACE_S) and self.box.wait_exit(KILL_GRACE_S)):
             self.box.engine_kill()    # SIGKILL: nothing inside can ignore it
             self.box.wait_exit(10)
@@ -227,7 +228,7 @@ class ContainerRun:
             self.box.wait_exit(KILL_GRACE_S)
         return self.box.state()
 
-    def _result(self, state: dict, killed_for: str | None, duration: float) -> R.Result:
+    def _result(self, state: dict[str, Any], killed_for: str | None, duration: float) -> R.Result:
         limits = self.limits
         by_safety_net = (killed_for == "timeout" and limits.timeout_s is None) or (
             killed_for == "output" and limits.output_cap_bytes is None)
@@ -261,7 +262,7 @@ class ContainerRun:
         )
 
 
-def _ending(report: Report | None, state: dict) -> tuple[int | None, str | None]:
+def _ending(report: Report | None, state: dict[str, Any]) -> tuple[int | None, str | None]:
     """(exit code, signal name): the program's, from its real wait status; else the engine's."""
     import signal
 

@@ -75,7 +75,7 @@ class Slots:
     def __init__(self):
         self.held: set[Connection] = set()
         self.by_peer: dict[str, set[Connection]] = {}
-        self.full_logged_at = -FULL_LOG_EVERY_S
+        self.full_logged_at: float = -FULL_LOG_EVERY_S
 
     def admit(self, channel: Connection) -> tuple[int, str, str] | None:
         """Give `channel` a slot, evicting an idle connection if need be; else why not."""

@@ -37,7 +37,8 @@ from __future__ import annotations
 
 import socket
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from waitress import wasyncore
 from waitress.channel import HTTPChannel

@@ -1,8 +1,8 @@
 """doctor: is this machine ready to run sandboxes, and what to do about each problem.
 
-    >>> from sandbox import doctor
-    >>> for check in doctor.checks(): print(check.line())     # doctest: +SKIP
-    ok    engine: Docker 20.10.24+dfsg1 (API 1.41) at the default socket
+    >>> from sandbox.lab import doctor
+    >>> for check in doctor.checks(): print(check.line())     # doctest: +ENGINE
+    ok    engine: ... at ...
     ...
 """
 
@@ -12,7 +12,7 @@ import json
 import os
 from dataclasses import asdict, dataclass
 
-from sandbox import IMAGES, RuntimeMissing, SandboxError, engine, reaper, run, seccomp
+from sandbox import IMAGES, EngineUnavailable, RuntimeMissing, SandboxError, engine, reaper, run, seccomp
 from sandbox.images import version
 
 
@@ -44,7 +44,7 @@ def checks() -> list[Check]:
         return [Check("engine", False, f"no Docker Engine answered at {where}", exc.hint)]
     except Exception as exc:  # noqa: BLE001 - doctor reports, it does not crash
         return [Check("engine", False, f"the engine at {where} answered with an error: {exc}",
-                      engine.EngineUnavailable.hint)]
+                      EngineUnavailable.hint)]
     kind = engine.kind()
     found = [Check("engine", True, f"{kind.name.capitalize()} {kind.version} (API {version.get('ApiVersion')}) at {where}")]
     found += _kernel_checks(info)
@@ -55,7 +55,7 @@ def checks() -> list[Check]:
 
 def _differences_check(version: dict) -> Check:
     """What the engine's own defaults change in the lessons and the attack matrix."""
-    from .catalog import parse_version    # one way to read a version: the catalog's
+    from .catalog import parse_version  # one way to read a version: the catalog's
 
     kind = engine.kind()
     if kind.differences:

@@ -11,9 +11,8 @@ import time
 
 import pytest
 
-from sandbox import PROFILES, RUNNER_UIDS, ImageMissing, run
+from sandbox import PROFILES, RUNNER_UIDS, ImageMissing, engine, run
 from sandbox.errors import OutputCallbackError
-from sandbox import engine
 
 H = PROFILES["hardened"]
 SHORT = H.replace(timeout_s=3)
@@ -308,7 +307,7 @@ def test_keyboard_interrupt_of_the_cli_removes_the_container(child_env):
     assert kit_containers(session), "the run never started"
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=20)
+    _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert kit_containers(session) == []

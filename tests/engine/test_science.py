@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from sandbox import PROFILES, run
 from sandbox.lab import doctor
 
