@@ -66,21 +66,26 @@ format: $(STAMP)
 # engine has gVisor's runsc registered, so the gvisor tests (the matrix's gvisor column, lesson
 # 14) run there. Last, the scorecards of all three engines side by side
 # (reports/attacks-across-engines.md).
+# Each pass says how long it took and lists its slowest tests, so that the CI budget (45 minutes
+# with the CPU hog; ARCHITECTURE.md, "What runs where") is watched as the suite grows.
+DURATIONS ?= --durations=15
+timed = start=$$(date +%s); $(1); status=$$?; echo "test: $(2) took $$(( $$(date +%s) - start ))s"; exit $$status
+
 test: setup
 	rm -rf reports/engines
-	$(BIN)/python -m pytest -m "not gvisor" $(PYTEST_ARGS)
+	@$(call timed,$(BIN)/python -m pytest -m "not gvisor" $(DURATIONS) $(PYTEST_ARGS),the main pass (the system's engine))
 	@$(MAKE) --no-print-directory -j2 test-docker26 test-podman
 	$(BIN)/python -m sandbox attacks --combine reports/engines
 
 test-docker26: setup
-	bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "(docker or attacks or gvisor or api) and not own_engine" \
-	  --basetemp=/tmp/safe-python-pytest-docker26 tests/engine tests/attacks tests/notebooks tests/api/test_gvisor.py $(PYTEST_ARGS)
+	@$(call timed,bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "(docker or attacks or gvisor or api) and not own_engine" \
+	  --basetemp=/tmp/safe-python-pytest-docker26 tests/engine tests/attacks tests/notebooks tests/api/test_gvisor.py $(DURATIONS) $(PYTEST_ARGS),the Docker 26 pass)
 
 # The tests that start engines of their own and kill them (tests/engine/test_engine_loss.py: a
 # dockerd and a Podman service) run once, in the main pass.
 test-podman: setup
-	bash docker/with-engine.sh podman -- $(BIN)/python -m pytest -m "(docker or attacks) and not gvisor and not own_engine" \
-	  --basetemp=/tmp/safe-python-pytest-podman tests/engine tests/attacks tests/notebooks $(PYTEST_ARGS)
+	@$(call timed,bash docker/with-engine.sh podman -- $(BIN)/python -m pytest -m "(docker or attacks) and not gvisor and not own_engine" \
+	  --basetemp=/tmp/safe-python-pytest-podman tests/engine tests/attacks tests/notebooks $(DURATIONS) $(PYTEST_ARGS),the Podman pass)
 
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
