@@ -23,7 +23,7 @@ from .engine import use as use_engine
 from .errors import (EngineUnavailable, ImageMissing, InvalidCode, InvalidLimits, OutputCallbackError,
                      PoolClosed, QueueFull, RunRefused, RuntimeMissing, SandboxError)
 from .images import IMAGES, LAB_IMAGE, KitImage
-from .languages import LANGUAGES, Language
+from .languages import DEFAULT_LANGUAGE, LANGUAGES, Language
 from .limits import PROFILES, Limits, Mount
 from .network import teardown
 from .options import container_options
@@ -46,7 +46,7 @@ __all__ = [
     "Limits", "Mount", "PROFILES", "Control", "CONTROLS", "EXTRA", "REGISTRY", "FIELDS", "Spec", "Field",
     "container_options", "create_container",
     # languages and images
-    "LANGUAGES", "Language", "IMAGES", "KitImage", "IMAGE", "LAB_IMAGE",
+    "LANGUAGES", "DEFAULT_LANGUAGE", "Language", "IMAGES", "KitImage", "IMAGE", "LAB_IMAGE",
     # the engine and what the kit leaves on it
     "engine_client", "engine_kind", "engine_runtimes", "use_engine", "engine_ping", "engine_socket_path", "check_image", "labels", "SESSION", "cleanup",
     "leftovers", "leftover_networks", "teardown",

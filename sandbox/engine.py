@@ -25,9 +25,9 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 from .errors import EngineUnavailable, ImageMissing, RunRefused, RuntimeMissing, SandboxError
 from .text import clip
 from . import images
-from .languages import LANGUAGES
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
 
-IMAGE = LANGUAGES["python"].image
+IMAGE = LANGUAGES[DEFAULT_LANGUAGE].image
 
 LABEL = "org.safe-python.kit"          # on everything the kit creates
 LABEL_ROLE = "org.safe-python.role"    # run, target, audit, ...

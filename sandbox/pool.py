@@ -36,6 +36,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 from .errors import InvalidLimits, PoolClosed, QueueFull
+from .languages import DEFAULT_LANGUAGE
 from .limits import Limits
 from .result import Result
 from .runner import program_argv
@@ -79,7 +80,7 @@ class Pool:
 
         Setting `cancel` kills the run at once (a queued one then ends as soon as it starts).
         """
-        program_argv(code, kw.get("language", "python"))  # refuse bad input before it takes a slot
+        program_argv(code, kw.get("language", DEFAULT_LANGUAGE))  # refuse bad input before it takes a slot
         kw["cancel"] = cancel if cancel is not None else threading.Event()
         if self._closed:
             raise PoolClosed("The pool is shut down.")

@@ -33,7 +33,7 @@ from . import result as R
 from . import warm
 from .box import Box
 from .errors import EngineUnavailable, InvalidCode, InvalidLimits, OutputCallbackError, RunRefused, SandboxError
-from .languages import LANGUAGES
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
 from .limits import HARDENED, Limits
 from .outcome import Facts, Verdict, classify
 from .output import CappedOutput
@@ -51,7 +51,7 @@ def run(
     code: str,
     limits: Limits | None = None,
     *,
-    language: str = "python",
+    language: str = DEFAULT_LANGUAGE,
     stdin: str | bytes | None = None,
     image: str | None = None,
     env: dict[str, str] | None = None,
@@ -88,7 +88,7 @@ def run(
         box.close()
 
 
-def program_argv(code: object, language: str = "python") -> list[str]:
+def program_argv(code: object, language: str = DEFAULT_LANGUAGE) -> list[str]:
     """The program's argv for `code` (the language's command, then the code as one argument),
     after refusing anything that cannot run."""
     if not isinstance(language, str) or not language.strip():
@@ -155,7 +155,7 @@ class ContainerRun:
     """One program's run in a box: delivery, supervision, the facts, the Result."""
 
     def __init__(self, box: Box, limits: Limits, on_output: OutputCallback | None,
-                 cancel: threading.Event | None = None, language: str = "python"):
+                 cancel: threading.Event | None = None, language: str = DEFAULT_LANGUAGE):
         self.box = box
         self.limits = limits
         self.secret = new_secret()

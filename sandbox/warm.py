@@ -27,7 +27,7 @@ from typing import Iterable
 
 from .box import Box
 from .errors import InvalidLimits, SandboxError
-from .languages import LANGUAGES
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
 from .limits import HARDENED, Limits
 
 _open: list["WarmPool"] = []
@@ -51,7 +51,7 @@ class WarmPool:
     """`size` started boxes for each of `limits` (hardened by default) in each language's image."""
 
     def __init__(self, size: int = 2, limits: Iterable[Limits] = (HARDENED,),
-                 languages: Iterable[str] = ("python",), max_idle_s: float = 300.0):
+                 languages: Iterable[str] = (DEFAULT_LANGUAGE,), max_idle_s: float = 300.0):
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 32:
             raise InvalidLimits(f"size must be a whole number from 1 to 32, not {size!r}.")
         self.size, self.max_idle_s = size, max_idle_s

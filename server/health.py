@@ -16,10 +16,10 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 
-from sandbox import LANGUAGES, EngineUnavailable, SandboxError, check_image, engine_ping
+from sandbox import DEFAULT_LANGUAGE, LANGUAGES, EngineUnavailable, SandboxError, check_image, engine_ping
 
 BUDGET_S = 3.0
-REQUIRED_LANGUAGE = "python"
+REQUIRED_LANGUAGE = DEFAULT_LANGUAGE   # the kit's subject: without its image the server is unhealthy
 NO_ENGINE = "unknown: no engine"
 
 
