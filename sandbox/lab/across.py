@@ -16,8 +16,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox.errors import ReportFolderError
 
+from .errors import ReportFolderError
 from .scorecard import write_texts
 
 REPORT_NAME = "attacks-across-engines"

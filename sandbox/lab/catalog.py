@@ -57,10 +57,10 @@ from typing import Any, Callable, Iterator
 from sandbox import (CONTROLS, IMAGES, PROFILES, EngineUnavailable, ImageMissing, Limits, Mount, Result,
                      RuntimeMissing, SandboxError, Status, Usage, engine, run)
 from sandbox.engine import socket_path as engine_socket_path
-from sandbox.errors import AttackError
 from sandbox.text import clip
 
 from . import hostcpu
+from .errors import AttackError
 
 HARDENED, NAIVE, GVISOR = PROFILES["hardened"], PROFILES["naive"], PROFILES["gvisor"]
 

@@ -27,10 +27,10 @@ from pathlib import Path
 from typing import Callable
 
 from sandbox import engine
-from sandbox.errors import ReportFolderError
 from sandbox.text import clip
 
 from . import catalog
+from .errors import ReportFolderError
 from .catalog import CATEGORIES, MISCONFIGURATIONS, Attack, AttackOutcome
 
 DEFAULT_OUT = "reports"

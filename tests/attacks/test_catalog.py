@@ -14,7 +14,7 @@ import pytest
 
 from sandbox import CONTROLS, MAX_CODE_CHARS, PROFILES
 from sandbox.lab import catalog
-from sandbox.errors import AttackError
+from sandbox.lab.errors import AttackError
 from sandbox.result import Result
 
 ATTACKS = catalog.all_attacks()

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from sandbox.errors import ReportFolderError
+from sandbox.lab.errors import ReportFolderError
 from sandbox.lab import across
 
 
