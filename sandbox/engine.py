@@ -91,8 +91,10 @@ class Kind:
     """What kind of engine answers, and the facts about it the kit adapts to.
 
     Read once per engine from `version()`: Podman names itself in Components ("Podman Engine").
-    Everything that differs between engines is a field here, read where it matters, so no other
-    module asks which engine this is.
+    Everything that differs between engines and the core adapts to is a field here, read where it
+    matters, so no other module of the core asks which engine this is. What an engine changes for
+    the lessons (the words doctor shows, the audit items it does not apply) is the lab's
+    (sandbox/lab/engines.py).
     """
     name: str                   # "docker" or "podman"
     version: str                # the engine's own version: Docker 26.1.5, Podman 4.3.1
@@ -100,10 +102,6 @@ class Kind:
     masks_field: bool           # applies HostConfig.MaskedPaths (else SecurityOpt "mask=a:b")
     read_only_tmpfs: tuple[str, ...]    # tmpfs mounts it adds, uncapped, to a read-only root
     oom_flag: bool              # State.OOMKilled is set after an OOM kill in the container
-    differences: tuple[str, ...]    # what differs from the Docker the kit was written against
-    # Audit items (sandbox.lab.audit) that fail on this engine whatever the profile, because it
-    # does not apply what the kit asks for, each with why: {"kit dev-read-only": "..."}.
-    unapplied: tuple[tuple[str, str], ...] = ()
     # Its internal networks resolve the names of their members (Docker's embedded DNS); else the
     # kit writes the target's address into the run's /etc/hosts (sandbox.network.hosts_entry).
     names_on_networks: bool = True
@@ -120,49 +118,8 @@ class Kind:
     runtimes_listed: bool = True
 
 
-DOCKER_KIND = Kind("docker", "?", seccomp_inline=True, masks_field=True, read_only_tmpfs=(), oom_flag=True,
-                   differences=())
-# Seen on Podman 4.3.1 (bookworm), each shown by a test (README, Engines).
-PODMAN_DIFFERENCES = (
-    "refuses to start a container unless the nofile and nproc ulimits are explicit (the kit always sends them)",
-    "takes a seccomp profile as a path, not JSON text (the kit writes it to a file: a local engine only)",
-    "ignores HostConfig.MaskedPaths (the kit sends the masks as SecurityOpt mask=)",
-    "adds writable, uncapped /run, /tmp and /var/tmp tmpfs to a read-only root (the kit mounts those it "
-    "does not mount itself read-only, as the root is)",
-    "leaves State.OOMKilled false after an OOM kill (the verdict comes from the cgroup's OOM count; where "
-    "the OOM killer took the supervisor too, nothing recorded it: an error ending in SIGKILL, memory a hint)",
-    "ignores CgroupnsMode through its Docker-compatible API (and containers.conf's cgroupns): on cgroup v1 "
-    "/proc/self/cgroup shows the container's id; only its native API makes a private one",
-    "ignores HostConfig.ReadonlyPaths, so /dev stays writable by root inside (the runner "
-    "still cannot write there)",
-    "records neither masks, ReadonlyPaths, CgroupnsMode nor the log's max-size in its Docker-compatible "
-    "inspect (the audit judges them on its native inspect and the OCI spec runc got)",
-    "spells CapDrop as each capability's name instead of ALL, and ulimits as RLIMIT_NOFILE",
-    "its internal networks (CNI without dnsname) resolve no container names: the kit writes the target's "
-    "address into the run's /etc/hosts",
-    "gives a container on a network without IPv6 a link-local IPv6 address (the kit turns IPv6 off inside "
-    "with net.ipv6.conf.all/default.disable_ipv6)",
-    "keeps the seccomp profile it is given on a privileged container (Docker drops every filter there)",
-    "makes internal networks without a gateway address and drops the inhibit_ipv4 option (nothing to inhibit)",
-    "lists every OCI runtime its containers.conf names in info's Runtimes, installed or not (runsc, kata, "
-    "krun...): the kit counts only its default runtime as present",
-    "has its own default seccomp profile (the floor an ablated seccomp case falls back to): it allows "
-    "unshare, keyctl, mount and process_vm_readv, and refuses io_uring with ENOSYS (sandbox.seccomp, "
-    "PODMAN_DEFAULT_ALLOWS)",
-    "gives /dev/shm 64,000,000 bytes (62,500 KiB) by default, not 64 MiB (the kit sizes it in every profile "
-    "but seed)",
-    "sets net.ipv4.ping_group_range to 0 0 (containers.conf; Docker opens it to every group): the runner's "
-    "ping socket gets EACCES",
-    "caps every container at 2048 tasks by default (containers.conf pids_limit; the private engine sets 0, "
-    "as Docker has no default cap)",
-)
+DOCKER_KIND = Kind("docker", "?", seccomp_inline=True, masks_field=True, read_only_tmpfs=(), oom_flag=True)
 
-PODMAN_UNAPPLIED = (
-    ("kit dev-read-only", "Podman 4.3's Docker-compatible API ignores ReadonlyPaths: /dev is not remounted "
-                          "read-only (the OCI spec runc gets lacks it)"),
-    ("kit host-views", "Podman 4.3's Docker-compatible API ignores CgroupnsMode (on cgroup v1 its default is "
-                       "the host's cgroup namespace): the masks apply, the private cgroup namespace does not"),
-)
 
 _kinds: dict[str, Kind] = {}
 
@@ -188,7 +145,6 @@ def kind() -> Kind:
     if "Podman Engine" in names:
         found = Kind("podman", str(names["Podman Engine"]), seccomp_inline=False, masks_field=False,
                      read_only_tmpfs=("/run", "/tmp", "/var/tmp"), oom_flag=False,
-                     differences=PODMAN_DIFFERENCES, unapplied=PODMAN_UNAPPLIED,
                      names_on_networks=False, ipv6_off_on_networks=False, privileged_drops_seccomp=False,
                      internal_gateway=False, runtimes_listed=False)
     else:
