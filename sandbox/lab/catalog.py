@@ -60,6 +60,7 @@ from .metadata import (CASES, CATEGORIES, DOCKER_SOCKET, GVISOR, HARDENED, MISCO
                        engine_socket_path, engine_version, engine_version_text, parse_version)
 from .staging import (CANARY_ENV, COMPANION_READY, HOST_MOUNT_FILE, HOST_MOUNT_TARGET, NEEDS, NEEDS_CASES,
                       run_attack)
+from .verdict import Verdict
 
 # The catalog's face: what other modules, the lessons and the tests use as `catalog.NAME`.
 __all__ = [
@@ -68,7 +69,7 @@ __all__ = [
     "ATTACK_IMAGES", "ATTACKS_DIR", "DEFAULT_TIMEOUT_S", "RECORD_FIELDS", "HARDENED", "NAIVE", "GVISOR",
     "DOCKER_SOCKET", "HOST_MOUNT_TARGET", "HOST_MOUNT_FILE", "CANARY_ENV", "COMPANION_READY",
     "REPORT_PREFIX", "ABOVE_QUOTA", "parse_report", "judge", "judge_host_cpu", "judge_on_record", "judge_kernel_cpu",
-    "check_expectations", "parse_version", "engine_architecture", "engine_version_text", "engine_kind_name",
+    "check_expectations", "Verdict", "parse_version", "engine_architecture", "engine_version_text", "engine_kind_name",
     "engine_version", "engine_cgroup_version", "engine_socket_path",
 ]
 
@@ -206,7 +207,7 @@ def _gvisor(value: Any, fail: Callable[[str], AttackError]) -> dict:
         raise fail("gvisor's expect maps fact names to values, as a case's expect does")
     ablated = entry.get("ablated")
     if ablated is not None and (not isinstance(ablated, dict) or set(ablated) != {"verdict", "why", "expect"}
-                                or ablated["verdict"] not in ("contained", "escaped")):
+                                or ablated["verdict"] not in (Verdict.CONTAINED, Verdict.ESCAPED)):
         raise fail("gvisor's ablated is {'verdict': 'contained' or 'escaped', 'why': ..., 'expect': facts}")
     return dict(entry)
 

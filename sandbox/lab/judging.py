@@ -17,6 +17,7 @@ from sandbox import Limits, Result, Status, Usage
 from sandbox.text import clip
 
 from .metadata import Attack
+from .verdict import Verdict
 
 REPORT_PREFIX = "ATTACK_REPORT "
 
@@ -30,7 +31,7 @@ class AttackOutcome:
     limits: Limits
     result: Result | None          # None when the run could not happen (skipped / error)
     report: dict | None            # the attack's ATTACK_REPORT, parsed
-    verdict: str                   # contained / escaped / error / skipped
+    verdict: Verdict               # contained / escaped / error / skipped
     evidence: str                  # one line of facts
     surprises: list[str] = field(default_factory=list)  # expectations for this case that failed
 
@@ -39,7 +40,7 @@ class AttackOutcome:
         """Hardened contained, ablated escaped, and every machine-checked fact as the metadata says."""
         wanted = self.attack.wanted(self.case)
         verdict_ok = wanted is None or self.verdict == wanted
-        return verdict_ok and not self.surprises and self.verdict not in ("error", "skipped")
+        return verdict_ok and not self.surprises and self.verdict not in (Verdict.ERROR, Verdict.SKIPPED)
 
     def to_dict(self) -> dict[str, Any]:
         r = self.result
@@ -74,7 +75,7 @@ _BIG_OUTPUT = 64 * 1024
 _STOPPED = (Status.TIMEOUT, Status.MEMORY, Status.OUTPUT_LIMIT, Status.KILLED)
 
 
-def judge(result: Result, report: dict | None, canary: str | None = None) -> tuple[str, str]:
+def judge(result: Result, report: dict | None, canary: str | None = None) -> tuple[Verdict, str]:
     """(verdict, evidence) from the engine's facts and the attack's own report."""
     status = result.status + (f" ({result.stopped_by})" if result.stopped_by else "")
     received = len(result.stdout.encode("utf-8", "replace")) + len(result.stderr.encode("utf-8", "replace"))
@@ -83,15 +84,15 @@ def judge(result: Result, report: dict | None, canary: str | None = None) -> tup
     if report is None:
         if result.status in _STOPPED:
             extra = ", OOMKilled" if result.oom_killed else ""
-            return "contained", f"{status}{extra}: {result.message}"
-        return "error", f"{status}: no {REPORT_PREFIX.strip()} line ({result.message})"
+            return Verdict.CONTAINED, f"{status}{extra}: {result.message}"
+        return Verdict.ERROR, f"{status}: no {REPORT_PREFIX.strip()} line ({result.message})"
     achieved = report.get("achieved")
     if not isinstance(achieved, bool):
-        return "error", f"{status}: the report has no true/false 'achieved'"
+        return Verdict.ERROR, f"{status}: the report has no true/false 'achieved'"
     facts = _facts(report)
     if achieved and canary is not None and canary not in json.dumps(report):
-        return "error", f"{status}: claimed success without the planted canary; {facts}"
-    return ("escaped" if achieved else "contained"), f"{status}; {facts}"
+        return Verdict.ERROR, f"{status}: claimed success without the planted canary; {facts}"
+    return (Verdict.ESCAPED if achieved else Verdict.CONTAINED), f"{status}; {facts}"
 
 
 
@@ -166,17 +167,17 @@ ABOVE_QUOTA = 0.6
 
 
 
-def judge_host_cpu(figures: dict, evidence: str) -> tuple[str, str]:
+def judge_host_cpu(figures: dict, evidence: str) -> tuple[Verdict, str]:
     """(verdict, evidence) from the host's CPU figures, keeping the program's own as evidence."""
     if "cpu_per_wall" not in figures:
-        return "error", f"the engine gave no CPU figures for the run; {evidence}"
+        return Verdict.ERROR, f"the engine gave no CPU figures for the run; {evidence}"
     escaped = figures["throttled_periods"] == 0 and figures["cpu_per_wall"] >= ABOVE_QUOTA
-    return ("escaped" if escaped else "contained"), (
+    return (Verdict.ESCAPED if escaped else Verdict.CONTAINED), (
         f"the host's record (engine stats): cpu_per_wall={figures['cpu_per_wall']} "
         f"throttled_periods={figures['throttled_periods']}; the program's own clock: {evidence}")
 
 
-def judge_on_record(attack: Attack, usage: Usage, verdict: str, evidence: str) -> tuple[str, str]:
+def judge_on_record(attack: Attack, usage: Usage, verdict: Verdict, evidence: str) -> tuple[Verdict, str]:
     """(verdict, evidence) from the supervisor's record of the run, where the attack names the facts
     that tell an escape (its `escape_record`, or the CPU rule); else the run's own verdict stands."""
     if attack.category == "cpu":
@@ -188,7 +189,7 @@ def judge_on_record(attack: Attack, usage: Usage, verdict: str, evidence: str) -
     return _on_record(escaped, facts, verdict, evidence)
 
 
-def judge_kernel_cpu(usage: Usage, verdict: str, evidence: str) -> tuple[str, str]:
+def judge_kernel_cpu(usage: Usage, verdict: Verdict, evidence: str) -> tuple[Verdict, str]:
     """(verdict, evidence) from the supervisor's record of the run's cgroup, nothing the program
     wrote; the program's own verdict stands where the kernel keeps no such record."""
     periods, throttled = usage.cpu_periods, usage.throttled_periods
@@ -200,10 +201,10 @@ def judge_kernel_cpu(usage: Usage, verdict: str, evidence: str) -> tuple[str, st
     return _on_record(escaped, facts, verdict, evidence)
 
 
-def _on_record(escaped: bool, facts: dict, verdict: str, evidence: str) -> tuple[str, str]:
+def _on_record(escaped: bool, facts: dict, verdict: Verdict, evidence: str) -> tuple[Verdict, str]:
     shown = " ".join(f"{name}={value}" for name, value in facts.items())
-    if not escaped and verdict == "error":
+    if not escaped and verdict == Verdict.ERROR:
         # The record shows no escape, but an attack that broke may never have tried: not "contained".
         return verdict, f"{evidence}; the kernel's record (supervisor) shows no escape: {shown}"
-    return ("escaped" if escaped else "contained"), (
+    return (Verdict.ESCAPED if escaped else Verdict.CONTAINED), (
         f"the kernel's record (supervisor): {shown}; the run and its report: {evidence}")

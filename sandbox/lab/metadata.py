@@ -17,6 +17,7 @@ from sandbox import PROFILES, Limits, Mount, SandboxError, engine
 from sandbox.engine import socket_path as engine_socket_path
 
 from .errors import AttackError
+from .verdict import Verdict
 
 HARDENED, NAIVE, GVISOR = PROFILES["hardened"], PROFILES["naive"], PROFILES["gvisor"]
 
@@ -153,16 +154,17 @@ class Attack:
         """Whether the case is part of this attack's matrix (gvisor_ablated: where its metadata asks)."""
         return case != "gvisor_ablated" or "ablated" in self.gvisor
 
-    def wanted(self, case: str) -> str | None:
+    def wanted(self, case: str) -> Verdict | None:
         """The verdict the case should give: hardened contains, ablated escapes. A known limit
         escapes under hardened too, and says so; an attack that cannot apply here is contained."""
         if case == "gvisor_ablated":
-            return self.gvisor.get("ablated", {}).get("verdict")
+            verdict = self.gvisor.get("ablated", {}).get("verdict")
+            return Verdict(verdict) if verdict else None
         if not self.applicable:
-            return "contained" if case in ("hardened", "ablated", "gvisor") else None
+            return Verdict.CONTAINED if case in ("hardened", "ablated", "gvisor") else None
         if case in ("hardened", "gvisor"):   # a second kernel may only add to what hardened holds
-            return "escaped" if self.limit_here else "contained"
-        return "escaped" if case == "ablated" else None
+            return Verdict.ESCAPED if self.limit_here else Verdict.CONTAINED
+        return Verdict.ESCAPED if case == "ablated" else None
 
     @property
     def removes(self) -> str:

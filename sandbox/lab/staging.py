@@ -22,6 +22,7 @@ from .errors import AttackError
 from .judging import (AttackOutcome, check_expectations, judge, judge_host_cpu, judge_on_record,
                       parse_report)
 from .metadata import Attack
+from .verdict import Verdict
 
 # Where the harness plants things for the misconfiguration cases.
 HOST_MOUNT_TARGET = "/host"
@@ -52,7 +53,7 @@ def run_attack(attack: Attack, case: str | Limits = "hardened", *,
     limits = case if isinstance(case, Limits) else attack.limits(case)
     lacking = [n for n in attack.needs if not NEEDS[n]()] if case_name in NEEDS_CASES else []
     if lacking:
-        return AttackOutcome(attack, case_name, limits, None, None, "skipped",
+        return AttackOutcome(attack, case_name, limits, None, None, Verdict.SKIPPED,
                        f"this host lacks: {', '.join(lacking)}")
     try:
         with (_staged(attack, case_name, limits) as (staged, env, canary), _companion(attack, staged),
@@ -61,9 +62,9 @@ def run_attack(attack: Attack, case: str | Limits = "hardened", *,
     except (EngineUnavailable, ImageMissing):
         raise
     except RuntimeMissing as exc:
-        return AttackOutcome(attack, case_name, limits, None, None, "skipped", f"this engine lacks: {exc.message}")
+        return AttackOutcome(attack, case_name, limits, None, None, Verdict.SKIPPED, f"this engine lacks: {exc.message}")
     except SandboxError as exc:
-        return AttackOutcome(attack, case_name, limits, None, None, "error", f"the run did not start: {exc}")
+        return AttackOutcome(attack, case_name, limits, None, None, Verdict.ERROR, f"the run did not start: {exc}")
     report = parse_report(result.stdout)
     verdict, evidence = judge(result, report, canary)
     if host_cpu is not None:
