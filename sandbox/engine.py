@@ -274,15 +274,23 @@ def forget_image(name: str | None = None) -> None:
         _images_ok.discard(name)
 
 
+def refusal(exc: APIError, doing: str) -> RunRefused:
+    """The kit's error for an engine that answered and refused (a configuration it cannot apply,
+    e.g. privileged while dropping capabilities, not an engine that went away): RunRefused, in the
+    engine's words. The one place an APIError becomes a kit error; raise it `from exc`."""
+    return RunRefused(f"The engine refused {doing}: {clip(str(exc.explanation or exc))}")
+
+
 @contextlib.contextmanager
-def translated_errors(doing: str) -> Iterator[None]:
-    """Turn the SDK's exceptions into the kit's: a refusal is RunRefused, silence EngineUnavailable."""
+def translated_errors(doing: str, refusing: str | None = None) -> Iterator[None]:
+    """Turn the SDK's exceptions into the kit's: a refusal is RunRefused (saying it refused
+    `refusing`, else `doing`), silence EngineUnavailable."""
     try:
         yield
     except SandboxError:
         raise
     except APIError as exc:
-        raise RunRefused(f"The engine refused {doing}: {clip(str(exc.explanation or exc))}") from exc
+        raise refusal(exc, refusing or doing) from exc
     except (requests.exceptions.RequestException, DockerException, *CONNECTION_ERRORS) as exc:
         raise EngineUnavailable(f"The {called()} stopped answering while {doing} "
                                 f"({exc.__class__.__name__}).") from exc

@@ -32,7 +32,7 @@ from . import engine
 from . import result as R
 from . import warm
 from .box import Box
-from .errors import EngineUnavailable, InvalidCode, InvalidLimits, OutputCallbackError, RunRefused, SandboxError
+from .errors import EngineUnavailable, InvalidCode, InvalidLimits, OutputCallbackError, SandboxError
 from .languages import DEFAULT_LANGUAGE, LANGUAGES
 from .limits import HARDENED, Limits
 from .outcome import Facts, Verdict, classify
@@ -173,9 +173,7 @@ class ContainerRun:
                                hint="Use 'python -m sandbox cleanup' (orphans only) rather than --all "
                                "while sandboxes are running.") from exc
         except APIError as exc:
-            # The engine answered, and refused: a configuration it cannot apply (e.g. privileged
-            # while dropping capabilities), not an engine that went away.
-            raise RunRefused(f"The engine refused to run the container: {clip(str(exc.explanation or exc))}") from exc
+            raise engine.refusal(exc, "to run the container") from exc
         except (requests.exceptions.RequestException, ConnectionError) as exc:
             raise EngineUnavailable(
                 f"The {engine.called()} stopped answering during the run ({exc.__class__.__name__}).") from exc
