@@ -17,6 +17,7 @@ from . import network, seccomp
 from .controls import CONTROLS, EXTRA, FIELDS, REGISTRY, Control, Field, Spec
 from .engine import IMAGE, SESSION, check_image, create_container, labels, ping as engine_ping, socket_path as engine_socket_path
 from .engine import client as engine_client
+from .engine import failed_removals
 from .engine import runtimes as engine_runtimes
 from .engine import kind as engine_kind
 from .engine import use as use_engine
@@ -49,7 +50,7 @@ __all__ = [
     "LANGUAGES", "DEFAULT_LANGUAGE", "Language", "IMAGES", "KitImage", "IMAGE", "LAB_IMAGE",
     # the engine and what the kit leaves on it
     "engine_client", "engine_kind", "engine_runtimes", "use_engine", "engine_ping", "engine_socket_path", "check_image", "labels", "SESSION", "cleanup",
-    "leftovers", "leftover_networks", "teardown",
+    "leftovers", "leftover_networks", "teardown", "failed_removals",
     # modules a lesson reads: the internal networks, the seccomp profile
     "network", "seccomp",
     # errors

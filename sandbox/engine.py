@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import logging
 import os
 import socket
 import stat
@@ -28,6 +29,8 @@ from . import images
 from .languages import DEFAULT_LANGUAGE, LANGUAGES
 
 IMAGE = LANGUAGES[DEFAULT_LANGUAGE].image
+
+log = logging.getLogger(__name__)
 
 LABEL = "org.safe-python.kit"          # on everything the kit creates
 LABEL_ROLE = "org.safe-python.role"    # run, target, audit, ...
@@ -57,6 +60,7 @@ CONNECTION_ERRORS = (requests.exceptions.ConnectionError, ConnectionError)
 _lock = threading.Lock()
 _clients: dict[str, docker.DockerClient] = {}
 _images_ok: set[str] = set()
+_failed_removals = 0   # containers remove_container gave up on, since this process started
 
 
 def client() -> docker.DockerClient:
@@ -149,6 +153,7 @@ def kind() -> Kind:
                      internal_gateway=False, runtimes_listed=False)
     else:
         found = dataclasses.replace(DOCKER_KIND, version=str(version.get("Version", "?")))
+    log.info("the engine at %s is %s %s", key or "the default socket", found.name, found.version)
     with _lock:
         return _kinds.setdefault(key, found)
 
@@ -278,6 +283,7 @@ def refusal(exc: APIError, doing: str) -> RunRefused:
     """The kit's error for an engine that answered and refused (a configuration it cannot apply,
     e.g. privileged while dropping capabilities, not an engine that went away): RunRefused, in the
     engine's words. The one place an APIError becomes a kit error; raise it `from exc`."""
+    log.info("the engine refused %s: %s", doing, exc)
     return RunRefused(f"The engine refused {doing}: {clip(str(exc.explanation or exc))}")
 
 
@@ -292,6 +298,7 @@ def translated_errors(doing: str, refusing: str | None = None) -> Iterator[None]
     except APIError as exc:
         raise refusal(exc, refusing or doing) from exc
     except (requests.exceptions.RequestException, DockerException, *CONNECTION_ERRORS) as exc:
+        log.info("the engine stopped answering while %s: %r", doing, exc)
         raise EngineUnavailable(f"The {called()} stopped answering while {doing} "
                                 f"({exc.__class__.__name__}).") from exc
 
@@ -353,7 +360,9 @@ def wait_exit(container_id: str, timeout_s: float, api=None) -> bool:
 
 
 def remove_container(name_or_id: str, attempts: int = 3, api=None) -> bool:
-    """Force-remove a container; True if it is gone. Never raises: leftovers are the reaper's job."""
+    """Force-remove a container; True if it is gone. Never raises: leftovers are the reaper's job,
+    and each one is logged and counted (`failed_removals()`, shown by the server's /health)."""
+    problem: BaseException | None = None
     for attempt in range(attempts):
         try:
             (api or client().api).remove_container(name_or_id, force=True)
@@ -363,10 +372,29 @@ def remove_container(name_or_id: str, attempts: int = 3, api=None) -> bool:
         except APIError as exc:
             if exc.status_code == 409 and "in progress" in str(exc):
                 return True  # the engine is already removing it
+            problem = exc
+            log.debug("removing container %s failed (attempt %d of %d): %s", name_or_id, attempt + 1, attempts, exc)
             time.sleep(0.2 * (attempt + 1))
-        except (requests.exceptions.RequestException, SandboxError, *CONNECTION_ERRORS):
-            return False
+        except (requests.exceptions.RequestException, SandboxError, *CONNECTION_ERRORS) as exc:
+            problem = exc
+            break
+    _count_failed_removal(name_or_id, problem)
     return False
+
+
+def _count_failed_removal(name_or_id: str, problem: BaseException | None) -> None:
+    global _failed_removals
+    with _lock:
+        _failed_removals += 1
+    log.warning("could not remove container %s (left to the reaper): %s: %s", name_or_id,
+                type(problem).__name__, problem)
+
+
+def failed_removals() -> int:
+    """How many containers this process failed to remove (each left to the reaper): a number
+    that should stay 0; one that grows means the engine refuses or loses removals."""
+    with _lock:
+        return _failed_removals
 
 
 def socket_path() -> str | None:

@@ -29,6 +29,7 @@ every run in progress, e.g. for a forced shutdown.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -40,6 +41,8 @@ from .languages import DEFAULT_LANGUAGE
 from .limits import Limits
 from .result import Result
 from .runner import program_argv
+
+log = logging.getLogger(__name__)
 
 
 
@@ -85,6 +88,7 @@ class Pool:
         if self._closed:
             raise PoolClosed("The pool is shut down.")
         if not self._slots.acquire(blocking=False):
+            log.debug("queue full: %d workers busy, %d runs waiting", self.workers, self.queue)
             raise QueueFull(f"All {self.workers} workers are busy and {self.queue} runs are waiting.",
                             retry_after_s=self.retry_after_s())
         with self._lock:

@@ -14,6 +14,7 @@ to run while sandboxes are running on the same engine.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -21,6 +22,8 @@ import time
 from docker.errors import APIError, NotFound
 
 from . import engine
+
+log = logging.getLogger(__name__)
 
 
 def cleanup(session: str | None = None, older_than_s: float | None = None,
@@ -41,11 +44,20 @@ def cleanup(session: str | None = None, older_than_s: float | None = None,
     # Containers first: a network cannot go while a container is attached to it.
     for info in api.containers(all=True, filters={"label": filters}):
         if session or everything or _orphan(info.get("Labels") or {}, older_than_s):
-            removed["containers"] += int(engine.remove_container(info["Id"], api=api))
+            removed["containers"] += int(_remove_container(api, info))
     for info in api.networks(filters={"label": filters}):
         if session or everything or _orphan(info.get("Labels") or {}, older_than_s):
             removed["networks"] += _remove_network(api, info["Id"])
     return removed
+
+
+def _remove_container(api, info: dict) -> bool:
+    labels = info.get("Labels") or {}
+    gone = engine.remove_container(info["Id"], api=api)   # a failure is logged and counted there
+    if gone:
+        log.info("the reaper removed container %s (%s, owner %s)", info["Id"][:12],
+                 labels.get(engine.LABEL_ROLE, "?"), labels.get(engine.LABEL_OWNER, "?"))
+    return gone
 
 
 def leftovers(session: str | None = None) -> list[dict]:
@@ -103,5 +115,6 @@ def _remove_network(api, network_id: str) -> int:
         return 1
     except NotFound:
         return 0
-    except APIError:
-        return 0  # still in use; the next sweep gets it
+    except APIError as exc:
+        log.info("the reaper left network %s: %s (still in use; the next sweep gets it)", network_id[:12], exc)
+        return 0

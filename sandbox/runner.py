@@ -21,6 +21,7 @@ The sequence, and why each step is done this way:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Callable
@@ -39,6 +40,8 @@ from .outcome import Facts, Verdict, classify
 from .output import CappedOutput
 from .supervisor import MAX_STDIN_BYTES, Report, delivery, new_secret, parse_report
 from .text import clip
+
+log = logging.getLogger(__name__)
 
 MAX_CODE_CHARS = 5000  # the seed's limit
 # After the kit's kill, how long the supervisor has to kill, count and report before the engine kills.
@@ -169,12 +172,14 @@ class ContainerRun:
         try:
             result = self._run(argv, stdin)
         except NotFound as exc:
+            log.warning("container %s disappeared during its run", self.box.short_id)
             raise SandboxError("The container disappeared during the run (removed from outside?).",
                                hint="Use 'python -m sandbox cleanup' (orphans only) rather than --all "
                                "while sandboxes are running.") from exc
         except APIError as exc:
             raise engine.refusal(exc, "to run the container") from exc
         except (requests.exceptions.RequestException, ConnectionError) as exc:
+            log.warning("the engine stopped answering during the run of container %s: %r", self.box.short_id, exc)
             raise EngineUnavailable(
                 f"The {engine.called()} stopped answering during the run ({exc.__class__.__name__}).") from exc
         failed = self.output.callback_error
@@ -237,9 +242,12 @@ class ContainerRun:
         if self.output.error is not None:
             # What the program printed is known only up to the failure: never report that as ok.
             broken = self.output.error
+            log.warning("reading the output of container %s failed: %r", self.box.short_id, broken)
             verdict = Verdict(R.ERROR, None, "Output incomplete: reading it from the engine failed "
                               f"({type(broken).__name__}: {clip(str(broken), 160)})")
         exit_code, signal_name = _ending(report, state)
+        log.debug("container %s: %s after %.2f s (killed for %s)", self.box.short_id, verdict.status, duration,
+                  killed_for)
         return R.Result(
             status=verdict.status,
             stdout=self.output.text("stdout"),

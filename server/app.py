@@ -47,7 +47,7 @@ from sandbox.lab import EXAMPLES
 
 from .body import parse_run, read_json
 from .guard import Guard
-from .health import HealthCheck
+from .health import HealthCheck, removals
 from .jsonerr import GENERIC_500, JSON_HEADERS, Refusal, dumps
 from .settings import Settings
 
@@ -166,7 +166,7 @@ def health_report(health_check: HealthCheck, pool, warm=None) -> dict:
     found = health_check.check()
     idle = warm.stats() if warm is not None else {"idle": 0, "starting": 0, "busy": 0, "size": 0}
     return {"ok": found["engine"]["ok"] and found["image"]["ok"], **found, "pool": pool.stats(),
-            "warm": {key: idle[key] for key in ("idle", "starting", "busy", "size")}}
+            "warm": {key: idle[key] for key in ("idle", "starting", "busy", "size")}, "removals": removals()}
 
 
 def config_report(settings: Settings, pool) -> dict:
