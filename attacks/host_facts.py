@@ -23,7 +23,7 @@ ATTACK = {
         {"podman_from": "4",
          "known_limit": "Podman 4.3's Docker-compatible API ignores CgroupnsMode (on cgroup v1 its default is the "
                         "host's cgroup namespace), so /proc/self/cgroup names the container's id and path; the "
-                        "masks hold (sandbox.engine.PODMAN_UNAPPLIED, the audit's kit host-views)",
+                        "masks hold (sandbox.lab.engines.PODMAN_UNAPPLIED, the audit's kit host-views)",
          "why": "Podman 4.3 gives no private cgroup namespace through the Docker API",
          "expect": {"hardened": {"status": "ok", "report": {"achieved": True, "cmdline_bytes": 0, "boot_id": False,
                                                             "block_devices": 0, "cgroup_path_hidden": False,

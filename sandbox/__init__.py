@@ -16,7 +16,7 @@ may import. Everything the kit creates carries its labels; `cleanup()` removes l
 
 from . import network, seccomp
 from .controls import CONTROLS, EXTRA, FIELDS, REGISTRY, Control, Field, Spec
-from .engine import IMAGE, SESSION, check_image, create_container, labels
+from .engine import IMAGE, SESSION, check_image, create_container, failed_removals, labels
 from .engine import client as engine_client
 from .engine import kind as engine_kind
 from .engine import ping as engine_ping
@@ -36,7 +36,7 @@ from .errors import (
     SandboxError,
 )
 from .images import IMAGES, LAB_IMAGE, KitImage
-from .languages import LANGUAGES, Language
+from .languages import DEFAULT_LANGUAGE, LANGUAGES, Language
 from .limits import PROFILES, Limits, Mount
 from .network import teardown
 from .options import container_options
@@ -59,10 +59,10 @@ __all__ = [
     "Limits", "Mount", "PROFILES", "Control", "CONTROLS", "EXTRA", "REGISTRY", "FIELDS", "Spec", "Field",
     "container_options", "create_container",
     # languages and images
-    "LANGUAGES", "Language", "IMAGES", "KitImage", "IMAGE", "LAB_IMAGE",
+    "LANGUAGES", "DEFAULT_LANGUAGE", "Language", "IMAGES", "KitImage", "IMAGE", "LAB_IMAGE",
     # the engine and what the kit leaves on it
-    "engine_client", "engine_kind", "engine_runtimes", "use_engine", "engine_ping", "engine_socket_path",
-    "check_image", "labels", "SESSION", "cleanup", "leftovers", "leftover_networks", "teardown",
+    "engine_client", "engine_kind", "engine_runtimes", "use_engine", "engine_ping", "engine_socket_path", "check_image", "labels", "SESSION", "cleanup",
+    "leftovers", "leftover_networks", "teardown", "failed_removals",
     # modules a lesson reads: the internal networks, the seccomp profile
     "network", "seccomp",
     # errors

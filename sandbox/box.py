@@ -19,14 +19,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import docker
-from docker.errors import APIError
 
 from . import docker_internals, engine, network, uids
-from .errors import RunRefused
 from .limits import Limits
 from .options import container_options
 from .supervisor import KILL
-from .text import clip
 
 log = logging.getLogger(__name__)
 
@@ -34,14 +31,6 @@ log = logging.getLogger(__name__)
 # ends (whoever removes one later, sandbox.cleanup() say, may release its lease).
 stranded: dict[str, uids.Lease] = {}
 
-
-@contextlib.contextmanager
-def _refusal() -> Iterator[None]:
-    """An engine that answers but will not apply these limits: RunRefused, in the engine's words."""
-    try:
-        yield
-    except APIError as exc:
-        raise RunRefused(f"The engine refused to run the container: {clip(str(exc.explanation or exc))}") from exc
 
 
 class Box:
@@ -84,7 +73,8 @@ class Box:
         if hosts:
             options["extra_hosts"] = hosts
         options["name"] = self.name
-        with engine.translated_errors("starting the run's container"), _refusal():
+        # An engine that answers but will not apply these limits: RunRefused, in its words.
+        with engine.translated_errors("starting the run's container", refusing="to run the container"):
             self.id = engine.create_container(options, self.client)
             self.short_id = self.id[:12]
             self._socket = self.api.attach_socket(self.id, params={"stdin": 1, "stdout": 1, "stderr": 1,

@@ -77,6 +77,14 @@ class Spec:
     # values that switch it on, and a profile of its own (gvisor) does.
     on: Mapping[str, Any] | None = None
 
+    def __post_init__(self) -> None:
+        # Read-only views of private copies: `without()` and every profile read these, so one
+        # caller writing into them would change every Limits in the process.
+        for name in ("hardened", "off", "on"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, MappingProxyType(dict(value)))
+
     @property
     def extra(self) -> bool:
         return self.on is not None
@@ -150,7 +158,7 @@ _SPECS = (
          {"ptys": False}, {"ptys": True}, lambda l: "none"),
     Spec(Control.RUNTIME, "a second kernel in between: gVisor's runsc answers the program's system calls, "
          "so the host's kernel sees only gVisor's", {"runtime": "runc"}, {"runtime": "runc"},
-         lambda l: f"gVisor ({l.runtime}): a kernel of its own", on=MappingProxyType({"runtime": "runsc"})),
+         lambda l: f"gVisor ({l.runtime}): a kernel of its own", on={"runtime": "runsc"}),
 )
 
 REGISTRY: Mapping[Control, Spec] = MappingProxyType({spec.control: spec for spec in _SPECS})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import hashlib
+import logging
 import os
 import socket
 import stat
@@ -25,10 +26,12 @@ from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
 from . import images
 from .errors import EngineUnavailable, ImageMissing, RunRefused, RuntimeMissing, SandboxError
-from .languages import LANGUAGES
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
 from .text import clip
 
-IMAGE = LANGUAGES["python"].image
+IMAGE = LANGUAGES[DEFAULT_LANGUAGE].image
+
+log = logging.getLogger(__name__)
 
 LABEL = "org.safe-python.kit"          # on everything the kit creates
 LABEL_ROLE = "org.safe-python.role"    # run, target, audit, ...
@@ -58,6 +61,7 @@ CONNECTION_ERRORS = (requests.exceptions.ConnectionError, ConnectionError)
 _lock = threading.Lock()
 _clients: dict[str, docker.DockerClient] = {}
 _images_ok: set[str] = set()
+_failed_removals = 0   # containers remove_container gave up on, since this process started
 
 
 def client() -> docker.DockerClient:
@@ -92,8 +96,10 @@ class Kind:
     """What kind of engine answers, and the facts about it the kit adapts to.
 
     Read once per engine from `version()`: Podman names itself in Components ("Podman Engine").
-    Everything that differs between engines is a field here, read where it matters, so no other
-    module asks which engine this is.
+    Everything that differs between engines and the core adapts to is a field here, read where it
+    matters, so no other module of the core asks which engine this is. What an engine changes for
+    the lessons (the words doctor shows, the audit items it does not apply) is the lab's
+    (sandbox/lab/engines.py).
     """
     name: str                   # "docker" or "podman"
     version: str                # the engine's own version: Docker 26.1.5, Podman 4.3.1
@@ -101,10 +107,6 @@ class Kind:
     masks_field: bool           # applies HostConfig.MaskedPaths (else SecurityOpt "mask=a:b")
     read_only_tmpfs: tuple[str, ...]    # tmpfs mounts it adds, uncapped, to a read-only root
     oom_flag: bool              # State.OOMKilled is set after an OOM kill in the container
-    differences: tuple[str, ...]    # what differs from the Docker the kit was written against
-    # Audit items (sandbox.lab.audit) that fail on this engine whatever the profile, because it
-    # does not apply what the kit asks for, each with why: {"kit dev-read-only": "..."}.
-    unapplied: tuple[tuple[str, str], ...] = ()
     # Its internal networks resolve the names of their members (Docker's embedded DNS); else the
     # kit writes the target's address into the run's /etc/hosts (sandbox.network.hosts_entry).
     names_on_networks: bool = True
@@ -121,49 +123,8 @@ class Kind:
     runtimes_listed: bool = True
 
 
-DOCKER_KIND = Kind("docker", "?", seccomp_inline=True, masks_field=True, read_only_tmpfs=(), oom_flag=True,
-                   differences=())
-# Seen on Podman 4.3.1 (bookworm), each shown by a test (README, Engines).
-PODMAN_DIFFERENCES = (
-    "refuses to start a container unless the nofile and nproc ulimits are explicit (the kit always sends them)",
-    "takes a seccomp profile as a path, not JSON text (the kit writes it to a file: a local engine only)",
-    "ignores HostConfig.MaskedPaths (the kit sends the masks as SecurityOpt mask=)",
-    "adds writable, uncapped /run, /tmp and /var/tmp tmpfs to a read-only root (the kit mounts those it "
-    "does not mount itself read-only, as the root is)",
-    "leaves State.OOMKilled false after an OOM kill (the verdict comes from the cgroup's OOM count; where "
-    "the OOM killer took the supervisor too, nothing recorded it: an error ending in SIGKILL, memory a hint)",
-    "ignores CgroupnsMode through its Docker-compatible API (and containers.conf's cgroupns): on cgroup v1 "
-    "/proc/self/cgroup shows the container's id; only its native API makes a private one",
-    "ignores HostConfig.ReadonlyPaths, so /dev stays writable by root inside (the runner "
-    "still cannot write there)",
-    "records neither masks, ReadonlyPaths, CgroupnsMode nor the log's max-size in its Docker-compatible "
-    "inspect (the audit judges them on its native inspect and the OCI spec runc got)",
-    "spells CapDrop as each capability's name instead of ALL, and ulimits as RLIMIT_NOFILE",
-    "its internal networks (CNI without dnsname) resolve no container names: the kit writes the target's "
-    "address into the run's /etc/hosts",
-    "gives a container on a network without IPv6 a link-local IPv6 address (the kit turns IPv6 off inside "
-    "with net.ipv6.conf.all/default.disable_ipv6)",
-    "keeps the seccomp profile it is given on a privileged container (Docker drops every filter there)",
-    "makes internal networks without a gateway address and drops the inhibit_ipv4 option (nothing to inhibit)",
-    "lists every OCI runtime its containers.conf names in info's Runtimes, installed or not (runsc, kata, "
-    "krun...): the kit counts only its default runtime as present",
-    "has its own default seccomp profile (the floor an ablated seccomp case falls back to): it allows "
-    "unshare, keyctl, mount and process_vm_readv, and refuses io_uring with ENOSYS (sandbox.seccomp, "
-    "PODMAN_DEFAULT_ALLOWS)",
-    "gives /dev/shm 64,000,000 bytes (62,500 KiB) by default, not 64 MiB (the kit sizes it in every profile "
-    "but seed)",
-    "sets net.ipv4.ping_group_range to 0 0 (containers.conf; Docker opens it to every group): the runner's "
-    "ping socket gets EACCES",
-    "caps every container at 2048 tasks by default (containers.conf pids_limit; the private engine sets 0, "
-    "as Docker has no default cap)",
-)
+DOCKER_KIND = Kind("docker", "?", seccomp_inline=True, masks_field=True, read_only_tmpfs=(), oom_flag=True)
 
-PODMAN_UNAPPLIED = (
-    ("kit dev-read-only", "Podman 4.3's Docker-compatible API ignores ReadonlyPaths: /dev is not remounted "
-                          "read-only (the OCI spec runc gets lacks it)"),
-    ("kit host-views", "Podman 4.3's Docker-compatible API ignores CgroupnsMode (on cgroup v1 its default is "
-                       "the host's cgroup namespace): the masks apply, the private cgroup namespace does not"),
-)
 
 _kinds: dict[str, Kind] = {}
 
@@ -189,11 +150,11 @@ def kind() -> Kind:
     if "Podman Engine" in names:
         found = Kind("podman", str(names["Podman Engine"]), seccomp_inline=False, masks_field=False,
                      read_only_tmpfs=("/run", "/tmp", "/var/tmp"), oom_flag=False,
-                     differences=PODMAN_DIFFERENCES, unapplied=PODMAN_UNAPPLIED,
                      names_on_networks=False, ipv6_off_on_networks=False, privileged_drops_seccomp=False,
                      internal_gateway=False, runtimes_listed=False)
     else:
         found = dataclasses.replace(DOCKER_KIND, version=str(version.get("Version", "?")))
+    log.info("the engine at %s is %s %s", key or "the default socket", found.name, found.version)
     with _lock:
         return _kinds.setdefault(key, found)
 
@@ -319,16 +280,26 @@ def forget_image(name: str | None = None) -> None:
         _images_ok.discard(name)
 
 
+def refusal(exc: APIError, doing: str) -> RunRefused:
+    """The kit's error for an engine that answered and refused (a configuration it cannot apply,
+    e.g. privileged while dropping capabilities, not an engine that went away): RunRefused, in the
+    engine's words. The one place an APIError becomes a kit error; raise it `from exc`."""
+    log.info("the engine refused %s: %s", doing, exc)
+    return RunRefused(f"The engine refused {doing}: {clip(str(exc.explanation or exc))}")
+
+
 @contextlib.contextmanager
-def translated_errors(doing: str) -> Iterator[None]:
-    """Turn the SDK's exceptions into the kit's: a refusal is RunRefused, silence EngineUnavailable."""
+def translated_errors(doing: str, refusing: str | None = None) -> Iterator[None]:
+    """Turn the SDK's exceptions into the kit's: a refusal is RunRefused (saying it refused
+    `refusing`, else `doing`), silence EngineUnavailable."""
     try:
         yield
     except SandboxError:
         raise
     except APIError as exc:
-        raise RunRefused(f"The engine refused {doing}: {clip(str(exc.explanation or exc))}") from exc
+        raise refusal(exc, refusing or doing) from exc
     except (requests.exceptions.RequestException, DockerException, *CONNECTION_ERRORS) as exc:
+        log.info("the engine stopped answering while %s: %r", doing, exc)
         raise EngineUnavailable(f"The {called()} stopped answering while {doing} "
                                 f"({exc.__class__.__name__}).") from exc
 
@@ -402,7 +373,9 @@ def wait_exit(container_id: str, timeout_s: float, api: docker.APIClient | None 
 
 
 def remove_container(name_or_id: str, attempts: int = 3, api: docker.APIClient | None = None) -> bool:
-    """Force-remove a container; True if it is gone. Never raises: leftovers are the reaper's job."""
+    """Force-remove a container; True if it is gone. Never raises: leftovers are the reaper's job,
+    and each one is logged and counted (`failed_removals()`, shown by the server's /health)."""
+    problem: BaseException | None = None
     for attempt in range(attempts):
         try:
             (api or client().api).remove_container(name_or_id, force=True)
@@ -412,10 +385,29 @@ def remove_container(name_or_id: str, attempts: int = 3, api: docker.APIClient |
         except APIError as exc:
             if exc.status_code == 409 and "in progress" in str(exc):
                 return True  # the engine is already removing it
+            problem = exc
+            log.debug("removing container %s failed (attempt %d of %d): %s", name_or_id, attempt + 1, attempts, exc)
             time.sleep(0.2 * (attempt + 1))
-        except (requests.exceptions.RequestException, SandboxError, *CONNECTION_ERRORS):
-            return False
+        except (requests.exceptions.RequestException, SandboxError, *CONNECTION_ERRORS) as exc:
+            problem = exc
+            break
+    _count_failed_removal(name_or_id, problem)
     return False
+
+
+def _count_failed_removal(name_or_id: str, problem: BaseException | None) -> None:
+    global _failed_removals
+    with _lock:
+        _failed_removals += 1
+    log.warning("could not remove container %s (left to the reaper): %s: %s", name_or_id,
+                type(problem).__name__, problem)
+
+
+def failed_removals() -> int:
+    """How many containers this process failed to remove (each left to the reaper): a number
+    that should stay 0; one that grows means the engine refuses or loses removals."""
+    with _lock:
+        return _failed_removals
 
 
 def socket_path() -> str | None:

@@ -85,14 +85,3 @@ class PoolClosed(SandboxError):
 
     hint = "The server is shutting down; start it again to run more code."
 
-
-class AttackError(SandboxError):
-    """An attack file is missing or its metadata is malformed."""
-
-    hint = "See attacks/README.md for the format of an attack file."
-
-
-class ReportFolderError(SandboxError):
-    """The scorecard's --out folder cannot be made or written."""
-
-    hint = "Choose a folder you can write with --out DIR."

@@ -15,12 +15,15 @@ parent's version), so an edited Dockerfile makes `make` rebuild instead of runni
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
 from .languages import LANGUAGES
+
+log = logging.getLogger(__name__)
 
 DOCKER_DIR = Path(__file__).resolve().parent.parent / "docker"
 VERSION_LABEL = "org.safe-python.image-version"
@@ -77,7 +80,8 @@ def version(image: KitImage) -> str | None:
     try:
         digest = hashlib.sha256((DOCKER_DIR / image.dockerfile).read_bytes())
     except OSError:
-        return None  # installed without docker/: nothing to compare with
+        log.debug("no %s to compare image %s with (installed without docker/)", image.dockerfile, image.key)
+        return None
     if image.parent:
         digest.update((version(IMAGES[image.parent]) or "").encode())
     return digest.hexdigest()[:12]

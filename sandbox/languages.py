@@ -2,7 +2,9 @@
 
 Python is the kit's subject; JavaScript (Node.js) is the seed's "Node.js support" idea: the
 same controls, profiles and reports, a second image. Adding a language means one entry here
-and one image in images.py (with its Dockerfile in docker/).
+(its name, how a person writes it, its image and command, and how to find the line of its
+stderr that says what went wrong) and one image in images.py (with its Dockerfile in docker/).
+The server's /api/config, the page, the CLI and the run's message all read this registry.
 
     >>> from sandbox import run
     >>> run("console.log(2 + 2)", language="javascript").stdout      # doctest: +ENGINE
@@ -12,20 +14,54 @@ and one image in images.py (with its Dockerfile in docker/).
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from .text import clip
+
+MAX_ERROR_LINE = 300    # characters of an error line a message quotes
+
+
+def last_error_line(stderr: str) -> str:
+    """The last non-blank stderr line: for a Python traceback, `ExceptionType: detail`."""
+    for line in reversed(stderr.splitlines()):
+        line = line.strip()
+        if line:
+            return clip(line, MAX_ERROR_LINE)
+    return ""
+
+
+# Node.js prints the error first, then its stack ("    at ..."), the error's properties and
+# "Node.js v18..."; Python prints the stack first and the error last.
+_JS_ERROR = re.compile(r"^(Uncaught )?([A-Za-z_$][\w$.]*)?(Error|Exception)\b")
+
+
+def node_error_line(stderr: str) -> str:
+    """Node's error line: the first line naming an error, else the last line that is not its stack."""
+    for line in stderr.splitlines():
+        if _JS_ERROR.match(line.strip()):
+            return clip(line.strip(), MAX_ERROR_LINE)
+    lines = [line for line in stderr.splitlines() if not line.strip().startswith(("at ", "Node.js v"))]
+    return last_error_line("\n".join(lines))
 
 
 @dataclass(frozen=True)
 class Language:
     name: str
+    title: str                 # how a person writes it: the page and reports show this
     image: str                 # the tag runs use
     command: tuple[str, ...]   # argv before the code, which travels as one more argument
     extension: str             # of source files, for `python -m sandbox run FILE`
+    error_line: Callable[[str], str] = last_error_line   # stderr -> the line that says what went wrong
 
+
+DEFAULT_LANGUAGE = "python"    # the kit's subject: runs name no language, and the server needs its image
 
 LANGUAGES: dict[str, Language] = {
     "python": Language(
         name="python",
+        title="Python",
         image=os.environ.get("SANDBOX_IMAGE", "safe-python:latest"),
         # -I: ignore PYTHON* variables and the user's site-packages; -u: unbuffered, so output
         # printed before a kill still reaches the report.
@@ -34,13 +70,15 @@ LANGUAGES: dict[str, Language] = {
     ),
     "javascript": Language(
         name="javascript",
+        title="JavaScript",
         image=os.environ.get("SANDBOX_NODE_IMAGE", "safe-node:latest"),
         command=("node", "-e"),
         extension=".js",
+        error_line=node_error_line,
     ),
 }
 
 
 def for_path(path: str) -> str:
-    """The language of a source file by its extension (Python when unsure)."""
-    return next((lang.name for lang in LANGUAGES.values() if path.endswith(lang.extension)), "python")
+    """The language of a source file by its extension (the default language when unsure)."""
+    return next((lang.name for lang in LANGUAGES.values() if path.endswith(lang.extension)), DEFAULT_LANGUAGE)

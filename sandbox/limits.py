@@ -173,20 +173,32 @@ def _check_choice(name: str, value: Any, choices: tuple[str, ...]) -> None:
 
 HARDENED = Limits(name="hardened")
 
+# Fields a control's hardened values set and its `off` leaves alone, with the value a profile
+# that has the control off gives them, and why. Nothing else is left to chance: a test checks
+# that every Limits field belongs to a control, and every control's fields are here or in `off`.
+WHEN_OFF: Mapping[str, tuple[Any, str]] = MappingProxyType({
+    "tmpfs_mib": (None, "a writable root needs no scratch mount: Docker's default, no tmpfs at /tmp"),
+    "swap_mib": (0, "with no memory limit there is no swap limit either"),
+})
+
+
+def _profile(name: str, on: tuple[Control, ...] = (), **exceptions: Any) -> Limits:
+    """Exactly these controls on at their hardened values; every other control off."""
+    values: dict[str, Any] = {key: value for key, (value, _) in WHEN_OFF.items()}
+    for control, spec in REGISTRY.items():
+        values.update(spec.hardened if control in on else spec.off)
+    return Limits(name=name, **{**values, **exceptions})
+
+
+# Docker's defaults and nothing else: every control off, so a control added to the registry is
+# off here too. "Off" for the network is the kit's internal network, where only its target lives.
+NAIVE = _profile("naive")
+
 # Exactly the seed's flags: --memory 128m --memory-swap 128m --network none --pids-limit 64
 # --cpus 0.5 --read-only, non-root runner, a 10 s host-side timeout. Docker's defaults otherwise.
-SEED = Limits(
-    name="seed",
-    tmpfs_mib=None,
-    cap_drop_all=False,
-    no_new_privileges=False,
-    seccomp="default",
-    ulimits=None,
-    output_cap_bytes=None,
-    distinct_uid=False,
-    host_views=False,
-    ptys=True,
-)
+SEED_CONTROLS = (Control.TIMEOUT, Control.MEMORY, Control.PIDS, Control.CPU, Control.NETWORK,
+                 Control.READ_ONLY, Control.USER)
+SEED = _profile("seed", SEED_CONTROLS, tmpfs_mib=None)   # the seed's --read-only had no /tmp mount
 
 # The seed's flags plus the kit's guards against the kernel and against a setuid program
 # (its seccomp allowlist, no capabilities, no-new-privileges), against other runs (a uid of its
@@ -196,27 +208,6 @@ SEED = Limits(
 # seed: the exact seed only runs on a teacher's server (--allow-ablation).
 SEED_HARDENED = SEED.replace(name="seed_hardened", cap_drop_all=True, no_new_privileges=True, seccomp="kit",
                              distinct_uid=True, ulimits=H["ulimits"], host_views=True, ptys=False)
-
-# Docker's defaults and nothing else; a network only where the kit's target lives.
-NAIVE = Limits(
-    name="naive",
-    timeout_s=None,
-    memory_mib=None,
-    pids=None,
-    cpus=None,
-    network="internal",
-    read_only=False,
-    tmpfs_mib=None,
-    user="root",
-    cap_drop_all=False,
-    no_new_privileges=False,
-    seccomp="default",
-    ulimits=None,
-    output_cap_bytes=None,
-    distinct_uid=False,
-    host_views=False,
-    ptys=True,
-)
 
 # Hardened with a second kernel in between: gVisor's runsc answers the program's system calls
 # (the engine must have runsc registered; see docker/private-engine.sh). Its 64 processes each

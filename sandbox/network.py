@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import threading
 import time
 import uuid
@@ -34,6 +35,8 @@ from .errors import SandboxError
 from .limits import HARDENED
 from .options import container_options
 from .uids import TARGET_UID
+
+log = logging.getLogger(__name__)
 
 TARGET_ALIAS = "target"
 INHIBIT_IPV4 = "com.docker.network.bridge.inhibit_ipv4"
@@ -145,8 +148,9 @@ def isolated() -> Iterator[str]:
     finally:
         try:
             api.disconnect_container_from_network(target_name(), name, force=True)
-        except (APIError, *engine.CONNECTION_ERRORS):
-            pass  # gone with its container, or the engine is gone: the reaper's job
+        except (APIError, *engine.CONNECTION_ERRORS) as exc:
+            # Gone with its container, or the engine is gone: the reaper's job.
+            log.debug("could not disconnect the target from network %s: %r", name, exc)
         _remove_network(name)
 
 
@@ -172,8 +176,9 @@ def teardown() -> None:
         engine.remove_container(target_name())
         for info in api.networks(filters={"label": [f"{engine.LABEL}=1", f"{engine.LABEL_SESSION}={engine.SESSION}"]}):
             _remove_network(info["Id"])
-    except (SandboxError, APIError, *engine.CONNECTION_ERRORS):
-        pass  # engine gone; the labelled leftovers are the reaper's job
+    except (SandboxError, APIError, *engine.CONNECTION_ERRORS) as exc:
+        # Engine gone; the labelled leftovers are the reaper's job.
+        log.warning("could not remove this process's target and networks (left to the reaper): %r", exc)
 
 
 def _create_network(name: str) -> None:
@@ -190,8 +195,8 @@ def _create_network(name: str) -> None:
 def _remove_network(name: str) -> None:
     try:
         engine.client().api.remove_network(name)
-    except (APIError, *engine.CONNECTION_ERRORS):
-        pass
+    except (APIError, *engine.CONNECTION_ERRORS) as exc:
+        log.warning("could not remove network %s (left to the reaper): %r", name, exc)
 
 
 def _target_running() -> bool:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from . import result as R
 from .controls import Control
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
 from .limits import Limits
 from .supervisor import Report
 from .text import clip
@@ -34,7 +35,7 @@ class Facts:
     engine_exit: int | None        # the container's own exit code (the supervisor's)
     engine_oom: bool               # State.OOMKilled: the engine saw an OOM kill in the container
     stderr: str = ""
-    language: str = "python"
+    language: str = DEFAULT_LANGUAGE
     engine_records_oom: bool = True    # False where OOMKilled stays false after an OOM kill (Podman 4.3)
 
 
@@ -206,29 +207,9 @@ def _hint(facts: Facts, limits: Limits) -> str | None:
     return None
 
 
-# Node.js prints the error first, then its stack ("    at ..."), the error's properties and
-# "Node.js v18..."; Python prints the stack first and the error last.
-_JS_ERROR = re.compile(r"^(Uncaught )?([A-Za-z_$][\w$.]*)?(Error|Exception)\b")
-
-
-def error_line(stderr: str, language: str = "python") -> str:
-    """The one line that says what went wrong, for the language's way of reporting errors."""
-    if language == "javascript":
-        for line in stderr.splitlines():
-            if _JS_ERROR.match(line.strip()):
-                return clip(line.strip(), _MAX_MESSAGE)
-        lines = [line for line in stderr.splitlines() if not line.strip().startswith(("at ", "Node.js v"))]
-        return last_error_line("\n".join(lines))
-    return last_error_line(stderr)
-
-
-def last_error_line(stderr: str) -> str:
-    """The last non-blank stderr line: for a Python traceback, `ExceptionType: detail`."""
-    for line in reversed(stderr.splitlines()):
-        line = line.strip()
-        if line:
-            return clip(line, _MAX_MESSAGE)
-    return ""
+def error_line(stderr: str, language: str = DEFAULT_LANGUAGE) -> str:
+    """The one line that says what went wrong, read the language's way (languages.py)."""
+    return LANGUAGES.get(language, LANGUAGES[DEFAULT_LANGUAGE]).error_line(stderr)
 
 
 def _seconds(value: float | None) -> str:

@@ -32,6 +32,7 @@ every run in progress, e.g. for a forced shutdown.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -40,9 +41,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from .errors import InvalidLimits, PoolClosed, QueueFull
+from .languages import DEFAULT_LANGUAGE
 from .limits import Limits
 from .result import Result
 from .runner import program_argv
+
+log = logging.getLogger(__name__)
 
 
 class Pool:
@@ -81,11 +85,12 @@ class Pool:
 
         Setting `cancel` kills the run at once (a queued one then ends as soon as it starts).
         """
-        program_argv(code, kw.get("language", "python"))  # refuse bad input before it takes a slot
+        program_argv(code, kw.get("language", DEFAULT_LANGUAGE))  # refuse bad input before it takes a slot
         kw["cancel"] = cancel if cancel is not None else threading.Event()
         if self._closed:
             raise PoolClosed("The pool is shut down.")
         if not self._slots.acquire(blocking=False):
+            log.debug("queue full: %d workers busy, %d runs waiting", self.workers, self.queue)
             raise QueueFull(f"All {self.workers} workers are busy and {self.queue} runs are waiting.",
                             retry_after_s=self.retry_after_s())
         with self._lock:

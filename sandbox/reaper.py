@@ -16,14 +16,18 @@ else may be running.
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
+from typing import Any
 
 import docker
 from docker.errors import APIError, NotFound
 
 from . import engine
+
+log = logging.getLogger(__name__)
 
 
 def cleanup(session: str | None = None, older_than_s: float | None = None,
@@ -44,11 +48,20 @@ def cleanup(session: str | None = None, older_than_s: float | None = None,
     # Containers first: a network cannot go while a container is attached to it.
     for info in api.containers(all=True, filters={"label": filters}):
         if session or everything or _orphan(info.get("Labels") or {}, older_than_s):
-            removed["containers"] += int(engine.remove_container(info["Id"], api=api))
+            removed["containers"] += int(_remove_container(api, info))
     for info in api.networks(filters={"label": filters}):
         if session or everything or _orphan(info.get("Labels") or {}, older_than_s):
             removed["networks"] += _remove_network(api, info["Id"])
     return removed
+
+
+def _remove_container(api: Any, info: dict[str, Any]) -> bool:
+    labels = info.get("Labels") or {}
+    gone = engine.remove_container(info["Id"], api=api)   # a failure is logged and counted there
+    if gone:
+        log.info("the reaper removed container %s (%s, owner %s)", info["Id"][:12],
+                 labels.get(engine.LABEL_ROLE, "?"), labels.get(engine.LABEL_OWNER, "?"))
+    return gone
 
 
 def leftovers(session: str | None = None) -> list[dict[str, str | bool]]:
@@ -106,5 +119,6 @@ def _remove_network(api: docker.APIClient, network_id: str) -> int:
         return 1
     except NotFound:
         return 0
-    except APIError:
-        return 0  # still in use; the next sweep gets it
+    except APIError as exc:
+        log.info("the reaper left network %s: %s (still in use; the next sweep gets it)", network_id[:12], exc)
+        return 0

@@ -21,6 +21,7 @@ The sequence, and why each step is done this way:
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -32,13 +33,15 @@ from docker.errors import APIError, NotFound
 from . import engine, warm
 from . import result as R
 from .box import Box
-from .errors import EngineUnavailable, InvalidCode, InvalidLimits, OutputCallbackError, RunRefused, SandboxError
-from .languages import LANGUAGES
+from .errors import EngineUnavailable, InvalidCode, InvalidLimits, OutputCallbackError, SandboxError
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
 from .limits import HARDENED, Limits
 from .outcome import Facts, Verdict, classify
 from .output import CappedOutput
 from .supervisor import MAX_STDIN_BYTES, Report, delivery, new_secret, parse_report
 from .text import clip
+
+log = logging.getLogger(__name__)
 
 MAX_CODE_CHARS = 5000  # the seed's limit
 # After the kit's kill, how long the supervisor has to kill, count and report before the engine kills.
@@ -51,7 +54,7 @@ def run(
     code: str,
     limits: Limits | None = None,
     *,
-    language: str = "python",
+    language: str = DEFAULT_LANGUAGE,
     stdin: str | bytes | None = None,
     image: str | None = None,
     env: dict[str, str] | None = None,
@@ -88,7 +91,7 @@ def run(
         box.close()
 
 
-def program_argv(code: object, language: str = "python") -> list[str]:
+def program_argv(code: object, language: str = DEFAULT_LANGUAGE) -> list[str]:
     """The program's argv for `code` (the language's command, then the code as one argument),
     after refusing anything that cannot run."""
     if not isinstance(language, str) or not language.strip():
@@ -156,7 +159,7 @@ class ContainerRun:
     """One program's run in a box: delivery, supervision, the facts, the Result."""
 
     def __init__(self, box: Box, limits: Limits, on_output: OutputCallback | None,
-                 cancel: threading.Event | None = None, language: str = "python"):
+                 cancel: threading.Event | None = None, language: str = DEFAULT_LANGUAGE):
         self.box = box
         self.limits = limits
         self.secret = new_secret()
@@ -170,14 +173,14 @@ class ContainerRun:
         try:
             result = self._run(argv, stdin)
         except NotFound as exc:
+            log.warning("container %s disappeared during its run", self.box.short_id)
             raise SandboxError("The container disappeared during the run (removed from outside?).",
                                hint="Use 'python -m sandbox cleanup' (orphans only) rather than --all "
                                "while sandboxes are running.") from exc
         except APIError as exc:
-            # The engine answered, and refused: a configuration it cannot apply (e.g. privileged
-            # while dropping capabilities), not an engine that went away.
-            raise RunRefused(f"The engine refused to run the container: {clip(str(exc.explanation or exc))}") from exc
+            raise engine.refusal(exc, "to run the container") from exc
         except (requests.exceptions.RequestException, ConnectionError) as exc:
+            log.warning("the engine stopped answering during the run of container %s: %r", self.box.short_id, exc)
             raise EngineUnavailable(
                 f"The {engine.called()} stopped answering during the run ({exc.__class__.__name__}).") from exc
         failed = self.output.callback_error
@@ -240,9 +243,12 @@ class ContainerRun:
         if self.output.error is not None:
             # What the program printed is known only up to the failure: never report that as ok.
             broken = self.output.error
+            log.warning("reading the output of container %s failed: %r", self.box.short_id, broken)
             verdict = Verdict(R.ERROR, None, "Output incomplete: reading it from the engine failed "
                               f"({type(broken).__name__}: {clip(str(broken), 160)})")
         exit_code, signal_name = _ending(report, state)
+        log.debug("container %s: %s after %.2f s (killed for %s)", self.box.short_id, verdict.status, duration,
+                  killed_for)
         return R.Result(
             status=verdict.status,
             stdout=self.output.text("stdout"),

@@ -21,14 +21,17 @@ engine closes their stdin, their supervisors exit, and `cleanup()` removes what 
 from __future__ import annotations
 
 import collections
+import logging
 import threading
 import time
 from collections.abc import Iterable
 
 from .box import Box
 from .errors import InvalidLimits, SandboxError
-from .languages import LANGUAGES
+from .languages import DEFAULT_LANGUAGE, LANGUAGES
 from .limits import HARDENED, Limits
+
+log = logging.getLogger(__name__)
 
 _open: list[WarmPool] = []
 _open_lock = threading.Lock()
@@ -51,7 +54,7 @@ class WarmPool:
     """`size` started boxes for each of `limits` (hardened by default) in each language's image."""
 
     def __init__(self, size: int = 2, limits: Iterable[Limits] = (HARDENED,),
-                 languages: Iterable[str] = ("python",), max_idle_s: float = 300.0):
+                 languages: Iterable[str] = (DEFAULT_LANGUAGE,), max_idle_s: float = 300.0):
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 32:
             raise InvalidLimits(f"size must be a whole number from 1 to 32, not {size!r}.")
         self.size, self.max_idle_s = size, max_idle_s
@@ -146,6 +149,7 @@ class WarmPool:
         try:
             box = Box.start(limits, image=image, role="warm")
         except SandboxError as exc:
+            log.warning("could not start a warm box (trying again in 1 s): %s", exc)
             with self._lock:
                 self.failures += 1
                 self.last_error = str(exc)
@@ -159,6 +163,7 @@ class WarmPool:
                 self._idle[key].append((time.monotonic(), box))
                 self.started += 1
                 return
+        log.debug("warm box %s discarded: the pool closed while it started", box.short_id)
         box.close()
 
     def _expire(self) -> None:
@@ -168,4 +173,5 @@ class WarmPool:
                 while q and now - q[0][0] > self.max_idle_s:
                     old.append(q.popleft()[1])
         for box in old:
+            log.info("warm box %s discarded: idle longer than %g s", box.short_id, self.max_idle_s)
             box.close()

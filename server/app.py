@@ -42,6 +42,7 @@ import bottle
 from bottle import Bottle, HTTPError, HTTPResponse, request, static_file
 
 from sandbox import (
+    DEFAULT_LANGUAGE,
     LANGUAGES,
     MAX_CODE_CHARS,
     MAX_STDIN_BYTES,
@@ -59,9 +60,9 @@ from sandbox import (
 )
 from sandbox.lab import EXAMPLES
 
-from .body import DEFAULT_LANGUAGE, parse_run, read_json
+from .body import parse_run, read_json
 from .guard import Guard
-from .health import HealthCheck
+from .health import HealthCheck, removals
 from .jsonerr import GENERIC_500, JSON_HEADERS, Refusal, dumps
 from .settings import Settings
 
@@ -77,8 +78,6 @@ NDJSON_TYPE = "application/x-ndjson; charset=utf-8"
 KILLED_RUN_WAIT_S = 15
 # The cap every profile keeps over HTTP unless a teacher's server removes it (see above).
 SERVER_OUTPUT_CAP_BYTES = PROFILES["hardened"].output_cap_bytes
-# How the page names each language (a language the core adds later shows as its capitalised key).
-LANGUAGE_TITLES = {"python": "Python", "javascript": "JavaScript"}
 
 
 def create_app(settings: Settings, pool, health: HealthCheck | None = None, warm=None) -> Callable:
@@ -182,7 +181,7 @@ def health_report(health_check: HealthCheck, pool, warm=None) -> dict:
     found = health_check.check()
     idle = warm.stats() if warm is not None else {"idle": 0, "starting": 0, "busy": 0, "size": 0}
     return {"ok": found["engine"]["ok"] and found["image"]["ok"], **found, "pool": pool.stats(),
-            "warm": {key: idle[key] for key in ("idle", "starting", "busy", "size")}}
+            "warm": {key: idle[key] for key in ("idle", "starting", "busy", "size")}, "removals": removals()}
 
 
 def config_report(settings: Settings, pool) -> dict:
@@ -193,17 +192,12 @@ def config_report(settings: Settings, pool) -> dict:
         "controls": [spec.to_dict() for spec in REGISTRY.values()],
         "max_code_chars": MAX_CODE_CHARS,
         "max_stdin_bytes": MAX_STDIN_BYTES,
-        "languages": [{"name": name, "title": language_title(name), "extension": lang.extension}
+        "languages": [{"name": name, "title": lang.title, "extension": lang.extension}
                       for name, lang in LANGUAGES.items()],
         "default_language": DEFAULT_LANGUAGE,
         "limits": {p: served_limits(p, (), settings).to_dict() for p in settings.profiles},
         "pool": {"workers": pool.workers, "queue": pool.queue},
     }
-
-
-def language_title(name: str) -> str:
-    """How a person writes the language's name (the core only knows its key)."""
-    return LANGUAGE_TITLES.get(name, name.capitalize())
 
 
 class Submitted:

@@ -28,7 +28,17 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from sandbox import CONTROLS, LANGUAGES, MAX_CODE_CHARS, MAX_STDIN_BYTES, PROFILES, InvalidCode, check_code, check_stdin
+from sandbox import (
+    CONTROLS,
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    MAX_CODE_CHARS,
+    MAX_STDIN_BYTES,
+    PROFILES,
+    InvalidCode,
+    check_code,
+    check_stdin,
+)
 
 from .jsonerr import JSON_TYPE, Refusal
 from .settings import Settings
@@ -38,7 +48,6 @@ from .settings import Settings
 # room for the other fields. Anything larger is refused unread.
 MAX_BODY_BYTES = 448 * 1024
 FIELDS = ("code", "language", "profile", "without", "stdin")
-DEFAULT_LANGUAGE = "python"
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@ A hung engine would hold a request for the client's whole timeout (a minute), so
 in one background thread and /health answers after at most `BUDGET_S` whatever happens. While a
 check is still hanging, later requests wait on that same check instead of starting another.
 
+`removals.failed` counts the containers this server could not remove (the reaper's job now;
+each is logged with its id); it should stay 0.
+
 Python's image is the server's reason to exist: without it /health is not ok (503). Another
 language's missing image only makes that language unavailable (`languages.<name>.available`);
 a run in it then answers 503 `image_missing` with the command that builds it.
@@ -16,10 +19,18 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 
-from sandbox import LANGUAGES, EngineUnavailable, SandboxError, check_image, engine_ping
+from sandbox import (
+    DEFAULT_LANGUAGE,
+    LANGUAGES,
+    EngineUnavailable,
+    SandboxError,
+    check_image,
+    engine_ping,
+    failed_removals,
+)
 
 BUDGET_S = 3.0
-REQUIRED_LANGUAGE = "python"
+REQUIRED_LANGUAGE = DEFAULT_LANGUAGE   # the kit's subject: without its image the server is unhealthy
 NO_ENGINE = "unknown: no engine"
 
 
@@ -47,6 +58,12 @@ def report(engine_state: dict, languages: dict[str, dict]) -> dict:
     python = languages[REQUIRED_LANGUAGE]
     image = {"ok": python["available"], "name": python["image"], "detail": python["detail"]}
     return {"engine": engine_state, "image": image, "languages": languages}
+
+
+def removals() -> dict[str, int]:
+    """Containers this server failed to remove (each logged with its id, left to the reaper):
+    0 on a healthy engine. Counted in memory, so it costs the engine nothing to show."""
+    return {"failed": failed_removals()}
 
 
 def _image_state(image: str) -> dict:

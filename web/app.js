@@ -32,7 +32,7 @@
 
   var $ = function (id) { return document.getElementById(id); };
   var state = { running: false, config: null, examples: {}, editor: null, language: "python",
-                titles: { python: "Python", javascript: "JavaScript" }, unavailable: {} };
+                titles: {}, unavailable: {} };   // titles: how /api/config names each language
 
   // -- the editor ------------------------------------------------------------------------
   function makeEditor() {

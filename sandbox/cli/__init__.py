@@ -21,7 +21,17 @@ import sys
 import requests
 from docker.errors import DockerException
 
-from sandbox import LANGUAGES, EngineUnavailable, ImageMissing, Result, SandboxError, Status, use_engine
+from sandbox import (
+    DEFAULT_LANGUAGE,
+    IMAGES,
+    LANGUAGES,
+    EngineUnavailable,
+    ImageMissing,
+    Result,
+    SandboxError,
+    Status,
+    use_engine,
+)
 from sandbox.languages import for_path
 from sandbox.text import clip
 
@@ -45,7 +55,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                            hint="Give the program as a file: python -m sandbox run prog.py --stdin -")
     code = _read_source(args.file)
     stdin = _read(args.stdin) if args.stdin is not None else None
-    language = args.language or (for_path(args.file) if args.file != "-" else "python")
+    language = args.language or (for_path(args.file) if args.file != "-" else DEFAULT_LANGUAGE)
     result = run(code, limits_from(args), language=language, stdin=stdin)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
@@ -92,8 +102,6 @@ def _exit_code(result: Result) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    from sandbox import IMAGES
-
     from . import build
 
     if args.base and not args.image:
@@ -135,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="run a Python file (or - for stdin) in the sandbox")
     p.add_argument("file", help="a .py (or .js) file, or - to read the code from stdin")
     p.add_argument("--language", choices=sorted(LANGUAGES),
-                   help="the program's language (default: by file extension, else python)")
+                   help=f"the program's language (default: by file extension, else {DEFAULT_LANGUAGE})")
     add_limit_options(p)
     p.add_argument("--stdin", metavar="FILE", help="what the program reads from its standard input: a file, "
                    "or - for this command's own (at most 64 KiB)")
@@ -146,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("build", help="build the sandbox images (falls back to a local base offline)")
     p.add_argument("--force", action="store_true", help="rebuild even if the image is current")
     p.add_argument("--base", help="base image to build FROM (default: the official image, else a local one)")
-    p.add_argument("--image", "--language", dest="image", action="append", choices=("python", "javascript", "lab"),
+    p.add_argument("--image", "--language", dest="image", action="append", choices=tuple(IMAGES),
                    help="build only this image (repeatable; default: all); lab is Python's plus the lab fixtures")
     p.set_defaults(handler=cmd_build)
 

@@ -9,16 +9,17 @@
 - probe: what a program sees inside a profile's container; audit: that container's
   configuration against the CIS Docker Benchmark;
 - demo: the presenter's steps; examples: the page's and the lessons' example programs;
-- widgets: the lessons' Lab and PoolLab; doctor: is this machine ready, what to fix.
+- widgets: the lessons' Lab and PoolLab; doctor: is this machine ready, what to fix;
+- engines: what each engine changes for the lessons (doctor's differences, the audit's gaps).
 
 Nothing in the core imports this package (a test checks), so a reviewer of what stands between
 untrusted code and the host can stop reading at `sandbox/*.py`.
 """
 
-from . import audit, catalog, demo, doctor, examples, probe, scorecard, widgets
+from . import audit, catalog, demo, doctor, engines, examples, probe, scorecard, widgets
 from .examples import EXAMPLES, Example
 from .widgets import Lab, LiveView, PoolLab, PoolReport, limits_for, result_html, show, summary_text
 
 __all__ = ["Lab", "PoolLab", "PoolReport", "LiveView", "show", "result_html", "summary_text", "limits_for",
            "EXAMPLES", "Example",
-           "audit", "catalog", "demo", "doctor", "examples", "probe", "scorecard", "widgets"]
+           "audit", "catalog", "demo", "doctor", "engines", "examples", "probe", "scorecard", "widgets"]

@@ -17,14 +17,14 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
-from sandbox.errors import ReportFolderError
-
+from .errors import ReportFolderError
 from .scorecard import write_texts
+from .verdict import Verdict
 
 REPORT_NAME = "attacks-across-engines"
 # What each case should show, as the scorecard counts it (None: no one verdict is wanted). The
 # naive case is the engine's own defaults, where engines differ the most: it is shown, not judged.
-WANTED = {"hardened": "contained", "ablated": "escaped", "naive": None, "gvisor": "contained",
+WANTED = {"hardened": Verdict.CONTAINED, "ablated": Verdict.ESCAPED, "naive": None, "gvisor": Verdict.CONTAINED,
           "gvisor_ablated": None}
 
 

@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass
 from sandbox import IMAGES, EngineUnavailable, RuntimeMissing, SandboxError, engine, reaper, run, seccomp
 from sandbox.images import version
 
+from . import engines
+
 
 @dataclass
 class Check:
@@ -58,9 +60,9 @@ def _differences_check(version: dict) -> Check:
     from .catalog import parse_version  # one way to read a version: the catalog's
 
     kind = engine.kind()
-    if kind.differences:
+    if engines.differences(kind):
         return Check("engine differences", True, f"{kind.name.capitalize()} {kind.version}: "
-                     + "; ".join(kind.differences), required=False)
+                     + "; ".join(engines.differences(kind)), required=False)
     number = parse_version(str(version.get("Version", "0")))
     changes = [f"Docker's default seccomp profile {change} {', '.join(names)} (since {since[0]})"
                for since, change, names in seccomp.DOCKER_DEFAULT_SINCE if number >= since]

@@ -28,11 +28,12 @@ from pathlib import Path
 from typing import Any
 
 from sandbox import engine
-from sandbox.errors import ReportFolderError
 from sandbox.text import clip
 
 from . import catalog
 from .catalog import CATEGORIES, MISCONFIGURATIONS, Attack, AttackOutcome
+from .errors import ReportFolderError
+from .verdict import Verdict
 
 DEFAULT_OUT = "reports"
 REPORT_NAME = "attacks"
@@ -67,28 +68,28 @@ class Scorecard:
         A skipped case fails too: what was not run was not shown.
         """
         return (all(o.as_expected for o in self.outcomes if o.case in ("hardened", "ablated", "gvisor", "gvisor_ablated"))
-                and not any(o.verdict == "skipped" for o in self.outcomes))
+                and not any(o.verdict == Verdict.SKIPPED for o in self.outcomes))
 
     def summary(self) -> str:
         counted = [a for a in self.attacks if a.applicable]
         parts = []
-        for case, verdict in (("hardened", "contained"), ("ablated", "escaped"), ("naive", "escaped"),
-                              ("gvisor", "contained")):
+        for case, verdict in (("hardened", Verdict.CONTAINED), ("ablated", Verdict.ESCAPED), ("naive", Verdict.ESCAPED),
+                              ("gvisor", Verdict.CONTAINED)):
             if case not in self.cases:
                 continue
             ran = [o for o in (self.outcome(a, case) for a in counted) if o is not None]
             hits = sum(o.verdict == verdict for o in ran)
-            skipped = sum(o.verdict == "skipped" for o in ran)
+            skipped = sum(o.verdict == Verdict.SKIPPED for o in ran)
             parts.append(f"{case} {verdict} {hits}/{len(ran)}" + (f" ({skipped} skipped)" if skipped else ""))
         line = f"{len(counted)} attacks: " + "; ".join(parts)
         notes = []
-        skipped_here = sorted({o.attack.name for o in self.outcomes if o.verdict == "skipped"})
+        skipped_here = sorted({o.attack.name for o in self.outcomes if o.verdict == Verdict.SKIPPED})
         if skipped_here:
             notes.append("skipped here: " + ", ".join(skipped_here))
         surprising = sorted({o.attack.name for o in self.outcomes if o.surprises})
         if surprising:
             notes.append("facts differing from the metadata: " + ", ".join(surprising))
-        errors = sorted({o.attack.name for o in self.outcomes if o.verdict == "error"})
+        errors = sorted({o.attack.name for o in self.outcomes if o.verdict == Verdict.ERROR})
         if errors:
             notes.append("errors: " + ", ".join(errors))
         not_applicable = [a.name for a in self.attacks if not a.applicable]

@@ -117,6 +117,7 @@ def test_health_reports_engine_image_and_queue(client):
     assert health["ok"] and health["engine"]["ok"] and health["image"]["ok"]
     assert health["pool"] == {"running": 0, "queued": 0, "workers": 2, "queue": 4}
     assert set(health["warm"]) == {"idle", "starting", "busy", "size"}
+    assert set(health["removals"]) == {"failed"} and isinstance(health["removals"]["failed"], int)
 
 
 def test_examples_are_served_with_their_expected_outcome(client):

@@ -13,8 +13,8 @@ import textwrap
 import pytest
 
 from sandbox import CONTROLS, MAX_CODE_CHARS, PROFILES
-from sandbox.errors import AttackError
-from sandbox.lab import catalog
+from sandbox.lab import catalog, staging
+from sandbox.lab.errors import AttackError
 from sandbox.result import Result
 
 ATTACKS = catalog.all_attacks()
@@ -154,7 +154,7 @@ def test_needs_are_checked_only_for_the_case_that_mounts_the_socket(monkeypatch)
         return fake(stdout='ATTACK_REPORT {"achieved": false, "errno": "ENOENT"}')
 
     monkeypatch.setitem(catalog.NEEDS, "docker_socket", lambda: False)
-    monkeypatch.setattr(catalog, "run", fake_run)
+    monkeypatch.setattr(staging, "run", fake_run)
     attack = catalog.load("docker_socket")
     assert catalog.run_attack(attack, "hardened").verdict == "contained"
     assert catalog.run_attack(attack, "naive").verdict == "contained"

@@ -11,6 +11,7 @@ from docker.errors import APIError
 
 from sandbox import CONTROLS, PROFILES, Mount, engine, reaper
 from sandbox.errors import SandboxError
+from sandbox.lab import engines
 from sandbox.lab.audit import FAIL, NOT_APPLICABLE, PASS, audit, check, inspect_live
 
 H = PROFILES["hardened"]
@@ -49,8 +50,8 @@ def audit_ids(limits, **kwargs):
 
 def gaps():
     """The items this engine fails whatever the profile, because it does not apply what the kit
-    asks (sandbox.engine.Kind.unapplied, each with its why): none on Docker."""
-    return {item for item, _ in engine.kind().unapplied}
+    asks (sandbox.lab.engines.unapplied, each with its why): none on Docker."""
+    return {item for item, _ in engines.unapplied(engine.kind())}
 
 
 @pytest.fixture(scope="module")
@@ -198,11 +199,11 @@ def test_an_engines_unapplied_items_say_why_and_are_judged_on_what_it_recorded()
     """Where the engine's inspect leaves a fact out (Podman), the audit judges it on the engine's
     own records (its native inspect, the OCI spec runc got), never on silence."""
     report = audit(H)
-    for item, why in engine.kind().unapplied:
+    for item, why in engines.unapplied(engine.kind()):
         assert why and report.get(item).status == FAIL
     if engine.kind().name == "podman":
         for item in ("kit no-ptys", "kit dev-read-only", "kit host-views"):
             assert "OCI spec" in report.get(item).evidence
         assert "libpod" in report.get("kit log-cap").evidence and report.get("kit log-cap").status == PASS
     else:
-        assert engine.kind().unapplied == ()
+        assert engines.unapplied(engine.kind()) == ()

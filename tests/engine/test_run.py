@@ -13,6 +13,7 @@ import pytest
 
 from sandbox import PROFILES, RUNNER_UIDS, ImageMissing, engine, run
 from sandbox.errors import OutputCallbackError
+from sandbox.lab import engines
 
 H = PROFILES["hardened"]
 SHORT = H.replace(timeout_s=3)
@@ -136,8 +137,8 @@ def test_not_even_root_can_write_into_dev_under_read_only():
     plant = "import errno\ntry:\n    open('/dev/planted', 'w').write('x')\n    print('written')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])"
     as_root = H.without("user")
     # Podman 4.3 ignores ReadonlyPaths: /dev stays writable by root there (the audit's kit
-    # dev-read-only fails on it, sandbox.engine.PODMAN_UNAPPLIED); this shows it from inside.
-    applied = "kit dev-read-only" not in dict(engine.kind().unapplied)
+    # dev-read-only fails on it, sandbox.lab.engines.PODMAN_UNAPPLIED); this shows it from inside.
+    applied = "kit dev-read-only" not in dict(engines.unapplied(engine.kind()))
     assert run(plant, as_root).stdout == ("EROFS\n" if applied else "written\n")
     assert run(plant, as_root.without("read_only")).stdout == "written\n"
 

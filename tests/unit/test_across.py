@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from sandbox.errors import ReportFolderError
 from sandbox.lab import across
+from sandbox.lab.errors import ReportFolderError
 
 
 def outcome(attack, case, verdict, report, as_expected=True):

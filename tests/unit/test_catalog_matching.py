@@ -1,7 +1,7 @@
 """The catalog's expectation matching, on hand-made results (our logic, not evidence)."""
 
 from sandbox import PROFILES, Usage
-from sandbox.lab import catalog
+from sandbox.lab import catalog, judging
 from sandbox.result import Result
 
 
@@ -10,9 +10,9 @@ def ok_result():
 
 
 def test_an_empty_dict_expects_an_empty_fact_not_anything():
-    assert catalog._matches({}, {})
-    assert not catalog._matches({"AWS_SECRET": "x"}, {})
-    assert not catalog._matches(None, {}) and not catalog._matches([], {}) and not catalog._matches(0, {})
+    assert judging._matches({}, {})
+    assert not judging._matches({"AWS_SECRET": "x"}, {})
+    assert not judging._matches(None, {}) and not judging._matches([], {}) and not judging._matches(0, {})
 
 
 def test_env_secrets_hardened_expectation_really_checks_that_nothing_leaked():
@@ -23,9 +23,9 @@ def test_env_secrets_hardened_expectation_really_checks_that_nothing_leaked():
 
 
 def test_ranges_and_partial_dicts_still_match_as_before():
-    assert catalog._matches(5, {"min": 1, "max": 9}) and not catalog._matches(True, {"min": 0})
-    assert catalog._matches({"/tmp": "ENOSPC", "/": "EROFS"}, {"/tmp": "ENOSPC"})
-    assert not catalog._matches({"/tmp": "EROFS"}, {"/tmp": "ENOSPC"})
+    assert judging._matches(5, {"min": 1, "max": 9}) and not judging._matches(True, {"min": 0})
+    assert judging._matches({"/tmp": "ENOSPC", "/": "EROFS"}, {"/tmp": "ENOSPC"})
+    assert not judging._matches({"/tmp": "EROFS"}, {"/tmp": "ENOSPC"})
 
 
 def test_a_cpu_attack_is_judged_on_the_kernels_record_not_on_what_it_printed():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sandbox import seccomp
-from sandbox.lab import catalog
+from sandbox.lab import catalog, metadata
 from sandbox.lab.catalog import parse_version
 
 
@@ -35,11 +35,11 @@ def test_newer_defaults_move_calls_across(version, beyond_has, also_has):
 
 def test_an_engines_entry_restates_expectations_only_where_the_engine_matches(monkeypatch):
     attack = catalog.load("io_uring")
-    monkeypatch.setattr(catalog, "engine_kind_name", lambda: "docker")
-    monkeypatch.setattr(catalog, "engine_version", lambda: (20, 10, 24))
+    monkeypatch.setattr(metadata, "engine_kind_name", lambda: "docker")
+    monkeypatch.setattr(metadata, "engine_version", lambda: (20, 10, 24))
     assert attack.applicable and attack.expected("ablated")["report"]["achieved"] is True
-    monkeypatch.setattr(catalog, "engine_version", lambda: (26, 1, 5))
-    monkeypatch.setattr(catalog, "engine_version_text", lambda: "26.1.5")
+    monkeypatch.setattr(metadata, "engine_version", lambda: (26, 1, 5))
+    monkeypatch.setattr(metadata, "engine_version_text", lambda: "26.1.5")
     assert not attack.applicable and "Docker 25 and later" in attack.not_here()
     assert attack.expected("ablated")["report"]["achieved"] is False
     assert attack.wanted("ablated") == "contained"
@@ -48,17 +48,17 @@ def test_an_engines_entry_restates_expectations_only_where_the_engine_matches(mo
 
 def test_podman_entries_match_podman_only(monkeypatch):
     attack, facts = catalog.load("io_uring"), catalog.load("host_facts")
-    monkeypatch.setattr(catalog, "engine_kind_name", lambda: "podman")
-    monkeypatch.setattr(catalog, "engine_version", lambda: (4, 3, 1))
-    monkeypatch.setattr(catalog, "engine_version_text", lambda: "4.3.1")
+    monkeypatch.setattr(metadata, "engine_kind_name", lambda: "podman")
+    monkeypatch.setattr(metadata, "engine_version", lambda: (4, 3, 1))
+    monkeypatch.setattr(metadata, "engine_version_text", lambda: "4.3.1")
     assert not attack.applicable and attack.not_here().startswith("on Podman 4.3.1: Podman's default")
     assert attack.expected("ablated")["report"]["io_uring_setup"] == "ENOSYS"
     # A known limit there: hardened escapes on Podman, and says why.
     assert "CgroupnsMode" in facts.limit_here and facts.wanted("hardened") == "escaped"
     # Docker 4.x does not exist, but a docker_from entry never matches Podman whatever its version.
-    monkeypatch.setattr(catalog, "engine_version", lambda: (30, 0))
+    monkeypatch.setattr(metadata, "engine_version", lambda: (30, 0))
     assert catalog.load("ptrace_child").on_this_engine()["why"].startswith("Docker 23+ and Podman")
-    monkeypatch.setattr(catalog, "engine_kind_name", lambda: "docker")
+    monkeypatch.setattr(metadata, "engine_kind_name", lambda: "docker")
     assert facts.limit_here is None and facts.wanted("hardened") == "contained"
 
 
@@ -108,10 +108,10 @@ def test_reports_say_why_an_attack_cannot_apply_on_this_engine(monkeypatch):
     from sandbox import PROFILES
     from sandbox.lab import scorecard
 
-    monkeypatch.setattr(catalog, "engine_kind_name", lambda: "podman")
-    monkeypatch.setattr(catalog, "engine_version", lambda: (4, 3, 1))
-    monkeypatch.setattr(catalog, "engine_version_text", lambda: "4.3.1")
-    monkeypatch.setattr(catalog, "engine_cgroup_version", lambda: "1")
+    monkeypatch.setattr(metadata, "engine_kind_name", lambda: "podman")
+    monkeypatch.setattr(metadata, "engine_version", lambda: (4, 3, 1))
+    monkeypatch.setattr(metadata, "engine_version_text", lambda: "4.3.1")
+    monkeypatch.setattr(metadata, "engine_cgroup_version", lambda: "1")
     attack = catalog.load("io_uring")
     assert attack.not_applicable is None and not attack.applicable
     outcome = catalog.AttackOutcome(attack, "hardened", PROFILES["hardened"], None, None, "contained", "n/a")

@@ -1,6 +1,9 @@
+import dataclasses
+
 import pytest
 
-from sandbox import CONTROLS, PROFILES, InvalidLimits, Limits
+from sandbox import CONTROLS, PROFILES, REGISTRY, InvalidLimits, Limits
+from sandbox.limits import SEED_CONTROLS, WHEN_OFF
 
 HARDENED = PROFILES["hardened"]
 
@@ -68,6 +71,37 @@ def test_naive_profile_has_no_control_and_no_way_out():
     naive = PROFILES["naive"]
     assert naive.controls() == []
     assert naive.network == "internal"
+
+
+# Limits fields that are not controls: misconfigurations no profile has, and the name.
+NOT_CONTROLS = {"privileged", "cap_add", "mounts", "name"}
+
+
+def test_every_limits_field_belongs_to_a_control():
+    """A field no control owns would keep its hardened default in naive, unseen."""
+    owned = {key for spec in REGISTRY.values() for part in (spec.hardened, spec.off, spec.on or {}) for key in part}
+    assert {f.name for f in dataclasses.fields(Limits)} - owned - NOT_CONTROLS == set()
+
+
+def test_naive_sets_every_field_of_every_control_to_off_or_to_a_stated_exception():
+    """A new control, or a new field of one, cannot be forgotten by naive: each field takes the
+    control's `off`, or a value in WHEN_OFF with its reason."""
+    naive, problems = PROFILES["naive"], []
+    for control, spec in REGISTRY.items():
+        for key in {**spec.hardened, **spec.off}:
+            if key not in spec.off and key not in WHEN_OFF:
+                problems.append(f"{control}: {key} is in neither its off nor WHEN_OFF")
+                continue
+            want = spec.off[key] if key in spec.off else WHEN_OFF[key][0]
+            if getattr(naive, key) != want:
+                problems.append(f"{control}: naive has {key}={getattr(naive, key)!r}, not {want!r}")
+    assert problems == []
+    assert all(reason for _, reason in WHEN_OFF.values())
+    assert not any(naive.is_on(control) for control in REGISTRY)
+
+
+def test_seed_has_exactly_the_seeds_controls():
+    assert PROFILES["seed"].controls() == list(SEED_CONTROLS)
 
 
 def test_profiles_are_ordered_by_strength():

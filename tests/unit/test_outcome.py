@@ -6,7 +6,8 @@ import signal
 import pytest
 
 from sandbox import PROFILES
-from sandbox.outcome import Facts, classify, last_error_line
+from sandbox.languages import last_error_line
+from sandbox.outcome import Facts, classify
 from sandbox.supervisor import Report
 
 H = PROFILES["hardened"]

@@ -85,7 +85,7 @@ def test_an_engine_that_lists_runtimes_it_may_lack_offers_only_its_default(monke
     monkeypatch.setattr(engine, "client", lambda: Info())
     for listed, expected in ((True, ["kata", "runc", "runsc"]), (False, ["runc"])):
         monkeypatch.setattr(engine, "kind", lambda listed=listed: engine.Kind(
-            "x", "1", seccomp_inline=True, masks_field=True, read_only_tmpfs=(), oom_flag=True, differences=(),
+            "x", "1", seccomp_inline=True, masks_field=True, read_only_tmpfs=(), oom_flag=True,
             runtimes_listed=listed))
         assert engine.runtimes() == expected
 
