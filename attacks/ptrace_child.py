@@ -19,16 +19,15 @@ ATTACK = {
     ],
     "explain": """
         ptrace is the debugger's system call: attach to a process, stop it, read and write its
-        memory and registers (on old kernels, a way around seccomp). Docker's default
-        seccomp profile allows it (kernel 4.8 and later); the kit's does not. The attack forks a
+        memory and registers (on old kernels, a way around seccomp). Docker's default profile
+        allows it (kernel 4.8 and later); the kit's does not. The attack forks a
         child holding a secret, attaches to it and reads the secret with PTRACE_PEEKDATA; it
         also tries PTRACE_TRACEME and process_vm_readv (Docker 20.10's default allows it only
         with CAP_SYS_PTRACE, 23 and later to all). Refusing ptrace does not make the child's
         memory private: without the Yama module, /proc/<pid>/mem reads it anyway (proc_mem),
         as both are the same uid. Within one run every process is the same program, so that is
-        no boundary. Between runs the boundaries are PID namespaces and distinct uids, and the
-        one trusted process in the container, the kit's supervisor, is non-dumpable (the
-        supervisor_memory attack).
+        no boundary. Between runs the boundaries are PID namespaces and distinct uids; the one
+        trusted process in the container, the supervisor, is non-dumpable (supervisor_memory).
     """,
 }
 
