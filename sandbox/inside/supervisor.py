@@ -311,6 +311,10 @@ def encode(value):
 
 
 def main():
+    if os.getpid() != 1:
+        # Its kill is kill(-1, SIGKILL): outside a PID namespace of its own, every process the
+        # user may signal. It runs as process 1 of a container, or not at all.
+        raise SystemExit("the kit's supervisor runs only as process 1 of a container")
     _signal.signal(_signal.SIGINT, _signal.SIG_DFL)   # as process 1, default-action signals from inside are dropped
     make_nondumpable()
     secret = b""
