@@ -36,7 +36,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable
 
 from .errors import InvalidLimits, PoolClosed, QueueFull
-from .limits import Limits
+from .files import check_files
+from .limits import HARDENED, Limits
 from .result import Result
 from .runner import program_argv
 
@@ -80,6 +81,7 @@ class Pool:
         Setting `cancel` kills the run at once (a queued one then ends as soon as it starts).
         """
         program_argv(code, kw.get("language", "python"))  # refuse bad input before it takes a slot
+        check_files(kw.get("files"), limits if isinstance(limits, Limits) else HARDENED)
         kw["cancel"] = cancel if cancel is not None else threading.Event()
         if self._closed:
             raise PoolClosed("The pool is shut down.")
