@@ -8,7 +8,10 @@ reported refusal that changes neither the verdict nor the run's time.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,7 @@ from sandbox import PROFILES, InvalidCode, InvalidLimits, engine, run
 from sandbox import files as F
 
 H = PROFILES["hardened"]
+REPO = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
@@ -222,3 +226,17 @@ def test_a_container_with_its_memory_nearly_full_still_reports():
     assert all(why == "the container's memory is nearly full: reading it could cost the report"
                for _, why in r.files_refused)
 
+
+def test_the_cli_sends_files_and_writes_what_came_back(tmp_path, child_env):
+    program = tmp_path / "p.py"
+    program.write_text("import os\nopen('out/r.txt', 'w').write(open('d.csv').read().upper())\n"
+                       "os.symlink('/etc/shadow', 'out/s')\n")
+    (tmp_path / "data.csv").write_text("a,b")
+    done = subprocess.run([sys.executable, "-m", "sandbox", "run", str(program), "--file", f"d.csv={tmp_path / 'data.csv'}",
+                           "--out", str(tmp_path / "results")], capture_output=True, text=True, cwd=REPO, timeout=60,
+                          env=child_env())
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "results" / "r.txt").read_text() == "A,B" and not (tmp_path / "results" / "s").exists()
+    assert done.stderr.splitlines() == [
+        "sandbox: file r.txt (3 bytes, text/plain)",
+        "sandbox: left out: s: a symbolic link (never followed): only regular files are harvested"]

@@ -17,8 +17,9 @@ import unicodedata
 
 import pytest
 
-from sandbox import PROFILES, InvalidCode, InvalidLimits, Result, Status, supervisor
+from sandbox import PROFILES, InvalidCode, InvalidLimits, OutputFile, Result, SandboxError, Status, supervisor
 from sandbox import files as F
+from sandbox.cli.files import files_from, write_out
 from sandbox.output import REPORT_MAX
 from sandbox.supervisor import Report, delivery, parse_report
 
@@ -338,3 +339,42 @@ def test_a_report_with_files_parses_and_a_result_carries_them():
     assert data["files_refused"] == [{"name": "l", "reason": "a symbolic link (never followed)"}]
     assert data["files_unexamined"] == 0 and json.dumps(data)
 
+
+# -- the CLI's --file and --out -------------------------------------------------------------
+
+
+def returned(**files: bytes) -> Result:
+    """A Result that carries `files` as if a run gave them back (names unchecked, as a bug might)."""
+    kept = {name: OutputFile(name=name, data=data, size=len(data), type="text/plain") for name, data in files.items()}
+    return Result(status=Status.OK, stdout="", stderr="", exit_code=0, duration_s=0.1, limits=H, files=kept)
+
+
+def test_out_writes_subfolders_and_never_writes_over(tmp_path):
+    target = tmp_path / "results" / "deeper"
+    assert write_out(returned(**{"a.txt": b"1", "t/b.csv": b"2"}), str(target)) == []
+    assert (target / "a.txt").read_bytes() == b"1" and (target / "t" / "b.csv").read_bytes() == b"2"
+    assert write_out(returned(**{"a.txt": b"new"}), str(target)) == ["not written: a.txt: exists already (never written over)"]
+    assert (target / "a.txt").read_bytes() == b"1"
+
+
+def test_out_never_writes_through_a_name_or_a_link(tmp_path):
+    (tmp_path / "victim").mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    os.symlink(tmp_path / "victim", out / "sub")
+    os.symlink(tmp_path / "victim" / "file", out / "link.txt")
+    problems = write_out(returned(**{"../escape": b"x", "/abs": b"x", "sub/x": b"x", "link.txt": b"x",
+                                     "new\nline": b"x"}), str(out))
+    assert [p.split(":")[0] for p in problems] == ["not written"] * 5
+    assert "sub is not a folder (a link is never followed)" in problems[2]
+    assert list((tmp_path / "victim").iterdir()) == [] and not (tmp_path / "escape").exists()
+
+
+def test_file_options_name_files_by_their_base_name_or_as_told(tmp_path):
+    (tmp_path / "data.csv").write_bytes(b"1,2")
+    assert files_from([str(tmp_path / "data.csv"), f"in/d.csv={tmp_path / 'data.csv'}"]) == {
+        "data.csv": b"1,2", "in/d.csv": b"1,2"}
+    with pytest.raises(SandboxError, match="cannot read"):
+        files_from([str(tmp_path / "missing")])
+    with pytest.raises(SandboxError, match="given twice"):
+        files_from([str(tmp_path / "data.csv"), f"data.csv={tmp_path / 'data.csv'}"])
