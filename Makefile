@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup engine image run test test-docker26 test-podman lab bench cleanup doctor docs
+.PHONY: setup engine image run check format test test-docker26 test-podman lab bench cleanup doctor docs
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -39,6 +39,22 @@ setup: $(STAMP) $(LAB_SETTINGS) engine image
 run: setup
 	$(BIN)/python -m server
 
+# Lint, types and the docstrings' examples that need no engine (the engine's examples run in
+# tests/engine/test_doctests.py). The format check, and line length with it, join once the repo
+# has been reformatted (make format): SANDBOX_CHECK_FORMAT=1 make check.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit/test_doctests.py
+	$(BIN)/mkdocs build --strict --quiet --site-dir /tmp/safe-python-site-check
+ifeq ($(SANDBOX_CHECK_FORMAT),1)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check --extend-select E501 .
+endif
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+
 # The whole suite on the system's engine, then the engine rooms (the core against the engine,
 # the attack matrix, probe and audit, the lessons) again on a private Docker 26 and a private
 # Podman 4.3 (docker/with-engine.sh: root on Debian; elsewhere it says why it did not run, and CI
@@ -50,21 +66,26 @@ run: setup
 # engine has gVisor's runsc registered, so the gvisor tests (the matrix's gvisor column, lesson
 # 14) run there. Last, the scorecards of all three engines side by side
 # (reports/attacks-across-engines.md).
+# Each pass says how long it took and lists its slowest tests, so that the CI budget (45 minutes
+# with the CPU hog; ARCHITECTURE.md, "What runs where") is watched as the suite grows.
+DURATIONS ?= --durations=15
+timed = start=$$(date +%s); $(1); status=$$?; echo "test: $(2) took $$(( $$(date +%s) - start ))s"; exit $$status
+
 test: setup
 	rm -rf reports/engines
-	$(BIN)/python -m pytest -m "not gvisor" $(PYTEST_ARGS)
+	@$(call timed,$(BIN)/python -m pytest -m "not gvisor" $(DURATIONS) $(PYTEST_ARGS),the main pass (the system's engine))
 	@$(MAKE) --no-print-directory -j2 test-docker26 test-podman
 	$(BIN)/python -m sandbox attacks --combine reports/engines
 
 test-docker26: setup
-	bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "(docker or attacks or gvisor or api) and not own_engine" \
-	  --basetemp=/tmp/safe-python-pytest-docker26 tests/engine tests/attacks tests/notebooks tests/api/test_gvisor.py $(PYTEST_ARGS)
+	@$(call timed,bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "(docker or attacks or gvisor or api) and not own_engine" \
+	  --basetemp=/tmp/safe-python-pytest-docker26 tests/engine tests/attacks tests/notebooks tests/api/test_gvisor.py $(DURATIONS) $(PYTEST_ARGS),the Docker 26 pass)
 
 # The tests that start engines of their own and kill them (tests/engine/test_engine_loss.py: a
 # dockerd and a Podman service) run once, in the main pass.
 test-podman: setup
-	bash docker/with-engine.sh podman -- $(BIN)/python -m pytest -m "(docker or attacks) and not gvisor and not own_engine" \
-	  --basetemp=/tmp/safe-python-pytest-podman tests/engine tests/attacks tests/notebooks $(PYTEST_ARGS)
+	@$(call timed,bash docker/with-engine.sh podman -- $(BIN)/python -m pytest -m "(docker or attacks) and not gvisor and not own_engine" \
+	  --basetemp=/tmp/safe-python-pytest-podman tests/engine tests/attacks tests/notebooks $(DURATIONS) $(PYTEST_ARGS),the Podman pass)
 
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/

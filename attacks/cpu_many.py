@@ -2,8 +2,10 @@ ATTACK = {
     "title": "Many processes burning CPU",
     "category": "cpu",
     "control": "cpu",
-    "hardened": "four spinning processes share half a CPU between them; the kernel runs the quota's periods and throttles the container",
-    "ablated": "no quota: the kernel runs no bandwidth periods for the container and throttles nothing, so the four take every CPU they can get",
+    "hardened": "four spinning processes share half a CPU between them; the kernel runs the quota's periods and "
+                "throttles the container",
+    "ablated": "no quota: the kernel runs no bandwidth periods for the container and throttles nothing, so the four "
+               "take every CPU they can get",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "cpu_per_wall": {"max": 0.8},
                                                 "throttled_periods": {"min": 1}, "quota_periods": {"min": 1}}},

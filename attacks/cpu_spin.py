@@ -3,7 +3,8 @@ ATTACK = {
     "category": "cpu",
     "control": "cpu",
     "hardened": "the spin gets about half a CPU; the kernel runs the quota's periods and throttles it in most",
-    "ablated": "no quota: the kernel runs no bandwidth periods for the container and throttles nothing, so the spin takes what CPU the machine has free",
+    "ablated": "no quota: the kernel runs no bandwidth periods for the container and throttles nothing, so the spin "
+               "takes what CPU the machine has free",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "cpu_per_wall": {"max": 0.7},
                                                 "throttled_periods": {"min": 1}, "quota_periods": {"min": 1}}},

@@ -3,7 +3,8 @@ ATTACK = {
     "category": "privilege",
     "misconfiguration": "seccomp_unconfined",
     "hardened": "keyctl, bpf, userfaultfd and perf_event_open all fail with EPERM",
-    "ablated": "with no seccomp filter the calls reach the kernel: the keyring answers, and the rest meet only the kernel's own checks (sysctls, argument checks)",
+    "ablated": "with no seccomp filter the calls reach the kernel: the keyring answers, and the rest meet only the "
+               "kernel's own checks (sysctls, argument checks)",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "keyctl": "EPERM", "bpf": "EPERM", "userfaultfd": "EPERM", "perf_event_open": "EPERM"}},
         "ablated": {"status": "ok", "report": {"achieved": True, "keyctl": "OK"}},

@@ -19,8 +19,10 @@ print(json.dumps({"inotify": inotify, "queues": queues}))
 print("COMPANION_READY", flush=True)
 time.sleep(55)
 """,
-    "hardened": "the neighbour holds every inotify instance and message-queue byte of its own uid; this run, with another uid, still gets its own",
-    "ablated": "both runs are one uid (the one runs without the control share in this process): the neighbour has spent the budgets, and this run's inotify_init and mq_open fail with EMFILE",
+    "hardened": "the neighbour holds every inotify instance and message-queue byte of its own uid; this run, with "
+                "another uid, still gets its own",
+    "ablated": "both runs are one uid (the one runs without the control share in this process): the neighbour has "
+               "spent the budgets, and this run's inotify_init and mq_open fail with EMFILE",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "inotify": "OK", "mq_open": "OK"}},
         "ablated": {"status": "ok", "report": {"achieved": True, "inotify": "EMFILE", "mq_open": "EMFILE"}},

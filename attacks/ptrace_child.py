@@ -2,7 +2,8 @@ ATTACK = {
     "title": "Read another process's memory with ptrace",
     "category": "privilege",
     "control": "seccomp",
-    "hardened": "ptrace (attach and TRACEME) fails with EPERM: the kit's seccomp profile denies it (its own child's memory stays readable through /proc, see below)",
+    "hardened": "ptrace (attach and TRACEME) fails with EPERM: the kit's seccomp profile denies it (its own child's "
+                "memory stays readable through /proc, see below)",
     "ablated": "under Docker's default profile ptrace is allowed: the attack reads a secret out of its child's memory",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "attach": "EPERM", "traceme": "EPERM",

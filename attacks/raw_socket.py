@@ -4,7 +4,8 @@ ATTACK = {
     "control": "capabilities",
     "given": ["user"],
     "hardened": "even as root, raw and packet sockets are refused with EPERM: CAP_NET_RAW was dropped",
-    "ablated": "root with Docker's default capabilities creates raw ICMP sockets; packet sockets stay refused by the kit's seccomp",
+    "ablated": "root with Docker's default capabilities creates raw ICMP sockets; packet sockets stay refused by the "
+               "kit's seccomp",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "raw_icmp": "EPERM", "packet": "EPERM"}},
         "ablated": {"status": "ok", "report": {"achieved": True, "raw_icmp": "OK", "packet": "EPERM"}},

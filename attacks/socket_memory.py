@@ -10,7 +10,8 @@ ATTACK = {
                "model). What closes it here: a cgroup v2 host, or host-wide net.ipv4.tcp_mem and udp_mem sized "
                "so that no one container can reach them.",
     },
-    "hardened": "on cgroup v1 loopback TCP buffers are not charged: the run queues more than its 128 MiB limit (a known limit)",
+    "hardened": "on cgroup v1 loopback TCP buffers are not charged: the run queues more than its 128 MiB limit (a "
+                "known limit)",
     "ablated": "with no memory limit at all, the same buffers queue the same way",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": True}},

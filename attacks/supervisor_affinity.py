@@ -3,7 +3,8 @@ ATTACK = {
     "category": "supervisor",
     "control": "seccomp",
     "hardened": "sched_setaffinity on process 1 fails with EPERM; the program may still pin itself",
-    "ablated": "Docker's default filter lets sched_setaffinity through: the program pins its supervisor to the CPU its own busy processes hold",
+    "ablated": "Docker's default filter lets sched_setaffinity through: the program pins its supervisor to the CPU "
+               "its own busy processes hold",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "supervisor": "EPERM", "own": "OK"}},
         "ablated": {"status": "ok", "report": {"achieved": True, "supervisor": "OK", "own": "OK"}},

@@ -3,7 +3,8 @@ ATTACK = {
     "category": "supervisor",
     "control": "seccomp",
     "hardened": "ioprio_set on process 1, the process group or the user fails with EPERM",
-    "ablated": "Docker's default filter lets ioprio_set through: process 1's disk I/O now waits until nothing else of the machine's wants the disk",
+    "ablated": "Docker's default filter lets ioprio_set through: process 1's disk I/O now waits until nothing else of "
+               "the machine's wants the disk",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "process": "EPERM", "group": "EPERM",
                                                 "user": "EPERM", "own": "OK"}},
@@ -26,7 +27,6 @@ ATTACK = {
 import ctypes
 import errno
 import json
-import os
 import platform
 
 NUMBERS = {"x86_64": (251, 252), "aarch64": (30, 31)}          # ioprio_set, ioprio_get

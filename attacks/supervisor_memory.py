@@ -3,8 +3,10 @@ ATTACK = {
     "category": "escape",
     "misconfiguration": "cap_sys_ptrace",
     "given": ["user"],
-    "hardened": "the supervisor (process 1) is non-dumpable: even root without CAP_SYS_PTRACE gets EACCES on /proc/1/mem",
-    "ablated": "with CAP_SYS_PTRACE, root reads process 1's memory: the supervisor, its secret and its report are at the program's mercy",
+    "hardened": "the supervisor (process 1) is non-dumpable: even root without CAP_SYS_PTRACE gets EACCES on "
+                "/proc/1/mem",
+    "ablated": "with CAP_SYS_PTRACE, root reads process 1's memory: the supervisor, its secret and its report are at "
+               "the program's mercy",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "maps": "EACCES", "mem": "EACCES"}},
         "ablated": {"status": "ok", "report": {"achieved": True, "maps": "OK", "mem": "OK"}},
@@ -37,7 +39,12 @@ def attempt(read):
         return errno.errorcode.get(exc.errno, str(exc.errno)), None
 
 
-maps, text = attempt(lambda: open("/proc/1/maps").read())
+def read_maps():
+    with open("/proc/1/maps") as maps:
+        return maps.read()
+
+
+maps, text = attempt(read_maps)
 facts = {"maps": maps}
 start = int(text.split("-", 1)[0], 16) if text else 0x400000
 

@@ -2,8 +2,10 @@ ATTACK = {
     "title": "Lower the supervisor's priority (setpriority)",
     "category": "supervisor",
     "control": "seccomp",
-    "hardened": "setpriority on process 1, on the process group or on the user fails with EPERM: only the caller's own nice value may change",
-    "ablated": "Docker's default filter lets setpriority through: the program sets its supervisor's nice value to 19, the kernel allows it between processes of one uid",
+    "hardened": "setpriority on process 1, on the process group or on the user fails with EPERM: only the caller's "
+                "own nice value may change",
+    "ablated": "Docker's default filter lets setpriority through: the program sets its supervisor's nice value to 19, "
+               "the kernel allows it between processes of one uid",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "process": "EPERM", "group": "EPERM",
                                                 "user": "EPERM", "own": "OK", "supervisor_nice": 0}},

@@ -2,8 +2,10 @@ ATTACK = {
     "title": "Change the supervisor's resource limits (prlimit)",
     "category": "supervisor",
     "control": "seccomp",
-    "hardened": "prlimit64 on process 1 fails with EPERM, to read as well as to set; the program's own limits still work",
-    "ablated": "Docker's default filter lets prlimit64 through: the program sets its supervisor's limits (here its core size, harmlessly)",
+    "hardened": "prlimit64 on process 1 fails with EPERM, to read as well as to set; the program's own limits still "
+                "work",
+    "ablated": "Docker's default filter lets prlimit64 through: the program sets its supervisor's limits (here its "
+               "core size, harmlessly)",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "read": "EPERM", "set": "EPERM", "own": "OK"}},
         "ablated": {"status": "ok", "report": {"achieved": True, "read": "OK", "set": "OK", "own": "OK"}},
@@ -22,7 +24,6 @@ ATTACK = {
 
 import errno
 import json
-import os
 import resource
 
 

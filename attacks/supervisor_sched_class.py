@@ -2,8 +2,10 @@ ATTACK = {
     "title": "Put the supervisor in the idle scheduling class",
     "category": "supervisor",
     "control": "seccomp",
-    "hardened": "sched_setscheduler and sched_setparam on process 1 fail with EPERM: the supervisor stays in the normal class",
-    "ablated": "Docker's default filter lets sched_setscheduler through: process 1 is now SCHED_IDLE and runs only when nothing else of the container wants the CPU",
+    "hardened": "sched_setscheduler and sched_setparam on process 1 fail with EPERM: the supervisor stays in the "
+                "normal class",
+    "ablated": "Docker's default filter lets sched_setscheduler through: process 1 is now SCHED_IDLE and runs only "
+               "when nothing else of the container wants the CPU",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "scheduler": "EPERM", "param": "EPERM",
                                                 "supervisor_policy": "SCHED_OTHER"}},

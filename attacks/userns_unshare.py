@@ -3,7 +3,8 @@ ATTACK = {
     "category": "privilege",
     "misconfiguration": "seccomp_unconfined",
     "hardened": "unshare(CLONE_NEWUSER) fails with EPERM: the kit's seccomp profile denies new namespaces",
-    "ablated": "without any seccomp filter, the unprivileged runner creates a user namespace and holds every capability in it",
+    "ablated": "without any seccomp filter, the unprivileged runner creates a user namespace and holds every "
+               "capability in it",
     "expect": {
         "hardened": {"status": "ok", "report": {"achieved": False, "unshare": "EPERM", "cap_eff": "0000000000000000"}},
         "ablated": {"status": "ok", "report": {"achieved": True, "unshare": "OK"}},

@@ -26,13 +26,24 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import functools
 import json
 import statistics
 import time
 import urllib.request
 
-from sandbox import (IMAGE, PROFILES, WarmPool, check_image, container_options, create_container, engine_client,
-                     engine_runtimes, labels, run)
+from sandbox import (
+    IMAGE,
+    PROFILES,
+    WarmPool,
+    check_image,
+    container_options,
+    create_container,
+    engine_client,
+    engine_runtimes,
+    labels,
+    run,
+)
 
 CODE = "print(2 + 2)"
 
@@ -126,7 +137,8 @@ def runtimes(runs: int) -> None:
         run(CODE, limits)          # the first of each pays for the page cache
     for _ in range(runs):
         for name, limits in profiles.items():
-            starts[name].append(timed(lambda: _expect(run(CODE, limits), "4")))
+            # Bound now: the lambda is called at once, but a loop variable is read when called.
+            starts[name].append(timed(lambda limits=limits: _expect(run(CODE, limits), "4")))
             calls[name].append(float(_expect(run(SYSCALL_CODE, limits))) / 1000)   # row() shows x1000
     base = "hardened (runc)"
     print(f"\nruntimes: {runs} cold runs of each, interleaved, engine {engine_client().version()['Version']}")
@@ -148,6 +160,19 @@ def _expect(result, stdout: str | None = None) -> str:
     return result.stdout.strip()
 
 
+def _post_run(url: str, statuses: list[int], latencies: list[float], _: int) -> None:
+    """One client's POST /run: its status and its latency, appended to the burst's lists."""
+    body = json.dumps({"code": CODE}).encode()
+    request = urllib.request.Request(url + "/run", data=body, headers={"Content-Type": "application/json"})
+    started = time.perf_counter()
+    try:
+        with urllib.request.urlopen(request, timeout=120) as answer:
+            statuses.append(answer.status)
+    except urllib.error.HTTPError as refused:
+        statuses.append(refused.code)
+    latencies.append(time.perf_counter() - started)
+
+
 def http_burst(requests: int, clients: int) -> None:
     from server import ServerProcess
 
@@ -159,20 +184,9 @@ def http_burst(requests: int, clients: int) -> None:
         try:
             if warm:
                 _wait_warm(server.url, warm)
-            latencies, statuses = [], []
-
-            def one(_: int) -> None:
-                body = json.dumps({"code": CODE}).encode()
-                request = urllib.request.Request(server.url + "/run", data=body,
-                                                 headers={"Content-Type": "application/json"})
-                started = time.perf_counter()
-                try:
-                    with urllib.request.urlopen(request, timeout=120) as answer:
-                        statuses.append(answer.status)
-                except urllib.error.HTTPError as refused:
-                    statuses.append(refused.code)
-                latencies.append(time.perf_counter() - started)
-
+            latencies: list[float] = []
+            statuses: list[int] = []
+            one = functools.partial(_post_run, server.url, statuses, latencies)
             began = time.perf_counter()
             with concurrent.futures.ThreadPoolExecutor(clients) as executor:
                 list(executor.map(one, range(requests)))

@@ -41,7 +41,7 @@ def save(figure):
     """Save one figure to the next free out/figure-N.png; a program never loses its run to a plot."""
     try:
         for n in itertools.count(1):
-            path = os.path.join(OUT, "figure-%d.png" % n)
+            path = os.path.join(OUT, f"figure-{n}.png")
             try:
                 # O_EXCL: never over a file the program wrote, nor through a link it left there.
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)

@@ -15,12 +15,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from typing import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
+import docker
 from docker.errors import APIError
-from docker.utils.socket import frames_iter
 
-from . import engine, network, uids
+from . import docker_internals, engine, network, uids
 from .errors import RunRefused
 from .limits import Limits
 from .options import container_options
@@ -35,7 +36,7 @@ stranded: dict[str, uids.Lease] = {}
 
 
 @contextlib.contextmanager
-def _refusal():
+def _refusal() -> Iterator[None]:
     """An engine that answers but will not apply these limits: RunRefused, in the engine's words."""
     try:
         yield
@@ -44,19 +45,19 @@ def _refusal():
 
 
 class Box:
-    def __init__(self, client, limits: Limits, image: str, role: str, env: dict[str, str] | None):
+    def __init__(self, client: docker.DockerClient, limits: Limits, image: str, role: str, env: dict[str, str] | None):
         self.client, self.api = client, client.api
         self.limits, self.image = limits, image
         self.name = f"safe-python-{role}-{uuid.uuid4().hex[:16]}"
         self.id = self.short_id = ""
         self._stack = contextlib.ExitStack()
-        self._socket = None
+        self._socket: Any = None      # the SDK's attach stream (its type depends on the transport)
         self._role, self._env = role, env or {}
-        self.on_close = None          # called once the box is closed (a warm pool counts it)
+        self.on_close: Callable[[], None] | None = None   # called once the box is closed (a warm pool counts it)
         self._gone = True             # no container of ours on the engine (none yet, or removed)
 
     @classmethod
-    def start(cls, limits: Limits, *, image: str, role: str = "run", env: dict[str, str] | None = None) -> "Box":
+    def start(cls, limits: Limits, *, image: str, role: str = "run", env: dict[str, str] | None = None) -> Box:
         """Create, attach and start; on any failure nothing is left on the engine."""
         box = cls(engine.client(), limits, image, role, env)
         try:
@@ -104,16 +105,12 @@ class Box:
             pass   # the supervisor is gone already: it ended, or the container was killed
 
     def _write(self, data: bytes) -> None:
-        # docker-py hands the hijacked connection over as a read-only SocketIO; its socket (plain
-        # or TLS) is the way to write to the container's stdin.
-        writer = getattr(self._socket, "_sock", None)
-        if writer is None:
-            raise OSError("the engine's attach stream cannot be written to")
-        writer.sendall(data)
+        # To the container's stdin over the attached connection: docker-py has no public way.
+        docker_internals.send(self._socket, data)
 
     def frames(self) -> Iterator[tuple[int, bytes]]:
         """(stream id, bytes) as the engine hands them over: 1 is stdout, 2 stderr."""
-        return frames_iter(self._socket, tty=False)
+        return docker_internals.frames(self._socket)
 
     # -- the engine's view ----------------------------------------------------------------------
     def wait_exit(self, timeout_s: float) -> bool:
@@ -124,7 +121,7 @@ class Box:
         with contextlib.suppress(Exception):
             self.api.kill(self.id)
 
-    def state(self) -> dict:
+    def state(self) -> dict[str, Any]:
         return self.api.inspect_container(self.id)["State"]
 
     def close(self) -> None:

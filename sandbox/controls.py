@@ -16,16 +16,17 @@ engine's options (options.py).
     >>> from sandbox import REGISTRY, Control
     >>> REGISTRY[Control.PIDS].summary
     'cgroup limit on processes and threads (stops fork and thread bombs)'
-    >>> REGISTRY[Control.PIDS].off
-    mappingproxy({'pids': None})
+    >>> dict(REGISTRY[Control.PIDS].off)
+    {'pids': None}
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 
 class Control(StrEnum):
@@ -95,7 +96,7 @@ def _mib(value: int) -> str:
     return f"{value} MiB"
 
 
-def _ulimits(limits) -> str:
+def _ulimits(limits: Any) -> str:
     shown = {"fsize": lambda v: f"{v / 1024 / 1024:g} MiB"}
     return ", ".join(f"{name} {shown.get(name, str)(value)}" for name, value in limits.ulimits or ())
 

@@ -15,17 +15,18 @@ import stat
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
+from typing import Any
 
 import docker
 import requests
 from docker.errors import APIError, DockerException, ImageNotFound, NotFound
 
-from .errors import EngineUnavailable, ImageMissing, RunRefused, RuntimeMissing, SandboxError
-from .text import clip
 from . import images
+from .errors import EngineUnavailable, ImageMissing, RunRefused, RuntimeMissing, SandboxError
 from .languages import LANGUAGES
+from .text import clip
 
 IMAGE = LANGUAGES["python"].image
 
@@ -213,7 +214,7 @@ def seccomp_file(profile_json: str) -> str:
     return path
 
 
-def _as_this_engine_takes_it(host_config: dict) -> None:
+def _as_this_engine_takes_it(host_config: dict[str, Any]) -> None:
     """HostConfig as this engine takes it: an inline seccomp profile becomes a path, and masked
     paths a SecurityOpt of their own, where the engine wants them so."""
     found = kind()
@@ -266,7 +267,7 @@ def ensure_image(name: str | None = None) -> None:
         raise EngineUnavailable(f"The {called()} stopped answering ({_reason(exc)}).") from exc
     found = (image.labels or {}).get(images.VERSION_LABEL)
     wanted = images.version(kit) if kit else None
-    if wanted is not None and found != wanted:
+    if kit is not None and wanted is not None and found != wanted:
         raise ImageMissing(
             f"The sandbox image {name} was built from another docker/{kit.dockerfile} "
             f"(version {found or 'unknown'}, this checkout's is {wanted}).",
@@ -332,33 +333,44 @@ def translated_errors(doing: str) -> Iterator[None]:
                                 f"({exc.__class__.__name__}).") from exc
 
 
-def create_container(options: dict, docker_client=None) -> str:
+# The options that go into the container's own config: the keyword arguments of the documented
+# `APIClient.create_container` that it hands straight to `create_container_config`. Every other
+# option is the HostConfig's (`create_host_config`), a container's network, or its volumes.
+CONTAINER_CONFIG_KEYS = frozenset({
+    "command", "detach", "domainname", "entrypoint", "environment", "healthcheck", "hostname",
+    "image", "labels", "mac_address", "network_disabled", "stdin_open", "stop_signal", "tty",
+    "user", "working_dir",
+})
+
+
+def create_container(options: dict[str, Any], docker_client: docker.DockerClient | None = None) -> str:
     """Create one container from the kit's options; return its id.
 
     The one place a missing image is told, and where the options docker-py has no keyword for
     go into the engine's HostConfig (masked and read-only paths) and a run's stdin closes when
-    the kit detaches (StdinOnce: the supervisor then knows the kit is gone).
+    the kit detaches (StdinOnce: the supervisor then knows the kit is gone). Only docker-py's
+    documented low-level API is used.
     """
-    from docker.models.containers import RUN_CREATE_KWARGS, RUN_HOST_CONFIG_KWARGS
-
     options = dict(options)
     extra, name = options.pop("host_config_extra", {}), options.pop("name", None)
-    create = {k: options.pop(k) for k in list(options) if k in RUN_CREATE_KWARGS}
+    create = {k: options.pop(k) for k in list(options) if k in CONTAINER_CONFIG_KEYS}
     network = options.pop("network", None)
     endpoints = options.pop("networking_config", None)
     volumes = options.pop("volumes", None)
-    host = {k: options.pop(k) for k in list(options) if k in RUN_HOST_CONFIG_KWARGS}
-    if options:
-        raise SandboxError(f"Unknown container options: {', '.join(sorted(options))}.")
+    host = options
     api = (docker_client or client()).api
     if network:
         host["network_mode"] = network
         endpoints = endpoints or {network: api.create_endpoint_config()}
-        create["networking_config"] = api.create_networking_config(endpoints)
+        # types-docker wants one EndpointConfig; the SDK takes (and needs) {network: config}
+        create["networking_config"] = api.create_networking_config(endpoints)  # type: ignore[arg-type]
     if volumes:
         host["binds"] = volumes
         create["volumes"] = [v["bind"] for v in volumes.values()]
-    host_config = api.create_host_config(**host)
+    try:
+        host_config = api.create_host_config(**host)
+    except TypeError as exc:   # an option that is nobody's, or of the wrong type
+        raise SandboxError(f"Container options the engine cannot take: {exc}.") from exc
     host_config.update(extra)
     _as_this_engine_takes_it(host_config)
     config = api.create_container_config(**create, host_config=host_config)
@@ -371,14 +383,15 @@ def create_container(options: dict, docker_client=None) -> str:
         raise ImageMissing(f"The sandbox image {create.get('image')} is not on this engine.") from exc
 
 
-def wait_exit(container_id: str, timeout_s: float, api=None) -> bool:
+def wait_exit(container_id: str, timeout_s: float, api: docker.APIClient | None = None) -> bool:
     """Wait up to `timeout_s` for the container to exit; False if it is still running.
 
     The SDK's `wait(timeout=)` is only an HTTP read timeout, reported as ReadTimeout or as a
     ConnectionError that says "timed out"; either means "not yet", never "stopped".
     """
     try:
-        (api or client().api).wait(container_id, timeout=max(timeout_s, 0.05))
+        # An HTTP read timeout: the SDK takes a float though types-docker says int.
+        (api or client().api).wait(container_id, timeout=max(timeout_s, 0.05))  # type: ignore[arg-type]
         return True
     except requests.exceptions.ReadTimeout:
         return False
@@ -388,7 +401,7 @@ def wait_exit(container_id: str, timeout_s: float, api=None) -> bool:
         raise
 
 
-def remove_container(name_or_id: str, attempts: int = 3, api=None) -> bool:
+def remove_container(name_or_id: str, attempts: int = 3, api: docker.APIClient | None = None) -> bool:
     """Force-remove a container; True if it is gone. Never raises: leftovers are the reaper's job."""
     for attempt in range(attempts):
         try:

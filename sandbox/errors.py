@@ -34,8 +34,8 @@ class EngineUnavailable(SandboxError):
 
     hint = (
         "Start Docker (Docker Desktop, or 'sudo systemctl start docker'; on a bare Linux box "
-        "run 'bash docker/ensure-engine.sh' as root), check DOCKER_HOST (or SANDBOX_ENGINE, or --engine), then try again. "
-        "'python -m sandbox doctor' checks everything."
+        "run 'bash docker/ensure-engine.sh' as root), check DOCKER_HOST (or SANDBOX_ENGINE, or --engine), "
+        "then try again. 'python -m sandbox doctor' checks everything."
     )
 
 
@@ -48,8 +48,8 @@ class ImageMissing(SandboxError):
 class RuntimeMissing(SandboxError):
     """The Limits ask for an OCI runtime (gVisor's runsc) the engine does not have registered."""
 
-    hint = ("Register gVisor's runsc in the engine's daemon.json "
-            '(\'"runtimes": {"runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none", "--oci-seccomp"]}}\'), '
+    hint = ("Register gVisor's runsc in the engine's daemon.json " '(\'"runtimes": {"runsc": '
+            '{"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none", "--oci-seccomp"]}}\'), '
             "then restart the engine; or use the kit's private engine, which has it: "
             "'bash docker/with-engine.sh docker26 -- COMMAND'. 'python -m sandbox doctor' checks it.")
 
@@ -65,7 +65,7 @@ class OutputCallbackError(SandboxError):
 
     hint = "Fix the on_output callback; the finished run's Result is on this exception as `.result`."
 
-    def __init__(self, message: str, result):
+    def __init__(self, message: str, result: object):
         super().__init__(message)
         self.result = result
 

@@ -12,8 +12,8 @@ host checks the names it gets back by the same rules (`check_name`) before a fac
 anywhere, and types each file from its name, checked against its first bytes for an image.
 
     >>> from sandbox import run
-    >>> r = run("open('out/r.txt', 'w').write(open('d.csv').read().upper())", files={"d.csv": "a,b"})  # doctest: +SKIP
-    >>> r.files["r.txt"].data                                                                    # doctest: +SKIP
+    >>> r = run("open('out/r.txt', 'w').write(open('d.csv').read().upper())", files={"d.csv": "a,b"})  # doctest: +ENGINE
+    >>> r.files["r.txt"].data                                                                    # doctest: +ENGINE
     b'A,B'
 """
 
@@ -24,7 +24,8 @@ import binascii
 import mimetypes
 import posixpath
 import unicodedata
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from .errors import InvalidCode, InvalidLimits
 from .limits import Limits
@@ -117,7 +118,8 @@ def check_files(files: object, limits: Limits) -> list[tuple[bytes, bytes]]:
             hint="Use a profile with a writable /tmp (tmpfs_mib set, as hardened has), or send the data on stdin.")
     if len(files) > MAX_FILES:
         raise InvalidCode(f"{len(files)} files given; the limit is {MAX_FILES}.")
-    placed, seen, total = [], set(), 0
+    placed, total = [], 0
+    seen: set[str] = set()
     for name, content in files.items():
         key = _checked_name(name, seen)
         data = _content(name, content)

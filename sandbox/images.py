@@ -26,6 +26,19 @@ DOCKER_DIR = Path(__file__).resolve().parent.parent / "docker"
 VERSION_LABEL = "org.safe-python.image-version"
 
 
+# The Python base: python3's runtime and the scientific stack from Debian (OpenBLAS for numpy's
+# BLAS and LAPACK). The stand-ins (`stub:`, docker/make-base-image.sh) meet dependencies Debian
+# declares that importing and running the stack never uses: pythran (scipy's compiler, which
+# brings g++ and Boost) and fontTools' font-authoring extras (sympy, the Unicode database, lxml,
+# fs, ufoLib2); matplotlib uses fontTools only to subset fonts. docker/make-base-image.sh's
+# default is the same list (a unit test holds them equal).
+SCIENCE_BASE = ",".join((
+    "python3-minimal", "libpython3.11-stdlib", "netbase",
+    "python3-numpy", "python3-pandas", "python3-scipy", "python3-matplotlib", "libopenblas0-pthread",
+    "stub:python3-pythran", "stub:python3-sympy", "stub:unicode-data", "stub:python3-lxml",
+    "stub:python3-fs", "stub:python3-ufolib2"))
+
+
 @dataclass(frozen=True)
 class KitImage:
     key: str
@@ -47,7 +60,7 @@ IMAGES = MappingProxyType({
     "python": KitImage(
         "python", "", "Dockerfile",
         online_base="python:3.11-slim", local_base="safe-python-base:bookworm",
-        base_packages="python3-minimal,libpython3.11-stdlib,netbase", base_cmd="python3"),
+        base_packages=SCIENCE_BASE, base_cmd="python3"),
     "javascript": KitImage(
         "javascript", "", "node.Dockerfile",
         online_base="node:20-bookworm", local_base="safe-node-base:bookworm",

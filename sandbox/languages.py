@@ -5,7 +5,7 @@ same controls, profiles and reports, a second image. Adding a language means one
 and one image in images.py (with its Dockerfile in docker/).
 
     >>> from sandbox import run
-    >>> run("console.log(2 + 2)", language="javascript").stdout      # doctest: +SKIP
+    >>> run("console.log(2 + 2)", language="javascript").stdout      # doctest: +ENGINE
     '4\\n'
 """
 

@@ -14,11 +14,12 @@ frozen and checked when made: derive new ones instead of editing.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
-from .controls import CONTROLS, FIELDS, HARDENED_VALUES, REGISTRY, Control
+from .controls import CONTROLS, FIELDS, HARDENED_VALUES, REGISTRY, Control, Field
 from .errors import InvalidLimits
 
 NETWORK_MODES = ("none", "internal")
@@ -100,7 +101,7 @@ class Limits:
             raise InvalidLimits("mounts must be a tuple of sandbox.Mount.")
 
     # -- deriving -----------------------------------------------------------------------
-    def without(self, *controls: str) -> "Limits":
+    def without(self, *controls: str) -> Limits:
         """A copy with exactly these controls removed (each one switched off)."""
         changes: dict[str, Any] = {}
         for control in controls:
@@ -108,7 +109,7 @@ class Limits:
         suffix = " without " + ", ".join(controls) if controls else ""
         return dataclasses.replace(self, name=self.name + suffix, **changes)
 
-    def replace(self, **changes: Any) -> "Limits":
+    def replace(self, **changes: Any) -> Limits:
         """A copy with some values changed, e.g. `limits.replace(memory_mib=256)`."""
         unknown = set(changes) - {f.name for f in dataclasses.fields(self)}
         if unknown:
@@ -150,12 +151,12 @@ class Limits:
 
 def _control(name: object) -> Control:
     try:
-        return Control(name)
+        return Control(name)  # type: ignore[arg-type]  # any value: a wrong one is InvalidLimits
     except ValueError:
         raise InvalidLimits(f"Unknown control {name!r}. Known controls: {', '.join(REGISTRY)}.") from None
 
 
-def _check_number(name: str, value: Any, spec) -> None:
+def _check_number(name: str, value: Any, spec: Field) -> None:
     if value is None and spec.optional:
         return
     kinds = int if spec.whole else (int, float)

@@ -24,10 +24,10 @@ import contextlib
 import threading
 import time
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 from docker.errors import APIError, NotFound
-from docker.types import EndpointConfig
+from docker.models.containers import Container
 
 from . import engine
 from .errors import SandboxError
@@ -213,14 +213,13 @@ def _ensure_target() -> None:
         labels=engine.labels("target"), network_name=network_name(), uid=TARGET_UID,
     )
     options["name"] = target_name()
-    options["networking_config"] = {
-        network_name(): EndpointConfig(client.api.api_version, aliases=[TARGET_ALIAS])}
+    options["networking_config"] = {network_name(): client.api.create_endpoint_config(aliases=[TARGET_ALIAS])}
     container = client.containers.get(engine.create_container(options, client))
     container.start()
     _wait_ready(container)
 
 
-def _wait_ready(container, timeout_s: float = 15.0) -> None:
+def _wait_ready(container: Container, timeout_s: float = 15.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if READY_LINE in container.logs().decode("utf-8", "replace"):

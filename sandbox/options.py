@@ -207,7 +207,7 @@ def _resource_options(limits: Limits) -> dict[str, Any]:
     options: dict[str, Any] = {}
     if limits.memory_mib is not None:
         options["mem_limit"] = limits.memory_mib * MIB
-        options["memswap_limit"] = limits.memory_swap_mib * MIB
+        options["memswap_limit"] = limits.memory_swap_mib * MIB  # type: ignore[operator]  # set when memory_mib is
     if limits.pids is not None:
         options["pids_limit"] = limits.pids
     if limits.cpus is not None:

@@ -130,7 +130,8 @@ def _kit_kill(facts: Facts, limits: Limits) -> Verdict:
         if facts.by_safety_net:
             return Verdict(R.OUTPUT_LIMIT, R.SAFETY_NET,
                            f"Output limit exceeded ({_bytes(R.SAFETY_OUTPUT_BYTES)}, the kit's safety net)")
-        return Verdict(R.OUTPUT_LIMIT, Control.OUTPUT_CAP, f"Output limit exceeded ({_bytes(limits.output_cap_bytes or 0)})")
+        return Verdict(R.OUTPUT_LIMIT, Control.OUTPUT_CAP,
+                       f"Output limit exceeded ({_bytes(limits.output_cap_bytes or 0)})")
     if facts.by_safety_net:
         return Verdict(R.TIMEOUT, R.SAFETY_NET, f"Execution timed out after {_seconds(R.SAFETY_TIMEOUT_S)} seconds "
                                                 "(the kit's safety net; the timeout control was off)")
@@ -159,7 +160,7 @@ def _memory(limits: Limits, note: str = "") -> Verdict:
 
 def _signalled(report: Report, limits: Limits) -> Verdict:
     try:
-        sig = signal.Signals(report.signal)
+        sig = signal.Signals(report.signal)  # type: ignore[arg-type]  # called only when the report names one
     except ValueError:
         return Verdict(R.KILLED, None, f"Killed by signal {report.signal}")
     if sig == signal.SIGKILL and report.oom_kills:
@@ -216,7 +217,7 @@ def error_line(stderr: str, language: str = "python") -> str:
         for line in stderr.splitlines():
             if _JS_ERROR.match(line.strip()):
                 return clip(line.strip(), _MAX_MESSAGE)
-        lines = [l for l in stderr.splitlines() if not l.strip().startswith(("at ", "Node.js v"))]
+        lines = [line for line in stderr.splitlines() if not line.strip().startswith(("at ", "Node.js v"))]
         return last_error_line("\n".join(lines))
     return last_error_line(stderr)
 

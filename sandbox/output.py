@@ -11,7 +11,7 @@ past the cap too: the cap bounds what is kept of the program's output, not what 
 from __future__ import annotations
 
 import threading
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from .files import HARVEST_ENTRIES, HARVEST_FILES, HARVEST_TOTAL_BYTES, MAX_NAME_BYTES, SHOWN_NAME_CHARS
 

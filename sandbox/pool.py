@@ -7,16 +7,19 @@ piling up threads and memory while the caller waits for nothing.
 
     >>> from sandbox import PROFILES
     >>> from sandbox import Pool, QueueFull
-    >>> with Pool(workers=5, queue=20) as pool:                            # doctest: +SKIP
+    >>> with Pool(workers=5, queue=20) as pool:                            # doctest: +ENGINE
     ...     futures = [pool.submit(f"print({i} * {i})") for i in range(10)]
     ...     [f.result().stdout for f in futures][:3]
     ...     pool.stats()
     ['0\\n', '1\\n', '4\\n']
     {'running': 0, 'queued': 0, 'workers': 5, 'queue': 20}
-    >>> try:                                                               # doctest: +SKIP
-    ...     pool.submit("print(1)", PROFILES["seed"])
-    ... except QueueFull as full:
-    ...     print(full.retry_after_s)       # a guess at when a slot frees, in whole seconds
+    >>> with Pool(workers=1, queue=0) as pool:                             # doctest: +ENGINE
+    ...     busy = pool.submit("import time; time.sleep(2)")
+    ...     try:
+    ...         pool.submit("print(1)", PROFILES["seed"])
+    ...     except QueueFull as full:
+    ...         full.retry_after_s >= 1     # a guess at when a slot frees, in whole seconds
+    True
 
 `submit(code, limits, **kw)` takes the same arguments as `sandbox.run` and returns a
 `concurrent.futures.Future` whose result is the `Result` (or whose exception is the one `run`
@@ -32,15 +35,15 @@ from __future__ import annotations
 import math
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from .errors import InvalidLimits, PoolClosed, QueueFull
 from .files import check_files
 from .limits import HARDENED, Limits
 from .result import Result
 from .runner import program_argv
-
 
 
 class Pool:
@@ -61,9 +64,8 @@ class Pool:
             raise InvalidLimits(f"queue must be a whole number from 0 to 10000, not {queue!r}.")
         if runner is None:
             from .runner import run as runner
-        self.workers = workers
-        self.queue = queue
-        self._runner = runner
+        self.workers, self.queue = workers, queue
+        self._runner: Callable[..., Result] = runner  # type: ignore[assignment]  # the default is set above
         # One slot per run that is running or waiting; taken in submit, given back when done.
         self._slots = threading.BoundedSemaphore(workers + queue)
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sandbox-pool")
@@ -75,7 +77,7 @@ class Pool:
         self._active: set[threading.Event] = set()   # the cancel events of the runs in progress
 
     def submit(self, code: str, limits: Limits | None = None, *,
-               cancel: threading.Event | None = None, **kw: Any) -> Future:
+               cancel: threading.Event | None = None, **kw: Any) -> Future[Result]:
         """Queue one run; raises QueueFull at once when there is no room, InvalidCode for bad code.
 
         Setting `cancel` kills the run at once (a queued one then ends as soon as it starts).
@@ -130,14 +132,14 @@ class Pool:
             self.kill_running()
         self._executor.shutdown(wait=wait, cancel_futures=cancel_pending)
 
-    def __enter__(self) -> "Pool":
+    def __enter__(self) -> Pool:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.shutdown()
 
     # -- inside -------------------------------------------------------------------------
-    def _work(self, code: str, limits: Limits | None, kw: dict) -> Result:
+    def _work(self, code: str, limits: Limits | None, kw: dict[str, Any]) -> Result:
         cancel = kw["cancel"]
         with self._lock:
             self._queued -= 1
@@ -153,7 +155,7 @@ class Pool:
                 self._active.discard(cancel)
                 self._mean_run_s = 0.8 * self._mean_run_s + 0.2 * elapsed
 
-    def _on_done(self, future: Future) -> None:
+    def _on_done(self, future: Future[Result]) -> None:
         # A cancelled future never reached _work, so it still counts as queued.
         self._release(started=not future.cancelled())
 

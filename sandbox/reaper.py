@@ -6,10 +6,12 @@ id), so by default the reaper removes only orphans, whose owner process is gone,
 to run while sandboxes are running on the same engine.
 
     >>> import sandbox
-    >>> sandbox.cleanup()                        # orphans only          # doctest: +SKIP
-    {'containers': 0, 'networks': 0}
-    >>> sandbox.cleanup(session=sandbox.engine.SESSION)   # everything of this process  # doctest: +SKIP
-    >>> sandbox.cleanup(everything=True)         # everything of the kit: nothing else may run  # doctest: +SKIP
+    >>> sandbox.cleanup()                        # orphans only          # doctest: +ENGINE
+    {'containers': ..., 'networks': ...}
+
+`cleanup(session=sandbox.engine.SESSION)` removes everything of this process (a caller cleaning
+up after itself); `cleanup(everything=True)` everything of the kit, whoever made it: nothing
+else may be running.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import os
 import socket
 import time
 
+import docker
 from docker.errors import APIError, NotFound
 
 from . import engine
@@ -48,7 +51,7 @@ def cleanup(session: str | None = None, older_than_s: float | None = None,
     return removed
 
 
-def leftovers(session: str | None = None) -> list[dict]:
+def leftovers(session: str | None = None) -> list[dict[str, str | bool]]:
     """The kit's containers that exist right now (name, role, session, owner, status)."""
     filters = [f"{engine.LABEL}=1"]
     if session:
@@ -73,7 +76,7 @@ def leftover_networks(session: str | None = None) -> list[str]:
     return sorted(info["Name"] for info in engine.client().api.networks(filters={"label": filters}))
 
 
-def _orphan(labels: dict, older_than_s: float | None) -> bool:
+def _orphan(labels: dict[str, str], older_than_s: float | None) -> bool:
     host, _, pid = labels.get(engine.LABEL_OWNER, "").rpartition(":")
     if host == socket.gethostname() and pid.isdigit():
         return not _alive(int(pid))
@@ -90,14 +93,14 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _age(labels: dict) -> float:
+def _age(labels: dict[str, str]) -> float:
     try:
         return time.time() - int(labels.get(engine.LABEL_CREATED, "0"))
     except ValueError:
         return float("inf")
 
 
-def _remove_network(api, network_id: str) -> int:
+def _remove_network(api: docker.APIClient, network_id: str) -> int:
     try:
         api.remove_network(network_id)
         return 1

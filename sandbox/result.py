@@ -44,7 +44,8 @@ class Usage:
     user_s: float | None = None
     system_s: float | None = None
     peak_mib: float | None = None          # the most memory the container held at once
-    memory_limit_hits: int | None = None   # times usage met the limit (cgroup failcnt / events max; some v1 kernels keep 0)
+    # times usage met the limit (cgroup failcnt / events max; some v1 kernels keep 0)
+    memory_limit_hits: int | None = None
     oom_kills: int | None = None           # processes the OOM killer killed
     peak_tasks: int | None = None          # the most processes and threads at once
     forks_refused: int | None = None       # forks and thread starts the pids limit refused
@@ -86,9 +87,9 @@ class Result:
     """The outcome of `sandbox.run`.
 
     >>> from sandbox import run
-    >>> r = run("print(2 + 2)")        # doctest: +SKIP
-    >>> r.status, r.stdout, r.stopped_by, r.usage.peak_mib
-    ('ok', '4\\n', None, 7.4)
+    >>> r = run("print(2 + 2)")                                  # doctest: +ENGINE
+    >>> r.status, r.stdout, r.stopped_by, r.usage.peak_mib > 0   # doctest: +ENGINE
+    (<Status.OK: 'ok'>, '4\\n', None, True)
 
     `stopped_by` names a control only from facts: the kernel's counters (refused forks, an OOM
     kill, packets with no route, a full scratch space) or the kit's own kill (timeout, output

@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import requests
 from docker.errors import APIError, NotFound
 
-from . import engine
+from . import engine, warm
 from . import files as F
 from . import result as R
-from . import warm
 from .box import Box
 from .errors import EngineUnavailable, InvalidCode, InvalidLimits, OutputCallbackError, RunRefused, SandboxError
 from .languages import LANGUAGES
@@ -58,18 +58,18 @@ def run(
     stdin: str | bytes | None = None,
     image: str | None = None,
     env: dict[str, str] | None = None,
-    files: dict[str, str | bytes] | None = None,
+    files: Mapping[str, str | bytes] | None = None,
     on_output: OutputCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> R.Result:
     """Run `code` in a fresh container under `limits` (the hardened profile by default).
 
     >>> from sandbox import run, PROFILES
-    >>> run("print(2 + 2)").stdout                                   # doctest: +SKIP
+    >>> run("print(2 + 2)").stdout                                   # doctest: +ENGINE
     '4\\n'
-    >>> run("print(input()[::-1])", stdin="Ada\\n").stdout            # doctest: +SKIP
+    >>> run("print(input()[::-1])", stdin="Ada\\n").stdout            # doctest: +ENGINE
     'adA\\n'
-    >>> run("while True: pass", PROFILES["hardened"].replace(timeout_s=2)).message  # doctest: +SKIP
+    >>> run("while True: pass", PROFILES["hardened"].replace(timeout_s=2)).message  # doctest: +ENGINE
     'Execution timed out after 2 seconds'
 
     `stdin` is what the program reads from its standard input (at most 64 KiB; none means an
@@ -145,7 +145,8 @@ def _check_limits(limits: object) -> Limits:
     if limits is None:
         return HARDENED
     if not isinstance(limits, Limits):
-        raise InvalidLimits(f"limits must be a sandbox.Limits (e.g. PROFILES['hardened']), not {type(limits).__name__}.")
+        raise InvalidLimits("limits must be a sandbox.Limits (e.g. PROFILES['hardened']), "
+                            f"not {type(limits).__name__}.")
     return limits
 
 
@@ -173,7 +174,7 @@ class ContainerRun:
         self.cancel = cancel
         self.language = language
 
-    def execute(self, argv: list[str], stdin: bytes, files: list[tuple[bytes, bytes]] = ()) -> R.Result:
+    def execute(self, argv: list[str], stdin: bytes, files: Sequence[tuple[bytes, bytes]] = ()) -> R.Result:
         try:
             result = self._run(argv, stdin, files)
         except NotFound as exc:
@@ -194,7 +195,7 @@ class ContainerRun:
                 "the run went on without it.", result) from failed
         return result
 
-    def _run(self, argv: list[str], stdin: bytes, files: list[tuple[bytes, bytes]]) -> R.Result:
+    def _run(self, argv: list[str], stdin: bytes, files: Sequence[tuple[bytes, bytes]]) -> R.Result:
         reader = threading.Thread(target=self.output.consume, args=(self.box.frames(),), daemon=True,
                                   name=f"sandbox-output-{self.box.short_id}")
         reader.start()
@@ -227,7 +228,7 @@ class ContainerRun:
         self.box.kill()   # the supervisor kills every process, counts, reports, and exits
         return reason
 
-    def _final_state(self, killed: bool) -> dict:
+    def _final_state(self, killed: bool) -> dict[str, Any]:
         if killed and not (self.output.done.wait(KILL_GRACE_S) and self.box.wait_exit(KILL_GRACE_S)):
             self.box.engine_kill()    # SIGKILL: nothing inside can ignore it
             self.box.wait_exit(10)
@@ -235,7 +236,7 @@ class ContainerRun:
             self.box.wait_exit(KILL_GRACE_S)
         return self.box.state()
 
-    def _result(self, state: dict, killed_for: str | None, duration: float) -> R.Result:
+    def _result(self, state: dict[str, Any], killed_for: str | None, duration: float) -> R.Result:
         limits = self.limits
         by_safety_net = (killed_for == "timeout" and limits.timeout_s is None) or (
             killed_for == "output" and limits.output_cap_bytes is None)
@@ -273,7 +274,7 @@ class ContainerRun:
         )
 
 
-def _ending(report: Report | None, state: dict) -> tuple[int | None, str | None]:
+def _ending(report: Report | None, state: dict[str, Any]) -> tuple[int | None, str | None]:
     """(exit code, signal name): the program's, from its real wait status; else the engine's."""
     import signal
 

@@ -198,19 +198,17 @@ MFD_NOEXEC_SEAL = 0x0008
 # Denied on purpose although Docker's default allows them (see the module docstring). They
 # need no rule, the default action refuses them; the list documents intent and feeds tests.
 DENIED_BEYOND_DOCKER: tuple[str, ...] = (
-    "ptrace", "io_uring_setup", "io_uring_enter", "io_uring_register",
-    "io_setup", "io_submit", "io_getevents", "io_cancel", "io_destroy", "personality",
-    "adjtimex", "clock_adjtime", "sync", "syncfs",
+    "ptrace", "io_uring_setup", "io_uring_enter", "io_uring_register", "io_setup", "io_submit", "io_getevents",
+    "io_cancel", "io_destroy", "personality", "adjtimex", "clock_adjtime", "sync", "syncfs",
 )
 # Denied here and by Docker's default too: the kit does not rely on Docker's list for these.
 # (Docker's default allows the first four to a container granted CAP_SYS_PTRACE.)
 DENIED_ALSO_BY_DOCKER: tuple[str, ...] = (
-    "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "keyctl", "add_key", "request_key", "bpf", "userfaultfd", "perf_event_open", "mount",
-    "umount2", "pivot_root", "unshare", "setns", "chroot", "init_module", "finit_module",
-    "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "acct",
-    "settimeofday", "clock_settime", "syslog", "quotactl",
-    "open_by_handle_at", "name_to_handle_at", "fanotify_init", "iopl", "ioperm",
-    "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
+    "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd", "keyctl", "add_key", "request_key", "bpf",
+    "userfaultfd", "perf_event_open", "mount", "umount2", "pivot_root", "unshare", "setns", "chroot", "init_module",
+    "finit_module", "delete_module", "kexec_load", "kexec_file_load", "reboot", "swapon", "swapoff", "acct",
+    "settimeofday", "clock_settime", "syslog", "quotactl", "open_by_handle_at", "name_to_handle_at", "fanotify_init",
+    "iopl", "ioperm", "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
 )
 # Both lists are written against Docker 20.10's default profile, the oldest engine the kit
 # supports. Newer engines' defaults moved some calls across (the kit's profile is the same).
@@ -259,7 +257,7 @@ def docker_default_split(version: tuple[int, ...]) -> tuple[frozenset[str], froz
 
 
 @functools.lru_cache(maxsize=2)
-def profile(runtime: str = "runc") -> dict:
+def profile(runtime: str = "runc") -> dict[str, object]:
     """The profile as Docker's JSON structure (a fresh parse each caller should not mutate).
 
     Under gVisor (`runtime="runsc"`, with runsc's --oci-seccomp) the filter runs inside gVisor's
@@ -298,14 +296,14 @@ def profile(runtime: str = "runc") -> dict:
     }
 
 
-def _arg(index: int, value: int, mask: int | None = None) -> dict:
+def _arg(index: int, value: int, mask: int | None = None) -> dict[str, object]:
     if mask is None:
         return {"index": index, "value": value, "valueTwo": 0, "op": "SCMP_CMP_EQ"}
     return {"index": index, "value": mask, "valueTwo": value, "op": "SCMP_CMP_MASKED_EQ"}
 
 
-def _socket_rules() -> list[dict]:
-    def rule(*conditions):
+def _socket_rules() -> list[dict[str, object]]:
+    def rule(*conditions: dict[str, object]) -> dict[str, object]:
         return {"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": list(conditions)}
 
     family = SOCKET_FAMILIES

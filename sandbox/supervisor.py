@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,7 @@ def new_secret() -> bytes:
     return secrets.token_hex(16).encode("ascii")
 
 
-def delivery(secret: bytes, argv: list[str], stdin: bytes, files: list[tuple[bytes, bytes]] = (),
+def delivery(secret: bytes, argv: list[str], stdin: bytes, files: Sequence[tuple[bytes, bytes]] = (),
              harvest: bytes = HARVEST_SAFE) -> bytes:
     """What the supervisor reads: the header line `MAGIC secret HARVEST NARGV NFILES size...`,
     then the argv items, each file's name and content, and the stdin, back to back."""
@@ -64,14 +65,14 @@ class Report:
     scratch_full: tuple[str, ...] = ()  # /tmp or /dev/shm with no free block left
     supervisor_error: str | None = None
     unread: tuple[str, ...] = ()        # facts the supervisor could not read
-    files: tuple = ()                   # [name, base64] of each file harvested from out/
-    files_refused: tuple = ()           # [escaped name, reason] of each entry left there
+    files: tuple[Any, ...] = ()         # [name, base64] of each file harvested from out/
+    files_refused: tuple[Any, ...] = ()  # [escaped name, reason] of each entry left there
     files_unexamined: int | None = None  # entries past the harvest's bound
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "Report":
+    def from_json(cls, data: dict[str, Any]) -> Report:
         known = {f.name for f in fields(cls)}
-        values = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
+        values: dict[str, Any] = {k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known}
         return cls(**values)
 
 

@@ -8,7 +8,7 @@ removes it afterwards like any other. Nothing is ever reused: a box holds one pr
 is killed and removed, and a background thread starts its replacement.
 
     >>> from sandbox import WarmPool, run, PROFILES
-    >>> with WarmPool(size=2):                    # hardened, Python: the default        # doctest: +SKIP
+    >>> with WarmPool(size=2):                    # hardened, Python: the default        # doctest: +ENGINE
     ...     run("print(2 + 2)").stdout            # delivered to a container already waiting
     '4\\n'
 
@@ -23,14 +23,14 @@ from __future__ import annotations
 import collections
 import threading
 import time
-from typing import Iterable
+from collections.abc import Iterable
 
 from .box import Box
 from .errors import InvalidLimits, SandboxError
 from .languages import LANGUAGES
 from .limits import HARDENED, Limits
 
-_open: list["WarmPool"] = []
+_open: list[WarmPool] = []
 _open_lock = threading.Lock()
 
 
@@ -119,7 +119,7 @@ class WarmPool:
         for box in boxes:
             box.close()
 
-    def __enter__(self) -> "WarmPool":
+    def __enter__(self) -> WarmPool:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
@@ -135,11 +135,11 @@ class WarmPool:
                 while not self._closed and self._short(key):
                     self._start_one(key)
 
-    def _short(self, key) -> bool:
+    def _short(self, key: tuple[Limits, str]) -> bool:
         with self._lock:
             return len(self._idle[key]) < self.size
 
-    def _start_one(self, key) -> None:
+    def _start_one(self, key: tuple[Limits, str]) -> None:
         limits, image = key
         with self._lock:
             self.starting += 1

@@ -7,8 +7,10 @@
     >>> from sandbox import Pool
     >>> app = create_app(Settings(), Pool(workers=2, queue=4))   # a WSGI app, for tests or embedding
 
-    >>> with ServerProcess("--workers", "2") as live:   # a real server on loopback   # doctest: +SKIP
+    >>> from server import ServerProcess
+    >>> with ServerProcess("--workers", "2") as live:   # a real server on loopback   # doctest: +ENGINE
     ...     live.url
+    'http://127.0.0.1:...'
 
 POST /run {"code": "print(2 + 2)"} answers {"output": "4\\n", ...the whole Result}; see
 server/app.py for every status code and server/body.py for every refusal.

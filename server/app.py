@@ -36,13 +36,27 @@ import mimetypes
 import queue
 import threading
 import time
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import bottle
 from bottle import Bottle, HTTPError, HTTPResponse, request, static_file
 
-from sandbox import (LANGUAGES, MAX_CODE_CHARS, MAX_STDIN_BYTES, PROFILES, REGISTRY, EngineUnavailable, ImageMissing,
-                     Limits, PoolClosed, QueueFull, Result, RunRefused, RuntimeMissing, SandboxError)
+from sandbox import (
+    LANGUAGES,
+    MAX_CODE_CHARS,
+    MAX_STDIN_BYTES,
+    PROFILES,
+    REGISTRY,
+    EngineUnavailable,
+    ImageMissing,
+    Limits,
+    PoolClosed,
+    QueueFull,
+    Result,
+    RunRefused,
+    RuntimeMissing,
+    SandboxError,
+)
 from sandbox.lab import EXAMPLES
 
 from .body import DEFAULT_LANGUAGE, parse_run, read_json
@@ -193,14 +207,14 @@ def language_title(name: str) -> str:
 
 
 class Submitted:
-    """A run handed to the pool: its future, its cancel event and, when streamed, its output."""
+    """A run handed to the pool: its future, its cancel event and its output (filled only when streamed)."""
 
-    def __init__(self, future, cancel: threading.Event, output: queue.Queue | None):
+    def __init__(self, future, cancel: threading.Event, output: queue.Queue[tuple[str, str]]):
         self.future, self.cancel, self.output = future, cancel, output
 
 
 def _submit(pool, wanted, limits: Limits, streamed: bool = False) -> Submitted:
-    cancel, output = threading.Event(), (queue.Queue() if streamed else None)
+    cancel, output = threading.Event(), queue.Queue[tuple[str, str]]()
     extra = {"on_output": lambda stream, text: output.put((stream, text))} if streamed else {}
     try:
         future = pool.submit(wanted.code, limits, cancel=cancel, language=wanted.language,
@@ -216,7 +230,7 @@ def _wait_for(pool, wanted, limits: Limits, environ: dict) -> Result:
     run = _submit(pool, wanted, limits)
     try:
         return _wait(run.future, run.cancel, environ)
-    except BaseException as exc:
+    except BaseException as exc:  # noqa: BLE001 - _refusal_for answers what it knows, the rest is raised as it is
         raise _refusal_for(exc, limits) from None
 
 

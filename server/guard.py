@@ -63,7 +63,7 @@ class Guard:
                 return _answer(start, *refusal)
             try:
                 body = self.app(environ, start)
-            except Exception:  # noqa: BLE001 - the last line of defence: log it, answer JSON
+            except Exception:  # the last line of defence: log it, answer JSON
                 log.exception("unhandled error on %s %s", printable(environ.get("REQUEST_METHOD", "-")),
                               printable(environ.get("PATH_INFO", "-")))
                 return _answer(start, "500 Internal Server Error", GENERIC_500, "internal_error")
@@ -87,10 +87,10 @@ class Guard:
                     f"This server does not answer to Host {shown!r}. Open it as http://127.0.0.1 or "
                     "http://localhost on its port, or start it with --allow-host NAME.", "bad_host")
         origin = environ.get("HTTP_ORIGIN")
-        if environ.get("REQUEST_METHOD", "GET").upper() in UNSAFE_METHODS and origin is not None:
-            if origin.strip().lower() not in self.origins:
-                return ("403 Forbidden", f"Requests from another origin ({origin}) may not run code here.",
-                        "cross_origin")
+        if (environ.get("REQUEST_METHOD", "GET").upper() in UNSAFE_METHODS and origin is not None
+                and origin.strip().lower() not in self.origins):
+            return ("403 Forbidden", f"Requests from another origin ({origin}) may not run code here.",
+                    "cross_origin")
         return None
 
 

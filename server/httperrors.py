@@ -2,16 +2,14 @@
 
 Waitress refuses some requests while parsing them: a Content-Length above the body limit (413,
 answered before the body is read, so a huge upload costs nothing), a chunked body that grows past
-it, a malformed request (400), headers too large (431). Its own answers are plain text; swapping in
-this error task makes them `{"error": ..., "reason": ...}` with the security headers, like the rest.
+it, a malformed request (400), headers too large (431). Its own answers are plain text; the error
+task in server/waitress_internals.py makes them `{"error": ..., "reason": ...}` with the security
+headers, like the rest, from `refusal` here.
 """
 
 from __future__ import annotations
 
 import logging
-
-from waitress.channel import HTTPChannel
-from waitress.task import ErrorTask
 
 from sandbox import MAX_CODE_CHARS
 
@@ -29,19 +27,16 @@ _MESSAGES = {
 }
 
 
-class JsonErrorTask(ErrorTask):
-    def execute(self):
-        error = self.request.error
-        message = _MESSAGES.get(error.code) or f"{error.reason}: {error.body}".rstrip(": ")
-        body = error_body(message, _REASONS.get(error.code, "internal_error" if error.code >= 500 else "bad_request"))
-        self.status = f"{error.code} {error.reason}"
-        self.response_headers.extend(add_security_headers(list(JSON_HEADERS)))
-        self.set_close_on_finish()
-        self.content_length = len(body)
-        self.write(body)
-        access.info("%s %s %s %s refused by the HTTP layer: %s", self.channel.addr[0] if self.channel.addr else "-",
-                    printable(self.request.command or "-"), printable(self.request.path or "-"), error.code,
-                    printable(error.reason))
+def refusal(code: int, reason: str, detail: str) -> tuple[list[tuple[str, str]], bytes]:
+    """The headers and JSON body of waitress's own refusal (its error's code, reason and body)."""
+    message = _MESSAGES.get(code) or f"{reason}: {detail}".rstrip(": ")
+    body = error_body(message, _REASONS.get(code, "internal_error" if code >= 500 else "bad_request"))
+    return add_security_headers(list(JSON_HEADERS)), body
+
+
+def log_refusal(addr, command: str | None, path: str | None, code: int, reason: str) -> None:
+    access.info("%s %s %s %s refused by the HTTP layer: %s", addr[0] if addr else "-",
+                printable(command or "-"), printable(path or "-"), code, printable(reason))
 
 
 def error_response(code: int, phrase: str, reason: str, message: str) -> bytes:
@@ -50,7 +45,3 @@ def error_response(code: int, phrase: str, reason: str, message: str) -> bytes:
     headers = add_security_headers([*JSON_HEADERS, ("Content-Length", str(len(body))), ("Connection", "close")])
     head = f"HTTP/1.1 {code} {phrase}\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers)
     return head.encode("latin-1") + b"\r\n" + body
-
-
-class JsonErrorChannel(HTTPChannel):
-    error_task_class = JsonErrorTask

@@ -3,9 +3,11 @@
 For the tests that need the real server as a user runs it (tests/api, tests/browser):
 
     >>> from server.process import ServerProcess
-    >>> with ServerProcess("--timeout", "3") as srv:          # doctest: +SKIP
-    ...     srv.url                                            # e.g. 'http://127.0.0.1:40123'
+    >>> with ServerProcess("--timeout", "3") as srv:          # doctest: +ENGINE
+    ...     srv.url
     ...     srv.session                                        # label of every container it makes
+    'http://127.0.0.1:...'
+    'srv...'
 
 The child gets its own SANDBOX_SESSION (`session=`, e.g. the tests' `child_session()`, or a
 random one), so what it leaves behind (nothing, if it works) can be checked with
@@ -29,7 +31,6 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-
 
 # No ProxyHandler entries: never a proxy, whatever the environment says.
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -65,13 +66,13 @@ class ServerProcess:
         self.python = python
         self.proc: subprocess.Popen | None = None
         # Append mode: the child shares this file offset, so its writes must always go to the end.
-        self._log = tempfile.TemporaryFile(mode="a+b")
+        self._log = tempfile.TemporaryFile(mode="a+b")  # noqa: SIM115 - lives with the object: log() reads it after stop()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, ready_timeout_s: float = 30) -> "ServerProcess":
+    def start(self, ready_timeout_s: float = 30) -> ServerProcess:
         self.proc = subprocess.Popen(
             [self.python, "-m", "server", "--host", "127.0.0.1", "--port", str(self.port), *self.args],
             env=self.env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -115,7 +116,7 @@ class ServerProcess:
         self._log.seek(0)
         return self._log.read().decode("utf-8", "replace")
 
-    def __enter__(self) -> "ServerProcess":
+    def __enter__(self) -> ServerProcess:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:

@@ -20,15 +20,12 @@ import sys
 import threading
 import time
 
-from waitress import wasyncore
-from waitress.channel import HTTPChannel
-from waitress.server import BaseWSGIServer, create_server
-
 from sandbox import SESSION, Pool, SandboxError, WarmPool, cleanup, leftovers, teardown
 
+from . import waitress_internals
 from .app import create_app, health_report, served_limits
 from .body import MAX_BODY_BYTES
-from .connections import ACCEPT_LIMIT, IDLE_TIMEOUT_S, guard_connections
+from .connections import ACCEPT_LIMIT, IDLE_TIMEOUT_S
 from .health import HealthCheck
 from .settings import Settings
 
@@ -46,8 +43,8 @@ def serve(settings: Settings) -> int:
     warm = _warm_pool(settings)
     sockets: dict = {}
     try:
-        server = create_server(
-            create_app(settings, pool, health, warm), map=sockets,
+        server = waitress_internals.create(
+            create_app(settings, pool, health, warm), sockets,
             host=settings.host, port=settings.port, threads=settings.threads,
             # Waitress refuses a larger body from its Content-Length before reading it, and stops
             # reading a chunked one past the same bound.
@@ -65,7 +62,7 @@ def serve(settings: Settings) -> int:
             warm.close()
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror or exc)
         return 2
-    guard_connections(server)
+    waitress_internals.guard_connections(server)
     stop = Stopper(sockets, pool, warm)
     stop.install()
     _announce(settings, pool, health)
@@ -78,7 +75,7 @@ class Stopper:
 
     def __init__(self, sockets: dict, pool: Pool, warm: WarmPool | None = None):
         self.sockets = sockets   # waitress's map: listeners, their wake-up triggers, connections
-        self.listeners = [s for s in sockets.values() if isinstance(s, BaseWSGIServer)]
+        self.listeners = waitress_internals.listeners(sockets)
         self.pool = pool
         self.warm = warm
         self.state = "serving"   # -> draining -> forced -> stopped
@@ -103,7 +100,7 @@ class Stopper:
         """After waitress's loop: close what is left, remove this server's things, the exit code."""
         forced = self.state == "forced"
         self.state = "stopped"
-        self.listeners[0].task_dispatcher.shutdown()   # its threads are idle by now
+        waitress_internals.stop_task_threads(self.listeners[0])   # they are idle by now
         self.pool.shutdown(wait=True, cancel_pending=True)
         if self.warm is not None:
             self.warm.close()                           # the waiting containers go too
@@ -129,7 +126,7 @@ class Stopper:
         self.pool.shutdown(wait=True)
         self._wait_for_answers(FLUSH_S)
         # Closing every socket empties waitress's map, and its loop ends by itself.
-        self._in_loop(lambda: wasyncore.close_all(self.sockets, ignore_all=True))
+        self._in_loop(lambda: waitress_internals.close_all(self.sockets))
 
     def _force(self) -> None:
         log.warning("forced stop: killing %d running run(s) now", self.pool.kill_running())
@@ -146,9 +143,9 @@ class Stopper:
 
         # The trigger belongs to the listener but outlives its closed listening socket.
         try:
-            self.listeners[0].trigger.pull_trigger(thunk)
+            waitress_internals.call_in_loop(self.listeners[0], thunk)
         except OSError:
-            # pull_trigger queues the thunk before it writes the wake-up byte. If another thread
+            # Waitress queues the thunk before it writes the wake-up byte. If another thread
             # (a task sending its answer) woke the loop in between, the loop has run the thunk
             # already; the last thunk closes the trigger, so the byte has nowhere to go. Either
             # way the loop is done with this work, or gone: there is nothing left to wait for.
@@ -158,16 +155,13 @@ class Stopper:
     def _wait_for_answers(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            channels = [c for c in list(self.sockets.values()) if isinstance(c, HTTPChannel)]
-            if all(not c.requests and not c.total_outbufs_len for c in channels):
+            if not waitress_internals.answers_pending(self.sockets):
                 return
             time.sleep(0.05)
 
     def _stop_listening(self) -> None:
         for listener in self.listeners:
-            # Only the listening socket: BaseWSGIServer.close() would also close the trigger
-            # that task threads use to wake the loop for their answers.
-            wasyncore.dispatcher.close(listener)
+            waitress_internals.stop_listening(listener)   # the trigger stays: answers still wake the loop
 
 
 def _warm_pool(settings: Settings) -> WarmPool | None:

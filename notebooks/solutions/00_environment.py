@@ -14,6 +14,11 @@ here = blockers(doctor.checks())
 print("this machine:", here or "ready")
 assert here == []
 
+# The scientific stack as a sandboxed run finds it in the image, not the host's packages.
+stack = doctor.stack_versions()
+print("inside the image:", ", ".join(f"{name} {version}" for name, version in stack.items()))
+assert set(stack) == {"numpy", "pandas", "scipy", "matplotlib"} and None not in stack.values()
+
 saved = os.environ.get("DOCKER_HOST")
 os.environ["DOCKER_HOST"] = "unix:///nonexistent/docker.sock"
 try:

@@ -2,7 +2,7 @@
 
 from docker.errors import NotFound
 
-from sandbox import PROFILES, run, engine_client
+from sandbox import PROFILES, engine_client, run
 
 DEFENDER = '''
 import os, signal, time

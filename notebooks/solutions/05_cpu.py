@@ -1,6 +1,6 @@
 """Lesson 05, exercise solution. Run: .venv/bin/python notebooks/solutions/05_cpu.py"""
 
-from sandbox import PROFILES, run, engine_client
+from sandbox import PROFILES, engine_client, run
 
 BODY = r"""
 import multiprocessing, time

@@ -2,7 +2,7 @@
 
 import re
 
-from sandbox import PROFILES, run, engine_client, engine_kind
+from sandbox import PROFILES, engine_client, engine_kind, run
 
 hardened = PROFILES["hardened"]
 

@@ -2,8 +2,7 @@
 
 import time
 
-from sandbox import PROFILES
-from sandbox import Pool, QueueFull
+from sandbox import PROFILES, Pool, QueueFull
 
 
 def hold_until(deadline):

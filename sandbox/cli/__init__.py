@@ -27,8 +27,8 @@ from sandbox.languages import for_path
 from sandbox.text import clip
 
 from . import demo, reports
-from .files import files_from, listed, write_out
 from .arguments import add_limit_options, limits_from
+from .files import files_from, listed, write_out
 
 # Exit codes for runs the kit ended (the program's own code otherwise), after GNU timeout's.
 EXIT_TIMEOUT = 124

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from typing import Callable
+from collections.abc import Callable
 
 import docker
 from docker.errors import APIError, BuildError, DockerException, ImageNotFound

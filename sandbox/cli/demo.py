@@ -190,7 +190,7 @@ def present(profile: Limits, auto: bool = False, console=None) -> int:
         return _present(show, stack)
 
 
-def _present(show: "Presenter", stack: contextlib.ExitStack) -> int:
+def _present(show: Presenter, stack: contextlib.ExitStack) -> int:
     try:
         if not show.preflight():
             return EXIT_UNAVAILABLE

@@ -95,7 +95,7 @@ def cmd_attacks(args: argparse.Namespace) -> int:
     except engine.CONNECTION_ERRORS as exc:
         raise EngineUnavailable("The Docker Engine did not answer.") from exc
     engine.ensure_image()
-    cases = ("hardened", "ablated") if args.no_naive else catalog.CASES
+    cases: tuple[str, ...] = ("hardened", "ablated") if args.no_naive else catalog.CASES
     if "runsc" in engine.runtimes():     # the gvisor column, where this engine has gVisor
         cases += catalog.RUNTIME_CASES
     card = run_with_progress(attacks, cases)

@@ -31,12 +31,11 @@ It imports only what is built in or cheap (no json, no signal or ctypes wrappers
 adds a few milliseconds to a run.
 """
 
+import _signal
 import os
 import select
 import stat
 import time
-
-import _signal
 
 MAGIC = b"SAFE-PYTHON/2"
 HEADER_MAX = 4096          # the header line: magic, secret, harvest mode, counts, sizes
@@ -76,7 +75,7 @@ def make_nondumpable():
         _restype_ = Int
         _argtypes_ = (Int, ULong, ULong, ULong, ULong)
 
-    prctl = Prctl(_ctypes.dlsym(_ctypes.dlopen(None, 0), "prctl"))
+    prctl = Prctl(_ctypes.dlsym(_ctypes.dlopen(None, 0), "prctl"))  # type: ignore[arg-type]  # None: this program
     if prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
         raise OSError("prctl(PR_SET_DUMPABLE, 0) failed")
 
@@ -118,7 +117,7 @@ def read_run():
         parts.append(blob[at:at + size])
         at += size
     named = parts[nargv:-1]
-    return secret, mode, parts[:nargv], list(zip(named[::2], named[1::2])), parts[-1]
+    return secret, mode, parts[:nargv], list(zip(named[::2], named[1::2], strict=True)), parts[-1]
 
 
 def place_files(files):
@@ -137,7 +136,7 @@ def write_new(name, content):
     """Create `name` (a relative path the kit checked) by file descriptor: no component is followed."""
     parts = name.split(b"/")
     if name.startswith(b"/") or any(part in (b"", b".", b"..") for part in parts):
-        raise ValueError("the run's file name %r is not a plain relative path" % name)
+        raise ValueError(f"the run's file name {name!r} is not a plain relative path")
     at = os.open(".", DIR_FLAGS)
     try:
         for folder in parts[:-1]:
@@ -227,7 +226,7 @@ def supervise(argv, stdin):
         ended = reap(main_pid)
         if ended is not None:
             break
-        for fd, events in poll.poll():
+        for fd, _events in poll.poll():
             if fd == 0:
                 word = os.read(0, 64)
                 if not word or b"k" in word:   # the kit's kill, or the kit went away
@@ -344,9 +343,9 @@ def no_route_count():
     """Packets the container's network stack refused for want of a route (IPv4 and IPv6)."""
     total = 0
     snmp = (read("/proc/net/snmp") or "").splitlines()
-    for names, values in zip(snmp[::2], snmp[1::2]):
+    for names, values in zip(snmp[::2], snmp[1::2], strict=False):   # a cut file reads as far as it goes
         if names.startswith("Ip:") and values.startswith("Ip:"):
-            row = dict(zip(names.split()[1:], values.split()[1:]))
+            row = dict(zip(names.split()[1:], values.split()[1:], strict=False))
             total += int(row.get("OutNoRoutes", 0))
     for line in (read("/proc/net/snmp6") or "").splitlines():
         name, _, value = line.partition(" ")
@@ -386,7 +385,7 @@ class Harvest:
         try:
             top = os.open(OUT, DIR_FLAGS)
         except OSError as exc:
-            self.refused.append([OUT, "not the folder the supervisor made (%s)" % os.strerror(exc.errno)])
+            self.refused.append([OUT, f"not the folder the supervisor made ({exc.strerror})"])
         else:
             try:
                 self.walk(top, b"", 1)
@@ -413,7 +412,7 @@ class Harvest:
         try:
             found = entry.stat(follow_symlinks=False)
         except OSError as exc:
-            return "cannot be examined (%s)" % os.strerror(exc.errno)
+            return f"cannot be examined ({exc.strerror})"
         problem = name_problem(name)
         if problem:
             return problem
@@ -422,24 +421,24 @@ class Harvest:
         if not stat.S_ISREG(found.st_mode):
             return kind_of(found.st_mode) + ": only regular files are harvested"
         if found.st_nlink != 1:
-            return "a hard link (%d names for one file)" % found.st_nlink
+            return f"a hard link ({found.st_nlink} names for one file)"
         if found.st_size > HARVEST_FILE_BYTES:
-            return "%d bytes: over the bound of %d a file" % (found.st_size, HARVEST_FILE_BYTES)
+            return f"{found.st_size} bytes: over the bound of {HARVEST_FILE_BYTES} a file"
         if len(self.files) >= HARVEST_FILES:
-            return "past the bound of %d files" % HARVEST_FILES
+            return f"past the bound of {HARVEST_FILES} files"
         if self.total + found.st_size > HARVEST_TOTAL_BYTES:
-            return "%d bytes: past the bound of %d in all" % (found.st_size, HARVEST_TOTAL_BYTES)
+            return f"{found.st_size} bytes: past the bound of {HARVEST_TOTAL_BYTES} in all"
         if not memory_to_spare(found.st_size):
             return "the container's memory is nearly full: reading it could cost the report"
         return self.take(folder, entry.name, found, name)
 
     def enter(self, folder, leaf, found, name, depth):
         if depth >= HARVEST_DEPTH:
-            return "a folder %d levels down: its contents are not read" % depth
+            return f"a folder {depth} levels down: its contents are not read"
         try:
             inner = os.open(leaf, DIR_FLAGS, dir_fd=folder)
         except OSError as exc:
-            return "a folder that cannot be opened (%s)" % os.strerror(exc.errno)
+            return f"a folder that cannot be opened ({exc.strerror})"
         try:
             if not same_file(os.fstat(inner), found):
                 return "changed while it was read"
@@ -449,12 +448,12 @@ class Harvest:
         return None
 
     def take(self, folder, leaf, found, name):
-        import binascii           # here, not at the top: most runs harvest nothing
+        import binascii  # here, not at the top: most runs harvest nothing
 
         try:
             fd = os.open(leaf, FILE_FLAGS, dir_fd=folder)
         except OSError as exc:
-            return "cannot be opened (%s)" % os.strerror(exc.errno)
+            return f"cannot be opened ({exc.strerror})"
         try:
             opened = os.fstat(fd)
             if not (same_file(opened, found) and stat.S_ISREG(opened.st_mode) and opened.st_nlink == 1):
@@ -504,7 +503,7 @@ def name_problem(name):
     if not text.isprintable() or "\\" in text:
         return "a name with a control, unprintable or backslash character"
     if len(name) > MAX_NAME_BYTES:
-        return "a name over %d bytes" % MAX_NAME_BYTES
+        return f"a name over {MAX_NAME_BYTES} bytes"
     return None
 
 
@@ -570,9 +569,9 @@ def json_string(text):
             escaped.append(char)
         elif code > 0xFFFF:
             code -= 0x10000
-            escaped.append("\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF)))
+            escaped.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
         else:
-            escaped.append("\\u%04x" % code)
+            escaped.append(f"\\u{code:04x}")
     return ('"' + "".join(escaped) + '"').encode("ascii")
 
 
@@ -608,7 +607,7 @@ def main():
     _signal.signal(_signal.SIGINT, _signal.SIG_DFL)   # as process 1, default-action signals from inside are dropped
     make_nondumpable()
     secret, harvest = b"", None
-    report = {"v": 1}
+    report: dict = {"v": 1}   # values of every JSON kind (not evaluated: no import needed)
     try:
         secret, mode, argv, files, stdin = read_run()
         if place_files(files):
@@ -616,10 +615,10 @@ def main():
         report.update(supervise(argv, stdin))
     except EOFError:
         return                                   # nobody will read a report
-    except BaseException as exc:                 # a bug here must still end the run and say so
+    except BaseException as exc:  # noqa: BLE001 - a bug here must still end the run and say so
         kill_all()
         harvest = None                           # what is left may still be running: harvest nothing
-        report["supervisor_error"] = "%s: %s" % (type(exc).__name__, exc)
+        report["supervisor_error"] = f"{type(exc).__name__}: {exc}"
     gathers = [("cgroup", cgroup_facts), ("no_route", no_route_count), ("scratch_full", full_scratch)]
     if harvest is not None:
         gathers.append(("files", harvest))       # last: what it reads is not the run's usage
@@ -627,8 +626,8 @@ def main():
         try:
             found = gather()
             report.update(found) if isinstance(found, dict) else report.__setitem__(name, found)
-        except Exception as exc:                 # a fact that cannot be read is missing, not invented
-            report.setdefault("unread", []).append("%s: %s" % (name, type(exc).__name__))
+        except Exception as exc:  # noqa: BLE001 - a fact that cannot be read is missing, not invented
+            report.setdefault("unread", []).append(f"{name}: {type(exc).__name__}")
     if secret:
         write_report(secret, report)
 

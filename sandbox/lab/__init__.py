@@ -1,7 +1,7 @@
 """The lab: the kit's teaching and evidence tools, built on the core's public face only.
 
-    >>> from sandbox.lab import Lab, show                  # a lesson's widget  # doctest: +SKIP
-    >>> from sandbox.lab import catalog, scorecard         # the attack matrix  # doctest: +SKIP
+    >>> from sandbox.lab import Lab, show                  # a lesson's widget
+    >>> from sandbox.lab import catalog, scorecard         # the attack matrix
     >>> from sandbox.lab.probe import probe                 # what code sees inside
 
 - catalog, scorecard: the attacks in attacks/, each run hardened / ablated / naive, judged by

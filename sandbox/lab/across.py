@@ -13,6 +13,7 @@ why (its `engines` entry, its not-applicable reason, its gvisor note).
 from __future__ import annotations
 
 import json
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -134,7 +135,7 @@ def _surprise(outcome: dict) -> str:
     return "" if outcome["as_expected"] or outcome["case"] == "naive" else " ⚠"
 
 
-def _facts(outcome: dict, varies: set[str] = frozenset()) -> dict:
+def _facts(outcome: dict, varies: AbstractSet[str] = frozenset()) -> dict:
     """The facts that tell runs apart, without what varies from run to run (times, counts
     of bytes, CPU shares, and the fields the attack names as its run's own)."""
     report = outcome.get("report") or {}

@@ -13,8 +13,8 @@ this module only chooses the programs and what each should end with.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from sandbox import Limits, Mount
 

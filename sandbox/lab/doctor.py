@@ -1,17 +1,18 @@
 """doctor: is this machine ready to run sandboxes, and what to do about each problem.
 
-    >>> from sandbox import doctor
-    >>> for check in doctor.checks(): print(check.line())     # doctest: +SKIP
-    ok    engine: Docker 20.10.24+dfsg1 (API 1.41) at the default socket
+    >>> from sandbox.lab import doctor
+    >>> for check in doctor.checks(): print(check.line())     # doctest: +ENGINE
+    ok    engine: ... at ...
     ...
 """
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import asdict, dataclass
 
-from sandbox import IMAGES, RuntimeMissing, SandboxError, engine, reaper, seccomp
+from sandbox import IMAGES, EngineUnavailable, RuntimeMissing, SandboxError, engine, reaper, run, seccomp
 from sandbox.images import version
 
 
@@ -43,18 +44,18 @@ def checks() -> list[Check]:
         return [Check("engine", False, f"no Docker Engine answered at {where}", exc.hint)]
     except Exception as exc:  # noqa: BLE001 - doctor reports, it does not crash
         return [Check("engine", False, f"the engine at {where} answered with an error: {exc}",
-                      engine.EngineUnavailable.hint)]
+                      EngineUnavailable.hint)]
     kind = engine.kind()
     found = [Check("engine", True, f"{kind.name.capitalize()} {kind.version} (API {version.get('ApiVersion')}) at {where}")]
     found += _kernel_checks(info)
     found += [_runtime_check(version, info), gvisor_check(info, listed=kind.runtimes_listed), _differences_check(version), *_image_checks(),
-              _leftovers_check()]
+              _stack_check(), _leftovers_check()]
     return found
 
 
 def _differences_check(version: dict) -> Check:
     """What the engine's own defaults change in the lessons and the attack matrix."""
-    from .catalog import parse_version    # one way to read a version: the catalog's
+    from .catalog import parse_version  # one way to read a version: the catalog's
 
     kind = engine.kind()
     if kind.differences:
@@ -140,6 +141,47 @@ def _image_checks() -> list[Check]:
         size = engine.client().images.get(image.tag).attrs.get("Size", 0) / 1e6
         found.append(Check(name, True, f"{image.tag} present ({size:.0f} MB, version {version(image)})"))
     return found
+
+
+STACK = ("numpy", "pandas", "scipy", "matplotlib")
+
+# Imported, not only looked up: a version printed means the library loads in the sandbox.
+_VERSIONS = f"""
+import importlib, json
+found = {{}}
+for name in {STACK!r}:
+    try:
+        found[name] = importlib.import_module(name).__version__
+    except Exception:
+        found[name] = None
+print(json.dumps(found))
+"""
+
+
+def stack_versions() -> dict[str, str | None]:
+    """The scientific stack's versions as a run finds them in the Python image (None: missing).
+
+    Run under the hardened profile; raises SandboxError if the run itself fails.
+    """
+    result = run(_VERSIONS)
+    if result.status != "ok":
+        raise SandboxError(f"The version check ran but ended {result.status}: {result.message}")
+    return json.loads(result.stdout)
+
+
+def _stack_check() -> Check:
+    try:
+        versions = stack_versions()
+    except SandboxError as exc:
+        return Check("science stack", False, exc.message, exc.hint, required=False)
+    missing = [name for name, found in versions.items() if found is None]
+    detail = ", ".join(f"{name} {found}" for name, found in versions.items() if found)
+    if missing:
+        return Check("science stack", False, f"missing in the image: {', '.join(missing)}" + (f" ({detail})" if detail else ""),
+                     "Rebuild from the Debian base, which carries the stack: "
+                     "'python -m sandbox build --force --base safe-python-base:bookworm' after "
+                     "'sudo bash docker/make-base-image.sh'.", required=False)
+    return Check("science stack", True, detail + " (inside the image)")
 
 
 def _leftovers_check() -> Check:

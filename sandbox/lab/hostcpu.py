@@ -5,10 +5,14 @@ gVisor's bookkeeping, not the host's: four spinning processes there count more t
 second per second while the host's cgroup gives the whole sandbox half a CPU. The engine reads
 the host's cgroup of the container, so the lab judges a CPU attack under gVisor by that.
 
-    >>> with watch_cpu() as figures:                          # doctest: +SKIP
-    ...     run(spin, PROFILES["gvisor"])
-    >>> figures                                               # doctest: +SKIP
-    {'cpu_per_wall': 0.5, 'throttled_periods': 27}
+    >>> from sandbox import PROFILES, run
+    >>> from sandbox.lab.hostcpu import watch_cpu
+    >>> spin = "import time\\nend = time.time() + 3\\nwhile time.time() < end: pass"
+    >>> with watch_cpu() as figures:                          # doctest: +ENGINE
+    ...     run(spin, PROFILES["hardened"]).status
+    <Status.OK: 'ok'>
+    >>> sorted(figures), figures["cpu_per_wall"] < 0.8        # half a CPU   # doctest: +ENGINE
+    (['cpu_per_wall', 'throttled_periods'], True)
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from sandbox import engine
 from sandbox.engine import LABEL_ROLE, LABEL_SESSION, SESSION
@@ -44,7 +49,7 @@ def _sample(role: str, figures: dict, done: threading.Event) -> None:
     api = engine.client().api
     wanted = {"label": [f"{LABEL_SESSION}={SESSION}", f"{LABEL_ROLE}={role}"], "status": "running"}
     deadline = time.monotonic() + FIND_WITHIN_S
-    found = []
+    found: list[dict[str, Any]] = []
     while not found and not done.is_set() and time.monotonic() < deadline:
         found = api.containers(filters=wanted)
         if not found:

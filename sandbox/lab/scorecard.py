@@ -22,9 +22,10 @@ import json
 import platform
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Any
 
 from sandbox import engine
 from sandbox.errors import ReportFolderError
@@ -81,9 +82,9 @@ class Scorecard:
             parts.append(f"{case} {verdict} {hits}/{len(ran)}" + (f" ({skipped} skipped)" if skipped else ""))
         line = f"{len(counted)} attacks: " + "; ".join(parts)
         notes = []
-        skipped = sorted({o.attack.name for o in self.outcomes if o.verdict == "skipped"})
-        if skipped:
-            notes.append("skipped here: " + ", ".join(skipped))
+        skipped_here = sorted({o.attack.name for o in self.outcomes if o.verdict == "skipped"})
+        if skipped_here:
+            notes.append("skipped here: " + ", ".join(skipped_here))
         surprising = sorted({o.attack.name for o in self.outcomes if o.surprises})
         if surprising:
             notes.append("facts differing from the metadata: " + ", ".join(surprising))
@@ -125,7 +126,7 @@ def recorded(outcomes: list[AttackOutcome], runtime_s: float) -> Scorecard:
 
 
 def _meta() -> dict:
-    info = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    info: dict[str, Any] = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
             "host": platform.node(), "image": engine.IMAGE}
     try:
         version = engine.client().version()
@@ -194,7 +195,7 @@ def _what_changes(attack: Attack, detail: bool = True) -> str:
     else:
         text = f"misconfiguration `{attack.misconfiguration}` added"
         if detail:
-            text += f" ({MISCONFIGURATIONS[attack.misconfiguration]})"
+            text += f" ({MISCONFIGURATIONS[attack.misconfiguration or '']})"   # one or the other is set
     if attack.given:
         text += f"; both cases also without {', '.join(attack.given)}"
     return text
@@ -313,9 +314,9 @@ def render_html(card: Scorecard) -> str:
             items.append(f'<li><b>{e(case)}</b> <small>({e(o.limits.name)})</small>: '
                          f'<span class="{e(o.verdict)}">&nbsp;{e(o.verdict)}&nbsp;</span> {e(o.evidence)}'
                          + "".join(f'<br><span class="surprise">⚠ {e(s)}</span>' for s in o.surprises)
-                         + (f"<br><small>what gVisor changes: {e(gvisor_why(attack, case))}</small>"
+                         + (f"<br><small>what gVisor changes: {e(gvisor_why(attack, case) or '')}</small>"
                             if gvisor_why(attack, case) else "") + "</li>")
-        na = (f'<p class="surprise">Not applicable on this engine: {e(attack.why_not_applicable())}</p>'
+        na = (f'<p class="surprise">Not applicable on this engine: {e(attack.why_not_applicable() or "")}</p>'
               if not attack.applicable else "")
         sections.append(f'<section class="attack" id="{e(attack.name)}"><h3>{e(attack.title)} '
                         f'<small><code>attacks/{e(attack.name)}.py</code></small></h3>{na}'
@@ -346,5 +347,5 @@ should be contained and ablated escaped: that is how each control is shown to wo
 
 
 def _duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"

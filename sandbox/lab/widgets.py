@@ -1,15 +1,16 @@
 """The lab widgets for the lessons: a program, a switch per control, sliders, a Run button.
 
-    >>> from sandbox.lab import Lab, PoolLab, show                         # doctest: +SKIP
+    >>> from sandbox.lab import Lab, PoolLab, show
     >>> lab = Lab("while True: pass", toggles=("timeout",), sliders={"timeout_s": (1, 15, 1)})
-    >>> lab                        # shows itself in a notebook
-    >>> lab.button.click()         # what a click does; a headless run can do it too
-    >>> lab.last_result.status
-    'timeout'
+    >>> lab.button.click()         # what a click does; a headless run can do it too   # doctest: +ENGINE
+    >>> lab.last_result.status                                                            # doctest: +ENGINE
+    <Status.TIMEOUT: 'timeout'>
     >>> burst = PoolLab("import time; time.sleep(1)", workers=2, queue=3, runs=8)
-    >>> burst.button.click()       # eight runs at once through a pool of two
-    >>> burst.last_report.accepted, burst.last_report.refused, burst.last_report.peak
+    >>> burst.button.click()       # eight runs at once through a pool of two            # doctest: +ENGINE
+    >>> burst.last_report.accepted, burst.last_report.refused, burst.last_report.peak   # doctest: +ENGINE
     (5, 3, 2)
+
+In a notebook, `lab` (or `show(lab)`) as a cell's last line shows the widget.
 
 A toggle that is on keeps its control in force; off means `limits.without(control)`. Sliders
 change values (`timeout_s`, `memory_mib`, `pids`, `cpus`, ...) but never start a run: only the
@@ -33,7 +34,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from sandbox import FIELDS, PROFILES, REGISTRY, InvalidLimits, Limits, Pool, QueueFull, Result, SandboxError
+from sandbox import FIELDS, PROFILES, REGISTRY, Control, InvalidLimits, Limits, Pool, QueueFull, Result, SandboxError
 from sandbox import run as sandbox_run
 
 HARDENED = PROFILES["hardened"]
@@ -170,10 +171,10 @@ def limits_for(base: Limits, on: dict[str, bool], values: dict[str, Any]) -> Lim
     limits = base
     for control, wanted in on.items():
         if wanted and not limits.is_on(control):
-            limits = limits.replace(**REGISTRY[control].switched_on)
+            limits = limits.replace(**REGISTRY[Control(control)].switched_on)
     changes = {}
     for name, value in values.items():
-        value = int(round(value)) if FIELDS[name][1].whole else value
+        value = round(value) if FIELDS[name][1].whole else value
         if getattr(limits, name) != value:
             changes[name] = value
     if changes:
@@ -256,7 +257,7 @@ class Lab:
         start = high if current is None else min(max(current, low), high)
         kind = w.IntSlider if FIELDS[name][1].whole or all(float(v).is_integer() for v in spec) else w.FloatSlider
         if kind is w.IntSlider:
-            low, high, step, start = int(low), int(high), max(1, int(step)), int(round(start))
+            low, high, step, start = int(low), int(high), max(1, int(step)), round(start)
         unit = FIELDS[name][1].unit
         return kind(value=start, min=low, max=high, step=step, description=f"{name}",
                     continuous_update=False, readout=True,

@@ -7,17 +7,23 @@ from __future__ import annotations
 import http.client
 import json
 import re
-from pathlib import Path
 import selectors
 import socket
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from sandbox import reaper
-from server.connections import (CONNECTION_LIMIT, IDLE_TIMEOUT_S, MAX_LIFETIME_S, MAX_REQUESTS, PER_ADDRESS,
-                                REQUEST_TIMEOUT_S)
+from server.connections import (
+    CONNECTION_LIMIT,
+    IDLE_TIMEOUT_S,
+    MAX_LIFETIME_S,
+    MAX_REQUESTS,
+    PER_ADDRESS,
+    REQUEST_TIMEOUT_S,
+)
 from server.process import ServerProcess
 
 pytestmark = pytest.mark.usefixtures("engine_ready")
@@ -141,7 +147,7 @@ class KeepAliveFlood:
     opening a new connection PERIOD_S after the server closes one: never idle, never slow."""
 
     CLIENTS = 300
-    SOURCES = [f"127.0.0.{n}" for n in range(20, 30)]      # 30 a source: under the per-address cap
+    SOURCES = tuple(f"127.0.0.{n}" for n in range(20, 30))      # 30 a source: under the per-address cap
     PERIOD_S = 3.0
     REQUEST = b"GET /api/examples HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
 
@@ -256,7 +262,7 @@ def test_a_connection_with_a_run_in_flight_is_never_evicted(live):
         running.request("POST", "/run", body=body, headers={"Content-Type": "application/json"})
         for _ in range(PER_ADDRESS - 1):
             held.append(keep_alive(live, "127.0.0.8"))
-        took, answer = health_from(live, "127.0.0.8")
+        _, answer = health_from(live, "127.0.0.8")
         assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
         assert closed_among([c.sock for c in held]) == {0}
         ran = running.getresponse()

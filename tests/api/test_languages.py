@@ -12,10 +12,9 @@ import uuid
 
 import pytest
 
-from sandbox import engine
+from sandbox import Pool, engine
 from sandbox.errors import SandboxError
 from sandbox.languages import LANGUAGES
-from sandbox import Pool
 
 
 def body(**fields) -> str:

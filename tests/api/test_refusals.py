@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import webtest
 
-from sandbox import RunRefused
-from sandbox import Pool, QueueFull
+from sandbox import Pool, QueueFull, RunRefused
 from server.body import MAX_BODY_BYTES
 
 SECURITY_HEADERS = ("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy")
@@ -217,9 +216,8 @@ class RefusingRunner:
 
 def test_engine_refusing_a_configuration_is_run_refused_not_engine_down(make_client, post_run, caplog):
     # Our mapping only: the engine's refusal is faked; which limits it refuses is not tested here.
-    with Pool(workers=1, queue=0, runner=RefusingRunner()) as pool:
-        with caplog.at_level("WARNING", logger="server"):
-            answer = post_run(make_client(pool), b'{"code": "print(1)", "profile": "seed_hardened"}')
+    with Pool(workers=1, queue=0, runner=RefusingRunner()) as pool, caplog.at_level("WARNING", logger="server"):
+        answer = post_run(make_client(pool), b'{"code": "print(1)", "profile": "seed_hardened"}')
     assert answer.status_int == 500
     assert answer.json["reason"] == "run_refused"
     assert "invalid seccomp profile (test double)" in answer.json["error"]   # the engine's own line

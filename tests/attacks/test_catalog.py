@@ -13,8 +13,8 @@ import textwrap
 import pytest
 
 from sandbox import CONTROLS, MAX_CODE_CHARS, PROFILES
-from sandbox.lab import catalog
 from sandbox.errors import AttackError
+from sandbox.lab import catalog
 from sandbox.result import Result
 
 ATTACKS = catalog.all_attacks()

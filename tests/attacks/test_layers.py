@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from sandbox import PROFILES, run
-
 from sandbox.lab import catalog
 
 pytestmark = pytest.mark.usefixtures("engine_ready")

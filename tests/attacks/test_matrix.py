@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 
 from sandbox import engine
-
 from sandbox.lab import catalog, scorecard
 
 # Each engine's matrix, as a scorecard document: `python -m sandbox attacks --combine` puts them

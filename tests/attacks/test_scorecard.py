@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from sandbox import PROFILES, engine, engine_runtimes, reaper
-
 from sandbox.lab import catalog, scorecard
 from sandbox.lab.catalog import AttackOutcome
 from sandbox.result import Result

@@ -24,7 +24,7 @@ SHOTS = Path(__file__).resolve().parents[2] / "test-output"
 
 @pytest.fixture(scope="session")
 def browser(chromium_path):
-    from playwright.sync_api import sync_playwright   # in requirements.txt; no `playwright install`
+    from playwright.sync_api import sync_playwright  # in requirements.txt; no `playwright install`
 
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)

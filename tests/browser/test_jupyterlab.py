@@ -29,7 +29,7 @@ OVERRIDES = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overr
 OVERRIDES_SOURCE = ROOT / "notebooks" / ".jupyter" / "overrides.json"   # hidden from the file browser
 NEWS_QUESTION = "notified about official Jupyter news"
 # Each running sandbox has a uid of its own (the distinct_uid control), all named runner.
-RUNNER = re.compile(r"user: runner uid: (?:%s)\b" % "|".join(str(uid) for uid in RUNNER_UIDS))
+RUNNER = re.compile(rf"user: runner uid: (?:{'|'.join(str(uid) for uid in RUNNER_UIDS)})\b")
 SLOW_PRINTER = "import time\nprint('first line', flush=True)\ntime.sleep(6)\nprint('second line')\n"
 # Loopback requests only: a direct opener, whatever proxy the environment names.
 LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -82,7 +82,7 @@ class JupyterLab:
         )
         self.process: subprocess.Popen | None = None
 
-    def start(self) -> "JupyterLab":
+    def start(self) -> JupyterLab:
         command = [
             sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1",
             "--port", str(self.port), "--ServerApp.port_retries=0",
@@ -195,7 +195,7 @@ def wait_for_kernel(page, seen: list[str], timeout_s: float = 120) -> None:
     raise AssertionError(f"the notebook had no kernel after {timeout_s:.0f} s (its toolbar shows {shown!r})")
 
 
-def kernel_state(lab: "JupyterLab") -> str:
+def kernel_state(lab: JupyterLab) -> str:
     """The kernel's execution state as the server sees it: busy means slow, idle means stopped."""
     try:
         kernels = lab.kernels()
@@ -211,7 +211,7 @@ def prompts(page) -> list[str]:
     return [" ".join(t.split()) for t in page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()]
 
 
-def wait_for_all_cells(page, lab: "JupyterLab", dialogs: list[str], done_text: str,
+def wait_for_all_cells(page, lab: JupyterLab, dialogs: list[str], done_text: str,
                        stall_s: float = 240, limit_s: float = 420) -> None:
     """Wait until the last cell printed `done_text`, telling a slow kernel from a broken one.
 
@@ -244,7 +244,7 @@ def wait_for_all_cells(page, lab: "JupyterLab", dialogs: list[str], done_text: s
         page.wait_for_timeout(1000)
 
 
-def click_run_and_wait(page, lab_widget, lab: "JupyterLab", timeout_ms: int = 180_000) -> None:
+def click_run_and_wait(page, lab_widget, lab: JupyterLab, timeout_ms: int = 180_000) -> None:
     """Press the widget's Run; fail telling a widget that never answered from a slow run.
 
     The status line is the heartbeat: it says "Running under ..." as soon as the click reaches

@@ -184,7 +184,7 @@ def test_stdin_over_the_limit_is_refused_with_a_clear_message(server, open_page)
     page.fill("#stdin", "x" * (limit + 1))
     expect(page.locator("#stdin-count")).to_have_text(f"{limit + 1} / {limit} bytes")
     expect(page.locator("#stdin-count")).to_have_class(re.compile(r"\bover\b"))
-    sent, answer = page.run_and_answer()
+    _sent, answer = page.run_and_answer()
     assert answer["reason"] == "stdin_too_large"
     expect(page.locator("#badge")).to_have_text("Refused")
     expect(page.locator("#message")).to_have_text("The program input (stdin) was refused: " + answer["error"])

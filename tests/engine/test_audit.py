@@ -10,8 +10,8 @@ import pytest
 from docker.errors import APIError
 
 from sandbox import CONTROLS, PROFILES, Mount, engine, reaper
-from sandbox.lab.audit import FAIL, NOT_APPLICABLE, PASS, audit, check, inspect_live
 from sandbox.errors import SandboxError
+from sandbox.lab.audit import FAIL, NOT_APPLICABLE, PASS, audit, check, inspect_live
 
 H = PROFILES["hardened"]
 
@@ -141,7 +141,7 @@ def test_judging_mounts_and_apparmor(hardened_attrs):
     assert {f.id for f in check(edited, context) if f.status == FAIL} == {
         "5.6 sensitive-mounts", "5.20 mount-propagation"} | gaps()
     # On a host with AppArmor, an unconfined container fails 5.2 instead of being n/a.
-    with_apparmor = dataclasses.replace(context, engine_security=context.engine_security + ("name=apparmor",))
+    with_apparmor = dataclasses.replace(context, engine_security=(*context.engine_security, "name=apparmor"))
     assert {f.id for f in check(attrs, with_apparmor) if f.status == FAIL} == {"5.2 apparmor"} | gaps()
     edited = copy.deepcopy(attrs)
     edited["AppArmorProfile"] = "docker-default"
@@ -186,10 +186,10 @@ def test_cli_exit_codes_and_json(child_env):
     good = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=child_env())
     assert good.returncode == (1 if gaps() else 0), good.stderr
     assert set(json.loads(good.stdout)["failed"]) == gaps()
-    bad = subprocess.run(cmd + ["--without", "pids"], capture_output=True, text=True, timeout=120, env=child_env())
+    bad = subprocess.run([*cmd, "--without", "pids"], capture_output=True, text=True, timeout=120, env=child_env())
     assert bad.returncode == 1
     assert set(json.loads(bad.stdout)["failed"]) == {"5.29 pids-limit"} | gaps()
-    table = subprocess.run(cmd[:-1] + ["--profile", "naive"], capture_output=True, text=True, timeout=120,
+    table = subprocess.run([*cmd[:-1], "--profile", "naive"], capture_output=True, text=True, timeout=120,
                            env=child_env())
     assert table.returncode == 1 and "FAIL" in table.stdout and "Traceback" not in table.stderr
 

@@ -43,18 +43,19 @@ class PrivateDockerd:
         self.pidfile = f"{root}/docker.pid"
 
     def start(self) -> None:
-        log = open(f"{self.root}/dockerd.log", "ab")
-        self.process = subprocess.Popen(
-            # Its own network namespace: a second dockerd would otherwise tidy away the host
-            # engine's docker0 bridge (it manages the default bridge by name).
-            ["unshare", "--net", "dockerd", "--host", f"unix://{self.sock}", "--data-root", f"{self.root}/data",
-             "--exec-root", f"{self.root}/exec", "--pidfile", self.pidfile,
-             "--bridge", "none", "--iptables=false", "--ip-masq=false"],
-            stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+        # The child keeps its own copy of the log's descriptor; ours is closed once it is started.
+        with open(f"{self.root}/dockerd.log", "ab") as log:
+            self.process = subprocess.Popen(
+                # Its own network namespace: a second dockerd would otherwise tidy away the host
+                # engine's docker0 bridge (it manages the default bridge by name).
+                ["unshare", "--net", "dockerd", "--host", f"unix://{self.sock}", "--data-root", f"{self.root}/data",
+                 "--exec-root", f"{self.root}/exec", "--pidfile", self.pidfile,
+                 "--bridge", "none", "--iptables=false", "--ip-masq=false"],
+                stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + 90
         while not _engine_answers(self.sock):
             if time.monotonic() > deadline:
-                raise RuntimeError(open(f"{self.root}/dockerd.log").read()[-1500:])
+                raise RuntimeError(Path(f"{self.root}/dockerd.log").read_text()[-1500:])
             time.sleep(0.3)
 
     def pid(self) -> int:
@@ -87,7 +88,7 @@ class PrivateDockerd:
             time.sleep(0.2)
         # Anything still holding our root (a shim, its containerd) goes the hard way.
         subprocess.run(["pkill", "-KILL", "-f", self.root], capture_output=True)
-        mounts = [line.split()[1] for line in open("/proc/mounts") if f" {self.root}" in line]
+        mounts = [line.split()[1] for line in Path("/proc/mounts").read_text().splitlines() if f" {self.root}" in line]
         for mount in sorted(mounts, key=len, reverse=True):
             subprocess.run(["umount", "-l", mount], capture_output=True)
         shutil.rmtree(self.root, ignore_errors=True)
@@ -109,7 +110,7 @@ class PrivatePodman:
 
     def crash(self) -> None:
         """SIGKILL the service: its containers' conmon processes are left to themselves."""
-        os.kill(int(open(f"{self.root}/podman.pid").read()), signal.SIGKILL)
+        os.kill(int(Path(f"{self.root}/podman.pid").read_text()), signal.SIGKILL)
 
     def stop(self) -> None:
         subprocess.run(["bash", str(PRIVATE_ENGINE_SCRIPT), "stop", self.root], capture_output=True, timeout=180)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import threading
 
-
 from sandbox import PROFILES, run
 
 H = PROFILES["hardened"]
@@ -77,7 +76,7 @@ def test_a_neighbour_spending_every_per_user_budget_does_not_touch_this_run():
 
 
 def test_without_distinct_uids_the_same_neighbour_starves_it():
-    found, hog = side_by_side(H.without("distinct_uid"))
+    found, _hog = side_by_side(H.without("distinct_uid"))
     assert found["inotify"] == "EMFILE" and found["mq_open"] == "EMFILE"
 
 

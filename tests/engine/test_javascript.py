@@ -2,8 +2,7 @@
 
 import pytest
 
-from sandbox import RUNNER_UIDS, PROFILES, run
-from sandbox import engine
+from sandbox import PROFILES, RUNNER_UIDS, engine, run
 from sandbox.languages import LANGUAGES
 
 H = PROFILES["hardened"]

@@ -185,12 +185,12 @@ def test_the_write_test_leaves_nothing_behind():
 
 def test_cli_prints_json_and_a_table(child_env):
     cmd = [sys.executable, "-m", "sandbox", "probe"]
-    out = subprocess.run(cmd + ["--json", "--without", "network"], capture_output=True, text=True, timeout=60,
+    out = subprocess.run([*cmd, "--json", "--without", "network"], capture_output=True, text=True, timeout=60,
                          env=child_env())
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["profile"] == "hardened without network" and data["interfaces"] == ["lo", "eth0"]
-    table = subprocess.run(cmd + ["--profile", "seed"], capture_output=True, text=True, timeout=60,
+    table = subprocess.run([*cmd, "--profile", "seed"], capture_output=True, text=True, timeout=60,
                            env=child_env(COLUMNS="160"))
     assert table.returncode == 0, table.stderr
     assert "profile: seed" in table.stdout and "128 MiB / 128 MiB" in table.stdout

@@ -11,9 +11,8 @@ import time
 
 import pytest
 
-from sandbox import PROFILES, RUNNER_UIDS, ImageMissing, run
+from sandbox import PROFILES, RUNNER_UIDS, ImageMissing, engine, run
 from sandbox.errors import OutputCallbackError
-from sandbox import engine
 
 H = PROFILES["hardened"]
 SHORT = H.replace(timeout_s=3)
@@ -83,7 +82,7 @@ def test_a_program_that_closes_its_output_is_still_timed_out():
 def test_memory_hog_is_oom_killed_not_called_a_timeout():
     r = run("chunks = []\nwhile True:\n    chunks.append(bytearray(8 * 1024 * 1024))")
     assert (r.status, r.stopped_by, r.oom_killed) == ("memory", "memory", True)
-    assert r.message == "Memory limit exceeded (128 MiB)" and not r.timed_out
+    assert r.message.startswith("Memory limit exceeded (128 MiB): the out-of-memory killer ended") and not r.timed_out
 
 
 def test_a_bigger_memory_limit_lets_the_same_allocation_through():
@@ -308,7 +307,7 @@ def test_keyboard_interrupt_of_the_cli_removes_the_container(child_env):
     assert kit_containers(session), "the run never started"
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=20)
+    _out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert kit_containers(session) == []
@@ -328,8 +327,9 @@ def test_cli_timeout_exits_124_with_one_clear_verdict_and_the_usage(child_env):
     assert done.returncode == 124
     verdict, usage = done.stderr.strip().splitlines()
     assert verdict == "sandbox: timeout: Execution timed out after 2 seconds [stopped by timeout]"
-    # A run that did not succeed also says what the kernel counted for it.
-    assert usage.startswith("sandbox: the kernel counted CPU ") and "throttled" in usage
+    # A run that did not succeed also says what the kernel counted for it. Whether the quota
+    # throttled it depends on how much CPU a busy machine had free, so that is not asserted.
+    assert usage.startswith("sandbox: the kernel counted CPU ") and " tasks" in usage
 
 
 def test_cleanup_removes_orphans_and_leaves_live_owners_alone():

@@ -8,7 +8,6 @@ kit's own kill, never from what the program printed.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 
@@ -246,7 +245,7 @@ def test_signals_to_the_supervisor_change_nothing():
     the supervisor handles SIGCHLD alone, so a stop, a kill or an interrupt is dropped."""
     r = run(SIGNAL_SUPERVISOR, H.replace(timeout_s=5))
     assert (r.status, r.exit_code) == ("ok", 0), r.message
-    sent, state = r.stdout.rsplit(" ", 1)
+    _sent, state = r.stdout.rsplit(" ", 1)
     assert state.strip() in ("S", "R"), r.stdout                          # not T (stopped)
     assert r.usage is not None and r.usage.wall_s is not None
 

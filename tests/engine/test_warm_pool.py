@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import PROFILES, IMAGE, WarmPool, cleanup, engine, leftovers, run
+from sandbox import IMAGE, PROFILES, WarmPool, cleanup, engine, leftovers, run
 from sandbox.lab import catalog
 
 REPO = Path(__file__).resolve().parents[2]

@@ -115,7 +115,7 @@ def test_lessons_solutions_and_benchmarks_use_only_the_public_faces():
 
 def test_no_module_imports_a_private_name_from_another_room():
     bad = []
-    for where, room, full, target, name, line in edges():
+    for where, room, _full, target, name, line in edges():
         if room_of(target) and room_of(target) != room:
             dotted = f"{target}.{name}" if name else target
             if any(part.startswith("_") and part != "__version__" for part in dotted.split(".")):
@@ -125,7 +125,7 @@ def test_no_module_imports_a_private_name_from_another_room():
 
 def test_no_import_cycle_among_the_kits_modules():
     graph: dict[str, set[str]] = {}
-    for where, room, full, target, name, line in edges():
+    for where, room, full, _target, _name, _line in edges():
         if room in ("core", "lab", "cli", "server") and room_of(full):
             graph.setdefault(module_name(ROOT / where), set()).add(_existing(full))
     cycle = _find_cycle(graph)
@@ -169,7 +169,7 @@ def _find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
                 continue
             # A package's __init__ may import its own modules, and they may import their siblings.
             if state.get(nxt) == 1:
-                return stack[stack.index(nxt):] + [nxt]
+                return [*stack[stack.index(nxt):], nxt]
             if state.get(nxt) is None:
                 found = visit(nxt)
                 if found:

@@ -1,7 +1,6 @@
 """The catalog's expectation matching, on hand-made results (our logic, not evidence)."""
 
 from sandbox import PROFILES, Usage
-
 from sandbox.lab import catalog
 from sandbox.result import Result
 

@@ -133,7 +133,7 @@ class _Program:
     def _pairs(self, target, value, statement):
         if isinstance(target, (ast.Tuple, ast.List)):
             values = value.elts if isinstance(value, (ast.Tuple, ast.List)) else [None] * len(target.elts)
-            for t, v in zip(target.elts, values):
+            for t, v in zip(target.elts, values, strict=False):  # `a, *b = ...` unpacks unevenly
                 yield from self._pairs(t, v, statement)
         else:
             yield target, value, statement

@@ -89,7 +89,7 @@ def test_the_engine_is_a_setting(monkeypatch, tmp_path):
     monkeypatch.setenv("DOCKER_HOST", "unix:///var/run/docker.sock")
     try:
         use_engine(missing)
-        with pytest.raises(EngineUnavailable, match="no-engine.sock"):
+        with pytest.raises(EngineUnavailable, match=r"no-engine\.sock"):
             engine.client()
     finally:
         engine.forget_clients()

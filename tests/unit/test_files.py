@@ -224,11 +224,11 @@ def test_the_count_the_total_and_the_entries_are_bounded(inside, out):
     for i in range(30):
         (out / f"f{i:02}").write_bytes(b"x" * (300 << 10))     # 30 x 300 KiB: past the 4 MiB total first
     files, refused, unexamined = harvested(inside)
-    assert len(files) == 13 and sum(map(len, files.values())) <= F.HARVEST_TOTAL_BYTES
+    assert unexamined == 0 and len(files) == 13 and sum(map(len, files.values())) <= F.HARVEST_TOTAL_BYTES
     assert len(refused) == 17 and all("past the bound of 4194304 in all" in r for r in refused.values())
     for i in range(30):
         (out / f"f{i:02}").write_bytes(b"x")
-    files, refused, unexamined = harvested(inside)
+    files, refused, _ = harvested(inside)
     assert len(files) == 20 and set(refused.values()) == {"past the bound of 20 files"}
 
 

@@ -52,7 +52,7 @@ def test_replace_unknown_field_is_refused():
 def test_bad_values_get_a_clear_error(changes):
     with pytest.raises(InvalidLimits) as info:
         HARDENED.replace(**changes)
-    assert list(changes)[0] in str(info.value)
+    assert next(iter(changes)) in str(info.value)
 
 
 def test_seed_profile_is_exactly_the_seeds_flags():

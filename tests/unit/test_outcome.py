@@ -52,7 +52,7 @@ def test_a_broken_supervisor_never_hands_a_kit_kill_to_the_program():
     broken = Report(supervisor_error="OSError: [Errno 22] Invalid argument")
     for reason, status in (("timeout", "timeout"), ("cancel", "killed")):
         o = classify(Facts(broken, reason, False, 0, False, "Execution timed out after 1 seconds"), H)
-        assert o.status == status and "Execution timed out after 1 seconds" != o.message, reason
+        assert o.status == status and o.message != "Execution timed out after 1 seconds", reason
 
 
 def test_a_broken_supervisor_is_an_error_in_the_kits_words():

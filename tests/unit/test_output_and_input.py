@@ -20,7 +20,7 @@ def test_under_the_cap_nothing_is_lost():
 
 def test_a_million_small_frames_stay_bounded():
     out = CappedOutput(cap=1024)
-    out.consume(((1, b"x") for _ in range(1_000_000)))
+    out.consume((1, b"x") for _ in range(1_000_000))
     assert len(out.text("stdout")) == 1024 and out.truncated
 
 

@@ -8,8 +8,7 @@ import time
 
 import pytest
 
-from sandbox import InvalidCode, SandboxError
-from sandbox import Pool, PoolClosed, QueueFull
+from sandbox import InvalidCode, Pool, PoolClosed, QueueFull, SandboxError
 
 
 class GatedRunner:

@@ -3,8 +3,7 @@
 import pytest
 import requests
 
-from sandbox import EngineUnavailable, PROFILES, run
-from sandbox import runner
+from sandbox import PROFILES, EngineUnavailable, run, runner
 
 
 class VanishingBox:

@@ -8,8 +8,8 @@ import json
 import pytest
 
 from sandbox import CONTROLS, EXTRA, PROFILES, REGISTRY, Control, InvalidLimits, seccomp
-from sandbox.outcome import Facts, classify
 from sandbox.options import GVISOR_HOST_TASKS, container_options
+from sandbox.outcome import Facts, classify
 from sandbox.supervisor import Report
 
 GVISOR, HARDENED = PROFILES["gvisor"], PROFILES["hardened"]

@@ -3,15 +3,13 @@ handed to waitress's loop through its trigger, as the drain does it."""
 
 from __future__ import annotations
 
-from waitress import wasyncore
-from waitress.server import create_server
-
 from server.serve import Stopper
+from server.waitress_internals import close_all, create
 
 
 def test_work_the_loop_runs_before_the_wake_up_byte_is_written_is_not_an_error():
     sockets: dict = {}
-    server = create_server(lambda environ, start_response: [], map=sockets, host="127.0.0.1", port=0)
+    server = create(lambda environ, start_response: [], sockets, host="127.0.0.1", port=0)
     stopper = Stopper(sockets, pool=None)
     trigger = server.trigger
     wake = trigger._physical_pull
@@ -23,5 +21,5 @@ def test_work_the_loop_runs_before_the_wake_up_byte_is_written_is_not_an_error()
 
     trigger._physical_pull = woken_by_another_thread_first
     ran = []
-    stopper._in_loop(lambda: (wasyncore.close_all(sockets, ignore_all=True), ran.append("closed")))
+    stopper._in_loop(lambda: (close_all(sockets), ran.append("closed")))
     assert ran == ["closed"] and sockets == {}
