@@ -100,6 +100,15 @@ def test_text_and_binary_files_come_back_byte_for_byte():
         "tables/t.csv": (b"a,b\n1,2\n", "text/csv")}
 
 
+def test_a_plot_shown_or_left_open_comes_back_as_a_png():
+    """The image's matplotlib backend: nothing in the program asks for a file."""
+    code = "import matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\nplt.show()\nplt.figure()\nplt.bar([1, 2], [3, 4])\n"
+    r = run(code)
+    assert (r.status, r.files_refused) == ("ok", ()), r.stderr
+    assert {n: f.type for n, f in r.files.items()} == {"figure-1.png": "image/png", "figure-2.png": "image/png"}
+    assert all(f.size > 1000 for f in r.files.values())
+
+
 def test_a_run_that_timed_out_still_gives_back_what_it_wrote():
     r = run("open('out/partial.txt', 'w').write('so far')\nwhile True: pass", H.replace(timeout_s=1))
     assert r.status == "timeout" and r.files["partial.txt"].data == b"so far"
