@@ -42,7 +42,7 @@ from .network import teardown
 from .options import container_options
 from .pool import Pool
 from .reaper import cleanup, leftover_networks, leftovers
-from .result import SAFETY_NET, SAFETY_OUTPUT_BYTES, SAFETY_TIMEOUT_S, STATUSES, Result, Status, Usage
+from .result import SAFETY_NET, SAFETY_OUTPUT_BYTES, SAFETY_TIMEOUT_S, STATUSES, OutputFile, Result, Status, Usage
 from .runner import MAX_CODE_CHARS, check_code, check_stdin, program_argv, run
 from .supervisor import MAX_STDIN_BYTES
 from .uids import RUNNER_UIDS
@@ -52,7 +52,7 @@ __version__ = "0.2.0"
 
 __all__ = [
     # running a program
-    "run", "Result", "Usage", "Status", "STATUSES", "check_code", "check_stdin", "program_argv",
+    "run", "Result", "OutputFile", "Usage", "Status", "STATUSES", "check_code", "check_stdin", "program_argv",
     "MAX_CODE_CHARS", "MAX_STDIN_BYTES", "SAFETY_TIMEOUT_S", "SAFETY_OUTPUT_BYTES", "SAFETY_NET",
     "Pool", "WarmPool", "RUNNER_UIDS",
     # what a run is held to

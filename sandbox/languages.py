@@ -63,9 +63,11 @@ LANGUAGES: dict[str, Language] = {
         name="python",
         title="Python",
         image=os.environ.get("SANDBOX_IMAGE", "safe-python:latest"),
-        # -I: ignore PYTHON* variables and the user's site-packages; -u: unbuffered, so output
-        # printed before a kill still reaches the report.
-        command=("python3", "-I", "-u", "-c"),
+        # -E -s: ignore PYTHON* variables and the user's site-packages. Not -I, which also
+        # implies -P and keeps the working directory off sys.path: the run's files are put there,
+        # and `import helpers` must find helpers.py. -u: unbuffered, so output printed before a
+        # kill still reaches the report.
+        command=("python3", "-E", "-s", "-u", "-c"),
         extension=".py",
     ),
     "javascript": Language(

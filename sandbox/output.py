@@ -13,8 +13,16 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable
 
+from .files import HARVEST_ENTRIES, HARVEST_FILES, HARVEST_TOTAL_BYTES, MAX_NAME_BYTES, SHOWN_NAME_CHARS
+
 STREAMS = {1: "stdout", 2: "stderr"}
-REPORT_MAX = 16 * 1024
+# A hard cap on the report, kept whatever arrives: the kernel's facts (16 KiB is ample), the
+# harvested files' base64, their names (at worst six bytes of JSON a byte: a quote is \u0022),
+# and the refusals' escaped names, clipped by characters (at worst twelve bytes a character: a
+# UTF-16 pair of \uXXXX escapes), with short reasons. About 5.8 MiB. The supervisor's bounds keep
+# a whole report below it (tests/unit/test_files.py builds the largest).
+REPORT_MAX = (16 * 1024 + (HARVEST_TOTAL_BYTES + 2) // 3 * 4 + HARVEST_FILES * (6 * MAX_NAME_BYTES + 16)
+              + HARVEST_ENTRIES * (12 * SHOWN_NAME_CHARS + 256))
 
 
 class CappedOutput:
@@ -28,7 +36,7 @@ class CappedOutput:
         self._on_text = on_text
         self.marker = marker            # the secret and a space: where the report begins
         self._tail = b""                # the end of the last stdout frame, for a marker cut in two
-        self.report: bytes | None = None
+        self.report: bytearray | None = None
         self.full = threading.Event()   # set once the cap is reached
         self.done = threading.Event()   # set when the stream ends, for whatever reason
         self.wake = threading.Event()   # set by either: what a supervisor waits on
@@ -61,7 +69,7 @@ class CappedOutput:
     def stdout_frame(self, chunk: bytes) -> None:
         """A frame of stdout: the program's bytes up to the report's secret, the report after it."""
         if self.report is not None:
-            self.report = (self.report + chunk)[:REPORT_MAX]
+            self.report += chunk[:REPORT_MAX - len(self.report)]   # appended, never copied whole
             return
         if self.marker:
             joined = self._tail + chunk
@@ -69,7 +77,7 @@ class CappedOutput:
             if at >= 0:
                 if not self.full.is_set():
                     self._retract(len(self._tail) - at)   # marker bytes kept from the last frame
-                self.report = joined[at + len(self.marker):][:REPORT_MAX]
+                self.report = bytearray(joined[at + len(self.marker):][:REPORT_MAX])
                 chunk = joined[len(self._tail):at] if at > len(self._tail) else b""
                 if not self.full.is_set() and chunk:
                     self.add("stdout", chunk)

@@ -41,8 +41,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from .errors import InvalidLimits, PoolClosed, QueueFull
+from .files import check_files
 from .languages import DEFAULT_LANGUAGE
-from .limits import Limits
+from .limits import HARDENED, Limits
 from .result import Result
 from .runner import program_argv
 
@@ -86,6 +87,7 @@ class Pool:
         Setting `cancel` kills the run at once (a queued one then ends as soon as it starts).
         """
         program_argv(code, kw.get("language", DEFAULT_LANGUAGE))  # refuse bad input before it takes a slot
+        check_files(kw.get("files"), limits if isinstance(limits, Limits) else HARDENED)
         kw["cancel"] = cancel if cancel is not None else threading.Event()
         if self._closed:
             raise PoolClosed("The pool is shut down.")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import binascii
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -62,6 +63,25 @@ class Usage:
         return data
 
 
+@dataclass(frozen=True)
+class OutputFile:
+    """A file the program left in out/, as the supervisor harvested it (sandbox/files.py).
+
+    `type` is a MIME type from the name's extension; an image's only when its first bytes are
+    that image (a `.png` that is not a PNG is application/octet-stream). SVG is image/svg+xml:
+    a face offers it as a download, never inline, since it can hold script.
+    """
+
+    name: str        # a relative path below out/, e.g. "figure-1.png" or "tables/a.csv"
+    data: bytes = field(repr=False)
+    size: int
+    type: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "size": self.size, "type": self.type,
+                "base64": binascii.b2a_base64(self.data, newline=False).decode("ascii")}
+
+
 @dataclass
 class Result:
     """The outcome of `sandbox.run`.
@@ -76,6 +96,10 @@ class Result:
     cap). `hint` is a guess, labelled as such: from the program's last error line (the program
     writes stderr and could write anything there) or from a signal such as SIGXFSZ or SIGSYS,
     which the kernel sends for a limit but the program can also send itself.
+
+    `files` are what the program left in out/, by name; `files_refused` what was there and
+    did not come back, as (name, reason), the name escaped; `files_unexamined` counts the
+    entries past the harvest's bound that were not looked at. Neither changes the status.
     """
 
     status: Status
@@ -93,6 +117,9 @@ class Result:
     signal: str | None = None       # the signal that ended the program ("SIGKILL"), if one did
     hint: str | None = None         # the control its error text points at: a guess, not a fact
     usage: Usage | None = None      # None when the supervisor could not report (it was killed)
+    files: dict[str, OutputFile] = field(default_factory=dict)
+    files_refused: tuple[tuple[str, str], ...] = ()
+    files_unexamined: int = 0
 
     @property
     def ok(self) -> bool:
@@ -121,4 +148,7 @@ class Result:
             "usage": self.usage.to_dict() if self.usage else None,
             "container_id": self.container_id,
             "limits": self.limits.to_dict(),
+            "files": [f.to_dict() for f in self.files.values()],
+            "files_refused": [{"name": name, "reason": reason} for name, reason in self.files_refused],
+            "files_unexamined": self.files_unexamined,
         }

@@ -2,19 +2,21 @@
 
 The sequence, and why each step is done this way:
 
-1. Refuse bad input before touching the engine (type, length, NUL bytes, empty code, stdin).
+1. Refuse bad input before touching the engine (type, length, NUL bytes, empty code, stdin,
+   files and their names: sandbox/files.py).
 2. Get a box (box.py): a started container whose supervisor waits on its stdin, made for this
    run's limits, from a warm pool or started now.
 3. Deliver the program: a one-off secret, its argv (the code travels as one argument, so the
-   host never writes a file the program could later reach or swap for a symlink) and its stdin.
-   The clocks start here.
+   host never writes a file the program could later reach or swap for a symlink), its files
+   (the same way: the supervisor writes them inside) and its stdin. The clocks start here.
 4. Read the output as it streams, in a thread that stops keeping it at the cap, and keep the
    clock on the host: `docker wait`'s timeout is only an HTTP read timeout, and `timeout docker
    run` kills the client, not the container. When the clock runs out, the output passes its cap
    or the caller cancels, the kit tells the supervisor to kill everything (and the engine kills
    the container if the supervisor does not answer).
-5. Read the supervisor's report (the program's real wait status and the kernel's counters) and
-   the engine's state, and classify them (outcome.py).
+5. Read the supervisor's report (the program's real wait status, the kernel's counters and the
+   files it harvested from out/) and the engine's state, and classify them (outcome.py); the
+   files never change the verdict.
 6. Remove the container in every path: success, error, timeout, OOM, an exception in this
    code, KeyboardInterrupt.
 """
@@ -24,13 +26,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import requests
 from docker.errors import APIError, NotFound
 
 from . import engine, warm
+from . import files as F
 from . import result as R
 from .box import Box
 from .errors import EngineUnavailable, InvalidCode, InvalidLimits, OutputCallbackError, SandboxError
@@ -58,6 +61,7 @@ def run(
     stdin: str | bytes | None = None,
     image: str | None = None,
     env: dict[str, str] | None = None,
+    files: Mapping[str, str | bytes] | None = None,
     on_output: OutputCallback | None = None,
     cancel: threading.Event | None = None,
 ) -> R.Result:
@@ -73,7 +77,10 @@ def run(
 
     `stdin` is what the program reads from its standard input (at most 64 KiB; none means an
     immediate end of file). `env` adds environment variables (the hardened profile passes
-    none); `on_output(stream, text)` is called from a reader thread as output arrives ("stdout"
+    none); `files` are put in the program's working directory before it starts (name to str or
+    bytes; at most 20 files, 1 MiB each, 4 MiB in all; plain relative names, subfolders allowed),
+    and what the program leaves in `out/` there comes back as `Result.files` (sandbox/files.py
+    has the rules and bounds); `on_output(stream, text)` is called from a reader thread as output arrives ("stdout"
     or "stderr"); setting the `cancel` event kills the run at once (status `killed`, e.g. when
     a web client hung up). Raises InvalidCode, InvalidLimits, EngineUnavailable or ImageMissing
     before any container starts; everything that happens to the program itself is in the Result.
@@ -82,11 +89,12 @@ def run(
     argv = program_argv(code, language)
     data = check_stdin(stdin)
     environment = _check_env(env)
+    placed = F.check_files(files, limits)
     image = image or LANGUAGES[language].image
     # A warm box made for exactly these limits, where a pool is open; else one started now.
     box = warm.take(limits, image, environment) or Box.start(limits, image=image, env=environment)
     try:
-        return ContainerRun(box, limits, on_output, cancel, language).execute(argv, data)
+        return ContainerRun(box, limits, on_output, cancel, language).execute(argv, data, placed)
     finally:
         box.close()
 
@@ -169,9 +177,9 @@ class ContainerRun:
         self.cancel = cancel
         self.language = language
 
-    def execute(self, argv: list[str], stdin: bytes) -> R.Result:
+    def execute(self, argv: list[str], stdin: bytes, files: Sequence[tuple[bytes, bytes]] = ()) -> R.Result:
         try:
-            result = self._run(argv, stdin)
+            result = self._run(argv, stdin, files)
         except NotFound as exc:
             log.warning("container %s disappeared during its run", self.box.short_id)
             raise SandboxError("The container disappeared during the run (removed from outside?).",
@@ -190,11 +198,11 @@ class ContainerRun:
                 "the run went on without it.", result) from failed
         return result
 
-    def _run(self, argv: list[str], stdin: bytes) -> R.Result:
+    def _run(self, argv: list[str], stdin: bytes, files: Sequence[tuple[bytes, bytes]]) -> R.Result:
         reader = threading.Thread(target=self.output.consume, args=(self.box.frames(),), daemon=True,
                                   name=f"sandbox-output-{self.box.short_id}")
         reader.start()
-        self.box.deliver(delivery(self.secret, argv, stdin))
+        self.box.deliver(delivery(self.secret, argv, stdin, files))
         delivered = time.monotonic()
         killed_for = self._supervise(delivered + self.timeout_s)
         duration = time.monotonic() - delivered
@@ -235,7 +243,7 @@ class ContainerRun:
         limits = self.limits
         by_safety_net = (killed_for == "timeout" and limits.timeout_s is None) or (
             killed_for == "output" and limits.output_cap_bytes is None)
-        report = parse_report(self.output.report) if self.output.report is not None else None
+        report = parse_report(bytes(self.output.report)) if self.output.report is not None else None
         stderr = self.output.text("stderr")
         facts = Facts(report, killed_for, by_safety_net, state.get("ExitCode"), bool(state.get("OOMKilled")),
                       stderr, self.language, engine_records_oom=engine.kind().oom_flag)
@@ -249,6 +257,7 @@ class ContainerRun:
         exit_code, signal_name = _ending(report, state)
         log.debug("container %s: %s after %.2f s (killed for %s)", self.box.short_id, verdict.status, duration,
                   killed_for)
+        kept, refused, unexamined = F.received(report)
         return R.Result(
             status=verdict.status,
             stdout=self.output.text("stdout"),
@@ -262,9 +271,12 @@ class ContainerRun:
             truncated=self.output.truncated or self.output.error is not None,
             stopped_by=verdict.stopped_by,
             hint=verdict.hint,
-            message=verdict.message,
+            message=verdict.message + F.left_out(refused, unexamined),
             usage=_usage(report),
             container_id=self.box.short_id,
+            files=kept,
+            files_refused=refused,
+            files_unexamined=unexamined,
         )
 
 

@@ -1,8 +1,9 @@
 """The host's side of the supervisor: the container's command, the run it is handed, its report.
 
 sandbox/inside/supervisor.py is process 1 of every run. It waits on its stdin for the run (a
-one-off secret, the program's argv, the program's stdin), starts the program, and at the end
-writes one line on stdout that begins with the secret: the kernel's records of the run. The
+one-off secret, how to harvest out/, the program's argv, its files, the program's stdin),
+writes the files, starts the program, and at the end writes one line on stdout that begins
+with the secret: the kernel's records of the run and the files harvested from out/. The
 program never sees the secret, so it can neither forge that line nor hide it in its output.
 """
 
@@ -10,14 +11,17 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from .files import HARVEST_SAFE
+
 SOURCE = (Path(__file__).resolve().parent / "inside" / "supervisor.py").read_text(encoding="utf-8")
 # -S: no site module (the supervisor needs none, and it saves start-up time); -B: writes nothing.
 COMMAND = ("python3", "-I", "-S", "-B", "-c", SOURCE)
-MAGIC = b"SAFE-PYTHON/1"
+MAGIC = b"SAFE-PYTHON/2"     # /2: the header carries the harvest mode and the files
 KILL = b"k"           # the kit's word for "kill every process and report"
 MAX_STDIN_BYTES = 64 * 1024
 
@@ -26,10 +30,13 @@ def new_secret() -> bytes:
     return secrets.token_hex(16).encode("ascii")
 
 
-def delivery(secret: bytes, argv: list[str], stdin: bytes) -> bytes:
-    """What the supervisor reads: one header line of sizes, then the argv items and the stdin."""
-    parts = [arg.encode("utf-8") for arg in argv] + [stdin]
-    return b" ".join([MAGIC, secret, *(str(len(p)).encode() for p in parts)]) + b"\n" + b"".join(parts)
+def delivery(secret: bytes, argv: list[str], stdin: bytes, files: Sequence[tuple[bytes, bytes]] = (),
+             harvest: bytes = HARVEST_SAFE) -> bytes:
+    """What the supervisor reads: the header line `MAGIC secret HARVEST NARGV NFILES size...`,
+    then the argv items, each file's name and content, and the stdin, back to back."""
+    parts = [arg.encode("utf-8") for arg in argv] + [b for pair in files for b in pair] + [stdin]
+    header = [MAGIC, secret, harvest, str(len(argv)).encode(), str(len(files)).encode()]
+    return b" ".join(header + [str(len(p)).encode() for p in parts]) + b"\n" + b"".join(parts)
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,9 @@ class Report:
     scratch_full: tuple[str, ...] = ()  # /tmp or /dev/shm with no free block left
     supervisor_error: str | None = None
     unread: tuple[str, ...] = ()        # facts the supervisor could not read
+    files: tuple[Any, ...] = ()         # [name, base64] of each file harvested from out/
+    files_refused: tuple[Any, ...] = ()  # [escaped name, reason] of each entry left there
+    files_unexamined: int | None = None  # entries past the harvest's bound
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Report:

@@ -1,6 +1,7 @@
 """`python -m sandbox ...`: the kit from a terminal.
 
     python -m sandbox run hello.py            # run a file (or - for stdin) in the hardened sandbox
+    python -m sandbox run plot.py --file data.csv --out results/   # files in, out/ back
     python -m sandbox run - --without network < probe.py
     python -m sandbox build                   # build the images (offline too)
     python -m sandbox doctor                  # is this machine ready? what to fix?
@@ -37,6 +38,7 @@ from sandbox.text import clip
 
 from . import demo, reports
 from .arguments import add_limit_options, limits_from
+from .files import files_from, listed, write_out
 
 # Exit codes for runs the kit ended (the program's own code otherwise), after GNU timeout's.
 EXIT_TIMEOUT = 124
@@ -56,7 +58,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     code = _read_source(args.file)
     stdin = _read(args.stdin) if args.stdin is not None else None
     language = args.language or (for_path(args.file) if args.file != "-" else DEFAULT_LANGUAGE)
-    result = run(code, limits_from(args), language=language, stdin=stdin)
+    result = run(code, limits_from(args), language=language, stdin=stdin, files=files_from(args.files))
+    not_written = write_out(result, args.out) if args.out else []
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))
     else:
@@ -69,6 +72,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"sandbox: {result.status}: {result.message}{control}", file=sys.stderr)
         if (result.status != Status.OK or args.usage) and result.usage is not None:
             print(f"sandbox: the kernel counted {usage_text(result)}", file=sys.stderr)
+        for line in listed(result):
+            print(f"sandbox: {line}", file=sys.stderr)
+    for line in not_written:
+        print(f"sandbox: {line}", file=sys.stderr)
     return _exit_code(result)
 
 
@@ -147,7 +154,12 @@ def _parser() -> argparse.ArgumentParser:
     add_limit_options(p)
     p.add_argument("--stdin", metavar="FILE", help="what the program reads from its standard input: a file, "
                    "or - for this command's own (at most 64 KiB)")
-    p.add_argument("--json", action="store_true", help="print the whole Result as JSON (usage included)")
+    p.add_argument("--file", dest="files", action="append", default=[], metavar="NAME=PATH",
+                   help="put a file in the program's working directory (repeatable); PATH alone keeps its base "
+                        "name. At most 20 files, 1 MiB each, 4 MiB in all")
+    p.add_argument("--out", metavar="DIR", help="write the files the program left in out/ into DIR "
+                   "(made if missing; an existing file is never written over)")
+    p.add_argument("--json", action="store_true", help="print the whole Result as JSON (usage and files included)")
     p.add_argument("--usage", action="store_true", help="print what the kernel counted (CPU, memory, tasks) after a successful run too")
     p.set_defaults(handler=cmd_run)
 

@@ -5,18 +5,27 @@ as the container's command. It runs under the same controls as the program it wa
 
 1. It makes itself non-dumpable, so that nothing in the container can read or write its
    memory, its environment or its file descriptors through /proc/1, whatever the uid.
-2. It reads the run from its stdin, which only the kit holds: a one-off secret, the program's
-   argv and the bytes of the program's stdin. Until then the container only waits.
-3. It starts the program as its child, feeds it its stdin through a pipe, and reaps every
-   orphan, as process 1 of a PID namespace must.
+2. It reads the run from its stdin, which only the kit holds: a one-off secret, how to harvest
+   out/, the program's argv, its files and the bytes of the program's stdin. Until then the
+   container only waits.
+3. It writes the run's files into the working directory and makes out/ there, then starts the
+   program as its child, feeds it its stdin through a pipe, and reaps every orphan, as process
+   1 of a PID namespace must.
 4. On the kit's word ("k" on its stdin), or when its stdin closes because the kit went away,
    it kills every process it can signal.
 5. When the program has ended it kills whatever is left, reads the kernel's own records of the
    run (the container's cgroup, v1 or v2; wait4's rusage; the network stack's count of packets
-   that found no route; whether the scratch space filled up) and writes one line that begins
-   with the secret. The program cannot forge that line, because it never learns the secret,
-   and cannot write after it, because the kernel kills every process of the namespace when
-   process 1 exits.
+   that found no route; whether the scratch space filled up), harvests out/, and writes one
+   line that begins with the secret. The program cannot forge that line, because it never
+   learns the secret, and cannot write after it, because the kernel kills every process of the
+   namespace when process 1 exits.
+6. The harvest runs when nothing of the run is left alive to change out/ under it, and even so
+   it trusts nothing there: it walks folders by file descriptor, never follows a link, opens a
+   file only with O_NOFOLLOW|O_NONBLOCK and checks it is the same regular file it examined,
+   reads at most its size and one byte more, and stops at bounds on entries, depth, count and
+   bytes. A link to /proc/1/environ, to the supervisor's stdin or to /etc/shadow, a FIFO, a
+   device, a hard link, a sparse terabyte: each is a refusal in the report, with its name
+   escaped, never something read.
 
 It imports only what is built in or cheap (no json, no signal or ctypes wrappers), so that it
 adds a few milliseconds to a run.
@@ -25,12 +34,30 @@ adds a few milliseconds to a run.
 import _signal
 import os
 import select
+import stat
 import time
 
-MAGIC = b"SAFE-PYTHON/1"
-HEADER_MAX = 4096          # the header line: magic, secret, sizes
+MAGIC = b"SAFE-PYTHON/2"
+HEADER_MAX = 4096          # the header line: magic, secret, harvest mode, counts, sizes
+DELIVERY_MAX = 8 << 20     # everything after it: the kit sends at most 4 MiB of files, 64 KiB of stdin
 PR_SET_DUMPABLE = 4
 SCRATCH = ("/tmp", "/dev/shm")
+
+# The harvest's bounds (sandbox/files.py has the same figures; a unit test holds them equal).
+OUT = "out"
+HARVEST_FILES = 20
+HARVEST_FILE_BYTES = 2 << 20
+HARVEST_TOTAL_BYTES = 4 << 20
+HARVEST_ENTRIES = 200      # entries examined; past it, entries are only counted ...
+COUNT_MAX = 100000         # ... up to this many, so that a million of them costs nothing
+HARVEST_DEPTH = 4
+MAX_NAME_BYTES = 1024
+SHOWN_NAME_CHARS = 200
+# Read a file only with this much memory to spare in the container's cgroup: the files a run
+# leaves on its tmpfs are charged there, and a supervisor the OOM killer takes reports nothing.
+MEMORY_MARGIN = 8 << 20
+DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+FILE_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
 
 
 def make_nondumpable():
@@ -63,8 +90,7 @@ def read_exactly(size):
     return bytes(data)
 
 
-def read_run():
-    """(secret, argv, stdin bytes) from `MAGIC secret len... \\n` and the bytes that follow."""
+def read_header():
     line = bytearray()
     while not line.endswith(b"\n"):
         byte = os.read(0, 1)
@@ -73,15 +99,63 @@ def read_run():
         line += byte
         if len(line) > HEADER_MAX:
             raise ValueError("the run's header is too long")
-    fields = line.split()
-    if len(fields) < 4 or fields[0] != MAGIC:
+    return bytes(line).split()
+
+
+def read_run():
+    """(secret, harvest mode, argv, [(name, content)], stdin bytes) from the header
+    `MAGIC secret HARVEST NARGV NFILES size...` and the bytes that follow it."""
+    fields = read_header()
+    if len(fields) < 6 or fields[0] != MAGIC:
         raise ValueError("the run's header is not the kit's")
-    secret, sizes = fields[1], [int(n) for n in fields[2:]]
+    secret, mode, nargv, nfiles = fields[1], fields[2], int(fields[3]), int(fields[4])
+    sizes = [int(n) for n in fields[5:]]
+    if mode not in HARVESTS or len(sizes) != nargv + 2 * nfiles + 1 or min(sizes) < 0 or sum(sizes) > DELIVERY_MAX:
+        raise ValueError("the run's header does not add up")
     blob, parts, at = read_exactly(sum(sizes)), [], 0
     for size in sizes:
         parts.append(blob[at:at + size])
         at += size
-    return secret, parts[:-1], parts[-1]
+    named = parts[nargv:-1]
+    return secret, mode, parts[:nargv], list(zip(named[::2], named[1::2], strict=True)), parts[-1]
+
+
+def place_files(files):
+    """Write the run's files into the working directory, then make out/ (mode 0o700) there.
+    Returns whether out/ was made: where the directory is read-only there is nothing to harvest."""
+    for name, content in files:
+        write_new(name, content)
+    try:
+        os.mkdir(OUT, 0o700)
+    except OSError:
+        return False
+    return True
+
+
+def write_new(name, content):
+    """Create `name` (a relative path the kit checked) by file descriptor: no component is followed."""
+    parts = name.split(b"/")
+    if name.startswith(b"/") or any(part in (b"", b".", b"..") for part in parts):
+        raise ValueError(f"the run's file name {name!r} is not a plain relative path")
+    at = os.open(".", DIR_FLAGS)
+    try:
+        for folder in parts[:-1]:
+            try:
+                os.mkdir(folder, 0o700, dir_fd=at)
+            except FileExistsError:
+                pass
+            inner = os.open(folder, DIR_FLAGS, dir_fd=at)
+            os.close(at)
+            at = inner
+        fd = os.open(parts[-1], os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=at)
+        try:
+            view = memoryview(content)
+            while view:
+                view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    finally:
+        os.close(at)
 
 
 def become_program(stdin_read, stdin_write, argv):
@@ -293,43 +367,270 @@ def full_scratch():
     return full
 
 
-def encode(value):
-    """JSON for the report's plain values: numbers, booleans, None, ASCII strings, lists, dicts."""
-    if value is None:
-        return "null"
-    if value is True or value is False:
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, str):
-        text = value.encode("ascii", "replace").decode("ascii")
-        return '"' + "".join(c if c.isprintable() and c not in '"\\' else f"\\u{ord(c):04x}" for c in text) + '"'
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(encode(item) for item in value) + "]"
-    return "{" + ",".join(encode(str(k)) + ":" + encode(v) for k, v in value.items()) + "}"
+class Harvest:
+    """out/'s files, read by the trusted supervisor after every process of the run is dead.
+
+    Folders are opened by file descriptor with O_NOFOLLOW and walked with scandir on that
+    descriptor, so no path is resolved twice and no link anywhere is followed. Each entry is
+    examined by lstat (fstatat without following); only a regular file with one link, a
+    printable name and a size within the bounds is opened, and kept only if the opened file
+    is the same inode, still regular, and holds exactly the size examined.
+    """
+
+    def __init__(self):
+        self.files, self.refused = [], []
+        self.examined = self.unexamined = self.total = 0
+
+    def run(self):
+        try:
+            top = os.open(OUT, DIR_FLAGS)
+        except OSError as exc:
+            self.refused.append([OUT, f"not the folder the supervisor made ({exc.strerror})"])
+        else:
+            try:
+                self.walk(top, b"", 1)
+            finally:
+                os.close(top)
+        return {"files": self.files, "files_refused": self.refused, "files_unexamined": self.unexamined}
+
+    def walk(self, folder, prefix, depth):
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if self.examined >= HARVEST_ENTRIES:
+                    self.unexamined += 1          # counted, never looked at
+                    if self.unexamined >= COUNT_MAX:
+                        return
+                    continue
+                self.examined += 1
+                name = prefix + os.fsencode(entry.name)
+                reason = self.examine(folder, entry, name, depth)
+                if reason:
+                    self.refused.append([shown(name), reason])
+
+    def examine(self, folder, entry, name, depth):
+        """Why the entry is left out, or None once it is harvested (or walked, for a folder)."""
+        try:
+            found = entry.stat(follow_symlinks=False)
+        except OSError as exc:
+            return f"cannot be examined ({exc.strerror})"
+        problem = name_problem(name)
+        if problem:
+            return problem
+        if stat.S_ISDIR(found.st_mode):
+            return self.enter(folder, entry.name, found, name, depth)
+        if not stat.S_ISREG(found.st_mode):
+            return kind_of(found.st_mode) + ": only regular files are harvested"
+        if found.st_nlink != 1:
+            return f"a hard link ({found.st_nlink} names for one file)"
+        if found.st_size > HARVEST_FILE_BYTES:
+            return f"{found.st_size} bytes: over the bound of {HARVEST_FILE_BYTES} a file"
+        if len(self.files) >= HARVEST_FILES:
+            return f"past the bound of {HARVEST_FILES} files"
+        if self.total + found.st_size > HARVEST_TOTAL_BYTES:
+            return f"{found.st_size} bytes: past the bound of {HARVEST_TOTAL_BYTES} in all"
+        if not memory_to_spare(found.st_size):
+            return "the container's memory is nearly full: reading it could cost the report"
+        return self.take(folder, entry.name, found, name)
+
+    def enter(self, folder, leaf, found, name, depth):
+        if depth >= HARVEST_DEPTH:
+            return f"a folder {depth} levels down: its contents are not read"
+        try:
+            inner = os.open(leaf, DIR_FLAGS, dir_fd=folder)
+        except OSError as exc:
+            return f"a folder that cannot be opened ({exc.strerror})"
+        try:
+            if not same_file(os.fstat(inner), found):
+                return "changed while it was read"
+            self.walk(inner, name + b"/", depth + 1)
+        finally:
+            os.close(inner)
+        return None
+
+    def take(self, folder, leaf, found, name):
+        import binascii  # here, not at the top: most runs harvest nothing
+
+        try:
+            fd = os.open(leaf, FILE_FLAGS, dir_fd=folder)
+        except OSError as exc:
+            return f"cannot be opened ({exc.strerror})"
+        try:
+            opened = os.fstat(fd)
+            if not (same_file(opened, found) and stat.S_ISREG(opened.st_mode) and opened.st_nlink == 1):
+                return "changed while it was read"
+            data = read_up_to(fd, found.st_size + 1)
+        finally:
+            os.close(fd)
+        if len(data) != found.st_size:
+            return "changed while it was read"
+        self.total += len(data)
+        self.files.append([name.decode("utf-8"), Base64(binascii.b2a_base64(data, newline=False))])
+        return None
+
+
+class Base64(bytes):
+    """A file's body in the report: its alphabet needs no escaping, so it is written as it is."""
+
+
+def same_file(a, b):
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino) and stat.S_IFMT(a.st_mode) == stat.S_IFMT(b.st_mode)
+
+
+def read_up_to(fd, limit):
+    data = bytearray()
+    while len(data) < limit:
+        chunk = os.read(fd, limit - len(data))
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+def kind_of(mode):
+    for test, words in ((stat.S_ISLNK, "a symbolic link (never followed)"), (stat.S_ISFIFO, "a FIFO"),
+                        (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+        if test(mode):
+            return words
+    return "not a regular file"
+
+
+def name_problem(name):
+    """The host's rules for a name (sandbox/files.py), on the bytes of one found in out/."""
+    try:
+        text = name.decode("utf-8")
+    except UnicodeDecodeError:
+        return "a name that is not UTF-8"
+    if not text.isprintable() or "\\" in text:
+        return "a name with a control, unprintable or backslash character"
+    if len(name) > MAX_NAME_BYTES:
+        return f"a name over {MAX_NAME_BYTES} bytes"
+    return None
+
+
+def shown(name):
+    """A name found in out/ as the report may carry it: bytes that are not UTF-8 as \\xNN, a
+    backslash doubled, anything unprintable escaped as repr() would; clipped."""
+    text = name.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+    return text if len(text) <= SHOWN_NAME_CHARS else text[:SHOWN_NAME_CHARS - 1] + "\u2026"
+
+
+def memory_to_spare(size):
+    """Whether reading `size` bytes (its copy and base64) leaves the cgroup a margin; True where
+    the limit or the usage cannot be read (no limit, or gVisor's own kernel)."""
+    root = "/sys/fs/cgroup/"
+    limit = first_number(read(root + "memory.max")) or first_number(read(root + "memory/memory.limit_in_bytes"))
+    usage = first_number(read(root + "memory.current")) or first_number(read(root + "memory/memory.usage_in_bytes"))
+    if limit is None or usage is None:
+        return True
+    return limit - usage >= 3 * size + MEMORY_MARGIN
+
+
+def harvest_safe():
+    return Harvest().run()
+
+
+# The harvest mode the kit's delivery names; a lab-only naive one would be one more entry.
+HARVESTS = {b"safe": harvest_safe}
+
+
+def encode(value, out):
+    """Append the report's JSON to `out`, piece by piece: numbers, booleans, None, strings
+    (escaped to ASCII), a file's Base64 body as it is, lists and dicts."""
+    if isinstance(value, Base64):
+        out += (b'"', value, b'"')                # base64's alphabet needs no escaping
+    elif value is None or value is True or value is False:
+        out.append({None: b"null", True: b"true", False: b"false"}[value])
+    elif isinstance(value, (int, float)):
+        out.append(repr(value).encode("ascii"))
+    elif isinstance(value, str):
+        out.append(json_string(value))
+    elif isinstance(value, (list, tuple)):
+        out.append(b"[")
+        for at, item in enumerate(value):
+            out.append(b"," if at else b"")
+            encode(item, out)
+        out.append(b"]")
+    else:
+        out.append(b"{")
+        for at, (key, item) in enumerate(value.items()):
+            out += (b"," if at else b"", json_string(str(key)), b":")
+            encode(item, out)
+        out.append(b"}")
+
+
+def json_string(text):
+    """A JSON string in ASCII: anything outside printable ASCII, a quote or a backslash as \\u
+    escapes (a character past U+FFFF as its UTF-16 pair), so a name can never break the line."""
+    escaped = []
+    for char in text:
+        code = ord(char)
+        if 0x20 <= code < 0x7F and char not in '"\\':
+            escaped.append(char)
+        elif code > 0xFFFF:
+            code -= 0x10000
+            escaped.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            escaped.append(f"\\u{code:04x}")
+    return ('"' + "".join(escaped) + '"').encode("ascii")
+
+
+def write_report(secret, report):
+    """One line, the secret first. Small pieces go out in blocks, a file's body as it is: the
+    report is never joined into one copy (memory is the container's, and may be short)."""
+    pieces = [secret, b" "]
+    encode(report, pieces)
+    pieces.append(b"\n")
+    block = bytearray()
+    for piece in pieces:
+        if len(block) + len(piece) > 65536:
+            write_all(block)
+            block = bytearray()
+        if len(piece) > 65536:
+            write_all(piece)
+        else:
+            block += piece
+    write_all(block)
+
+
+def write_all(data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(1, view):]
 
 
 def main():
+    if os.getpid() != 1:
+        # Its kill is kill(-1, SIGKILL): outside a PID namespace of its own, every process the
+        # user may signal. It runs as process 1 of a container, or not at all.
+        raise SystemExit("the kit's supervisor runs only as process 1 of a container")
     _signal.signal(_signal.SIGINT, _signal.SIG_DFL)   # as process 1, default-action signals from inside are dropped
     make_nondumpable()
-    secret = b""
+    secret, harvest = b"", None
     report: dict = {"v": 1}   # values of every JSON kind (not evaluated: no import needed)
     try:
-        secret, argv, stdin = read_run()
+        secret, mode, argv, files, stdin = read_run()
+        if place_files(files):
+            harvest = HARVESTS[mode]
         report.update(supervise(argv, stdin))
     except EOFError:
         return                                   # nobody will read a report
     except BaseException as exc:  # noqa: BLE001 - a bug here must still end the run and say so
         kill_all()
+        harvest = None                           # what is left may still be running: harvest nothing
         report["supervisor_error"] = f"{type(exc).__name__}: {exc}"
-    for name, gather in (("cgroup", cgroup_facts), ("no_route", no_route_count), ("scratch_full", full_scratch)):
+    gathers = [("cgroup", cgroup_facts), ("no_route", no_route_count), ("scratch_full", full_scratch)]
+    if harvest is not None:
+        gathers.append(("files", harvest))       # last: what it reads is not the run's usage
+    for name, gather in gathers:
         try:
             found = gather()
             report.update(found) if isinstance(found, dict) else report.__setitem__(name, found)
         except Exception as exc:  # noqa: BLE001 - a fact that cannot be read is missing, not invented
             report.setdefault("unread", []).append(f"{name}: {type(exc).__name__}")
     if secret:
-        os.write(1, secret + b" " + encode(report).encode("ascii") + b"\n")
+        write_report(secret, report)
 
 
-main()
+if __name__ == "__main__":    # `python3 -c SOURCE` runs it; a unit test may load its functions
+    main()

@@ -81,7 +81,12 @@ def test_unicode_code_is_fine():
 
 def test_code_travels_as_one_argument_never_a_file():
     cmd = program_argv("print(1)")
-    assert cmd[:2] == ["python3", "-I"] and cmd[-2:] == ["-c", "print(1)"]
+    assert cmd[0] == "python3" and cmd[-2:] == ["-c", "print(1)"]
+
+
+def test_python_ignores_its_variables_and_user_site_but_imports_from_the_working_directory():
+    """-E -s is -I without -P: the run's files (helpers.py) are in the working directory."""
+    assert program_argv("print(1)")[1:-2] == ["-E", "-s", "-u"]
 
 
 @pytest.mark.parametrize("language", ["", "  ", None, "ruby"])
