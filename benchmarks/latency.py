@@ -55,8 +55,10 @@ def percentile(values: list[float], p: float) -> float:
 
 def row(name: str, values: list[float], baseline: list[float]) -> str:
     p50, p95 = percentile(values, 50), percentile(values, 95)
-    return (f"{name:24}{p50 * 1000:9.1f}{p95 * 1000:9.1f}{statistics.mean(values) * 1000:9.1f}"
-            f"{p50 / percentile(baseline, 50):9.2f}x{p95 / percentile(baseline, 95):8.2f}x")
+    return (
+        f"{name:24}{p50 * 1000:9.1f}{p95 * 1000:9.1f}{statistics.mean(values) * 1000:9.1f}"
+        f"{p50 / percentile(baseline, 50):9.2f}x{p95 / percentile(baseline, 95):8.2f}x"
+    )
 
 
 def timed(call) -> float:
@@ -69,8 +71,9 @@ def single_runs(runs: int) -> None:
     client = engine_client()
     check_image()
     hardened = PROFILES["hardened"]
-    options = container_options(hardened, image=IMAGE, command=["python3", "-I", "-u", "-c", CODE],
-                                labels=labels("bench"))
+    options = container_options(
+        hardened, image=IMAGE, command=["python3", "-I", "-u", "-c", CODE], labels=labels("bench")
+    )
     api = client.api
 
     def bare() -> None:
@@ -88,7 +91,7 @@ def single_runs(runs: int) -> None:
         result = run(CODE, hardened)
         assert result.stdout == "4\n", result
 
-    kit(), bare()                 # the first of each pays for the page cache and seccomp set-up
+    kit(), bare()  # the first of each pays for the page cache and seccomp set-up
     # The pool is kept for limits that differ from the cold runs' only in the host-side clock
     # (not a container flag), so a cold run never finds a pooled container and both get the
     # same flags.
@@ -104,42 +107,47 @@ def single_runs(runs: int) -> None:
         for _ in range(runs):
             plain.append(timed(bare))
             cold.append(timed(kit))
-            warm.wait_ready(timeout_s=120)   # the pool is full again, as a quiet server's is
+            warm.wait_ready(timeout_s=120)  # the pool is full again, as a quiet server's is
             taken = warm.stats()["taken"]
             pooled.append(timed(from_pool))
             assert warm.stats()["taken"] == taken + 1, "the pooled run did not use the pool"
-    print(f"one run at a time: {runs} of each, interleaved, hardened flags, "
-          f"engine {client.version()['Version']}")
+    print(f"one run at a time: {runs} of each, interleaved, hardened flags, engine {client.version()['Version']}")
     print(f"{'':24}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}{'p50/bare':>10}{'p95/bare':>9}")
     print(row("bare docker SDK", plain, plain))
     print(row("sandbox.run cold", cold, plain))
     print(row("sandbox.run warm pool", pooled, plain))
-    print(f"pool against cold: p50 {percentile(pooled, 50) / percentile(cold, 50):.2f}x, "
-          f"p95 {percentile(pooled, 95) / percentile(cold, 95):.2f}x")
+    print(
+        f"pool against cold: p50 {percentile(pooled, 50) / percentile(cold, 50):.2f}x, "
+        f"p95 {percentile(pooled, 95) / percentile(cold, 95):.2f}x"
+    )
 
 
 SYSCALLS = 20000
-SYSCALL_CODE = (f"import os, time\nt = time.monotonic_ns()\nfor _ in range({SYSCALLS}): os.getppid()\n"
-                f"print((time.monotonic_ns() - t) / {SYSCALLS})")
+SYSCALL_CODE = (
+    f"import os, time\nt = time.monotonic_ns()\nfor _ in range({SYSCALLS}): os.getppid()\n"
+    f"print((time.monotonic_ns() - t) / {SYSCALLS})"
+)
 
 
 def runtimes(runs: int) -> None:
     """hardened (runc) against gvisor (runsc): start-up and one system call, interleaved."""
     if "runsc" not in engine_runtimes():
-        print("\ngvisor: not measured here: this engine has no runsc "
-              "(make bench measures it on the kit's private Docker 26)")
+        print(
+            "\ngvisor: not measured here: this engine has no runsc "
+            "(make bench measures it on the kit's private Docker 26)"
+        )
         return
     check_image()
     profiles = {"hardened (runc)": PROFILES["hardened"], "gvisor (runsc)": PROFILES["gvisor"]}
     starts: dict[str, list[float]] = {name: [] for name in profiles}
     calls: dict[str, list[float]] = {name: [] for name in profiles}
     for limits in profiles.values():
-        run(CODE, limits)          # the first of each pays for the page cache
+        run(CODE, limits)  # the first of each pays for the page cache
     for _ in range(runs):
         for name, limits in profiles.items():
             # Bound now: the lambda is called at once, but a loop variable is read when called.
             starts[name].append(timed(lambda limits=limits: _expect(run(CODE, limits), "4")))
-            calls[name].append(float(_expect(run(SYSCALL_CODE, limits))) / 1000)   # row() shows x1000
+            calls[name].append(float(_expect(run(SYSCALL_CODE, limits))) / 1000)  # row() shows x1000
     base = "hardened (runc)"
     print(f"\nruntimes: {runs} cold runs of each, interleaved, engine {engine_client().version()['Version']}")
     print(f"{'':24}{'p50 ms':>9}{'p95 ms':>9}{'mean ms':>9}{'p50/runc':>10}{'p95/runc':>9}")
@@ -149,8 +157,10 @@ def runtimes(runs: int) -> None:
     for name in profiles:
         print(row(f"getppid, {name}", calls[name], calls[base]))
     gvisor = "gvisor (runsc)"
-    print(f"gvisor against runc: start-up p50 {percentile(starts[gvisor], 50) / percentile(starts[base], 50):.2f}x, "
-          f"one system call p50 {percentile(calls[gvisor], 50) / percentile(calls[base], 50):.1f}x")
+    print(
+        f"gvisor against runc: start-up p50 {percentile(starts[gvisor], 50) / percentile(starts[base], 50):.2f}x, "
+        f"one system call p50 {percentile(calls[gvisor], 50) / percentile(calls[base], 50):.1f}x"
+    )
 
 
 def _expect(result, stdout: str | None = None) -> str:
@@ -192,8 +202,10 @@ def http_burst(requests: int, clients: int) -> None:
                 list(executor.map(one, range(requests)))
             wall = time.perf_counter() - began
             name = f"server --warm {warm}" if warm else "server, no pool"
-            print(f"{name:24}{wall:9.1f}{percentile(latencies, 50) * 1000:9.0f}"
-                  f"{percentile(latencies, 95) * 1000:9.0f}{statuses.count(200):6}{statuses.count(429):6}")
+            print(
+                f"{name:24}{wall:9.1f}{percentile(latencies, 50) * 1000:9.0f}"
+                f"{percentile(latencies, 95) * 1000:9.0f}{statuses.count(200):6}{statuses.count(429):6}"
+            )
         finally:
             server.stop()
 

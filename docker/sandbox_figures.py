@@ -50,7 +50,7 @@ def save(figure):
             with os.fdopen(fd, "wb") as handle:
                 figure.savefig(handle, format="png")
             return path
-    except Exception as exc:   # noqa: BLE001 - say why on stderr, and let the program go on
+    except Exception as exc:  # noqa: BLE001 - say why on stderr, and let the program go on
         print(f"sandbox_figures: the figure was not saved to {OUT}/: {exc}", file=sys.stderr)
     return None
 

@@ -1,11 +1,11 @@
 """safe-python: run untrusted code in a fresh Docker container under layered limits.
 
     >>> from sandbox import run, PROFILES
-    >>> result = run("print(2 + 2)")                    # hardened profile   # doctest: +ENGINE
-    >>> result.status, result.stdout                                          # doctest: +ENGINE
+    >>> result = run("print(2 + 2)")  # hardened profile   # doctest: +ENGINE
+    >>> result.status, result.stdout  # doctest: +ENGINE
     (<Status.OK: 'ok'>, '4\\n')
     >>> weaker = PROFILES["hardened"].without("network")  # exactly one control removed
-    >>> run("print(2 + 2)", limits=weaker).status                             # doctest: +ENGINE
+    >>> run("print(2 + 2)", limits=weaker).status  # doctest: +ENGINE
     <Status.OK: 'ok'>
 
 This package is the kit's core: what runs a program and what the server needs. The lessons'
@@ -52,21 +52,72 @@ __version__ = "0.2.0"
 
 __all__ = [
     # running a program
-    "run", "Result", "OutputFile", "Usage", "Status", "STATUSES", "check_code", "check_stdin", "program_argv",
-    "MAX_CODE_CHARS", "MAX_STDIN_BYTES", "SAFETY_TIMEOUT_S", "SAFETY_OUTPUT_BYTES", "SAFETY_NET",
-    "Pool", "WarmPool", "RUNNER_UIDS",
+    "run",
+    "Result",
+    "OutputFile",
+    "Usage",
+    "Status",
+    "STATUSES",
+    "check_code",
+    "check_stdin",
+    "program_argv",
+    "MAX_CODE_CHARS",
+    "MAX_STDIN_BYTES",
+    "SAFETY_TIMEOUT_S",
+    "SAFETY_OUTPUT_BYTES",
+    "SAFETY_NET",
+    "Pool",
+    "WarmPool",
+    "RUNNER_UIDS",
     # what a run is held to
-    "Limits", "Mount", "PROFILES", "Control", "CONTROLS", "EXTRA", "REGISTRY", "FIELDS", "Spec", "Field",
-    "container_options", "create_container",
+    "Limits",
+    "Mount",
+    "PROFILES",
+    "Control",
+    "CONTROLS",
+    "EXTRA",
+    "REGISTRY",
+    "FIELDS",
+    "Spec",
+    "Field",
+    "container_options",
+    "create_container",
     # languages and images
-    "LANGUAGES", "DEFAULT_LANGUAGE", "Language", "IMAGES", "KitImage", "IMAGE", "LAB_IMAGE",
+    "LANGUAGES",
+    "DEFAULT_LANGUAGE",
+    "Language",
+    "IMAGES",
+    "KitImage",
+    "IMAGE",
+    "LAB_IMAGE",
     # the engine and what the kit leaves on it
-    "engine_client", "engine_kind", "engine_runtimes", "use_engine", "engine_ping", "engine_socket_path", "check_image", "labels", "SESSION", "cleanup",
-    "leftovers", "leftover_networks", "teardown", "failed_removals",
+    "engine_client",
+    "engine_kind",
+    "engine_runtimes",
+    "use_engine",
+    "engine_ping",
+    "engine_socket_path",
+    "check_image",
+    "labels",
+    "SESSION",
+    "cleanup",
+    "leftovers",
+    "leftover_networks",
+    "teardown",
+    "failed_removals",
     # modules a lesson reads: the internal networks, the seccomp profile
-    "network", "seccomp",
+    "network",
+    "seccomp",
     # errors
-    "SandboxError", "InvalidCode", "InvalidLimits", "EngineUnavailable", "ImageMissing", "RunRefused", "RuntimeMissing",
-    "OutputCallbackError", "QueueFull", "PoolClosed",
+    "SandboxError",
+    "InvalidCode",
+    "InvalidLimits",
+    "EngineUnavailable",
+    "ImageMissing",
+    "RunRefused",
+    "RuntimeMissing",
+    "OutputCallbackError",
+    "QueueFull",
+    "PoolClosed",
     "__version__",
 ]

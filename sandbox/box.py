@@ -32,7 +32,6 @@ log = logging.getLogger(__name__)
 stranded: dict[str, uids.Lease] = {}
 
 
-
 class Box:
     def __init__(self, client: docker.DockerClient, limits: Limits, image: str, role: str, env: dict[str, str] | None):
         self.client, self.api = client, client.api
@@ -40,10 +39,10 @@ class Box:
         self.name = f"safe-python-{role}-{uuid.uuid4().hex[:16]}"
         self.id = self.short_id = ""
         self._stack = contextlib.ExitStack()
-        self._socket: Any = None      # the SDK's attach stream (its type depends on the transport)
+        self._socket: Any = None  # the SDK's attach stream (its type depends on the transport)
         self._role, self._env = role, env or {}
-        self.on_close: Callable[[], None] | None = None   # called once the box is closed (a warm pool counts it)
-        self._gone = True             # no container of ours on the engine (none yet, or removed)
+        self.on_close: Callable[[], None] | None = None  # called once the box is closed (a warm pool counts it)
+        self._gone = True  # no container of ours on the engine (none yet, or removed)
 
     @classmethod
     def start(cls, limits: Limits, *, image: str, role: str = "run", env: dict[str, str] | None = None) -> Box:
@@ -63,13 +62,18 @@ class Box:
             lease = uids.lease() if self.limits.distinct_uid and self.limits.user == "runner" else uids.shared()
             self._stack.callback(self._give_back, lease)
             self.uid = lease.uid
-            network_name = (self._stack.enter_context(network.isolated())
-                            if self.limits.network == "internal" else None)
+            network_name = self._stack.enter_context(network.isolated()) if self.limits.network == "internal" else None
             hosts = network.hosts_entry(network_name) if network_name else {}
-        self._gone = False            # from here the engine may hold a container of this name
+        self._gone = False  # from here the engine may hold a container of this name
         self._stack.callback(self._remove)
-        options = container_options(self.limits, image=self.image, labels=engine.labels(self._role),
-                                    network_name=network_name, environment=self._env, uid=lease.uid)
+        options = container_options(
+            self.limits,
+            image=self.image,
+            labels=engine.labels(self._role),
+            network_name=network_name,
+            environment=self._env,
+            uid=lease.uid,
+        )
         if hosts:
             options["extra_hosts"] = hosts
         options["name"] = self.name
@@ -77,8 +81,7 @@ class Box:
         with engine.translated_errors("starting the run's container", refusing="to run the container"):
             self.id = engine.create_container(options, self.client)
             self.short_id = self.id[:12]
-            self._socket = self.api.attach_socket(self.id, params={"stdin": 1, "stdout": 1, "stderr": 1,
-                                                                    "stream": 1})
+            self._socket = self.api.attach_socket(self.id, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
             self._stack.callback(self._socket.close)
             self.api.start(self.id)
 
@@ -92,7 +95,7 @@ class Box:
         try:
             self._write(KILL)
         except OSError:
-            pass   # the supervisor is gone already: it ended, or the container was killed
+            pass  # the supervisor is gone already: it ended, or the container was killed
 
     def _write(self, data: bytes) -> None:
         # To the container's stdin over the attached connection: docker-py has no public way.
@@ -127,8 +130,13 @@ class Box:
     def _remove(self) -> None:
         self._gone = engine.remove_container(self.name, api=self.api)
         if not self._gone:
-            log.error("Could not remove container %s (id %s); its uid %s stays leased until this process ends "
-                      "(sandbox.cleanup() removes the container).", self.name, self.id or "unknown", self.uid)
+            log.error(
+                "Could not remove container %s (id %s); its uid %s stays leased until this process ends "
+                "(sandbox.cleanup() removes the container).",
+                self.name,
+                self.id or "unknown",
+                self.uid,
+            )
 
     def _give_back(self, lease: uids.Lease) -> None:
         # A uid given back while its container may still run would be two runs' uid at once.
@@ -136,4 +144,3 @@ class Box:
             lease.release()
         else:
             stranded[self.name] = lease
-

@@ -33,7 +33,7 @@ from docker.utils.socket import frames_iter
 
 def send(attached: Any, data: bytes) -> None:
     """Write `data` to the container's stdin over the connection `attach_socket` returned."""
-    writer = getattr(attached, "_sock", None)         # the read-only SocketIO's socket
+    writer = getattr(attached, "_sock", None)  # the read-only SocketIO's socket
     if writer is None:
         raise OSError("the engine's attach stream cannot be written to")
     writer.sendall(data)

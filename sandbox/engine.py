@@ -33,11 +33,11 @@ IMAGE = LANGUAGES[DEFAULT_LANGUAGE].image
 
 log = logging.getLogger(__name__)
 
-LABEL = "org.safe-python.kit"          # on everything the kit creates
-LABEL_ROLE = "org.safe-python.role"    # run, target, audit, ...
+LABEL = "org.safe-python.kit"  # on everything the kit creates
+LABEL_ROLE = "org.safe-python.role"  # run, target, audit, ...
 LABEL_SESSION = "org.safe-python.session"
 LABEL_CREATED = "org.safe-python.created"
-LABEL_OWNER = "org.safe-python.owner"   # host:pid of the process that made it (for the reaper)
+LABEL_OWNER = "org.safe-python.owner"  # host:pid of the process that made it (for the reaper)
 
 # One id per process (or the caller's SANDBOX_SESSION), so that a test suite, a server and a
 # lesson on the same engine clean up only what they made; the reaper can still remove all.
@@ -61,7 +61,7 @@ CONNECTION_ERRORS = (requests.exceptions.ConnectionError, ConnectionError)
 _lock = threading.Lock()
 _clients: dict[str, docker.DockerClient] = {}
 _images_ok: set[str] = set()
-_failed_removals = 0   # containers remove_container gave up on, since this process started
+_failed_removals = 0  # containers remove_container gave up on, since this process started
 
 
 def client() -> docker.DockerClient:
@@ -101,12 +101,13 @@ class Kind:
     the lessons (the words doctor shows, the audit items it does not apply) is the lab's
     (sandbox/lab/engines.py).
     """
-    name: str                   # "docker" or "podman"
-    version: str                # the engine's own version: Docker 26.1.5, Podman 4.3.1
-    seccomp_inline: bool        # takes a seccomp profile as JSON text in SecurityOpt (else a path)
-    masks_field: bool           # applies HostConfig.MaskedPaths (else SecurityOpt "mask=a:b")
-    read_only_tmpfs: tuple[str, ...]    # tmpfs mounts it adds, uncapped, to a read-only root
-    oom_flag: bool              # State.OOMKilled is set after an OOM kill in the container
+
+    name: str  # "docker" or "podman"
+    version: str  # the engine's own version: Docker 26.1.5, Podman 4.3.1
+    seccomp_inline: bool  # takes a seccomp profile as JSON text in SecurityOpt (else a path)
+    masks_field: bool  # applies HostConfig.MaskedPaths (else SecurityOpt "mask=a:b")
+    read_only_tmpfs: tuple[str, ...]  # tmpfs mounts it adds, uncapped, to a read-only root
+    oom_flag: bool  # State.OOMKilled is set after an OOM kill in the container
     # Its internal networks resolve the names of their members (Docker's embedded DNS); else the
     # kit writes the target's address into the run's /etc/hosts (sandbox.network.hosts_entry).
     names_on_networks: bool = True
@@ -148,10 +149,19 @@ def kind() -> Kind:
         version = client().version()
     names = {c.get("Name"): c.get("Version") for c in version.get("Components") or []}
     if "Podman Engine" in names:
-        found = Kind("podman", str(names["Podman Engine"]), seccomp_inline=False, masks_field=False,
-                     read_only_tmpfs=("/run", "/tmp", "/var/tmp"), oom_flag=False,
-                     names_on_networks=False, ipv6_off_on_networks=False, privileged_drops_seccomp=False,
-                     internal_gateway=False, runtimes_listed=False)
+        found = Kind(
+            "podman",
+            str(names["Podman Engine"]),
+            seccomp_inline=False,
+            masks_field=False,
+            read_only_tmpfs=("/run", "/tmp", "/var/tmp"),
+            oom_flag=False,
+            names_on_networks=False,
+            ipv6_off_on_networks=False,
+            privileged_drops_seccomp=False,
+            internal_gateway=False,
+            runtimes_listed=False,
+        )
     else:
         found = dataclasses.replace(DOCKER_KIND, version=str(version.get("Version", "?")))
     log.info("the engine at %s is %s %s", key or "the default socket", found.name, found.version)
@@ -181,8 +191,7 @@ def _as_this_engine_takes_it(host_config: dict[str, Any]) -> None:
     found = kind()
     options = list(host_config.get("SecurityOpt") or [])
     if not found.seccomp_inline:
-        options = [f"seccomp={seccomp_file(o[len('seccomp='):])}" if o.startswith("seccomp={") else o
-                   for o in options]
+        options = [f"seccomp={seccomp_file(o[len('seccomp=') :])}" if o.startswith("seccomp={") else o for o in options]
     if not found.masks_field and host_config.get("MaskedPaths"):
         options.append("mask=" + ":".join(host_config.pop("MaskedPaths")))
     if options:
@@ -220,10 +229,13 @@ def ensure_image(name: str | None = None) -> None:
         image = client().images.get(name)
     except ImageNotFound as exc:
         if kit is None:
-            raise ImageMissing(f"The image {name} is not on this engine.",
-                               hint=f"Build or load {name} first ({build} builds only the kit's images).") from exc
-        raise ImageMissing(f"The sandbox image {name} is not on this engine.",
-                           hint=f"Build it with {build} (works offline too).") from exc
+            raise ImageMissing(
+                f"The image {name} is not on this engine.",
+                hint=f"Build or load {name} first ({build} builds only the kit's images).",
+            ) from exc
+        raise ImageMissing(
+            f"The sandbox image {name} is not on this engine.", hint=f"Build it with {build} (works offline too)."
+        ) from exc
     except CONNECTION_ERRORS as exc:
         raise EngineUnavailable(f"The {called()} stopped answering ({_reason(exc)}).") from exc
     found = (image.labels or {}).get(images.VERSION_LABEL)
@@ -232,7 +244,8 @@ def ensure_image(name: str | None = None) -> None:
         raise ImageMissing(
             f"The sandbox image {name} was built from another docker/{kit.dockerfile} "
             f"(version {found or 'unknown'}, this checkout's is {wanted}).",
-            hint=f"Rebuild it with {build}.")
+            hint=f"Rebuild it with {build}.",
+        )
     with _lock:
         _images_ok.add(name)
 
@@ -254,8 +267,10 @@ def ensure_runtime(name: str) -> None:
         return
     found = runtimes()
     if name not in found:
-        raise RuntimeMissing(f"This engine has no {name!r} runtime (it has {', '.join(found) or 'none'}): "
-                             "gVisor is not registered on it.")
+        raise RuntimeMissing(
+            f"This engine has no {name!r} runtime (it has {', '.join(found) or 'none'}): "
+            "gVisor is not registered on it."
+        )
     with _lock:
         _images_ok.add(key)
 
@@ -300,18 +315,32 @@ def translated_errors(doing: str, refusing: str | None = None) -> Iterator[None]
         raise refusal(exc, refusing or doing) from exc
     except (requests.exceptions.RequestException, DockerException, *CONNECTION_ERRORS) as exc:
         log.info("the engine stopped answering while %s: %r", doing, exc)
-        raise EngineUnavailable(f"The {called()} stopped answering while {doing} "
-                                f"({exc.__class__.__name__}).") from exc
+        raise EngineUnavailable(f"The {called()} stopped answering while {doing} ({exc.__class__.__name__}).") from exc
 
 
 # The options that go into the container's own config: the keyword arguments of the documented
 # `APIClient.create_container` that it hands straight to `create_container_config`. Every other
 # option is the HostConfig's (`create_host_config`), a container's network, or its volumes.
-CONTAINER_CONFIG_KEYS = frozenset({
-    "command", "detach", "domainname", "entrypoint", "environment", "healthcheck", "hostname",
-    "image", "labels", "mac_address", "network_disabled", "stdin_open", "stop_signal", "tty",
-    "user", "working_dir",
-})
+CONTAINER_CONFIG_KEYS = frozenset(
+    {
+        "command",
+        "detach",
+        "domainname",
+        "entrypoint",
+        "environment",
+        "healthcheck",
+        "hostname",
+        "image",
+        "labels",
+        "mac_address",
+        "network_disabled",
+        "stdin_open",
+        "stop_signal",
+        "tty",
+        "user",
+        "working_dir",
+    }
+)
 
 
 def create_container(options: dict[str, Any], docker_client: docker.DockerClient | None = None) -> str:
@@ -340,7 +369,7 @@ def create_container(options: dict[str, Any], docker_client: docker.DockerClient
         create["volumes"] = [v["bind"] for v in volumes.values()]
     try:
         host_config = api.create_host_config(**host)
-    except TypeError as exc:   # an option that is nobody's, or of the wrong type
+    except TypeError as exc:  # an option that is nobody's, or of the wrong type
         raise SandboxError(f"Container options the engine cannot take: {exc}.") from exc
     host_config.update(extra)
     _as_this_engine_takes_it(host_config)
@@ -399,8 +428,9 @@ def _count_failed_removal(name_or_id: str, problem: BaseException | None) -> Non
     global _failed_removals
     with _lock:
         _failed_removals += 1
-    log.warning("could not remove container %s (left to the reaper): %s: %s", name_or_id,
-                type(problem).__name__, problem)
+    log.warning(
+        "could not remove container %s (left to the reaper): %s: %s", name_or_id, type(problem).__name__, problem
+    )
 
 
 def failed_removals() -> int:
@@ -420,7 +450,7 @@ def socket_path() -> str | None:
     if not host:
         path = "/var/run/docker.sock"
     elif host.startswith("unix://"):
-        path = host[len("unix://"):]
+        path = host[len("unix://") :]
     else:
         return None
     return path if is_socket(path) else None

@@ -48,10 +48,13 @@ class ImageMissing(SandboxError):
 class RuntimeMissing(SandboxError):
     """The Limits ask for an OCI runtime (gVisor's runsc) the engine does not have registered."""
 
-    hint = ("Register gVisor's runsc in the engine's daemon.json " '(\'"runtimes": {"runsc": '
-            '{"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none", "--oci-seccomp"]}}\'), '
-            "then restart the engine; or use the kit's private engine, which has it: "
-            "'bash docker/with-engine.sh docker26 -- COMMAND'. 'python -m sandbox doctor' checks it.")
+    hint = (
+        "Register gVisor's runsc in the engine's daemon.json "
+        '(\'"runtimes": {"runsc": '
+        '{"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none", "--oci-seccomp"]}}\'), '
+        "then restart the engine; or use the kit's private engine, which has it: "
+        "'bash docker/with-engine.sh docker26 -- COMMAND'. 'python -m sandbox doctor' checks it."
+    )
 
 
 class RunRefused(SandboxError):
@@ -84,4 +87,3 @@ class PoolClosed(SandboxError):
     """The pool was shut down and takes no new work."""
 
     hint = "The server is shutting down; start it again to run more code."
-

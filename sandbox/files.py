@@ -12,8 +12,10 @@ host checks the names it gets back by the same rules (`check_name`) before a fac
 anywhere, and types each file from its name, checked against its first bytes for an image.
 
     >>> from sandbox import run
-    >>> r = run("open('out/r.txt', 'w').write(open('d.csv').read().upper())", files={"d.csv": "a,b"})  # doctest: +ENGINE
-    >>> r.files["r.txt"].data                                                                    # doctest: +ENGINE
+    >>> r = run(
+    ...     "open('out/r.txt', 'w').write(open('d.csv').read().upper())", files={"d.csv": "a,b"}
+    ... )  # doctest: +ENGINE
+    >>> r.files["r.txt"].data  # doctest: +ENGINE
     b'A,B'
 """
 
@@ -47,8 +49,8 @@ HARVEST_FILES = 20
 HARVEST_FILE_BYTES = 2 * MIB
 HARVEST_TOTAL_BYTES = 4 * MIB
 HARVEST_ENTRIES = 200
-HARVEST_DEPTH = 4                  # out/a/b/c/file: a folder four levels down is not read
-SHOWN_NAME_CHARS = 200             # a refused name, escaped, is clipped to this in the report
+HARVEST_DEPTH = 4  # out/a/b/c/file: a folder four levels down is not read
+SHOWN_NAME_CHARS = 200  # a refused name, escaped, is clipped to this in the report
 
 # Names: POSIX's NAME_MAX for a component, and a bound for the whole relative path.
 MAX_COMPONENT_BYTES = 255
@@ -85,7 +87,9 @@ def name_problem(name: object) -> str | None:
         return "is an absolute path: give a path relative to the working directory, such as 'data.csv'"
     bad = next((ch for ch in name if not ch.isprintable() or ch == "\\"), None)
     if bad is not None:
-        return f"holds the character U+{ord(bad):04X}: names are printable text without backslashes or control characters"
+        return (
+            f"holds the character U+{ord(bad):04X}: names are printable text without backslashes or control characters"
+        )
     parts = name.split("/")
     if "" in parts:
         return "has an empty component (a doubled or trailing '/')"
@@ -115,7 +119,8 @@ def check_files(files: object, limits: Limits) -> list[tuple[bytes, bytes]]:
         raise InvalidLimits(
             f"The {limits.name} profile's working directory is read-only (read_only on and no tmpfs), "
             "so files cannot be placed in it.",
-            hint="Use a profile with a writable /tmp (tmpfs_mib set, as hardened has), or send the data on stdin.")
+            hint="Use a profile with a writable /tmp (tmpfs_mib set, as hardened has), or send the data on stdin.",
+        )
     if len(files) > MAX_FILES:
         raise InvalidCode(f"{len(files)} files given; the limit is {MAX_FILES}.")
     placed, total = [], 0
@@ -135,12 +140,14 @@ def _checked_name(name: object, seen: set[str]) -> str:
     problem = name_problem(name)
     if problem is not None:
         raise InvalidCode(f"The file name {_shown(name)} {problem}.")
-    key = same_name(name)     # type: ignore[arg-type]
+    key = same_name(name)  # type: ignore[arg-type]
     if key in seen:
         raise InvalidCode(f"The file name {_shown(name)} is given twice (the same name once normalised).")
     if key.split("/")[0] == OUT:
-        raise InvalidCode(f"The file name {_shown(name)} is inside {OUT}/, the program's output folder, "
-                          "which starts empty; choose another folder.")
+        raise InvalidCode(
+            f"The file name {_shown(name)} is inside {OUT}/, the program's output folder, "
+            "which starts empty; choose another folder."
+        )
     return key
 
 
@@ -154,7 +161,9 @@ def _content(name: object, content: object) -> bytes:
         raise InvalidCode(f"The file {_shown(name)} must be str or bytes, not {type(content).__name__}.")
     data = bytes(content)
     if len(data) > MAX_FILE_BYTES:
-        raise InvalidCode(f"The file {_shown(name)} is {len(data)} bytes; the limit is {MAX_FILE_BYTES // MIB} MiB a file.")
+        raise InvalidCode(
+            f"The file {_shown(name)} is {len(data)} bytes; the limit is {MAX_FILE_BYTES // MIB} MiB a file."
+        )
     return data
 
 

@@ -35,23 +35,36 @@ VERSION_LABEL = "org.safe-python.image-version"
 # brings g++ and Boost) and fontTools' font-authoring extras (sympy, the Unicode database, lxml,
 # fs, ufoLib2); matplotlib uses fontTools only to subset fonts. docker/make-base-image.sh's
 # default is the same list (a unit test holds them equal).
-SCIENCE_BASE = ",".join((
-    "python3-minimal", "libpython3.11-stdlib", "netbase",
-    "python3-numpy", "python3-pandas", "python3-scipy", "python3-matplotlib", "libopenblas0-pthread",
-    "stub:python3-pythran", "stub:python3-sympy", "stub:unicode-data", "stub:python3-lxml",
-    "stub:python3-fs", "stub:python3-ufolib2"))
+SCIENCE_BASE = ",".join(
+    (
+        "python3-minimal",
+        "libpython3.11-stdlib",
+        "netbase",
+        "python3-numpy",
+        "python3-pandas",
+        "python3-scipy",
+        "python3-matplotlib",
+        "libopenblas0-pthread",
+        "stub:python3-pythran",
+        "stub:python3-sympy",
+        "stub:unicode-data",
+        "stub:python3-lxml",
+        "stub:python3-fs",
+        "stub:python3-ufolib2",
+    )
+)
 
 
 @dataclass(frozen=True)
 class KitImage:
     key: str
-    own_tag: str               # the tag, for an image no language runs in ("" for a language's)
-    dockerfile: str            # in docker/
+    own_tag: str  # the tag, for an image no language runs in ("" for a language's)
+    dockerfile: str  # in docker/
     parent: str | None = None  # the kit image it is built FROM (its key), else a base below
-    online_base: str = ""      # the official image to build FROM where a registry answers
-    local_base: str = ""       # the debootstrap base used where none does
-    base_packages: str = ""    # Debian packages in that local base
-    base_cmd: str = ""         # its CMD
+    online_base: str = ""  # the official image to build FROM where a registry answers
+    local_base: str = ""  # the debootstrap base used where none does
+    base_packages: str = ""  # Debian packages in that local base
+    base_cmd: str = ""  # its CMD
 
     @property
     def tag(self) -> str:
@@ -59,19 +72,32 @@ class KitImage:
         return self.own_tag or LANGUAGES[self.key].image
 
 
-IMAGES = MappingProxyType({
-    "python": KitImage(
-        "python", "", "Dockerfile",
-        online_base="python:3.11-slim", local_base="safe-python-base:bookworm",
-        base_packages=SCIENCE_BASE, base_cmd="python3"),
-    "javascript": KitImage(
-        "javascript", "", "node.Dockerfile",
-        online_base="node:20-bookworm", local_base="safe-node-base:bookworm",
-        # python3: the kit's supervisor is process 1 of every run, whatever the language.
-        base_packages="nodejs,python3-minimal,libpython3.11-stdlib,netbase", base_cmd="node"),
-    "lab": KitImage("lab", os.environ.get("SANDBOX_LAB_IMAGE", "safe-python-lab:latest"),
-                    "lab.Dockerfile", parent="python"),
-})
+IMAGES = MappingProxyType(
+    {
+        "python": KitImage(
+            "python",
+            "",
+            "Dockerfile",
+            online_base="python:3.11-slim",
+            local_base="safe-python-base:bookworm",
+            base_packages=SCIENCE_BASE,
+            base_cmd="python3",
+        ),
+        "javascript": KitImage(
+            "javascript",
+            "",
+            "node.Dockerfile",
+            online_base="node:20-bookworm",
+            local_base="safe-node-base:bookworm",
+            # python3: the kit's supervisor is process 1 of every run, whatever the language.
+            base_packages="nodejs,python3-minimal,libpython3.11-stdlib,netbase",
+            base_cmd="node",
+        ),
+        "lab": KitImage(
+            "lab", os.environ.get("SANDBOX_LAB_IMAGE", "safe-python-lab:latest"), "lab.Dockerfile", parent="python"
+        ),
+    }
+)
 LAB_IMAGE = IMAGES["lab"].tag
 
 

@@ -7,7 +7,7 @@ stderr that says what went wrong) and one image in images.py (with its Dockerfil
 The server's /api/config, the page, the CLI and the run's message all read this registry.
 
     >>> from sandbox import run
-    >>> run("console.log(2 + 2)", language="javascript").stdout      # doctest: +ENGINE
+    >>> run("console.log(2 + 2)", language="javascript").stdout  # doctest: +ENGINE
     '4\\n'
 """
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .text import clip
 
-MAX_ERROR_LINE = 300    # characters of an error line a message quotes
+MAX_ERROR_LINE = 300  # characters of an error line a message quotes
 
 
 def last_error_line(stderr: str) -> str:
@@ -49,14 +49,14 @@ def node_error_line(stderr: str) -> str:
 @dataclass(frozen=True)
 class Language:
     name: str
-    title: str                 # how a person writes it: the page and reports show this
-    image: str                 # the tag runs use
-    command: tuple[str, ...]   # argv before the code, which travels as one more argument
-    extension: str             # of source files, for `python -m sandbox run FILE`
-    error_line: Callable[[str], str] = last_error_line   # stderr -> the line that says what went wrong
+    title: str  # how a person writes it: the page and reports show this
+    image: str  # the tag runs use
+    command: tuple[str, ...]  # argv before the code, which travels as one more argument
+    extension: str  # of source files, for `python -m sandbox run FILE`
+    error_line: Callable[[str], str] = last_error_line  # stderr -> the line that says what went wrong
 
 
-DEFAULT_LANGUAGE = "python"    # the kit's subject: runs name no language, and the server needs its image
+DEFAULT_LANGUAGE = "python"  # the kit's subject: runs name no language, and the server needs its image
 
 LANGUAGES: dict[str, Language] = {
     "python": Language(

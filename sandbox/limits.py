@@ -5,9 +5,9 @@ frozen and checked when made: derive new ones instead of editing.
 
     >>> from sandbox import PROFILES
     >>> hardened = PROFILES["hardened"]
-    >>> hardened.without("network").network          # one control removed
+    >>> hardened.without("network").network  # one control removed
     'internal'
-    >>> hardened.replace(memory_mib=256).memory_mib   # one value changed
+    >>> hardened.replace(memory_mib=256).memory_mib  # one value changed
     256
 """
 
@@ -25,9 +25,9 @@ from .errors import InvalidLimits
 NETWORK_MODES = ("none", "internal")
 USERS = ("runner", "root")
 SECCOMP_MODES = ("kit", "default", "unconfined")
-RUNTIMES = ("runc", "runsc")   # the OCI runtime: the engine's default, or gVisor's own kernel
+RUNTIMES = ("runc", "runsc")  # the OCI runtime: the engine's default, or gVisor's own kernel
 
-H = HARDENED_VALUES   # each control's hardened value, from the registry
+H = HARDENED_VALUES  # each control's hardened value, from the registry
 
 
 @dataclass(frozen=True)
@@ -52,22 +52,22 @@ class Limits:
 
     timeout_s: float | None = H["timeout_s"]
     memory_mib: int | None = H["memory_mib"]
-    swap_mib: int = H["swap_mib"]         # swap on top of memory; 0 means --memory-swap == --memory
+    swap_mib: int = H["swap_mib"]  # swap on top of memory; 0 means --memory-swap == --memory
     pids: int | None = H["pids"]
     cpus: float | None = H["cpus"]
-    network: str = H["network"]           # "none", or "internal": the kit's own internal network
+    network: str = H["network"]  # "none", or "internal": the kit's own internal network
     read_only: bool = H["read_only"]
     tmpfs_mib: int | None = H["tmpfs_mib"]  # size of the writable /tmp (None: no tmpfs at /tmp)
-    user: str = H["user"]                 # "runner" (a uid of RUNNER_UIDS) or "root"
+    user: str = H["user"]  # "runner" (a uid of RUNNER_UIDS) or "root"
     cap_drop_all: bool = H["cap_drop_all"]
     no_new_privileges: bool = H["no_new_privileges"]
-    seccomp: str = H["seccomp"]           # "kit", "default" (Docker's) or "unconfined"
+    seccomp: str = H["seccomp"]  # "kit", "default" (Docker's) or "unconfined"
     ulimits: tuple[tuple[str, int], ...] | None = H["ulimits"]
     output_cap_bytes: int | None = H["output_cap_bytes"]
-    distinct_uid: bool = H["distinct_uid"]   # a host uid no other running sandbox holds
-    host_views: bool = H["host_views"]       # mask the host's facts in /proc and /sys
-    ptys: bool = H["ptys"]                   # allow pseudo-terminals (/dev/pts)
-    runtime: str = H["runtime"]              # "runc", or "runsc": gVisor (the engine must have it)
+    distinct_uid: bool = H["distinct_uid"]  # a host uid no other running sandbox holds
+    host_views: bool = H["host_views"]  # mask the host's facts in /proc and /sys
+    ptys: bool = H["ptys"]  # allow pseudo-terminals (/dev/pts)
+    runtime: str = H["runtime"]  # "runc", or "runsc": gVisor (the engine must have it)
     # Misconfigurations, off in every profile; the escape lessons and attacks switch them on.
     privileged: bool = False
     cap_add: tuple[str, ...] = ()
@@ -86,14 +86,26 @@ class Limits:
         _check_choice("user", self.user, USERS)
         _check_choice("seccomp", self.seccomp, SECCOMP_MODES)
         _check_choice("runtime", self.runtime, RUNTIMES)
-        for flag in ("read_only", "cap_drop_all", "no_new_privileges", "privileged", "distinct_uid",
-                     "host_views", "ptys"):
+        for flag in (
+            "read_only",
+            "cap_drop_all",
+            "no_new_privileges",
+            "privileged",
+            "distinct_uid",
+            "host_views",
+            "ptys",
+        ):
             if not isinstance(getattr(self, flag), bool):
                 raise InvalidLimits(f"{flag} must be True or False, not {getattr(self, flag)!r}.")
         if self.ulimits is not None:
             for item in self.ulimits:
-                if not (isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str)
-                        and isinstance(item[1], int) and item[1] >= 0):
+                if not (
+                    isinstance(item, tuple)
+                    and len(item) == 2
+                    and isinstance(item[0], str)
+                    and isinstance(item[1], int)
+                    and item[1] >= 0
+                ):
                     raise InvalidLimits(f"ulimits must be (name, value) pairs, not {item!r}.")
         if not isinstance(self.cap_add, tuple) or not all(isinstance(c, str) for c in self.cap_add):
             raise InvalidLimits("cap_add must be a tuple of capability names like 'SYS_ADMIN'.")
@@ -131,8 +143,11 @@ class Limits:
     def described(self) -> dict[str, str]:
         """Each control's setting in words ("128 MiB, no swap"), or "removed" (an extra layer
         that is off is left out)."""
-        return {str(c): REGISTRY[c].describe(self) if self.is_on(c) else "removed"
-                for c in REGISTRY if c in CONTROLS or self.is_on(c)}
+        return {
+            str(c): REGISTRY[c].describe(self) if self.is_on(c) else "removed"
+            for c in REGISTRY
+            if c in CONTROLS or self.is_on(c)
+        }
 
     @property
     def memory_swap_mib(self) -> int | None:
@@ -176,10 +191,12 @@ HARDENED = Limits(name="hardened")
 # Fields a control's hardened values set and its `off` leaves alone, with the value a profile
 # that has the control off gives them, and why. Nothing else is left to chance: a test checks
 # that every Limits field belongs to a control, and every control's fields are here or in `off`.
-WHEN_OFF: Mapping[str, tuple[Any, str]] = MappingProxyType({
-    "tmpfs_mib": (None, "a writable root needs no scratch mount: Docker's default, no tmpfs at /tmp"),
-    "swap_mib": (0, "with no memory limit there is no swap limit either"),
-})
+WHEN_OFF: Mapping[str, tuple[Any, str]] = MappingProxyType(
+    {
+        "tmpfs_mib": (None, "a writable root needs no scratch mount: Docker's default, no tmpfs at /tmp"),
+        "swap_mib": (0, "with no memory limit there is no swap limit either"),
+    }
+)
 
 
 def _profile(name: str, on: tuple[Control, ...] = (), **exceptions: Any) -> Limits:
@@ -196,9 +213,16 @@ NAIVE = _profile("naive")
 
 # Exactly the seed's flags: --memory 128m --memory-swap 128m --network none --pids-limit 64
 # --cpus 0.5 --read-only, non-root runner, a 10 s host-side timeout. Docker's defaults otherwise.
-SEED_CONTROLS = (Control.TIMEOUT, Control.MEMORY, Control.PIDS, Control.CPU, Control.NETWORK,
-                 Control.READ_ONLY, Control.USER)
-SEED = _profile("seed", SEED_CONTROLS, tmpfs_mib=None)   # the seed's --read-only had no /tmp mount
+SEED_CONTROLS = (
+    Control.TIMEOUT,
+    Control.MEMORY,
+    Control.PIDS,
+    Control.CPU,
+    Control.NETWORK,
+    Control.READ_ONLY,
+    Control.USER,
+)
+SEED = _profile("seed", SEED_CONTROLS, tmpfs_mib=None)  # the seed's --read-only had no /tmp mount
 
 # The seed's flags plus the kit's guards against the kernel and against a setuid program
 # (its seccomp allowlist, no capabilities, no-new-privileges), against other runs (a uid of its
@@ -206,8 +230,16 @@ SEED = _profile("seed", SEED_CONTROLS, tmpfs_mib=None)   # the seed's --read-onl
 # host's), hardened's rlimits (otherwise the engine's nofile lets a few runs take much of the
 # host's file table) and the host's facts masked. What a server offers visitors who ask for the
 # seed: the exact seed only runs on a teacher's server (--allow-ablation).
-SEED_HARDENED = SEED.replace(name="seed_hardened", cap_drop_all=True, no_new_privileges=True, seccomp="kit",
-                             distinct_uid=True, ulimits=H["ulimits"], host_views=True, ptys=False)
+SEED_HARDENED = SEED.replace(
+    name="seed_hardened",
+    cap_drop_all=True,
+    no_new_privileges=True,
+    seccomp="kit",
+    distinct_uid=True,
+    ulimits=H["ulimits"],
+    host_views=True,
+    ptys=False,
+)
 
 # Hardened with a second kernel in between: gVisor's runsc answers the program's system calls
 # (the engine must have runsc registered; see docker/private-engine.sh). Its 64 processes each
@@ -215,4 +247,5 @@ SEED_HARDENED = SEED.replace(name="seed_hardened", cap_drop_all=True, no_new_pri
 GVISOR = HARDENED.replace(name="gvisor", runtime="runsc", memory_mib=256)
 
 PROFILES: Mapping[str, Limits] = MappingProxyType(
-    {"naive": NAIVE, "seed": SEED, "seed_hardened": SEED_HARDENED, "hardened": HARDENED, "gvisor": GVISOR})
+    {"naive": NAIVE, "seed": SEED, "seed_hardened": SEED_HARDENED, "hardened": HARDENED, "gvisor": GVISOR}
+)

@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 TARGET_ALIAS = "target"
 INHIBIT_IPV4 = "com.docker.network.bridge.inhibit_ipv4"
 HTTP_PORT = 8080
-ECHO_PORT = 7007     # TCP and UDP echo
+ECHO_PORT = 7007  # TCP and UDP echo
 READY_LINE = "target ready"
 
 # Runs inside the target container: a dual-stack TCP echo, UDP echo and HTTP server.
@@ -92,8 +92,9 @@ threading.Event().wait()
 
 # The target runs under the hardened controls too, but for its clock (it serves for the whole
 # session) and with its own uid (10000), so a run cannot spend the target's per-user budgets.
-TARGET_LIMITS = HARDENED.replace(name="target", network="internal", timeout_s=None,
-                                 memory_mib=64, pids=32, output_cap_bytes=64 * 1024)
+TARGET_LIMITS = HARDENED.replace(
+    name="target", network="internal", timeout_s=None, memory_mib=64, pids=32, output_cap_bytes=64 * 1024
+)
 
 _lock = threading.Lock()
 _ready = False
@@ -184,8 +185,13 @@ def teardown() -> None:
 def _create_network(name: str) -> None:
     try:
         engine.client().api.create_network(
-            name, driver="bridge", internal=True, enable_ipv6=False,
-            options={INHIBIT_IPV4: "true"}, labels=engine.labels("network"), check_duplicate=True,
+            name,
+            driver="bridge",
+            internal=True,
+            enable_ipv6=False,
+            options={INHIBIT_IPV4: "true"},
+            labels=engine.labels("network"),
+            check_duplicate=True,
         )
     except APIError as exc:
         if exc.status_code != 409:  # 409: it exists already (another thread of ours made it)
@@ -214,8 +220,12 @@ def _ensure_target() -> None:
     engine.remove_container(target_name())
     engine.ensure_image()
     options = container_options(
-        TARGET_LIMITS, image=engine.IMAGE, command=["python3", "-I", "-u", "-c", TARGET_PROGRAM],
-        labels=engine.labels("target"), network_name=network_name(), uid=TARGET_UID,
+        TARGET_LIMITS,
+        image=engine.IMAGE,
+        command=["python3", "-I", "-u", "-c", TARGET_PROGRAM],
+        labels=engine.labels("target"),
+        network_name=network_name(),
+        uid=TARGET_UID,
     )
     options["name"] = target_name()
     options["networking_config"] = {network_name(): client.api.create_endpoint_config(aliases=[TARGET_ALIAS])}
@@ -234,5 +244,7 @@ def _wait_ready(container: Container, timeout_s: float = 15.0) -> None:
             break
         time.sleep(0.1)
     logs = container.logs().decode("utf-8", "replace")[-500:]
-    raise SandboxError(f"The kit's target container did not start: {logs or container.status}",
-                       hint="Run 'python -m sandbox doctor' and check the engine's log.")
+    raise SandboxError(
+        f"The kit's target container did not start: {logs or container.status}",
+        hint="Run 'python -m sandbox doctor' and check the engine's log.",
+    )

@@ -94,26 +94,49 @@ def container_options(
             m.source: {"bind": m.target, "mode": "ro" if m.read_only else "rw"} for m in limits.mounts
         }
     if limits.host_views:
-        options["cgroupns"] = "private"     # /proc/self/cgroup shows "/", not the engine's path
-    if not limits.privileged:    # --privileged lifts every mask: show the misconfiguration as it is
+        options["cgroupns"] = "private"  # /proc/self/cgroup shows "/", not the engine's path
+    if not limits.privileged:  # --privileged lifts every mask: show the misconfiguration as it is
         options["host_config_extra"] = {"MaskedPaths": masked_paths(limits), "ReadonlyPaths": readonly_paths(limits)}
     return options
 
 
 # Docker's own lists (setting either field replaces the engine's default, so they are repeated).
-DOCKER_MASKED = ("/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-                 "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware",
-                 "/sys/devices/virtual/powercap")
+DOCKER_MASKED = (
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+)
 DOCKER_READONLY = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
 # The host's facts a program has no need of: how the host booted and which boot this is, its
 # devices and interrupts, the key users of its keyring, how its kernel was built; and the
 # host-wide counts that move with other containers (every cgroup's, the pressure stall figures),
 # which would tell a run about its neighbours. (mountinfo, which names the engine's data root and
 # the container's id, and the other per-process files are not maskable; the README says so.)
-HOST_FACTS = ("/proc/cmdline", "/proc/key-users", "/proc/sys/kernel/random/boot_id", "/proc/interrupts",
-              "/proc/partitions", "/proc/diskstats", "/proc/devices", "/proc/modules", "/proc/kallsyms",
-              "/sys/block", "/sys/class/block", "/sys/dev/block",
-              "/proc/config.gz", "/proc/cgroups", "/proc/pressure")
+HOST_FACTS = (
+    "/proc/cmdline",
+    "/proc/key-users",
+    "/proc/sys/kernel/random/boot_id",
+    "/proc/interrupts",
+    "/proc/partitions",
+    "/proc/diskstats",
+    "/proc/devices",
+    "/proc/modules",
+    "/proc/kallsyms",
+    "/sys/block",
+    "/sys/class/block",
+    "/sys/dev/block",
+    "/proc/config.gz",
+    "/proc/cgroups",
+    "/proc/pressure",
+)
 
 
 def masked_paths(limits: Limits) -> list[str]:
@@ -122,7 +145,7 @@ def masked_paths(limits: Limits) -> list[str]:
     if limits.host_views:
         paths += HOST_FACTS
     if not limits.ptys:
-        paths.append("/dev/pts")    # no pty can be opened: the host's pty count is global
+        paths.append("/dev/pts")  # no pty can be opened: the host's pty count is global
     return paths
 
 
@@ -199,8 +222,14 @@ def host_ulimits() -> dict[str, tuple[int, int]]:
 
 def _explicit_ulimits(chosen: list[Ulimit]) -> list[Ulimit]:
     named = {u["Name"] for u in chosen}
-    return [*chosen, *(Ulimit(name=name, soft=soft, hard=hard)
-                       for name, (soft, hard) in host_ulimits().items() if name not in named)]
+    return [
+        *chosen,
+        *(
+            Ulimit(name=name, soft=soft, hard=hard)
+            for name, (soft, hard) in host_ulimits().items()
+            if name not in named
+        ),
+    ]
 
 
 def _resource_options(limits: Limits) -> dict[str, Any]:

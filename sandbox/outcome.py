@@ -29,14 +29,14 @@ from .text import clip
 
 @dataclass(frozen=True)
 class Facts:
-    report: Report | None          # the supervisor's report (None: it could not report)
-    killed_for: str | None         # "timeout", "output" or "cancel" when the kit killed the run
-    by_safety_net: bool            # the kill came from the kit's ceiling, not a control
-    engine_exit: int | None        # the container's own exit code (the supervisor's)
-    engine_oom: bool               # State.OOMKilled: the engine saw an OOM kill in the container
+    report: Report | None  # the supervisor's report (None: it could not report)
+    killed_for: str | None  # "timeout", "output" or "cancel" when the kit killed the run
+    by_safety_net: bool  # the kill came from the kit's ceiling, not a control
+    engine_exit: int | None  # the container's own exit code (the supervisor's)
+    engine_oom: bool  # State.OOMKilled: the engine saw an OOM kill in the container
     stderr: str = ""
     language: str = DEFAULT_LANGUAGE
-    engine_records_oom: bool = True    # False where OOMKilled stays false after an OOM kill (Podman 4.3)
+    engine_records_oom: bool = True  # False where OOMKilled stays false after an OOM kill (Podman 4.3)
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,13 @@ _SIGNAL_MEANING = {
 # What an error line suggests, as a hint only. EPERM is left unnamed: capabilities, seccomp and
 # no_new_privileges all answer with it.
 _HINTS = (
-    (re.compile(r"\[Errno 101\]|Network is unreachable|name resolution|Name or service not known"
-                r"|Name does not resolve|gaierror|ENETUNREACH|EAI_AGAIN"), Control.NETWORK),
+    (
+        re.compile(
+            r"\[Errno 101\]|Network is unreachable|name resolution|Name or service not known"
+            r"|Name does not resolve|gaierror|ENETUNREACH|EAI_AGAIN"
+        ),
+        Control.NETWORK,
+    ),
     (re.compile(r"\[Errno 30\]|Read-only file system|EROFS"), Control.READ_ONLY),
     (re.compile(r"\[Errno 28\]|No space left on device|ENOSPC"), Control.READ_ONLY),
     (re.compile(r"\[Errno 11\]|Resource temporarily unavailable|EAGAIN|can't start new thread"), Control.PIDS),
@@ -119,9 +124,16 @@ def _supervisor_failed(facts: Facts, report: Report, limits: Limits) -> Verdict:
     """The supervisor reported its own failure: what the program did is unknown, so the verdict
     is an error in the kit's words; what its stderr suggests stays a hint."""
     why = report.supervisor_error or "it reported no exit status"
-    return Verdict(R.ERROR, None, clip(f"The kit's supervisor failed ({why}); the program's exit status and "
-                                       "the kernel's counters for the run are unknown", _MAX_MESSAGE),
-                   _hint(facts, limits))
+    return Verdict(
+        R.ERROR,
+        None,
+        clip(
+            f"The kit's supervisor failed ({why}); the program's exit status and "
+            "the kernel's counters for the run are unknown",
+            _MAX_MESSAGE,
+        ),
+        _hint(facts, limits),
+    )
 
 
 def _kit_kill(facts: Facts, limits: Limits) -> Verdict:
@@ -129,13 +141,21 @@ def _kit_kill(facts: Facts, limits: Limits) -> Verdict:
         return Verdict(R.KILLED, None, "Cancelled: the caller stopped the run")
     if facts.killed_for == "output":
         if facts.by_safety_net:
-            return Verdict(R.OUTPUT_LIMIT, R.SAFETY_NET,
-                           f"Output limit exceeded ({_bytes(R.SAFETY_OUTPUT_BYTES)}, the kit's safety net)")
-        return Verdict(R.OUTPUT_LIMIT, Control.OUTPUT_CAP,
-                       f"Output limit exceeded ({_bytes(limits.output_cap_bytes or 0)})")
+            return Verdict(
+                R.OUTPUT_LIMIT,
+                R.SAFETY_NET,
+                f"Output limit exceeded ({_bytes(R.SAFETY_OUTPUT_BYTES)}, the kit's safety net)",
+            )
+        return Verdict(
+            R.OUTPUT_LIMIT, Control.OUTPUT_CAP, f"Output limit exceeded ({_bytes(limits.output_cap_bytes or 0)})"
+        )
     if facts.by_safety_net:
-        return Verdict(R.TIMEOUT, R.SAFETY_NET, f"Execution timed out after {_seconds(R.SAFETY_TIMEOUT_S)} seconds "
-                                                "(the kit's safety net; the timeout control was off)")
+        return Verdict(
+            R.TIMEOUT,
+            R.SAFETY_NET,
+            f"Execution timed out after {_seconds(R.SAFETY_TIMEOUT_S)} seconds "
+            "(the kit's safety net; the timeout control was off)",
+        )
     return Verdict(R.TIMEOUT, Control.TIMEOUT, f"Execution timed out after {_seconds(limits.timeout_s)} seconds")
 
 
@@ -146,11 +166,20 @@ def _unreported(facts: Facts, limits: Limits) -> Verdict:
     code = facts.engine_exit
     if code == 128 + signal.SIGKILL and not facts.engine_records_oom:
         # Most likely the OOM killer, but nothing recorded it: a hint, never a verdict.
-        return Verdict(R.ERROR, None, f"The run ended without the supervisor's report (container exit code {code}, "
-                       "SIGKILL). This engine does not record OOM kills, so the kit cannot tell whether the "
-                       "out-of-memory killer sent it", str(Control.MEMORY) if limits.is_on(Control.MEMORY) else None)
-    return Verdict(R.ERROR, None, f"The run ended without the supervisor's report (container exit code {code})",
-                   _hint(facts, limits))
+        return Verdict(
+            R.ERROR,
+            None,
+            f"The run ended without the supervisor's report (container exit code {code}, "
+            "SIGKILL). This engine does not record OOM kills, so the kit cannot tell whether the "
+            "out-of-memory killer sent it",
+            str(Control.MEMORY) if limits.is_on(Control.MEMORY) else None,
+        )
+    return Verdict(
+        R.ERROR,
+        None,
+        f"The run ended without the supervisor's report (container exit code {code})",
+        _hint(facts, limits),
+    )
 
 
 def _memory(limits: Limits, note: str = "") -> Verdict:
@@ -168,8 +197,11 @@ def _signalled(report: Report, limits: Limits) -> Verdict:
         # The kernel records that its OOM killer ended a process of the run, not which one: the
         # program, or a child of it before the program ended by SIGKILL. Either way the memory
         # limit fired, and the message says no more than that.
-        return _memory(limits, f": the out-of-memory killer ended {_processes(report.oom_kills)} of this run, "
-                               "and the program ended by SIGKILL")
+        return _memory(
+            limits,
+            f": the out-of-memory killer ended {_processes(report.oom_kills)} of this run, "
+            "and the program ended by SIGKILL",
+        )
     # The kernel sends SIGXFSZ past the file size limit and SIGSYS for a call the filter kills
     # for, but a program can send either to itself: the signal suggests the control, a hint.
     control = _SIGNAL_CONTROL.get(sig)
@@ -194,7 +226,7 @@ def _fired(report: Report, limits: Limits) -> Control | None:
         (Control.PIDS, bool(report.forks_refused)),
         (Control.MEMORY, bool(report.oom_kills)),
         (Control.NETWORK, bool(report.no_route)),
-        (Control.READ_ONLY, bool(report.scratch_full)),   # the scratch mounts' size is read_only's
+        (Control.READ_ONLY, bool(report.scratch_full)),  # the scratch mounts' size is read_only's
     )
     return next((control for control, fired in seen if fired and limits.is_on(control)), None)
 

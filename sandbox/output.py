@@ -21,8 +21,12 @@ STREAMS = {1: "stdout", 2: "stderr"}
 # and the refusals' escaped names, clipped by characters (at worst twelve bytes a character: a
 # UTF-16 pair of \uXXXX escapes), with short reasons. About 5.8 MiB. The supervisor's bounds keep
 # a whole report below it (tests/unit/test_files.py builds the largest).
-REPORT_MAX = (16 * 1024 + (HARVEST_TOTAL_BYTES + 2) // 3 * 4 + HARVEST_FILES * (6 * MAX_NAME_BYTES + 16)
-              + HARVEST_ENTRIES * (12 * SHOWN_NAME_CHARS + 256))
+REPORT_MAX = (
+    16 * 1024
+    + (HARVEST_TOTAL_BYTES + 2) // 3 * 4
+    + HARVEST_FILES * (6 * MAX_NAME_BYTES + 16)
+    + HARVEST_ENTRIES * (12 * SHOWN_NAME_CHARS + 256)
+)
 
 
 class CappedOutput:
@@ -34,12 +38,12 @@ class CappedOutput:
         self._buffers = {"stdout": bytearray(), "stderr": bytearray()}
         self._kept = 0
         self._on_text = on_text
-        self.marker = marker            # the secret and a space: where the report begins
-        self._tail = b""                # the end of the last stdout frame, for a marker cut in two
+        self.marker = marker  # the secret and a space: where the report begins
+        self._tail = b""  # the end of the last stdout frame, for a marker cut in two
         self.report: bytearray | None = None
-        self.full = threading.Event()   # set once the cap is reached
-        self.done = threading.Event()   # set when the stream ends, for whatever reason
-        self.wake = threading.Event()   # set by either: what a supervisor waits on
+        self.full = threading.Event()  # set once the cap is reached
+        self.done = threading.Event()  # set when the stream ends, for whatever reason
+        self.wake = threading.Event()  # set by either: what a supervisor waits on
         self.error: BaseException | None = None
         self.callback_error: Exception | None = None
 
@@ -69,20 +73,20 @@ class CappedOutput:
     def stdout_frame(self, chunk: bytes) -> None:
         """A frame of stdout: the program's bytes up to the report's secret, the report after it."""
         if self.report is not None:
-            self.report += chunk[:REPORT_MAX - len(self.report)]   # appended, never copied whole
+            self.report += chunk[: REPORT_MAX - len(self.report)]  # appended, never copied whole
             return
         if self.marker:
             joined = self._tail + chunk
             at = joined.find(self.marker)
             if at >= 0:
                 if not self.full.is_set():
-                    self._retract(len(self._tail) - at)   # marker bytes kept from the last frame
-                self.report = bytearray(joined[at + len(self.marker):][:REPORT_MAX])
-                chunk = joined[len(self._tail):at] if at > len(self._tail) else b""
+                    self._retract(len(self._tail) - at)  # marker bytes kept from the last frame
+                self.report = bytearray(joined[at + len(self.marker) :][:REPORT_MAX])
+                chunk = joined[len(self._tail) : at] if at > len(self._tail) else b""
                 if not self.full.is_set() and chunk:
                     self.add("stdout", chunk)
                 return
-            self._tail = joined[-(len(self.marker) - 1):]
+            self._tail = joined[-(len(self.marker) - 1) :]
         if not self.full.is_set():
             self.add("stdout", chunk)
 
@@ -90,7 +94,7 @@ class CappedOutput:
         if count > 0:
             kept = self._buffers["stdout"]
             cut = min(count, len(kept))
-            del kept[len(kept) - cut:]
+            del kept[len(kept) - cut :]
             self._kept -= cut
 
     def consume(self, frames: Iterable[tuple[int, bytes]]) -> None:

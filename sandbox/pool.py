@@ -7,18 +7,18 @@ piling up threads and memory while the caller waits for nothing.
 
     >>> from sandbox import PROFILES
     >>> from sandbox import Pool, QueueFull
-    >>> with Pool(workers=5, queue=20) as pool:                            # doctest: +ENGINE
+    >>> with Pool(workers=5, queue=20) as pool:  # doctest: +ENGINE
     ...     futures = [pool.submit(f"print({i} * {i})") for i in range(10)]
     ...     [f.result().stdout for f in futures][:3]
     ...     pool.stats()
     ['0\\n', '1\\n', '4\\n']
     {'running': 0, 'queued': 0, 'workers': 5, 'queue': 20}
-    >>> with Pool(workers=1, queue=0) as pool:                             # doctest: +ENGINE
+    >>> with Pool(workers=1, queue=0) as pool:  # doctest: +ENGINE
     ...     busy = pool.submit("import time; time.sleep(2)")
     ...     try:
     ...         pool.submit("print(1)", PROFILES["seed"])
     ...     except QueueFull as full:
-    ...         full.retry_after_s >= 1     # a guess at when a slot frees, in whole seconds
+    ...         full.retry_after_s >= 1  # a guess at when a slot frees, in whole seconds
     True
 
 `submit(code, limits, **kw)` takes the same arguments as `sandbox.run` and returns a
@@ -57,11 +57,12 @@ class Pool:
     so `queued` can briefly read above `queue`; running + queued never passes the total.)
     """
 
-    DEFAULT_WORKERS = 5    # the seed's "up to 5 containers concurrently"
+    DEFAULT_WORKERS = 5  # the seed's "up to 5 containers concurrently"
     DEFAULT_QUEUE = 20
 
-    def __init__(self, workers: int = DEFAULT_WORKERS, queue: int = DEFAULT_QUEUE,
-                 runner: Callable[..., Result] | None = None):
+    def __init__(
+        self, workers: int = DEFAULT_WORKERS, queue: int = DEFAULT_QUEUE, runner: Callable[..., Result] | None = None
+    ):
         if isinstance(workers, bool) or not isinstance(workers, int) or not 1 <= workers <= 64:
             raise InvalidLimits(f"workers must be a whole number from 1 to 64, not {workers!r}.")
         if isinstance(queue, bool) or not isinstance(queue, int) or not 0 <= queue <= 10_000:
@@ -77,11 +78,12 @@ class Pool:
         self._running = 0
         self._queued = 0
         self._closed = False
-        self._mean_run_s = 1.0   # a moving average of run durations, for Retry-After
-        self._active: set[threading.Event] = set()   # the cancel events of the runs in progress
+        self._mean_run_s = 1.0  # a moving average of run durations, for Retry-After
+        self._active: set[threading.Event] = set()  # the cancel events of the runs in progress
 
-    def submit(self, code: str, limits: Limits | None = None, *,
-               cancel: threading.Event | None = None, **kw: Any) -> Future[Result]:
+    def submit(
+        self, code: str, limits: Limits | None = None, *, cancel: threading.Event | None = None, **kw: Any
+    ) -> Future[Result]:
         """Queue one run; raises QueueFull at once when there is no room, InvalidCode for bad code.
 
         Setting `cancel` kills the run at once (a queued one then ends as soon as it starts).
@@ -93,13 +95,15 @@ class Pool:
             raise PoolClosed("The pool is shut down.")
         if not self._slots.acquire(blocking=False):
             log.debug("queue full: %d workers busy, %d runs waiting", self.workers, self.queue)
-            raise QueueFull(f"All {self.workers} workers are busy and {self.queue} runs are waiting.",
-                            retry_after_s=self.retry_after_s())
+            raise QueueFull(
+                f"All {self.workers} workers are busy and {self.queue} runs are waiting.",
+                retry_after_s=self.retry_after_s(),
+            )
         with self._lock:
             self._queued += 1
         try:
             future = self._executor.submit(self._work, code, limits, kw)
-        except RuntimeError as exc:   # shut down between the check above and here
+        except RuntimeError as exc:  # shut down between the check above and here
             self._release(started=False)
             raise PoolClosed("The pool is shut down.") from exc
         future.add_done_callback(self._on_done)
@@ -108,8 +112,7 @@ class Pool:
     def stats(self) -> dict[str, int]:
         """How many runs are running and waiting now, and the pool's bounds."""
         with self._lock:
-            return {"running": self._running, "queued": self._queued,
-                    "workers": self.workers, "queue": self.queue}
+            return {"running": self._running, "queued": self._queued, "workers": self.workers, "queue": self.queue}
 
     def retry_after_s(self) -> int:
         """A whole-second guess at when a slot frees: the queue ahead, shared among the workers."""

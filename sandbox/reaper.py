@@ -6,7 +6,7 @@ id), so by default the reaper removes only orphans, whose owner process is gone,
 to run while sandboxes are running on the same engine.
 
     >>> import sandbox
-    >>> sandbox.cleanup()                        # orphans only          # doctest: +ENGINE
+    >>> sandbox.cleanup()  # orphans only          # doctest: +ENGINE
     {'containers': ..., 'networks': ...}
 
 `cleanup(session=sandbox.engine.SESSION)` removes everything of this process (a caller cleaning
@@ -30,8 +30,7 @@ from . import engine
 log = logging.getLogger(__name__)
 
 
-def cleanup(session: str | None = None, older_than_s: float | None = None,
-            everything: bool = False) -> dict[str, int]:
+def cleanup(session: str | None = None, older_than_s: float | None = None, everything: bool = False) -> dict[str, int]:
     """Remove the kit's containers, then its networks; return how many of each went.
 
     session: everything of that session (a caller cleaning up after itself).
@@ -57,10 +56,14 @@ def cleanup(session: str | None = None, older_than_s: float | None = None,
 
 def _remove_container(api: Any, info: dict[str, Any]) -> bool:
     labels = info.get("Labels") or {}
-    gone = engine.remove_container(info["Id"], api=api)   # a failure is logged and counted there
+    gone = engine.remove_container(info["Id"], api=api)  # a failure is logged and counted there
     if gone:
-        log.info("the reaper removed container %s (%s, owner %s)", info["Id"][:12],
-                 labels.get(engine.LABEL_ROLE, "?"), labels.get(engine.LABEL_OWNER, "?"))
+        log.info(
+            "the reaper removed container %s (%s, owner %s)",
+            info["Id"][:12],
+            labels.get(engine.LABEL_ROLE, "?"),
+            labels.get(engine.LABEL_OWNER, "?"),
+        )
     return gone
 
 
@@ -72,14 +75,16 @@ def leftovers(session: str | None = None) -> list[dict[str, str | bool]]:
     found = []
     for info in engine.client().api.containers(all=True, filters={"label": filters}):
         labels = info.get("Labels") or {}
-        found.append({
-            "name": (info.get("Names") or ["?"])[0].lstrip("/"),
-            "role": labels.get(engine.LABEL_ROLE, "?"),
-            "session": labels.get(engine.LABEL_SESSION, "?"),
-            "owner": labels.get(engine.LABEL_OWNER, "?"),
-            "orphan": _orphan(labels, None),
-            "status": info.get("Status", "?"),
-        })
+        found.append(
+            {
+                "name": (info.get("Names") or ["?"])[0].lstrip("/"),
+                "role": labels.get(engine.LABEL_ROLE, "?"),
+                "session": labels.get(engine.LABEL_SESSION, "?"),
+                "owner": labels.get(engine.LABEL_OWNER, "?"),
+                "orphan": _orphan(labels, None),
+                "status": info.get("Status", "?"),
+            }
+        )
     return found
 
 

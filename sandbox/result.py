@@ -13,12 +13,12 @@ from .limits import Limits
 class Status(StrEnum):
     """How a run ended. The JSON and every face show the same strings."""
 
-    OK = "ok"                      # exited 0
-    ERROR = "error"                # the program failed on its own (non-zero exit, a traceback)
-    TIMEOUT = "timeout"            # the host-side clock ran out; the kit killed the program
-    MEMORY = "memory"              # the kernel's OOM killer killed the program
+    OK = "ok"  # exited 0
+    ERROR = "error"  # the program failed on its own (non-zero exit, a traceback)
+    TIMEOUT = "timeout"  # the host-side clock ran out; the kit killed the program
+    MEMORY = "memory"  # the kernel's OOM killer killed the program
     OUTPUT_LIMIT = "output_limit"  # stdout+stderr passed the cap; the kit killed the program
-    KILLED = "killed"              # ended by a signal, or cancelled by the caller
+    KILLED = "killed"  # ended by a signal, or cancelled by the caller
 
 
 OK, ERROR, TIMEOUT, MEMORY, OUTPUT_LIMIT, KILLED = Status
@@ -40,22 +40,22 @@ class Usage:
     program's and its waited-for children's (wait4). None: this kernel or engine does not keep it.
     """
 
-    cpu_s: float | None = None             # user + system, the whole container
+    cpu_s: float | None = None  # user + system, the whole container
     user_s: float | None = None
     system_s: float | None = None
-    peak_mib: float | None = None          # the most memory the container held at once
+    peak_mib: float | None = None  # the most memory the container held at once
     # times usage met the limit (cgroup failcnt / events max; some v1 kernels keep 0)
     memory_limit_hits: int | None = None
-    oom_kills: int | None = None           # processes the OOM killer killed
-    peak_tasks: int | None = None          # the most processes and threads at once
-    forks_refused: int | None = None       # forks and thread starts the pids limit refused
-    cpu_periods: int | None = None         # CFS periods the container ran in
-    throttled_periods: int | None = None   # of those, how many hit the CPU quota
+    oom_kills: int | None = None  # processes the OOM killer killed
+    peak_tasks: int | None = None  # the most processes and threads at once
+    forks_refused: int | None = None  # forks and thread starts the pids limit refused
+    cpu_periods: int | None = None  # CFS periods the container ran in
+    throttled_periods: int | None = None  # of those, how many hit the CPU quota
     throttled_s: float | None = None
-    no_route: int | None = None            # packets the network stack refused: no route
-    scratch_full: tuple[str, ...] = ()     # scratch mounts that filled up (/tmp, /dev/shm)
-    stdin_bytes: int | None = None         # how much of its stdin the program took
-    wall_s: float | None = None            # the program's own time, from its start to its end
+    no_route: int | None = None  # packets the network stack refused: no route
+    scratch_full: tuple[str, ...] = ()  # scratch mounts that filled up (/tmp, /dev/shm)
+    stdin_bytes: int | None = None  # how much of its stdin the program took
+    wall_s: float | None = None  # the program's own time, from its start to its end
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -72,14 +72,18 @@ class OutputFile:
     a face offers it as a download, never inline, since it can hold script.
     """
 
-    name: str        # a relative path below out/, e.g. "figure-1.png" or "tables/a.csv"
+    name: str  # a relative path below out/, e.g. "figure-1.png" or "tables/a.csv"
     data: bytes = field(repr=False)
     size: int
     type: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "size": self.size, "type": self.type,
-                "base64": binascii.b2a_base64(self.data, newline=False).decode("ascii")}
+        return {
+            "name": self.name,
+            "size": self.size,
+            "type": self.type,
+            "base64": binascii.b2a_base64(self.data, newline=False).decode("ascii"),
+        }
 
 
 @dataclass
@@ -87,8 +91,8 @@ class Result:
     """The outcome of `sandbox.run`.
 
     >>> from sandbox import run
-    >>> r = run("print(2 + 2)")                                  # doctest: +ENGINE
-    >>> r.status, r.stdout, r.stopped_by, r.usage.peak_mib > 0   # doctest: +ENGINE
+    >>> r = run("print(2 + 2)")  # doctest: +ENGINE
+    >>> r.status, r.stdout, r.stopped_by, r.usage.peak_mib > 0  # doctest: +ENGINE
     (<Status.OK: 'ok'>, '4\\n', None, True)
 
     `stopped_by` names a control only from facts: the kernel's counters (refused forks, an OOM
@@ -109,14 +113,14 @@ class Result:
     duration_s: float
     limits: Limits
     timed_out: bool = False
-    oom_killed: bool = False        # the program itself was killed by the OOM killer
+    oom_killed: bool = False  # the program itself was killed by the OOM killer
     truncated: bool = False
-    stopped_by: str | None = None   # the control that fired (a Control), the safety net, or None
-    message: str = ""               # one human line: why it ended
-    container_id: str = ""          # short id, for `docker` commands while debugging
-    signal: str | None = None       # the signal that ended the program ("SIGKILL"), if one did
-    hint: str | None = None         # the control its error text points at: a guess, not a fact
-    usage: Usage | None = None      # None when the supervisor could not report (it was killed)
+    stopped_by: str | None = None  # the control that fired (a Control), the safety net, or None
+    message: str = ""  # one human line: why it ended
+    container_id: str = ""  # short id, for `docker` commands while debugging
+    signal: str | None = None  # the signal that ended the program ("SIGKILL"), if one did
+    hint: str | None = None  # the control its error text points at: a guess, not a fact
+    usage: Usage | None = None  # None when the supervisor could not report (it was killed)
     files: dict[str, OutputFile] = field(default_factory=dict)
     files_refused: tuple[tuple[str, str], ...] = ()
     files_unexamined: int = 0

@@ -68,9 +68,9 @@ def run(
     """Run `code` in a fresh container under `limits` (the hardened profile by default).
 
     >>> from sandbox import run, PROFILES
-    >>> run("print(2 + 2)").stdout                                   # doctest: +ENGINE
+    >>> run("print(2 + 2)").stdout  # doctest: +ENGINE
     '4\\n'
-    >>> run("print(input()[::-1])", stdin="Ada\\n").stdout            # doctest: +ENGINE
+    >>> run("print(input()[::-1])", stdin="Ada\\n").stdout  # doctest: +ENGINE
     'adA\\n'
     >>> run("while True: pass", PROFILES["hardened"].replace(timeout_s=2)).message  # doctest: +ENGINE
     'Execution timed out after 2 seconds'
@@ -148,8 +148,9 @@ def _check_limits(limits: object) -> Limits:
     if limits is None:
         return HARDENED
     if not isinstance(limits, Limits):
-        raise InvalidLimits("limits must be a sandbox.Limits (e.g. PROFILES['hardened']), "
-                            f"not {type(limits).__name__}.")
+        raise InvalidLimits(
+            f"limits must be a sandbox.Limits (e.g. PROFILES['hardened']), not {type(limits).__name__}."
+        )
     return limits
 
 
@@ -166,8 +167,14 @@ def _check_env(env: object) -> dict[str, str]:
 class ContainerRun:
     """One program's run in a box: delivery, supervision, the facts, the Result."""
 
-    def __init__(self, box: Box, limits: Limits, on_output: OutputCallback | None,
-                 cancel: threading.Event | None = None, language: str = DEFAULT_LANGUAGE):
+    def __init__(
+        self,
+        box: Box,
+        limits: Limits,
+        on_output: OutputCallback | None,
+        cancel: threading.Event | None = None,
+        language: str = DEFAULT_LANGUAGE,
+    ):
         self.box = box
         self.limits = limits
         self.secret = new_secret()
@@ -182,25 +189,33 @@ class ContainerRun:
             result = self._run(argv, stdin, files)
         except NotFound as exc:
             log.warning("container %s disappeared during its run", self.box.short_id)
-            raise SandboxError("The container disappeared during the run (removed from outside?).",
-                               hint="Use 'python -m sandbox cleanup' (orphans only) rather than --all "
-                               "while sandboxes are running.") from exc
+            raise SandboxError(
+                "The container disappeared during the run (removed from outside?).",
+                hint="Use 'python -m sandbox cleanup' (orphans only) rather than --all while sandboxes are running.",
+            ) from exc
         except APIError as exc:
             raise engine.refusal(exc, "to run the container") from exc
         except (requests.exceptions.RequestException, ConnectionError) as exc:
             log.warning("the engine stopped answering during the run of container %s: %r", self.box.short_id, exc)
             raise EngineUnavailable(
-                f"The {engine.called()} stopped answering during the run ({exc.__class__.__name__}).") from exc
+                f"The {engine.called()} stopped answering during the run ({exc.__class__.__name__})."
+            ) from exc
         failed = self.output.callback_error
         if failed is not None:
             raise OutputCallbackError(
                 f"The on_output callback raised {type(failed).__name__}: {clip(str(failed))}; "
-                "the run went on without it.", result) from failed
+                "the run went on without it.",
+                result,
+            ) from failed
         return result
 
     def _run(self, argv: list[str], stdin: bytes, files: Sequence[tuple[bytes, bytes]]) -> R.Result:
-        reader = threading.Thread(target=self.output.consume, args=(self.box.frames(),), daemon=True,
-                                  name=f"sandbox-output-{self.box.short_id}")
+        reader = threading.Thread(
+            target=self.output.consume,
+            args=(self.box.frames(),),
+            daemon=True,
+            name=f"sandbox-output-{self.box.short_id}",
+        )
         reader.start()
         self.box.deliver(delivery(self.secret, argv, stdin, files))
         delivered = time.monotonic()
@@ -228,12 +243,12 @@ class ContainerRun:
                 return None  # output closed and the supervisor ended
 
     def _kill(self, reason: str) -> str:
-        self.box.kill()   # the supervisor kills every process, counts, reports, and exits
+        self.box.kill()  # the supervisor kills every process, counts, reports, and exits
         return reason
 
     def _final_state(self, killed: bool) -> dict[str, Any]:
         if killed and not (self.output.done.wait(KILL_GRACE_S) and self.box.wait_exit(KILL_GRACE_S)):
-            self.box.engine_kill()    # SIGKILL: nothing inside can ignore it
+            self.box.engine_kill()  # SIGKILL: nothing inside can ignore it
             self.box.wait_exit(10)
         elif not killed:
             self.box.wait_exit(KILL_GRACE_S)
@@ -242,21 +257,35 @@ class ContainerRun:
     def _result(self, state: dict[str, Any], killed_for: str | None, duration: float) -> R.Result:
         limits = self.limits
         by_safety_net = (killed_for == "timeout" and limits.timeout_s is None) or (
-            killed_for == "output" and limits.output_cap_bytes is None)
+            killed_for == "output" and limits.output_cap_bytes is None
+        )
         report = parse_report(bytes(self.output.report)) if self.output.report is not None else None
         stderr = self.output.text("stderr")
-        facts = Facts(report, killed_for, by_safety_net, state.get("ExitCode"), bool(state.get("OOMKilled")),
-                      stderr, self.language, engine_records_oom=engine.kind().oom_flag)
+        facts = Facts(
+            report,
+            killed_for,
+            by_safety_net,
+            state.get("ExitCode"),
+            bool(state.get("OOMKilled")),
+            stderr,
+            self.language,
+            engine_records_oom=engine.kind().oom_flag,
+        )
         verdict = classify(facts, limits)
         if self.output.error is not None:
             # What the program printed is known only up to the failure: never report that as ok.
             broken = self.output.error
             log.warning("reading the output of container %s failed: %r", self.box.short_id, broken)
-            verdict = Verdict(R.ERROR, None, "Output incomplete: reading it from the engine failed "
-                              f"({type(broken).__name__}: {clip(str(broken), 160)})")
+            verdict = Verdict(
+                R.ERROR,
+                None,
+                "Output incomplete: reading it from the engine failed "
+                f"({type(broken).__name__}: {clip(str(broken), 160)})",
+            )
         exit_code, signal_name = _ending(report, state)
-        log.debug("container %s: %s after %.2f s (killed for %s)", self.box.short_id, verdict.status, duration,
-                  killed_for)
+        log.debug(
+            "container %s: %s after %.2f s (killed for %s)", self.box.short_id, verdict.status, duration, killed_for
+        )
         kept, refused, unexamined = F.received(report)
         return R.Result(
             status=verdict.status,
@@ -300,8 +329,19 @@ def _usage(report: Report | None) -> R.Usage | None:
         return None
     mib = None if report.memory_peak_bytes is None else round(report.memory_peak_bytes / 1024 / 1024, 1)
     return R.Usage(
-        cpu_s=report.cpu_s, user_s=report.user_s, system_s=report.system_s, peak_mib=mib,
-        memory_limit_hits=report.memory_limit_hits, oom_kills=report.oom_kills, peak_tasks=report.tasks_peak,
-        forks_refused=report.forks_refused, cpu_periods=report.cpu_periods,
-        throttled_periods=report.cpu_throttled, throttled_s=report.cpu_throttled_s, no_route=report.no_route,
-        scratch_full=tuple(report.scratch_full), stdin_bytes=report.stdin_bytes, wall_s=report.elapsed_s)
+        cpu_s=report.cpu_s,
+        user_s=report.user_s,
+        system_s=report.system_s,
+        peak_mib=mib,
+        memory_limit_hits=report.memory_limit_hits,
+        oom_kills=report.oom_kills,
+        peak_tasks=report.tasks_peak,
+        forks_refused=report.forks_refused,
+        cpu_periods=report.cpu_periods,
+        throttled_periods=report.cpu_throttled,
+        throttled_s=report.cpu_throttled_s,
+        no_route=report.no_route,
+        scratch_full=tuple(report.scratch_full),
+        stdin_bytes=report.stdin_bytes,
+        wall_s=report.elapsed_s,
+    )

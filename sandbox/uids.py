@@ -43,7 +43,7 @@ from .errors import RunRefused
 
 FIRST_UID = 10001
 RUNNER_UIDS = range(FIRST_UID, FIRST_UID + 256)
-TARGET_UID = 10000      # the kit's target container: never a run's uid
+TARGET_UID = 10000  # the kit's target container: never a run's uid
 
 # Only root can make a name in /run, so no other account can take the folder's name first (it can
 # in the temporary folder: the kit then refuses, and says how to choose another).
@@ -66,8 +66,8 @@ class Lease:
     def release(self) -> None:
         with _lock:
             if self._handle is None:
-                return                      # released already, or the process's shared uid
-            os.close(self._handle)          # closing drops the lock
+                return  # released already, or the process's shared uid
+            os.close(self._handle)  # closing drops the lock
             self._handle = None
             _held.discard(self.uid)
 
@@ -102,16 +102,21 @@ def _take() -> tuple[int, int]:
                 return uid, handle
     finally:
         os.close(folder)
-    if unusable:   # a lock file planted, or a folder tidied by hand: nothing else puts them there
-        raise RunRefused(f"No runner uid is free: {len(unusable)} lock files in {LOCKS} are not the kit's own "
-                         f"({', '.join(unusable[:3])}...), the others are in use.", hint="Remove those files, then run again.")
-    raise RunRefused(f"All {len(RUNNER_UIDS)} runner uids are in use by running sandboxes on this machine.",
-                     hint="Wait for some to finish, or lower the number of workers and warm containers.")
+    if unusable:  # a lock file planted, or a folder tidied by hand: nothing else puts them there
+        raise RunRefused(
+            f"No runner uid is free: {len(unusable)} lock files in {LOCKS} are not the kit's own "
+            f"({', '.join(unusable[:3])}...), the others are in use.",
+            hint="Remove those files, then run again.",
+        )
+    raise RunRefused(
+        f"All {len(RUNNER_UIDS)} runner uids are in use by running sandboxes on this machine.",
+        hint="Wait for some to finish, or lower the number of workers and warm containers.",
+    )
 
 
 def _open_folder() -> int:
     """LOCKS, made if missing, opened without following a link, and this account's alone."""
-    with contextlib.suppress(OSError):      # if it cannot be made, opening it says why
+    with contextlib.suppress(OSError):  # if it cannot be made, opening it says why
         os.mkdir(LOCKS, 0o700)
     try:
         folder = os.open(LOCKS, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
@@ -125,19 +130,23 @@ def _open_folder() -> int:
 
 
 def _unsafe(problem: str) -> RunRefused:
-    return RunRefused(f"The uid lock folder {LOCKS} {problem}; the kit keeps its uid leases only in a folder of "
-                      f"its own account (uid {os.geteuid()}) with mode 0700, where no other account can reach them.",
-                      hint=f"Remove {LOCKS} (or 'chmod 700' it if this account owns it), or set SANDBOX_UID_LOCKS to "
-                           "a folder only this account can write ('mkdir -m 700 DIR'), then run again.")
+    return RunRefused(
+        f"The uid lock folder {LOCKS} {problem}; the kit keeps its uid leases only in a folder of "
+        f"its own account (uid {os.geteuid()}) with mode 0700, where no other account can reach them.",
+        hint=f"Remove {LOCKS} (or 'chmod 700' it if this account owns it), or set SANDBOX_UID_LOCKS to "
+        "a folder only this account can write ('mkdir -m 700 DIR'), then run again.",
+    )
 
 
 def _lock_file(folder: int, name: str) -> int | str | None:
     """An exclusive lock on the lock file `name`: its handle; None if another holder has it (or it
     changed as we locked it); or why the kit will not use it."""
-    try:   # O_NONBLOCK: a FIFO in a lock file's place must not hang the kit (_problem refuses it)
-        handle = os.open(name, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600, dir_fd=folder)
+    try:  # O_NONBLOCK: a FIFO in a lock file's place must not hang the kit (_problem refuses it)
+        handle = os.open(
+            name, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o600, dir_fd=folder
+        )
     except OSError as exc:
-        return exc.strerror                 # a symbolic link: "Too many levels of symbolic links"
+        return exc.strerror  # a symbolic link: "Too many levels of symbolic links"
     problem = _problem(os.fstat(handle))
     if problem is None and _locked(folder, name, handle):
         return handle
@@ -147,8 +156,11 @@ def _lock_file(folder: int, name: str) -> int | str | None:
 
 def _problem(info: os.stat_result) -> str | None:
     # Another account's file could be held or removed by it; a file's second name could be anywhere.
-    found = {"not a regular file": not stat.S_ISREG(info.st_mode), f"{info.st_nlink} names": info.st_nlink != 1,
-             f"owned by uid {info.st_uid}": info.st_uid != os.geteuid()}
+    found = {
+        "not a regular file": not stat.S_ISREG(info.st_mode),
+        f"{info.st_nlink} names": info.st_nlink != 1,
+        f"owned by uid {info.st_uid}": info.st_uid != os.geteuid(),
+    }
     return next((problem for problem, there in found.items() if there), None)
 
 
@@ -162,5 +174,5 @@ def _locked(folder: int, name: str, handle: int) -> bool:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         named, held = os.stat(name, dir_fd=folder, follow_symlinks=False), os.fstat(handle)
     except OSError:
-        return False                        # another holder has it, or its name is gone
+        return False  # another holder has it, or its name is gone
     return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino) and held.st_nlink == 1

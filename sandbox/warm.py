@@ -8,8 +8,8 @@ removes it afterwards like any other. Nothing is ever reused: a box holds one pr
 is killed and removed, and a background thread starts its replacement.
 
     >>> from sandbox import WarmPool, run, PROFILES
-    >>> with WarmPool(size=2):                    # hardened, Python: the default        # doctest: +ENGINE
-    ...     run("print(2 + 2)").stdout            # delivered to a container already waiting
+    >>> with WarmPool(size=2):  # hardened, Python: the default        # doctest: +ENGINE
+    ...     run("print(2 + 2)").stdout  # delivered to a container already waiting
     '4\\n'
 
 Runs whose limits differ (a removed control, another value) start their own container, as do
@@ -40,7 +40,7 @@ _open_lock = threading.Lock()
 def take(limits: Limits, image: str, env: dict[str, str]) -> Box | None:
     """A waiting box made for exactly these limits and image, from any open pool; else None."""
     if env:
-        return None   # a pooled box was started without this run's environment
+        return None  # a pooled box was started without this run's environment
     with _open_lock:
         pools = list(_open)
     for pool in pools:
@@ -53,14 +53,20 @@ def take(limits: Limits, image: str, env: dict[str, str]) -> Box | None:
 class WarmPool:
     """`size` started boxes for each of `limits` (hardened by default) in each language's image."""
 
-    def __init__(self, size: int = 2, limits: Iterable[Limits] = (HARDENED,),
-                 languages: Iterable[str] = (DEFAULT_LANGUAGE,), max_idle_s: float = 300.0):
+    def __init__(
+        self,
+        size: int = 2,
+        limits: Iterable[Limits] = (HARDENED,),
+        languages: Iterable[str] = (DEFAULT_LANGUAGE,),
+        max_idle_s: float = 300.0,
+    ):
         if isinstance(size, bool) or not isinstance(size, int) or not 1 <= size <= 32:
             raise InvalidLimits(f"size must be a whole number from 1 to 32, not {size!r}.")
         self.size, self.max_idle_s = size, max_idle_s
         self.keys = [(lim, LANGUAGES[lang].image) for lim in limits for lang in languages]
         self._idle: dict[tuple[Limits, str], collections.deque[tuple[float, Box]]] = {
-            key: collections.deque() for key in self.keys}
+            key: collections.deque() for key in self.keys
+        }
         self._lock = threading.Lock()
         self._wanted = threading.Event()
         self._closed = False
@@ -94,8 +100,15 @@ class WarmPool:
     def stats(self) -> dict[str, int]:
         with self._lock:
             idle = sum(len(q) for q in self._idle.values())
-            return {"idle": idle, "starting": self.starting, "busy": self.busy, "size": self.size,
-                    "kinds": len(self.keys), "taken": self.taken, "failures": self.failures}
+            return {
+                "idle": idle,
+                "starting": self.starting,
+                "busy": self.busy,
+                "size": self.size,
+                "kinds": len(self.keys),
+                "taken": self.taken,
+                "failures": self.failures,
+            }
 
     def wait_ready(self, timeout_s: float = 60.0) -> bool:
         """Block until every kind has its `size` boxes waiting (for benchmarks and tests)."""
@@ -153,7 +166,7 @@ class WarmPool:
             with self._lock:
                 self.failures += 1
                 self.last_error = str(exc)
-            time.sleep(1.0)      # an engine that is down: try again later, do not spin
+            time.sleep(1.0)  # an engine that is down: try again later, do not spin
             return
         finally:
             with self._lock:

@@ -5,10 +5,10 @@
 
     >>> from server import Settings, create_app
     >>> from sandbox import Pool
-    >>> app = create_app(Settings(), Pool(workers=2, queue=4))   # a WSGI app, for tests or embedding
+    >>> app = create_app(Settings(), Pool(workers=2, queue=4))  # a WSGI app, for tests or embedding
 
     >>> from server import ServerProcess
-    >>> with ServerProcess("--workers", "2") as live:   # a real server on loopback   # doctest: +ENGINE
+    >>> with ServerProcess("--workers", "2") as live:  # a real server on loopback   # doctest: +ENGINE
     ...     live.url
     'http://127.0.0.1:...'
 

@@ -97,6 +97,7 @@ def build_bottle(settings: Settings, pool, health_check: HealthCheck, warm=None)
                 request.environ.setdefault("server.note", f"refused={refusal.reason}")
                 status, payload, headers = refusal.status, refusal.payload(), refusal.headers
             return _json(status, payload, headers)
+
         wrapper.__name__ = handler.__name__
         return wrapper
 
@@ -180,8 +181,13 @@ def run_payload(result: Result, profile: str, language: str = DEFAULT_LANGUAGE) 
 def health_report(health_check: HealthCheck, pool, warm=None) -> dict:
     found = health_check.check()
     idle = warm.stats() if warm is not None else {"idle": 0, "starting": 0, "busy": 0, "size": 0}
-    return {"ok": found["engine"]["ok"] and found["image"]["ok"], **found, "pool": pool.stats(),
-            "warm": {key: idle[key] for key in ("idle", "starting", "busy", "size")}, "removals": removals()}
+    return {
+        "ok": found["engine"]["ok"] and found["image"]["ok"],
+        **found,
+        "pool": pool.stats(),
+        "warm": {key: idle[key] for key in ("idle", "starting", "busy", "size")},
+        "removals": removals(),
+    }
 
 
 def config_report(settings: Settings, pool) -> dict:
@@ -192,8 +198,9 @@ def config_report(settings: Settings, pool) -> dict:
         "controls": [spec.to_dict() for spec in REGISTRY.values()],
         "max_code_chars": MAX_CODE_CHARS,
         "max_stdin_bytes": MAX_STDIN_BYTES,
-        "languages": [{"name": name, "title": lang.title, "extension": lang.extension}
-                      for name, lang in LANGUAGES.items()],
+        "languages": [
+            {"name": name, "title": lang.title, "extension": lang.extension} for name, lang in LANGUAGES.items()
+        ],
         "default_language": DEFAULT_LANGUAGE,
         "limits": {p: served_limits(p, (), settings).to_dict() for p in settings.profiles},
         "pool": {"workers": pool.workers, "queue": pool.queue},
@@ -211,8 +218,7 @@ def _submit(pool, wanted, limits: Limits, streamed: bool = False) -> Submitted:
     cancel, output = threading.Event(), queue.Queue[tuple[str, str]]()
     extra = {"on_output": lambda stream, text: output.put((stream, text))} if streamed else {}
     try:
-        future = pool.submit(wanted.code, limits, cancel=cancel, language=wanted.language,
-                             stdin=wanted.stdin, **extra)
+        future = pool.submit(wanted.code, limits, cancel=cancel, language=wanted.language, stdin=wanted.stdin, **extra)
     except QueueFull as full:
         raise Refusal(429, "busy", str(full), {"Retry-After": str(full.retry_after_s)}) from None
     except PoolClosed as closed:
@@ -237,14 +243,21 @@ def _refusal_for(exc: BaseException, limits: Limits) -> BaseException:
     if isinstance(exc, ImageMissing):
         return Refusal(503, "image_missing", str(exc))
     if isinstance(exc, RuntimeMissing):
-        return Refusal(503, "runtime_missing", f"The {limits.name} profile needs gVisor, which this server's "
-                       f"engine does not have. {exc}")
+        return Refusal(
+            503,
+            "runtime_missing",
+            f"The {limits.name} profile needs gVisor, which this server's engine does not have. {exc}",
+        )
     if isinstance(exc, RunRefused):
         # Not the visitor's fault and not a passing state: retrying the same profile cannot help.
         log.warning("the engine refused a run under %s: %s", limits.name, exc.message)
-        return Refusal(500, "run_refused", f"{exc.message} This server's engine cannot apply the "
-                       f"limits of the {limits.name} profile; whoever runs the server can check it with "
-                       "'python -m sandbox doctor'.")
+        return Refusal(
+            500,
+            "run_refused",
+            f"{exc.message} This server's engine cannot apply the "
+            f"limits of the {limits.name} profile; whoever runs the server can check it with "
+            "'python -m sandbox doctor'.",
+        )
     if isinstance(exc, SandboxError):
         log.warning("sandbox refused a run: %s", exc)
         return Refusal(503, "sandbox_error", str(exc))
@@ -253,7 +266,8 @@ def _refusal_for(exc: BaseException, limits: Limits) -> BaseException:
 
 def _note(environ: dict, wanted, result: Result) -> None:
     environ["server.note"] = f"language={wanted.language} run={result.status}" + (
-        f" stopped_by={result.stopped_by}" if result.stopped_by else "")
+        f" stopped_by={result.stopped_by}" if result.stopped_by else ""
+    )
 
 
 def _stream(run: Submitted, wanted, limits: Limits, environ: dict) -> Iterator[bytes]:
@@ -355,8 +369,13 @@ def _error_page(error: HTTPError) -> bytes:
     status = error.status_code
     if status >= 500:
         cause = error.exception
-        log.error("unexpected %s on %s %s: %s (traceback on stderr)", type(cause).__name__,
-                  request.method, request.path, cause)
+        log.error(
+            "unexpected %s on %s %s: %s (traceback on stderr)",
+            type(cause).__name__,
+            request.method,
+            request.path,
+            cause,
+        )
         return dumps({"error": GENERIC_500, "reason": "internal_error"})
     reason = {404: "not_found", 405: "method_not_allowed"}.get(status, "refused")
     message = error.body if isinstance(error.body, str) and error.body else bottle.HTTP_CODES.get(status, "Error")

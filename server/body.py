@@ -83,8 +83,9 @@ def parse_run(data: dict, settings: Settings) -> RunRequest:
     """Check the fields of a /run request against what this server allows."""
     unknown = sorted(set(data) - set(FIELDS))
     if unknown:
-        raise Refusal(422, "unknown_field",
-                      f"Unknown field(s): {', '.join(map(repr, unknown))}. Known: {', '.join(FIELDS)}.")
+        raise Refusal(
+            422, "unknown_field", f"Unknown field(s): {', '.join(map(repr, unknown))}. Known: {', '.join(FIELDS)}."
+        )
     code = _check_code(data)
     language = _check_language(data.get("language", DEFAULT_LANGUAGE))
     profile = _check_profile(data.get("profile", "hardened"), settings)
@@ -113,8 +114,10 @@ def _read_bounded(environ: dict) -> bytes:
 
 def _too_large(size: int | None) -> str:
     told = f"{size} bytes" if size is not None else "more than that"
-    return (f"The body is {told}; this server accepts at most {MAX_BODY_BYTES} bytes "
-            f"(code is limited to {MAX_CODE_CHARS} characters).")
+    return (
+        f"The body is {told}; this server accepts at most {MAX_BODY_BYTES} bytes "
+        f"(code is limited to {MAX_CODE_CHARS} characters)."
+    )
 
 
 def _check_content_type(value: str) -> None:
@@ -126,8 +129,7 @@ def _check_content_type(value: str) -> None:
             charset = val.strip().strip('"').lower()
     if kind.strip().lower() != JSON_TYPE or charset not in ("", "utf-8", "utf8"):
         shown = value or "none"
-        raise Refusal(415, "unsupported_media_type",
-                      f"Content-Type must be {JSON_TYPE} (UTF-8), not {shown}.")
+        raise Refusal(415, "unsupported_media_type", f"Content-Type must be {JSON_TYPE} (UTF-8), not {shown}.")
 
 
 def _check_code(data: dict) -> str:
@@ -138,8 +140,7 @@ def _check_code(data: dict) -> str:
         kind = "null" if code is None else type(code).__name__
         raise Refusal(422, "code_not_string", f'"code" must be a string of source code, not {kind}.')
     if len(code) > MAX_CODE_CHARS:
-        raise Refusal(413, "code_too_long",
-                      f"code is {len(code)} characters long; the limit is {MAX_CODE_CHARS}.")
+        raise Refusal(413, "code_too_long", f"code is {len(code)} characters long; the limit is {MAX_CODE_CHARS}.")
     try:
         check_code(code)
     except InvalidCode as exc:
@@ -163,22 +164,28 @@ def _check_stdin(stdin: object) -> str:
 def _check_language(language: object) -> str:
     # Exact names only: "Python" or " python" would be a guess at what the caller meant.
     if not isinstance(language, str) or language not in LANGUAGES:
-        raise Refusal(422, "unknown_language",
-                      f"Unknown language {language!r}. Supported: {', '.join(LANGUAGES)} "
-                      f'(the default is "{DEFAULT_LANGUAGE}").')
+        raise Refusal(
+            422,
+            "unknown_language",
+            f'Unknown language {language!r}. Supported: {", ".join(LANGUAGES)} (the default is "{DEFAULT_LANGUAGE}").',
+        )
     return language
 
 
 def _check_profile(profile: object, settings: Settings) -> str:
     if not isinstance(profile, str) or profile not in PROFILES:
-        raise Refusal(422, "unknown_profile",
-                      f"Unknown profile {profile!r}. Profiles here: {', '.join(settings.profiles)}.")
+        raise Refusal(
+            422, "unknown_profile", f"Unknown profile {profile!r}. Profiles here: {', '.join(settings.profiles)}."
+        )
     if profile not in settings.profiles:
         seed = " (seed_hardened is the seed's flags plus the kit's guards)" if profile == "seed" else ""
-        raise Refusal(403, "ablation_disabled",
-                      f"The {profile} profile removes controls; this server only offers "
-                      f"{', '.join(settings.profiles)}{seed}. A teacher can start it with --allow-ablation "
-                      "on their own machine.")
+        raise Refusal(
+            403,
+            "ablation_disabled",
+            f"The {profile} profile removes controls; this server only offers "
+            f"{', '.join(settings.profiles)}{seed}. A teacher can start it with --allow-ablation "
+            "on their own machine.",
+        )
     return profile
 
 
@@ -187,10 +194,14 @@ def _check_without(without: object, settings: Settings) -> tuple[str, ...]:
         raise Refusal(422, "bad_without", '"without" must be a list of control names, e.g. ["network"].')
     unknown = [c for c in without if c not in CONTROLS]
     if unknown:
-        raise Refusal(422, "bad_without",
-                      f"Unknown control(s): {', '.join(map(repr, unknown))}. Controls: {', '.join(CONTROLS)}.")
+        raise Refusal(
+            422, "bad_without", f"Unknown control(s): {', '.join(map(repr, unknown))}. Controls: {', '.join(CONTROLS)}."
+        )
     if without and not settings.allow_ablation:
-        raise Refusal(403, "ablation_disabled",
-                      "Removing controls is off on this server. A teacher can start it with "
-                      "--allow-ablation on their own machine.")
+        raise Refusal(
+            403,
+            "ablation_disabled",
+            "Removing controls is off on this server. A teacher can start it with "
+            "--allow-ablation on their own machine.",
+        )
     return tuple(dict.fromkeys(without))

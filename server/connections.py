@@ -51,7 +51,7 @@ MAX_LIFETIME_S = 60
 REQUEST_TIMEOUT_S = 10
 IDLE_TIMEOUT_S = 15
 PROBE = b"HTTP/1.1 102 Processing\r\n\r\n"
-TCP_CLOSE = 7        # the kernel's state of a connection the peer has reset
+TCP_CLOSE = 7  # the kernel's state of a connection the peer has reset
 FULL_LOG_EVERY_S = 60
 
 log = logging.getLogger("server")
@@ -80,16 +80,27 @@ class Slots:
     def admit(self, channel: Connection) -> tuple[int, str, str] | None:
         """Give `channel` a slot, evicting an idle connection if need be; else why not."""
         if len(self.by_peer.get(channel.peer, ())) >= PER_ADDRESS and not _evict_idlest(self.by_peer[channel.peer]):
-            return 429, "Too Many Requests", (f"At most {PER_ADDRESS} connections at once from one address, "
-                                              "and each of this address's has a request in flight.")
+            return (
+                429,
+                "Too Many Requests",
+                (
+                    f"At most {PER_ADDRESS} connections at once from one address, "
+                    "and each of this address's has a request in flight."
+                ),
+            )
         if len(self.held) >= CONNECTION_LIMIT:
             if not _evict_idlest(self.held):
-                return 503, "Service Unavailable", (f"All {CONNECTION_LIMIT} connections this server keeps "
-                                                    "have a request in flight; try again shortly.")
+                return (
+                    503,
+                    "Service Unavailable",
+                    (
+                        f"All {CONNECTION_LIMIT} connections this server keeps "
+                        "have a request in flight; try again shortly."
+                    ),
+                )
             if time.monotonic() - self.full_logged_at >= FULL_LOG_EVERY_S:
                 self.full_logged_at = time.monotonic()
-                log.warning("all %d connection slots are taken: new connections close the idlest",
-                            CONNECTION_LIMIT)
+                log.warning("all %d connection slots are taken: new connections close the idlest", CONNECTION_LIMIT)
         self.held.add(channel)
         self.by_peer.setdefault(channel.peer, set()).add(channel)
         return None

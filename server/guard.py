@@ -64,8 +64,11 @@ class Guard:
             try:
                 body = self.app(environ, start)
             except Exception:  # the last line of defence: log it, answer JSON
-                log.exception("unhandled error on %s %s", printable(environ.get("REQUEST_METHOD", "-")),
-                              printable(environ.get("PATH_INFO", "-")))
+                log.exception(
+                    "unhandled error on %s %s",
+                    printable(environ.get("REQUEST_METHOD", "-")),
+                    printable(environ.get("PATH_INFO", "-")),
+                )
                 return _answer(start, "500 Internal Server Error", GENERIC_500, "internal_error")
             if isinstance(body, (list, tuple)):
                 return body
@@ -83,14 +86,19 @@ class Guard:
         host = (environ.get("HTTP_HOST") or "").strip().lower()
         if host not in self.hosts:
             shown = host or "none"
-            return ("421 Misdirected Request",
-                    f"This server does not answer to Host {shown!r}. Open it as http://127.0.0.1 or "
-                    "http://localhost on its port, or start it with --allow-host NAME.", "bad_host")
+            return (
+                "421 Misdirected Request",
+                f"This server does not answer to Host {shown!r}. Open it as http://127.0.0.1 or "
+                "http://localhost on its port, or start it with --allow-host NAME.",
+                "bad_host",
+            )
         origin = environ.get("HTTP_ORIGIN")
-        if (environ.get("REQUEST_METHOD", "GET").upper() in UNSAFE_METHODS and origin is not None
-                and origin.strip().lower() not in self.origins):
-            return ("403 Forbidden", f"Requests from another origin ({origin}) may not run code here.",
-                    "cross_origin")
+        if (
+            environ.get("REQUEST_METHOD", "GET").upper() in UNSAFE_METHODS
+            and origin is not None
+            and origin.strip().lower() not in self.origins
+        ):
+            return ("403 Forbidden", f"Requests from another origin ({origin}) may not run code here.", "cross_origin")
         return None
 
 
@@ -135,8 +143,15 @@ def _log_request(environ, status: str, elapsed: float) -> None:
     if environ.get("QUERY_STRING"):
         path += "?…"  # query strings are not logged: they may carry anything
     note = printable(environ.get("server.note", ""))
-    access.info("%s %s %s %s %.3fs%s", printable(environ.get("REMOTE_ADDR", "-")),
-                printable(environ.get("REQUEST_METHOD", "-")), path, status, elapsed, f" {note}" if note else "")
+    access.info(
+        "%s %s %s %s %.3fs%s",
+        printable(environ.get("REMOTE_ADDR", "-")),
+        printable(environ.get("REQUEST_METHOD", "-")),
+        path,
+        status,
+        elapsed,
+        f" {note}" if note else "",
+    )
 
 
 def _bracket(name: str) -> str:

@@ -30,7 +30,7 @@ from sandbox import (
 )
 
 BUDGET_S = 3.0
-REQUIRED_LANGUAGE = DEFAULT_LANGUAGE   # the kit's subject: without its image the server is unhealthy
+REQUIRED_LANGUAGE = DEFAULT_LANGUAGE  # the kit's subject: without its image the server is unhealthy
 NO_ENGINE = "unknown: no engine"
 
 
@@ -49,8 +49,10 @@ def probe() -> dict:
 
 def unanswered(engine_state: dict) -> dict:
     """The report when the engine could not be asked about any image."""
-    return report(engine_state, {name: {"available": False, "image": lang.image, "detail": NO_ENGINE}
-                                 for name, lang in LANGUAGES.items()})
+    return report(
+        engine_state,
+        {name: {"available": False, "image": lang.image, "detail": NO_ENGINE} for name, lang in LANGUAGES.items()},
+    )
 
 
 def report(engine_state: dict, languages: dict[str, dict]) -> dict:
@@ -68,7 +70,7 @@ def removals() -> dict[str, int]:
 
 def _image_state(image: str) -> dict:
     try:
-        check_image(image, fresh=True)   # an image removed since the last run must show as missing
+        check_image(image, fresh=True)  # an image removed since the last run must show as missing
     except SandboxError as exc:
         return {"available": False, "image": image, "detail": str(exc)}
     return {"available": True, "image": image, "detail": "present and current"}
@@ -95,8 +97,7 @@ class HealthCheck:
             if self._pending is None or self._pending.done():
                 self._pending = concurrent.futures.Future()
                 # A daemon thread: a check stuck on a dead engine must not keep the process alive.
-                threading.Thread(target=self._run, args=(self._pending,), daemon=True,
-                                 name="health-probe").start()
+                threading.Thread(target=self._run, args=(self._pending,), daemon=True, name="health-probe").start()
             return self._pending
 
     def _run(self, future: concurrent.futures.Future) -> None:

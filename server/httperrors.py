@@ -22,7 +22,7 @@ access = logging.getLogger("server.access")
 _REASONS = {400: "bad_request", 413: "body_too_large", 431: "headers_too_large", 501: "not_implemented"}
 _MESSAGES = {
     413: f"The body is larger than this server accepts ({MAX_BODY_BYTES} bytes; code is limited "
-         f"to {MAX_CODE_CHARS} characters). It was refused without being read.",
+    f"to {MAX_CODE_CHARS} characters). It was refused without being read.",
     500: GENERIC_500,
 }
 
@@ -35,8 +35,14 @@ def refusal(code: int, reason: str, detail: str) -> tuple[list[tuple[str, str]],
 
 
 def log_refusal(addr, command: str | None, path: str | None, code: int, reason: str) -> None:
-    access.info("%s %s %s %s refused by the HTTP layer: %s", addr[0] if addr else "-",
-                printable(command or "-"), printable(path or "-"), code, printable(reason))
+    access.info(
+        "%s %s %s %s refused by the HTTP layer: %s",
+        addr[0] if addr else "-",
+        printable(command or "-"),
+        printable(path or "-"),
+        code,
+        printable(reason),
+    )
 
 
 def error_response(code: int, phrase: str, reason: str, message: str) -> bytes:

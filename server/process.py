@@ -3,9 +3,9 @@
 For the tests that need the real server as a user runs it (tests/api, tests/browser):
 
     >>> from server.process import ServerProcess
-    >>> with ServerProcess("--timeout", "3") as srv:          # doctest: +ENGINE
+    >>> with ServerProcess("--timeout", "3") as srv:  # doctest: +ENGINE
     ...     srv.url
-    ...     srv.session                                        # label of every container it makes
+    ...     srv.session  # label of every container it makes
     'http://127.0.0.1:...'
     'srv...'
 
@@ -57,8 +57,9 @@ def call(url: str, body: dict | None = None, timeout_s: float = 30) -> tuple[int
 
 
 class ServerProcess:
-    def __init__(self, *args: str, env: dict[str, str] | None = None, session: str | None = None,
-                 python: str = sys.executable):
+    def __init__(
+        self, *args: str, env: dict[str, str] | None = None, session: str | None = None, python: str = sys.executable
+    ):
         self.args = list(args)
         self.port = free_port()
         self.session = session or f"srv{uuid.uuid4().hex[:10]}"
@@ -75,7 +76,11 @@ class ServerProcess:
     def start(self, ready_timeout_s: float = 30) -> ServerProcess:
         self.proc = subprocess.Popen(
             [self.python, "-m", "server", "--host", "127.0.0.1", "--port", str(self.port), *self.args],
-            env=self.env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + ready_timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -90,7 +95,7 @@ class ServerProcess:
         """GET /health as a dict (whatever its status), or None when nothing answers."""
         try:
             return call(self.url + "/health", timeout_s=10)[2]
-        except (OSError, ValueError):   # nothing listening yet, or a half-written answer
+        except (OSError, ValueError):  # nothing listening yet, or a half-written answer
             return None
 
     def interrupt(self) -> None:

@@ -44,8 +44,11 @@ def serve(settings: Settings) -> int:
     sockets: dict = {}
     try:
         server = waitress_internals.create(
-            create_app(settings, pool, health, warm), sockets,
-            host=settings.host, port=settings.port, threads=settings.threads,
+            create_app(settings, pool, health, warm),
+            sockets,
+            host=settings.host,
+            port=settings.port,
+            threads=settings.threads,
             # Waitress refuses a larger body from its Content-Length before reading it, and stops
             # reading a chunked one past the same bound.
             max_request_body_size=MAX_BODY_BYTES + 1,
@@ -53,8 +56,12 @@ def serve(settings: Settings) -> int:
             channel_request_lookahead=1,
             # The connection bounds (server/connections.py): idle ones go, the sweep runs each second,
             # and waitress keeps accepting past CONNECTION_LIMIT so a newcomer can take an idle slot.
-            connection_limit=ACCEPT_LIMIT, channel_timeout=IDLE_TIMEOUT_S, cleanup_interval=1,
-            ident="safe-python", expose_tracebacks=False, clear_untrusted_proxy_headers=True,
+            connection_limit=ACCEPT_LIMIT,
+            channel_timeout=IDLE_TIMEOUT_S,
+            cleanup_interval=1,
+            ident="safe-python",
+            expose_tracebacks=False,
+            clear_untrusted_proxy_headers=True,
         )
     except OSError as exc:
         pool.shutdown()
@@ -66,7 +73,7 @@ def serve(settings: Settings) -> int:
     stop = Stopper(sockets, pool, warm)
     stop.install()
     _announce(settings, pool, health)
-    server.run()   # returns when Stopper has closed every socket
+    server.run()  # returns when Stopper has closed every socket
     return stop.finish()
 
 
@@ -74,11 +81,11 @@ class Stopper:
     """The signal handler and the drain described in the module's docstring."""
 
     def __init__(self, sockets: dict, pool: Pool, warm: WarmPool | None = None):
-        self.sockets = sockets   # waitress's map: listeners, their wake-up triggers, connections
+        self.sockets = sockets  # waitress's map: listeners, their wake-up triggers, connections
         self.listeners = waitress_internals.listeners(sockets)
         self.pool = pool
         self.warm = warm
-        self.state = "serving"   # -> draining -> forced -> stopped
+        self.state = "serving"  # -> draining -> forced -> stopped
 
     def install(self) -> None:
         signal.signal(signal.SIGINT, self.on_signal)
@@ -100,10 +107,10 @@ class Stopper:
         """After waitress's loop: close what is left, remove this server's things, the exit code."""
         forced = self.state == "forced"
         self.state = "stopped"
-        waitress_internals.stop_task_threads(self.listeners[0])   # they are idle by now
+        waitress_internals.stop_task_threads(self.listeners[0])  # they are idle by now
         self.pool.shutdown(wait=True, cancel_pending=True)
         if self.warm is not None:
-            self.warm.close()                           # the waiting containers go too
+            self.warm.close()  # the waiting containers go too
         try:
             teardown()
             left = leftovers(session=SESSION)
@@ -111,8 +118,9 @@ class Stopper:
                 cleanup(session=SESSION)
                 log.warning("removed %d container(s) of this server that were still there", len(left))
         except Exception as exc:  # noqa: BLE001 - engine gone: orphans are the reaper's job
-            log.warning("could not check this server's containers (%s); 'python -m sandbox cleanup' "
-                        "removes orphans", exc)
+            log.warning(
+                "could not check this server's containers (%s); 'python -m sandbox cleanup' removes orphans", exc
+            )
             return 130 if forced else 1
         log.info("stopped: no container of this server is left")
         return 130 if forced else 0
@@ -120,9 +128,12 @@ class Stopper:
     # -- inside ---------------------------------------------------------------------------
     def _drain(self) -> None:
         self._in_loop(self._stop_listening)
-        self.pool.shutdown(wait=False, cancel_pending=True)   # queued requests answer 503 now
-        log.info("stopping: no new connections; %d running run(s) will end within their timeout "
-                 "(Ctrl+C again kills them now)", self.pool.stats()["running"])
+        self.pool.shutdown(wait=False, cancel_pending=True)  # queued requests answer 503 now
+        log.info(
+            "stopping: no new connections; %d running run(s) will end within their timeout "
+            "(Ctrl+C again kills them now)",
+            self.pool.stats()["running"],
+        )
         self.pool.shutdown(wait=True)
         self._wait_for_answers(FLUSH_S)
         # Closing every socket empties waitress's map, and its loop ends by itself.
@@ -161,7 +172,7 @@ class Stopper:
 
     def _stop_listening(self) -> None:
         for listener in self.listeners:
-            waitress_internals.stop_listening(listener)   # the trigger stays: answers still wake the loop
+            waitress_internals.stop_listening(listener)  # the trigger stays: answers still wake the loop
 
 
 def _warm_pool(settings: Settings) -> WarmPool | None:
@@ -178,8 +189,15 @@ def _warm_pool(settings: Settings) -> WarmPool | None:
 def _announce(settings: Settings, pool: Pool, health: HealthCheck) -> None:
     shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
     limits = served_limits("hardened", (), settings)
-    log.info("serving http://%s:%d (workers %d, queue %d, timeout %gs, session %s)", shown_host,
-             settings.port, pool.workers, pool.queue, limits.timeout_s, SESSION)
+    log.info(
+        "serving http://%s:%d (workers %d, queue %d, timeout %gs, session %s)",
+        shown_host,
+        settings.port,
+        pool.workers,
+        pool.queue,
+        limits.timeout_s,
+        SESSION,
+    )
     if settings.allow_ablation:
         log.warning("--allow-ablation is ON: visitors can remove controls. Use this only on your own machine.")
     if settings.host not in ("127.0.0.1", "localhost", "::1"):
@@ -195,6 +213,7 @@ def _announce(settings: Settings, pool: Pool, health: HealthCheck) -> None:
 
 
 def _configure_logging() -> None:
-    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
-                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr, level=logging.INFO, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+    )
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)

@@ -38,11 +38,11 @@ class Settings:
     port: int = DEFAULT_PORT
     workers: int = Pool.DEFAULT_WORKERS
     queue: int = Pool.DEFAULT_QUEUE
-    timeout_s: float | None = None         # None: each profile's own (10 s)
+    timeout_s: float | None = None  # None: each profile's own (10 s)
     allow_ablation: bool = False
-    allowed_hosts: tuple[str, ...] = ()    # extra Host names, e.g. a classroom machine's name
+    allowed_hosts: tuple[str, ...] = ()  # extra Host names, e.g. a classroom machine's name
     web_root: Path = field(default=WEB_ROOT)
-    warm: int | None = None                # warm containers waiting (None: one per worker; 0: none)
+    warm: int | None = None  # warm containers waiting (None: one per worker; 0: none)
 
     @property
     def profiles(self) -> tuple[str, ...]:
@@ -79,25 +79,44 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m server",
         description="Serve the safe-python web page and its /run API (loopback only by default).",
-        epilog="Each flag can also be set by the environment variable named in its help.")
+        epilog="Each flag can also be set by the environment variable named in its help.",
+    )
     p.add_argument("--host", help=f"address to bind (default {DEFAULT_HOST}; ${_ENV['host']})")
     p.add_argument("--port", type=_port, help=f"TCP port (default {DEFAULT_PORT}; ${_ENV['port']})")
-    p.add_argument("--workers", type=_bounded_int(1, 64),
-                   help=f"sandboxes running at once (default {Pool.DEFAULT_WORKERS}; ${_ENV['workers']})")
-    p.add_argument("--queue", type=_bounded_int(0, 1000),
-                   help=f"runs waiting for a worker before 429 (default {Pool.DEFAULT_QUEUE}; ${_ENV['queue']})")
-    p.add_argument("--timeout", type=_seconds,
-                   help=f"wall-clock limit per run in seconds (default 10; ${_ENV['timeout']})")
-    p.add_argument("--allow-ablation", action="store_true", default=None,
-                   help="let visitors remove controls and pick the naive profile: ONLY on a teacher's "
-                        f"own machine, never on a shared one (${_ENV['allow_ablation']}=1)")
-    p.add_argument("--allow-host", action="append", metavar="NAME",
-                   help="also answer to this Host name (repeatable), e.g. when binding a classroom "
-                        f"address (${_ENV['allow_host']}, comma-separated)")
+    p.add_argument(
+        "--workers",
+        type=_bounded_int(1, 64),
+        help=f"sandboxes running at once (default {Pool.DEFAULT_WORKERS}; ${_ENV['workers']})",
+    )
+    p.add_argument(
+        "--queue",
+        type=_bounded_int(0, 1000),
+        help=f"runs waiting for a worker before 429 (default {Pool.DEFAULT_QUEUE}; ${_ENV['queue']})",
+    )
+    p.add_argument(
+        "--timeout", type=_seconds, help=f"wall-clock limit per run in seconds (default 10; ${_ENV['timeout']})"
+    )
+    p.add_argument(
+        "--allow-ablation",
+        action="store_true",
+        default=None,
+        help="let visitors remove controls and pick the naive profile: ONLY on a teacher's "
+        f"own machine, never on a shared one (${_ENV['allow_ablation']}=1)",
+    )
+    p.add_argument(
+        "--allow-host",
+        action="append",
+        metavar="NAME",
+        help="also answer to this Host name (repeatable), e.g. when binding a classroom "
+        f"address (${_ENV['allow_host']}, comma-separated)",
+    )
     p.add_argument("--web-root", type=Path, help=f"folder of the page (default: web/; ${_ENV['web_root']})")
-    p.add_argument("--warm", type=_bounded_int(0, 32),
-                   help="containers started ahead and waiting for a program, each used once "
-                        f"(default: one per worker; 0 turns it off; ${_ENV['warm']})")
+    p.add_argument(
+        "--warm",
+        type=_bounded_int(0, 32),
+        help="containers started ahead and waiting for a program, each used once "
+        f"(default: one per worker; 0 turns it off; ${_ENV['warm']})",
+    )
     return p
 
 
@@ -142,6 +161,7 @@ def _bounded_int(low: int, high: int):
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be from {low} to {high}, not {value}")
         return value
+
     return convert
 
 

@@ -112,6 +112,7 @@ class BoundedTask(WSGITask):
 
 # -- the connections, under server/connections.py's bounds ---------------------------------------
 
+
 class GuardedChannel(HTTPChannel):
     """A waitress channel under the bounds of server/connections.py, answering its refusals in JSON."""
 
@@ -124,7 +125,7 @@ class GuardedChannel(HTTPChannel):
         self.opened = time.monotonic()
         self.served = 0
         self.request_started: float | None = None
-        self.peer_done = False       # the client shut down its sending side
+        self.peer_done = False  # the client shut down its sending side
         self.probed = False
         self.sent_any = False
         refused = server.slots.admit(self)
@@ -164,7 +165,7 @@ class GuardedChannel(HTTPChannel):
         if self.request_started is None:
             self.request_started = time.monotonic()
         done = super().received(data)
-        if self.request is None:          # no request half-read any more
+        if self.request is None:  # no request half-read any more
             self.request_started = None
         return done
 
@@ -226,7 +227,7 @@ class GuardedChannel(HTTPChannel):
         super().service()
         if self.peer_done and not self.requests:
             with self.requests_lock:
-                self.close_when_flushed = True     # nothing more can come from a half-closed client
+                self.close_when_flushed = True  # nothing more can come from a half-closed client
             self.server.pull_trigger()
 
     def del_channel(self, map=None):
@@ -236,9 +237,12 @@ class GuardedChannel(HTTPChannel):
 
 def guard_connections(server) -> None:
     """Put every listening socket of a waitress server under the bounds of server/connections.py."""
-    listeners = [server] if isinstance(server, BaseWSGIServer) else [
-        s for s in server.map.values() if isinstance(s, BaseWSGIServer)]
-    slots = Slots()     # one for all listeners: the bounds are the server's, not each socket's
+    listeners = (
+        [server]
+        if isinstance(server, BaseWSGIServer)
+        else [s for s in server.map.values() if isinstance(s, BaseWSGIServer)]
+    )
+    slots = Slots()  # one for all listeners: the bounds are the server's, not each socket's
     for listener in listeners:
         listener.slots = slots
         listener.channel_class = GuardedChannel
@@ -256,4 +260,5 @@ def _maintenance(listener):
             started = getattr(channel, "request_started", None)
             if started is not None and started < late and not channel.requests:
                 channel.will_close = True
+
     return maintenance

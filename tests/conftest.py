@@ -70,8 +70,11 @@ def gvisor_ready(engine_ready):
 
     found = engine_runtimes()
     if "runsc" not in found:
-        require("gVisor's runsc on the engine", f"the engine has only {', '.join(found)} "
-                "(bash docker/with-engine.sh docker26 -- ... runs one that has it)", "SANDBOX_REQUIRE_GVISOR")
+        require(
+            "gVisor's runsc on the engine",
+            f"the engine has only {', '.join(found)} (bash docker/with-engine.sh docker26 -- ... runs one that has it)",
+            "SANDBOX_REQUIRE_GVISOR",
+        )
     return engine_ready
 
 
@@ -119,15 +122,16 @@ def session_leftovers(api, mine: str) -> tuple[list[dict], list[dict]]:
 
     def described(info: dict, name: str) -> dict:
         labels = info.get("Labels") or {}
-        return {"name": name, "session": labels.get(engine.LABEL_SESSION, "?"),
-                "role": labels.get(engine.LABEL_ROLE, "?")}
+        return {
+            "name": name,
+            "session": labels.get(engine.LABEL_SESSION, "?"),
+            "role": labels.get(engine.LABEL_ROLE, "?"),
+        }
 
     kit = {"label": [f"{engine.LABEL}=1"]}
-    containers = [described(c, (c.get("Names") or ["?"])[0].lstrip("/"))
-                  for c in api.containers(all=True, filters=kit)]
+    containers = [described(c, (c.get("Names") or ["?"])[0].lstrip("/")) for c in api.containers(all=True, filters=kit)]
     networks = [described(n, n.get("Name", "?")) for n in api.networks(filters=kit)]
-    return ([c for c in containers if ours(c["session"], mine)],
-            [n for n in networks if ours(n["session"], mine)])
+    return ([c for c in containers if ours(c["session"], mine)], [n for n in networks if ours(n["session"], mine)])
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -147,5 +151,7 @@ def no_leftovers():
     if containers or networks:
         for session in sorted({x["session"] for x in containers + networks}):
             reaper.cleanup(session=session)
-        pytest.fail(f"left behind by this test session or its child processes: containers {containers}, "
-                    f"networks {networks}", pytrace=False)
+        pytest.fail(
+            f"left behind by this test session or its child processes: containers {containers}, networks {networks}",
+            pytrace=False,
+        )

@@ -56,7 +56,7 @@ def on_page_markdown(markdown: str, page, config, files, **kwargs) -> str:
         on_disk = (written_in / target).resolve()
         on_disk = by_source.get(on_disk, on_disk)
         if not on_disk.is_relative_to(docs):
-            return match.group(0)       # left for strict mode to report
+            return match.group(0)  # left for strict mode to report
         return f"]({Path(os.path.relpath(on_disk, site_dir_of_page)).as_posix()}{anchor})"
 
     return _LINK.sub(rewrite, markdown)

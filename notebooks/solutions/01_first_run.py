@@ -4,8 +4,13 @@ from sandbox import run
 
 with_stderr = run("import sys\nprint('out')\nprint('err', file=sys.stderr)\nsys.exit(3)\n")
 print(with_stderr.status, with_stderr.exit_code, with_stderr.signal, repr(with_stderr.message), with_stderr.stopped_by)
-assert (with_stderr.status, with_stderr.exit_code, with_stderr.signal, with_stderr.stopped_by) == ("error", 3, None, None)
-assert with_stderr.message == "err"            # the last line of stderr
+assert (with_stderr.status, with_stderr.exit_code, with_stderr.signal, with_stderr.stopped_by) == (
+    "error",
+    3,
+    None,
+    None,
+)
+assert with_stderr.message == "err"  # the last line of stderr
 assert with_stderr.stdout == "out\n"
 
 quiet = run("import sys\nprint('out')\nsys.exit(3)\n")

@@ -4,7 +4,7 @@ from docker.errors import NotFound
 
 from sandbox import PROFILES, engine_client, run
 
-DEFENDER = '''
+DEFENDER = """
 import os, signal, time
 for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
     signal.signal(sig, signal.SIG_IGN)
@@ -19,12 +19,12 @@ if os.fork() == 0:                                # the child inherits the ignor
     os._exit(0)
 print("parent and child are spinning", flush=True)
 spin(60)
-'''
+"""
 
 result = run(DEFENDER, PROFILES["hardened"].replace(timeout_s=2))
 print(result.status, result.stopped_by, f"{result.duration_s:.2f} s", result.stdout.strip())
 assert result.status == "timeout" and result.stopped_by == "timeout"
-assert result.duration_s < 3 + 1                  # the 2 s clock plus the time to kill (generous)
+assert result.duration_s < 3 + 1  # the 2 s clock plus the time to kill (generous)
 try:
     engine_client().api.inspect_container(result.container_id)
     raise AssertionError("the container still exists")

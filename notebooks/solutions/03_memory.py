@@ -14,7 +14,7 @@ def fits(mib):
     return result.status == "ok"
 
 
-low, high = 0, 128          # low always fits (nothing); high never fits (the whole limit)
+low, high = 0, 128  # low always fits (nothing); high never fits (the whole limit)
 assert not fits(high)
 while high - low > 1:
     middle = (low + high) // 2
@@ -23,5 +23,5 @@ while high - low > 1:
     else:
         high = middle
 print(f"largest bytearray: {low} MiB, found in {runs} runs")
-assert 96 <= low < 128      # the interpreter and the supervisor take the rest of the 128 MiB
+assert 96 <= low < 128  # the interpreter and the supervisor take the rest of the 128 MiB
 print("all lesson 03 answers hold")

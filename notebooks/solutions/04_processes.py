@@ -17,6 +17,6 @@ finally:
 
 result = run(THREAD_BOMB, PROFILES["hardened"].replace(pids=32))
 print(result.status, result.stopped_by, result.stdout.strip())
-assert result.stopped_by == "pids" and result.stdout.strip() == "threads=30"   # 32 tasks minus the supervisor and main
-assert result.usage.forks_refused >= 1         # the kernel counted the refused thread start
+assert result.stopped_by == "pids" and result.stdout.strip() == "threads=30"  # 32 tasks minus the supervisor and main
+assert result.usage.forks_refused >= 1  # the kernel counted the refused thread start
 print("all lesson 04 answers hold")

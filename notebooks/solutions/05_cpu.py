@@ -41,8 +41,12 @@ def measure(workers, cpus, seconds=3):
     assert result.status == "ok", result.message
     found = dict(line.split("=") for line in result.stdout.split())
     usage = result.usage
-    return {"quota_us": found["quota_us"], "cpu_per_wall": round(usage.cpu_s / usage.wall_s, 2),
-            "throttled_periods": usage.throttled_periods, "cpu_periods": usage.cpu_periods}
+    return {
+        "quota_us": found["quota_us"],
+        "cpu_per_wall": round(usage.cpu_s / usage.wall_s, 2),
+        "throttled_periods": usage.throttled_periods,
+        "cpu_periods": usage.cpu_periods,
+    }
 
 
 # (a) One process can use at most one CPU, which is also the quota. The kernel's facts decide:
@@ -52,17 +56,17 @@ def measure(workers, cpus, seconds=3):
 one = measure(1, 1.0)
 print("one worker, cpus=1.0: ", one)
 assert one["quota_us"] == "100000/100000"
-assert one["cpu_periods"] > 0                               # the kernel enforces the quota's periods
-assert one["cpu_per_wall"] <= 1.1                           # one process cannot use more than one CPU
+assert one["cpu_periods"] > 0  # the kernel enforces the quota's periods
+assert one["cpu_per_wall"] <= 1.1  # one process cannot use more than one CPU
 
 if engine_client().api.info()["NCPU"] >= 2:
     # (b) Two processes at cpus=1.0: never more than the quota, whatever the host has free ...
-    free_before = measure(2, None)["cpu_per_wall"]          # the same two, without the quota
+    free_before = measure(2, None)["cpu_per_wall"]  # the same two, without the quota
     two = measure(2, 1.0)
     free_after = measure(2, None)["cpu_per_wall"]
     print("two workers, cpus=1.0:", two, f"| without the quota, before and after: {free_before}, {free_after}")
     assert two["quota_us"] == "100000/100000"
-    assert two["cpu_per_wall"] <= 1.15                      # the quota: one CPU between them
+    assert two["cpu_per_wall"] <= 1.15  # the quota: one CPU between them
     # ... and the quota binds whenever the host had more than one CPU to give them. On a busy
     # machine the host holds them to about one CPU before the quota does, and nothing is throttled.
     if min(free_before, free_after) >= 1.3:

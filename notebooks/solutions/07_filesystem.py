@@ -36,7 +36,7 @@ def facts(result):
 shm = run(fill_program("/dev/shm", 4, files=25))
 print("/dev/shm, hardened:", shm.status, shm.stopped_by, facts(shm))
 assert facts(shm) == {"error": "ENOSPC", "written_mib": "16"}
-assert shm.usage.scratch_full == ("/dev/shm",) and shm.stopped_by == "read_only"   # the supervisor found it full
+assert shm.usage.scratch_full == ("/dev/shm",) and shm.stopped_by == "read_only"  # the supervisor found it full
 
 # The seed profile has no tmpfs of the kit's, so the engine's default applies: Docker's 64 MiB,
 # Podman's 64,000,000 bytes (62,500 KiB: 61 whole MiB fit).

@@ -36,8 +36,13 @@ def facts(result):
 
 root_no_caps = facts(run(POWERS, hardened.without("user")))
 print("root, no capabilities:", root_no_caps)
-assert root_no_caps == {"read_shadow": "ok", "bind_80": "ok", "signal_pid1": "ok", "chown": "EPERM",
-                        "port_start": "0"}   # Docker lowered the privileged port range to nothing
+assert root_no_caps == {
+    "read_shadow": "ok",
+    "bind_80": "ok",
+    "signal_pid1": "ok",
+    "chown": "EPERM",
+    "port_start": "0",
+}  # Docker lowered the privileged port range to nothing
 
 runner = facts(run(POWERS, hardened))
 print("runner:               ", runner)

@@ -23,9 +23,16 @@ BUFFERED = (
 PLAIN = "print('started')\nwhile True:\n    pass\n"
 short = hardened.replace(timeout_s=3)
 buffered, plain = run(BUFFERED, short), run(PLAIN, short)
-print("buffered:", buffered.status, repr(buffered.stdout), repr(buffered.stderr),
-      "| plain:", plain.status, repr(plain.stdout))
+print(
+    "buffered:",
+    buffered.status,
+    repr(buffered.stdout),
+    repr(buffered.stderr),
+    "| plain:",
+    plain.status,
+    repr(plain.stdout),
+)
 assert buffered.status == plain.status == "timeout"
-assert buffered.stderr == "wrote\n" and buffered.stdout == ""     # written, and lost in the buffer
+assert buffered.stderr == "wrote\n" and buffered.stdout == ""  # written, and lost in the buffer
 assert plain.stdout == "started\n"
 print("all lesson 10 answers hold")

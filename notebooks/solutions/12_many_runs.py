@@ -7,9 +7,11 @@ from sandbox import PROFILES, Pool, QueueFull
 
 def hold_until(deadline):
     """A program that sleeps until the wall-clock instant `deadline` (at least 1 s), as the lesson's."""
-    return ("import time\nstart = time.time()\n"
-            f"time.sleep(max(1.0, {deadline!r} - start))\n"
-            "print(f'start={start}')\nprint(f'end={time.time()}')\n")
+    return (
+        "import time\nstart = time.time()\n"
+        f"time.sleep(max(1.0, {deadline!r} - start))\n"
+        "print(f'start={start}')\nprint(f'end={time.time()}')\n"
+    )
 
 
 def facts(result):
@@ -48,6 +50,6 @@ with Pool(workers=3, queue=2) as pool:
         print(f"burst {round_number}: {len(results)} accepted, {refused} refused, peak overlap {peak}")
         assert len(results) == 5 and refused == 5
         assert all(r.status == "ok" for r in results)
-        assert peak == 3                  # all three workers busy at once, never more
+        assert peak == 3  # all three workers busy at once, never more
     assert pool.stats()["running"] == 0 and pool.stats()["queued"] == 0
 print("all lesson 12 answers hold")

@@ -16,7 +16,7 @@ for attack in catalog.all_attacks():
         continue
     limits = attack.limits("hardened")
     if not limits.is_on("seccomp"):
-        continue                      # seccomp is already one of this attack's `given` controls
+        continue  # seccomp is already one of this attack's `given` controls
     outcome = catalog.run_attack(attack, limits.without("seccomp"))
     print(f"{attack.name:26} {outcome.verdict:10} {outcome.evidence[:90]}")
     if outcome.verdict == "escaped":
@@ -30,9 +30,14 @@ held_by_docker = {"io_uring"} if release >= (25, 0, 0) else set()
 # Podman's default profile allows keyctl and unshare (sandbox.seccomp.PODMAN_DEFAULT_ALLOWS), which
 # Docker's refuses: there the kit's profile is the one layer that holds these two as well.
 also_by_podman = {"kernel_interfaces", "userns_unshare"} if engine_kind().name == "podman" else set()
-expected = sorted({a.name for a in catalog.all_attacks()
-                   if a.control == "seccomp" and a.applicable and not a.limit_here and a.name not in held_by_docker}
-                  | also_by_podman)
+expected = sorted(
+    {
+        a.name
+        for a in catalog.all_attacks()
+        if a.control == "seccomp" and a.applicable and not a.limit_here and a.name not in held_by_docker
+    }
+    | also_by_podman
+)
 print(f"engine {version}; known limits here, left out: {known_limits or 'none'}")
 print("escaped without the kit's seccomp profile:", escaped)
 assert sorted(escaped) == expected, (escaped, expected)

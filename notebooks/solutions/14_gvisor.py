@@ -1,6 +1,6 @@
 """Lesson 14, exercise solution. Run where the engine has gVisor's runsc, e.g.:
 
-    bash docker/with-engine.sh docker26 -- .venv/bin/python notebooks/solutions/14_gvisor.py
+bash docker/with-engine.sh docker26 -- .venv/bin/python notebooks/solutions/14_gvisor.py
 """
 
 import json
@@ -10,8 +10,10 @@ import sys
 from sandbox import PROFILES, RuntimeMissing, engine_runtimes, run
 
 if "runsc" not in engine_runtimes():
-    sys.exit(f"This engine has no gVisor runtime (it has {', '.join(engine_runtimes())}), so there is "
-             f"nothing to compare.\n{RuntimeMissing.hint}")
+    sys.exit(
+        f"This engine has no gVisor runtime (it has {', '.join(engine_runtimes())}), so there is "
+        f"nothing to compare.\n{RuntimeMissing.hint}"
+    )
 
 # Each program times its own loop from inside (wall time, which gVisor's clock keeps as the host's).
 PROGRAMS = {
@@ -47,8 +49,10 @@ ratio = {}
 for kind, program in PROGRAMS.items():
     times = {name: seconds(program, limits) for name, limits in RUNTIMES.items()}
     ratio[kind] = times["runsc"] / times["runc"]
-    print(f"{kind:9} runc {times['runc'] * 1000:7.1f} ms   runsc {times['runsc'] * 1000:7.1f} ms   "
-          f"runsc/runc {ratio[kind]:5.1f}x")
+    print(
+        f"{kind:9} runc {times['runc'] * 1000:7.1f} ms   runsc {times['runsc'] * 1000:7.1f} ms   "
+        f"runsc/runc {ratio[kind]:5.1f}x"
+    )
 
 # The arithmetic runs natively on the CPU under both; every os.stat is answered by gVisor's kernel.
 assert ratio["syscalls"] > 2 * ratio["compute"], ratio

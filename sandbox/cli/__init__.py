@@ -53,8 +53,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sandbox.lab.widgets import usage_text
 
     if args.file == "-" and args.stdin == "-":
-        raise SandboxError("Only one of the program and its --stdin can come from standard input.",
-                           hint="Give the program as a file: python -m sandbox run prog.py --stdin -")
+        raise SandboxError(
+            "Only one of the program and its --stdin can come from standard input.",
+            hint="Give the program as a file: python -m sandbox run prog.py --stdin -",
+        )
     code = _read_source(args.file)
     stdin = _read(args.stdin) if args.stdin is not None else None
     language = args.language or (for_path(args.file) if args.file != "-" else DEFAULT_LANGUAGE)
@@ -67,8 +69,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stdout.flush()
         sys.stderr.write(result.stderr)
         if result.status != Status.OK:
-            control = f" [stopped by {result.stopped_by}]" if result.stopped_by else (
-                f" [its error text points at {result.hint}]" if result.hint else "")
+            control = (
+                f" [stopped by {result.stopped_by}]"
+                if result.stopped_by
+                else (f" [its error text points at {result.hint}]" if result.hint else "")
+            )
             print(f"sandbox: {result.status}: {result.message}{control}", file=sys.stderr)
         if (result.status != Status.OK or args.usage) and result.usage is not None:
             print(f"sandbox: the kernel counted {usage_text(result)}", file=sys.stderr)
@@ -140,41 +145,78 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m sandbox",
-                                     description="Run untrusted Python code in a locked-down Docker container.")
-    parser.add_argument("--engine", metavar="URL",
-                        help="the engine to use: unix:///path/docker.sock, tcp://host:2376, ssh://user@host "
-                             "(default: $SANDBOX_ENGINE, then $DOCKER_HOST, then the local socket)")
+    parser = argparse.ArgumentParser(
+        prog="python -m sandbox", description="Run untrusted Python code in a locked-down Docker container."
+    )
+    parser.add_argument(
+        "--engine",
+        metavar="URL",
+        help="the engine to use: unix:///path/docker.sock, tcp://host:2376, ssh://user@host "
+        "(default: $SANDBOX_ENGINE, then $DOCKER_HOST, then the local socket)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run a Python file (or - for stdin) in the sandbox")
     p.add_argument("file", help="a .py (or .js) file, or - to read the code from stdin")
-    p.add_argument("--language", choices=sorted(LANGUAGES),
-                   help=f"the program's language (default: by file extension, else {DEFAULT_LANGUAGE})")
+    p.add_argument(
+        "--language",
+        choices=sorted(LANGUAGES),
+        help=f"the program's language (default: by file extension, else {DEFAULT_LANGUAGE})",
+    )
     add_limit_options(p)
-    p.add_argument("--stdin", metavar="FILE", help="what the program reads from its standard input: a file, "
-                   "or - for this command's own (at most 64 KiB)")
-    p.add_argument("--file", dest="files", action="append", default=[], metavar="NAME=PATH",
-                   help="put a file in the program's working directory (repeatable); PATH alone keeps its base "
-                        "name. At most 20 files, 1 MiB each, 4 MiB in all")
-    p.add_argument("--out", metavar="DIR", help="write the files the program left in out/ into DIR "
-                   "(made if missing; an existing file is never written over)")
+    p.add_argument(
+        "--stdin",
+        metavar="FILE",
+        help="what the program reads from its standard input: a file, or - for this command's own (at most 64 KiB)",
+    )
+    p.add_argument(
+        "--file",
+        dest="files",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="put a file in the program's working directory (repeatable); PATH alone keeps its base "
+        "name. At most 20 files, 1 MiB each, 4 MiB in all",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="write the files the program left in out/ into DIR "
+        "(made if missing; an existing file is never written over)",
+    )
     p.add_argument("--json", action="store_true", help="print the whole Result as JSON (usage and files included)")
-    p.add_argument("--usage", action="store_true", help="print what the kernel counted (CPU, memory, tasks) after a successful run too")
+    p.add_argument(
+        "--usage",
+        action="store_true",
+        help="print what the kernel counted (CPU, memory, tasks) after a successful run too",
+    )
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("build", help="build the sandbox images (falls back to a local base offline)")
     p.add_argument("--force", action="store_true", help="rebuild even if the image is current")
     p.add_argument("--base", help="base image to build FROM (default: the official image, else a local one)")
-    p.add_argument("--image", "--language", dest="image", action="append", choices=tuple(IMAGES),
-                   help="build only this image (repeatable; default: all); lab is Python's plus the lab fixtures")
+    p.add_argument(
+        "--image",
+        "--language",
+        dest="image",
+        action="append",
+        choices=tuple(IMAGES),
+        help="build only this image (repeatable; default: all); lab is Python's plus the lab fixtures",
+    )
     p.set_defaults(handler=cmd_build)
 
     p = sub.add_parser("cleanup", help="remove containers and networks the kit left behind")
-    p.add_argument("--older-than", type=float, metavar="S",
-                   help="also those older than S seconds whose owner cannot be checked (another host)")
-    p.add_argument("--all", action="store_true",
-                   help="everything of the kit, even of running processes (nothing else may be running)")
+    p.add_argument(
+        "--older-than",
+        type=float,
+        metavar="S",
+        help="also those older than S seconds whose owner cannot be checked (another host)",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="everything of the kit, even of running processes (nothing else may be running)",
+    )
     p.set_defaults(handler=cmd_cleanup)
 
     p = sub.add_parser("doctor", help="check the engine, kernel features and image; say what to fix")
@@ -200,6 +242,9 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except (DockerException, requests.exceptions.RequestException, OSError) as exc:
         # Last resort: nothing the kit expected, but still one line and what to do, no traceback.
-        print(f"sandbox: {type(exc).__name__}: {clip(str(exc))}. "
-              "Run 'python -m sandbox doctor' to check the engine and the image.", file=sys.stderr)
+        print(
+            f"sandbox: {type(exc).__name__}: {clip(str(exc))}. "
+            "Run 'python -m sandbox doctor' to check the engine and the image.",
+            file=sys.stderr,
+        )
         return EXIT_UNAVAILABLE

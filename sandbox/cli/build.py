@@ -35,8 +35,9 @@ def image_present(name: str) -> bool:
         return False
 
 
-def build(force: bool = False, base: str | None = None, say: Say = print,
-          keys: tuple[str, ...] = tuple(IMAGES)) -> None:
+def build(
+    force: bool = False, base: str | None = None, say: Say = print, keys: tuple[str, ...] = tuple(IMAGES)
+) -> None:
     """Build each image unless it is already current (a parent before its children)."""
     for key in sorted(keys, key=lambda k: IMAGES[k].parent is not None):
         build_one(IMAGES[key], force=force, base=base, say=say)
@@ -52,8 +53,10 @@ def build_one(image: KitImage, force: bool = False, base: str | None = None, say
         except SandboxError:
             pass
     if not (DOCKER_DIR / image.dockerfile).exists():
-        raise SandboxError(f"No {image.dockerfile} in {DOCKER_DIR}.",
-                           hint="Run the build from a checkout of the safe-python repository.")
+        raise SandboxError(
+            f"No {image.dockerfile} in {DOCKER_DIR}.",
+            hint="Run the build from a checkout of the safe-python repository.",
+        )
     if image.parent:
         parent = IMAGES[image.parent]
         build_one(parent, say=say)
@@ -65,9 +68,15 @@ def build_one(image: KitImage, force: bool = False, base: str | None = None, say
     with engine.translated_errors(f"building {image.tag}"):
         try:
             for chunk in engine.client().api.build(
-                path=str(DOCKER_DIR), dockerfile=image.dockerfile, tag=image.tag,
+                path=str(DOCKER_DIR),
+                dockerfile=image.dockerfile,
+                tag=image.tag,
                 buildargs={"BASE_IMAGE": base, "KIT_IMAGE_VERSION": version(image) or "unknown"},
-                network_mode="none", rm=True, forcerm=True, pull=False, decode=True,
+                network_mode="none",
+                rm=True,
+                forcerm=True,
+                pull=False,
+                decode=True,
             ):
                 if "error" in chunk:
                     raise SandboxError(f"The image build failed: {chunk['error'].strip()}")
@@ -94,7 +103,7 @@ def choose_base(image: KitImage, say: Say = print) -> str:
     except (DockerException, OSError) as exc:
         say(f"image: no registry answered ({str(exc).splitlines()[0][:120]}); using a local base")
     if base_packages(image.local_base) != image.base_packages:
-        make_local_base(image, say)      # missing, or made with other packages
+        make_local_base(image, say)  # missing, or made with other packages
     return image.local_base
 
 
@@ -112,15 +121,22 @@ def make_local_base(image: KitImage, say: Say = print) -> None:
     say(f"image: building the local base {image.local_base} with debootstrap (about a minute) ...")
     try:
         # debootstrap takes about a minute; a stalled mirror must not hang `make` forever.
-        done = subprocess.run(["bash", str(script), image.local_base, image.base_packages],
-                              text=True, capture_output=True, timeout=900,
-                              env={**os.environ, "SANDBOX_BASE_CMD": image.base_cmd})
+        done = subprocess.run(
+            ["bash", str(script), image.local_base, image.base_packages],
+            text=True,
+            capture_output=True,
+            timeout=900,
+            env={**os.environ, "SANDBOX_BASE_CMD": image.base_cmd},
+        )
     except subprocess.TimeoutExpired as exc:
-        raise SandboxError("Building the local base image took more than 15 minutes.",
-                           hint="Check the Debian mirror (SANDBOX_DEBIAN_MIRROR) and try again.") from exc
+        raise SandboxError(
+            "Building the local base image took more than 15 minutes.",
+            hint="Check the Debian mirror (SANDBOX_DEBIAN_MIRROR) and try again.",
+        ) from exc
     for line in done.stdout.splitlines():
         say(f"  {line}")
     if done.returncode != 0:
         raise SandboxError(
             f"Could not build the local base image: {done.stderr.strip()[-400:]}",
-            hint=f"Pull {image.online_base} where a registry answers, or run 'sudo bash {script}'.")
+            hint=f"Pull {image.online_base} where a registry answers, or run 'sudo bash {script}'.",
+        )

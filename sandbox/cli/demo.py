@@ -22,9 +22,15 @@ EXIT_UNAVAILABLE = 3
 EXIT_INTERRUPTED = 130
 
 
-STATUS_STYLE = {"ok": "bold black on green", "error": "bold black on yellow", "timeout": "bold white on red",
-                "memory": "bold white on red", "output_limit": "bold white on red",
-                "killed": "bold white on red", "skipped": "bold white on grey37"}
+STATUS_STYLE = {
+    "ok": "bold black on green",
+    "error": "bold black on yellow",
+    "timeout": "bold white on red",
+    "memory": "bold white on red",
+    "output_limit": "bold white on red",
+    "killed": "bold white on red",
+    "skipped": "bold white on grey37",
+}
 
 
 class Presenter:
@@ -49,15 +55,18 @@ class Presenter:
             with c.status("warm-up run…"):
                 warm = run("print('ready')", self.profile)
             if warm.stdout.strip() != "ready":
-                raise SandboxError(f"The warm-up run ended with {warm.status}: {warm.message}",
-                                   hint="Run 'python -m sandbox doctor' to see what is wrong.")
+                raise SandboxError(
+                    f"The warm-up run ended with {warm.status}: {warm.message}",
+                    hint="Run 'python -m sandbox doctor' to see what is wrong.",
+                )
             c.print(f"  [green]✓[/] warm-up run in {warm.duration_s:.2f} s")
         except SandboxError as exc:
             self._refuse(str(exc))
             return False
         except Exception as exc:  # noqa: BLE001 - an engine can fail in many ways; never a traceback
-            self._refuse(f"The Docker Engine answered with an error: {exc}. "
-                         "Run 'python -m sandbox doctor' to see what is wrong.")
+            self._refuse(
+                f"The Docker Engine answered with an error: {exc}. Run 'python -m sandbox doctor' to see what is wrong."
+            )
             return False
         if not self.socket_path:
             c.print("  [yellow]![/] the engine is not on a local socket: the Docker-socket steps will be skipped")
@@ -106,7 +115,7 @@ class Presenter:
             return outcome
         limits = step.limits(self.profile, self.socket_path)
         outcome.expected = step.expectation(limits)
-        earlier = [i for i, s in enumerate(STEPS[:n - 1], 1) if s.code == step.code]
+        earlier = [i for i, s in enumerate(STEPS[: n - 1], 1) if s.code == step.code]
         if earlier:
             c.print(f"[dim](the same program as step {earlier[0]})[/]")
         else:
@@ -115,9 +124,11 @@ class Presenter:
             self.outcomes.pop()
             raise _Quit
         with c.status(f"running under {limits.name}…") as status:
+
             def follow(stream: str, text: str) -> None:
                 last = text.strip().splitlines()[-1:] or [""]
                 status.update(f"running under {limits.name}… [dim]{escape(last[0][:60])}[/]")
+
             result = run(step.code, limits, on_output=follow)
         outcome.status, outcome.stopped_by, outcome.hint = result.status, result.stopped_by, result.hint
         outcome.duration_s, outcome.message = result.duration_s, result.message
@@ -133,11 +144,15 @@ class Presenter:
             c.print(f"  [dim]│ {escape(line[:100])}[/]")
         badge = f"[{STATUS_STYLE.get(o.status, 'bold')}] {o.status.upper()} [/]"
         hint = f" (its error text points at {o.hint})" if o.hint and not o.stopped_by else ""
-        c.print(f"{badge}  verdict: {o.status} · stopped by: {o.stopped_by or 'nothing'}{hint} · "
-                f"{o.duration_s:.1f} s · {escape(o.message)}")
+        c.print(
+            f"{badge}  verdict: {o.status} · stopped by: {o.stopped_by or 'nothing'}{hint} · "
+            f"{o.duration_s:.1f} s · {escape(o.message)}"
+        )
         if o.expected is None:
-            c.print(f"  [yellow]the {o.step.control or o.step.hint} control is off in this profile, so nothing was there "
-                    "to stop it[/]")
+            c.print(
+                f"  [yellow]the {o.step.control or o.step.hint} control is off in this profile, so nothing was there "
+                "to stop it[/]"
+            )
         elif not o.as_expected:
             c.print(f"  [bold red]unexpected:[/] this step should end {_promise(o.expected)}")
         c.print(f"  [italic]why:[/] {escape(o.step.why)}")
@@ -150,8 +165,14 @@ class Presenter:
             table.add_column(column)
         marks = {True: "[green]yes[/]", False: "[bold red]NO[/]", None: "[dim]-[/]"}
         for n, o in enumerate(self.outcomes, 1):
-            table.add_row(str(n), o.step.key, o.status, o.stopped_by or "-",
-                          f"{o.duration_s:.1f} s" if o.status not in ("skipped", "unfinished") else "-", marks[o.as_expected])
+            table.add_row(
+                str(n),
+                o.step.key,
+                o.status,
+                o.stopped_by or "-",
+                f"{o.duration_s:.1f} s" if o.status not in ("skipped", "unfinished") else "-",
+                marks[o.as_expected],
+            )
         self.console.print(table)
 
     def exit_code(self) -> int:
@@ -222,11 +243,18 @@ def _present(show: Presenter, stack: contextlib.ExitStack) -> int:
 
 
 def register(subparsers) -> None:
-    p = subparsers.add_parser("demo", help="a step-by-step presentation: loop, memory hog, network, "
-                                           "fork bomb, Docker socket escape (ENTER advances, q quits)")
+    p = subparsers.add_parser(
+        "demo",
+        help="a step-by-step presentation: loop, memory hog, network, "
+        "fork bomb, Docker socket escape (ENTER advances, q quits)",
+    )
     p.add_argument("--auto", action="store_true", help="run every step without waiting for ENTER")
-    p.add_argument("--profile", choices=sorted(PROFILES), default="hardened",
-                   help="the profile every step runs under (default: hardened)")
+    p.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        default="hardened",
+        help="the profile every step runs under (default: hardened)",
+    )
     p.set_defaults(handler=cmd_demo)
 
 

@@ -16,26 +16,51 @@ from .arguments import add_report_command
 
 
 def register(subparsers) -> None:
-    add_report_command(subparsers, "probe", "show what code inside the sandbox sees (capabilities, "
-                       "seccomp, mounts, cgroup limits, network, devices)", probe.probe, render_probe)
-    add_report_command(subparsers, "audit", "start a profile's container and check its configuration "
-                       "against the CIS Docker Benchmark (exit 1 if any item fails)",
-                       audit.audit, render_audit, ok=lambda report: report.passed)
+    add_report_command(
+        subparsers,
+        "probe",
+        "show what code inside the sandbox sees (capabilities, seccomp, mounts, cgroup limits, network, devices)",
+        probe.probe,
+        render_probe,
+    )
+    add_report_command(
+        subparsers,
+        "audit",
+        "start a profile's container and check its configuration "
+        "against the CIS Docker Benchmark (exit 1 if any item fails)",
+        audit.audit,
+        render_audit,
+        ok=lambda report: report.passed,
+    )
     p = subparsers.add_parser("attacks", help="run the attack matrix and write a scorecard (Markdown + HTML)")
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
-                   help=f"folder for attacks.md, attacks.html and attacks.json (default: {DEFAULT_OUT}/)")
+    p.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="DIR",
+        help=f"folder for attacks.md, attacks.html and attacks.json (default: {DEFAULT_OUT}/)",
+    )
     p.add_argument("--only", nargs="+", metavar="NAME", help="run only these attacks (file names in attacks/)")
-    p.add_argument("--category", nargs="+", choices=list(CATEGORIES), metavar="CATEGORY",
-                   help="run only these categories: " + ", ".join(CATEGORIES))
+    p.add_argument(
+        "--category",
+        nargs="+",
+        choices=list(CATEGORIES),
+        metavar="CATEGORY",
+        help="run only these categories: " + ", ".join(CATEGORIES),
+    )
     p.add_argument("--no-naive", action="store_true", help="skip the naive column (faster)")
     p.add_argument("--list", action="store_true", help="list the attacks and exit, running nothing")
-    p.add_argument("--combine", metavar="DIR", help="run nothing: put the scorecards (*.json) of several engines "
-                   "in DIR side by side, in --out as attacks-across-engines.md/.json (exit 1 unless hardened "
-                   "contains every attack on each)")
+    p.add_argument(
+        "--combine",
+        metavar="DIR",
+        help="run nothing: put the scorecards (*.json) of several engines "
+        "in DIR side by side, in --out as attacks-across-engines.md/.json (exit 1 unless hardened "
+        "contains every attack on each)",
+    )
     p.set_defaults(handler=cmd_attacks)
 
 
 # -- probe ------------------------------------------------------------------------------------
+
 
 def render_probe(report: ProbeReport, console=None) -> None:
     from rich.console import Console
@@ -70,13 +95,15 @@ def render_audit(report: AuditReport, console=None) -> None:
     table.add_column("control", style="cyan", no_wrap=True)
     table.add_column("what passing means / evidence from docker inspect", overflow="fold", ratio=1)
     for f in report.findings:
-        table.add_row(f.id, AUDIT_BADGES[f.status], f.control or "-",
-                      f"{escape(f.title)}\n[dim]{escape(f.evidence)}[/]")
+        table.add_row(
+            f.id, AUDIT_BADGES[f.status], f.control or "-", f"{escape(f.title)}\n[dim]{escape(f.evidence)}[/]"
+        )
     console.print(table)
     console.print(report.summary() + (f"; failing: {', '.join(report.failed_ids())}" if not report.passed else ""))
 
 
 # -- attacks ----------------------------------------------------------------------------------
+
 
 def cmd_attacks(args: argparse.Namespace) -> int:
     if args.combine:
@@ -96,7 +123,7 @@ def cmd_attacks(args: argparse.Namespace) -> int:
         raise EngineUnavailable("The Docker Engine did not answer.") from exc
     engine.ensure_image()
     cases: tuple[str, ...] = ("hardened", "ablated") if args.no_naive else catalog.CASES
-    if "runsc" in engine.runtimes():     # the gvisor column, where this engine has gVisor
+    if "runsc" in engine.runtimes():  # the gvisor column, where this engine has gVisor
         cases += catalog.RUNTIME_CASES
     card = run_with_progress(attacks, cases)
     for path in scorecard.write_reports(card, out_dir):
@@ -131,8 +158,11 @@ def run_with_progress(attacks: list[Attack], cases: tuple[str, ...]) -> Scorecar
                 return
             progress.advance(task)
             if not outcome.as_expected and case != "naive":
-                progress.console.print(f"[yellow]unexpected[/]: {escape(f'{attack.name} [{case}]')} "
-                                       f"{outcome.verdict}: {escape(outcome.evidence)}", highlight=False)
+                progress.console.print(
+                    f"[yellow]unexpected[/]: {escape(f'{attack.name} [{case}]')} "
+                    f"{outcome.verdict}: {escape(outcome.evidence)}",
+                    highlight=False,
+                )
 
         card = scorecard.run_matrix(attacks, cases, step)
         progress.update(task, description="done")

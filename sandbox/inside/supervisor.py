@@ -38,8 +38,8 @@ import stat
 import time
 
 MAGIC = b"SAFE-PYTHON/2"
-HEADER_MAX = 4096          # the header line: magic, secret, harvest mode, counts, sizes
-DELIVERY_MAX = 8 << 20     # everything after it: the kit sends at most 4 MiB of files, 64 KiB of stdin
+HEADER_MAX = 4096  # the header line: magic, secret, harvest mode, counts, sizes
+DELIVERY_MAX = 8 << 20  # everything after it: the kit sends at most 4 MiB of files, 64 KiB of stdin
 PR_SET_DUMPABLE = 4
 SCRATCH = ("/tmp", "/dev/shm")
 
@@ -48,8 +48,8 @@ OUT = "out"
 HARVEST_FILES = 20
 HARVEST_FILE_BYTES = 2 << 20
 HARVEST_TOTAL_BYTES = 4 << 20
-HARVEST_ENTRIES = 200      # entries examined; past it, entries are only counted ...
-COUNT_MAX = 100000         # ... up to this many, so that a million of them costs nothing
+HARVEST_ENTRIES = 200  # entries examined; past it, entries are only counted ...
+COUNT_MAX = 100000  # ... up to this many, so that a million of them costs nothing
 HARVEST_DEPTH = 4
 MAX_NAME_BYTES = 1024
 SHOWN_NAME_CHARS = 200
@@ -114,7 +114,7 @@ def read_run():
         raise ValueError("the run's header does not add up")
     blob, parts, at = read_exactly(sum(sizes)), [], 0
     for size in sizes:
-        parts.append(blob[at:at + size])
+        parts.append(blob[at : at + size])
         at += size
     named = parts[nargv:-1]
     return secret, mode, parts[:nargv], list(zip(named[::2], named[1::2], strict=True)), parts[-1]
@@ -151,7 +151,7 @@ def write_new(name, content):
         try:
             view = memoryview(content)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
         finally:
             os.close(fd)
     finally:
@@ -182,7 +182,7 @@ def become_program(stdin_read, stdin_write, argv):
 
 def kill_all():
     try:
-        os.kill(-1, 9)   # every process this one may signal; process 1 itself is spared
+        os.kill(-1, 9)  # every process this one may signal; process 1 itself is spared
     except ProcessLookupError:
         pass
 
@@ -204,7 +204,7 @@ def reap(main_pid):
 def supervise(argv, stdin):
     stdin_read, stdin_write = os.pipe()
     wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    _signal.set_wakeup_fd(wake_write)                    # SIGCHLD wakes the poll below
+    _signal.set_wakeup_fd(wake_write)  # SIGCHLD wakes the poll below
     _signal.signal(_signal.SIGCHLD, lambda number, frame: None)
     began = time.monotonic()
     main_pid = os.fork()
@@ -219,7 +219,7 @@ def supervise(argv, stdin):
         os.set_blocking(stdin_write, False)
         poll.register(stdin_write, select.POLLOUT)
     else:
-        os.close(stdin_write)            # no stdin: the program reads end-of-file at once
+        os.close(stdin_write)  # no stdin: the program reads end-of-file at once
     killed = False
     while True:
         # Reap first: a program that ended before the kill arrived ended on its own.
@@ -229,7 +229,7 @@ def supervise(argv, stdin):
         for fd, _events in poll.poll():
             if fd == 0:
                 word = os.read(0, 64)
-                if not word or b"k" in word:   # the kit's kill, or the kit went away
+                if not word or b"k" in word:  # the kit's kill, or the kit went away
                     killed = True
                     kill_all()
                     poll.unregister(0)
@@ -244,7 +244,7 @@ def supervise(argv, stdin):
                     pending, written = pending[sent:], written + sent
                 except BlockingIOError:
                     sent = 0
-                except OSError:                # the program closed its stdin: the rest is not wanted
+                except OSError:  # the program closed its stdin: the rest is not wanted
                     pending = pending[:0]
                 if not pending:
                     poll.unregister(stdin_write)
@@ -308,7 +308,7 @@ def scaled(value, factor):
 def cgroup_facts():
     """The container's own cgroup counters, as its mounted /sys/fs/cgroup shows them."""
     root = "/sys/fs/cgroup/"
-    if os.path.exists(root + "cgroup.controllers"):           # v2: one unified hierarchy
+    if os.path.exists(root + "cgroup.controllers"):  # v2: one unified hierarchy
         cpu, memory = read(root + "cpu.stat"), read(root + "memory.events")
         return {
             "cgroup": 2,
@@ -328,8 +328,10 @@ def cgroup_facts():
         "cgroup": 1,
         "cpu_s": scaled(first_number(usage), 1e9),
         "memory_peak_bytes": first_number(read(root + "memory/memory.max_usage_in_bytes")),
-        "memory_limit_hits": max(first_number(read(root + "memory/memory.failcnt")) or 0,
-                                 first_number(read(root + "memory/memory.memsw.failcnt")) or 0),
+        "memory_limit_hits": max(
+            first_number(read(root + "memory/memory.failcnt")) or 0,
+            first_number(read(root + "memory/memory.memsw.failcnt")) or 0,
+        ),
         "oom_kills": keyed(read(root + "memory/memory.oom_control"), "oom_kill"),
         "tasks_peak": first_number(read(root + "pids/pids.peak")),
         "forks_refused": keyed(read(root + "pids/pids.events"), "max"),
@@ -343,7 +345,7 @@ def no_route_count():
     """Packets the container's network stack refused for want of a route (IPv4 and IPv6)."""
     total = 0
     snmp = (read("/proc/net/snmp") or "").splitlines()
-    for names, values in zip(snmp[::2], snmp[1::2], strict=False):   # a cut file reads as far as it goes
+    for names, values in zip(snmp[::2], snmp[1::2], strict=False):  # a cut file reads as far as it goes
         if names.startswith("Ip:") and values.startswith("Ip:"):
             row = dict(zip(names.split()[1:], values.split()[1:], strict=False))
             total += int(row.get("OutNoRoutes", 0))
@@ -397,7 +399,7 @@ class Harvest:
         with os.scandir(folder) as entries:
             for entry in entries:
                 if self.examined >= HARVEST_ENTRIES:
-                    self.unexamined += 1          # counted, never looked at
+                    self.unexamined += 1  # counted, never looked at
                     if self.unexamined >= COUNT_MAX:
                         return
                     continue
@@ -487,8 +489,13 @@ def read_up_to(fd, limit):
 
 
 def kind_of(mode):
-    for test, words in ((stat.S_ISLNK, "a symbolic link (never followed)"), (stat.S_ISFIFO, "a FIFO"),
-                        (stat.S_ISSOCK, "a socket"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device")):
+    for test, words in (
+        (stat.S_ISLNK, "a symbolic link (never followed)"),
+        (stat.S_ISFIFO, "a FIFO"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a device"),
+        (stat.S_ISBLK, "a device"),
+    ):
         if test(mode):
             return words
     return "not a regular file"
@@ -512,7 +519,7 @@ def shown(name):
     backslash doubled, anything unprintable escaped as repr() would; clipped."""
     text = name.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
     text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
-    return text if len(text) <= SHOWN_NAME_CHARS else text[:SHOWN_NAME_CHARS - 1] + "\u2026"
+    return text if len(text) <= SHOWN_NAME_CHARS else text[: SHOWN_NAME_CHARS - 1] + "\u2026"
 
 
 def memory_to_spare(size):
@@ -538,7 +545,7 @@ def encode(value, out):
     """Append the report's JSON to `out`, piece by piece: numbers, booleans, None, strings
     (escaped to ASCII), a file's Base64 body as it is, lists and dicts."""
     if isinstance(value, Base64):
-        out += (b'"', value, b'"')                # base64's alphabet needs no escaping
+        out += (b'"', value, b'"')  # base64's alphabet needs no escaping
     elif value is None or value is True or value is False:
         out.append({None: b"null", True: b"true", False: b"false"}[value])
     elif isinstance(value, (int, float)):
@@ -596,7 +603,7 @@ def write_report(secret, report):
 def write_all(data):
     view = memoryview(data)
     while view:
-        view = view[os.write(1, view):]
+        view = view[os.write(1, view) :]
 
 
 def main():
@@ -604,24 +611,24 @@ def main():
         # Its kill is kill(-1, SIGKILL): outside a PID namespace of its own, every process the
         # user may signal. It runs as process 1 of a container, or not at all.
         raise SystemExit("the kit's supervisor runs only as process 1 of a container")
-    _signal.signal(_signal.SIGINT, _signal.SIG_DFL)   # as process 1, default-action signals from inside are dropped
+    _signal.signal(_signal.SIGINT, _signal.SIG_DFL)  # as process 1, default-action signals from inside are dropped
     make_nondumpable()
     secret, harvest = b"", None
-    report: dict = {"v": 1}   # values of every JSON kind (not evaluated: no import needed)
+    report: dict = {"v": 1}  # values of every JSON kind (not evaluated: no import needed)
     try:
         secret, mode, argv, files, stdin = read_run()
         if place_files(files):
             harvest = HARVESTS[mode]
         report.update(supervise(argv, stdin))
     except EOFError:
-        return                                   # nobody will read a report
+        return  # nobody will read a report
     except BaseException as exc:  # noqa: BLE001 - a bug here must still end the run and say so
         kill_all()
-        harvest = None                           # what is left may still be running: harvest nothing
+        harvest = None  # what is left may still be running: harvest nothing
         report["supervisor_error"] = f"{type(exc).__name__}: {exc}"
     gathers = [("cgroup", cgroup_facts), ("no_route", no_route_count), ("scratch_full", full_scratch)]
     if harvest is not None:
-        gathers.append(("files", harvest))       # last: what it reads is not the run's usage
+        gathers.append(("files", harvest))  # last: what it reads is not the run's usage
     for name, gather in gathers:
         try:
             found = gather()
@@ -632,5 +639,5 @@ def main():
         write_report(secret, report)
 
 
-if __name__ == "__main__":    # `python3 -c SOURCE` runs it; a unit test may load its functions
+if __name__ == "__main__":  # `python3 -c SOURCE` runs it; a unit test may load its functions
     main()

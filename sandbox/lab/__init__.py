@@ -1,8 +1,8 @@
 """The lab: the kit's teaching and evidence tools, built on the core's public face only.
 
-    >>> from sandbox.lab import Lab, show                  # a lesson's widget
-    >>> from sandbox.lab import catalog, scorecard         # the attack matrix
-    >>> from sandbox.lab.probe import probe                 # what code sees inside
+    >>> from sandbox.lab import Lab, show  # a lesson's widget
+    >>> from sandbox.lab import catalog, scorecard  # the attack matrix
+    >>> from sandbox.lab.probe import probe  # what code sees inside
 
 - catalog, scorecard: the attacks in attacks/, each run hardened / ablated / naive, judged by
   facts, and the scorecard written as Markdown, HTML and JSON;
@@ -20,6 +20,24 @@ from . import audit, catalog, demo, doctor, engines, examples, probe, scorecard,
 from .examples import EXAMPLES, Example
 from .widgets import Lab, LiveView, PoolLab, PoolReport, limits_for, result_html, show, summary_text
 
-__all__ = ["Lab", "PoolLab", "PoolReport", "LiveView", "show", "result_html", "summary_text", "limits_for",
-           "EXAMPLES", "Example",
-           "audit", "catalog", "demo", "doctor", "engines", "examples", "probe", "scorecard", "widgets"]
+__all__ = [
+    "Lab",
+    "PoolLab",
+    "PoolReport",
+    "LiveView",
+    "show",
+    "result_html",
+    "summary_text",
+    "limits_for",
+    "EXAMPLES",
+    "Example",
+    "audit",
+    "catalog",
+    "demo",
+    "doctor",
+    "engines",
+    "examples",
+    "probe",
+    "scorecard",
+    "widgets",
+]

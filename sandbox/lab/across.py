@@ -24,14 +24,19 @@ from .verdict import Verdict
 REPORT_NAME = "attacks-across-engines"
 # What each case should show, as the scorecard counts it (None: no one verdict is wanted). The
 # naive case is the engine's own defaults, where engines differ the most: it is shown, not judged.
-WANTED = {"hardened": Verdict.CONTAINED, "ablated": Verdict.ESCAPED, "naive": None, "gvisor": Verdict.CONTAINED,
-          "gvisor_ablated": None}
+WANTED = {
+    "hardened": Verdict.CONTAINED,
+    "ablated": Verdict.ESCAPED,
+    "naive": None,
+    "gvisor": Verdict.CONTAINED,
+    "gvisor_ablated": None,
+}
 
 
 @dataclass(frozen=True)
 class Engine:
-    label: str                    # "Docker 26.1.5+dfsg1 (runc, runsc)"
-    card: dict                    # its scorecard JSON document
+    label: str  # "Docker 26.1.5+dfsg1 (runc, runsc)"
+    card: dict  # its scorecard JSON document
 
     def outcome(self, attack: str, case: str) -> dict | None:
         for outcome in self.card["outcomes"]:
@@ -47,8 +52,10 @@ def load(folder: Path) -> list[Engine]:
     """Every scorecard JSON document in `folder`, oldest engine version first."""
     documents = sorted(folder.glob("*.json")) if folder.is_dir() else []
     if not documents:
-        raise ReportFolderError(f"No scorecard JSON documents in {folder}.",
-                                hint="Run the matrix on each engine first (make test writes reports/engines/).")
+        raise ReportFolderError(
+            f"No scorecard JSON documents in {folder}.",
+            hint="Run the matrix on each engine first (make test writes reports/engines/).",
+        )
     engines = []
     for path in documents:
         try:
@@ -100,7 +107,8 @@ def verdict_line(engine: Engine, held: bool) -> str:
         return "hardened does NOT contain every attack"
     limits = known_limits(engine)
     return "hardened contains every attack" + (
-        f" but its documented known limits here: {', '.join(sorted(limits))}" if limits else "")
+        f" but its documented known limits here: {', '.join(sorted(limits))}" if limits else ""
+    )
 
 
 def differences(engines: list[Engine], attack: str, case: str) -> list[str]:
@@ -122,9 +130,12 @@ def why(engines: list[Engine], attack: str, case: str) -> list[str]:
     words: list[str] = []
     for engine in engines:
         meta = engine.attack(attack) or {}
-        for text in (meta.get("not_applicable"), meta.get("engine_note"),
-                     meta.get("gvisor") if case == "gvisor" else None):
-            if text and not any(text in said for said in words):   # a reason may quote the note
+        for text in (
+            meta.get("not_applicable"),
+            meta.get("engine_note"),
+            meta.get("gvisor") if case == "gvisor" else None,
+        ):
+            if text and not any(text in said for said in words):  # a reason may quote the note
                 words.append(f"{engine.label}: {text}")
     return words
 
@@ -152,8 +163,13 @@ def render_markdown(engines: list[Engine]) -> str:
         lines.append(f"- **{engine.label}**: {verdict_line(engine, held[engine.label])}. {summary}")
     shown = columns(engines)
     header = [f"{e.label}: {c}" for e, c in shown]
-    lines += ["", "A ≠ marks an attack whose verdicts or facts differ between engines; why follows the table.", "",
-              "| attack | " + " | ".join(header) + " | |", "|---|" + "---|" * len(header) + "---|"]
+    lines += [
+        "",
+        "A ≠ marks an attack whose verdicts or facts differ between engines; why follows the table.",
+        "",
+        "| attack | " + " | ".join(header) + " | |",
+        "|---|" + "---|" * len(header) + "---|",
+    ]
     notes = []
     for name in attack_names(engines):
         cells, differs = [], False
@@ -167,13 +183,22 @@ def render_markdown(engines: list[Engine]) -> str:
                 notes += ["", f"### {name} [{case}]", ""] + [f"- {line}" for line in found]
                 notes += [f"- why: {line}" for line in why(engines, name, case)]
         lines.append(f"| `{name}` | " + " | ".join(cells) + f" | {'≠' if differs else ''} |")
-    limits = [f"- **{engine.label}**, `{name}`: {text}" for engine in engines
-              for name, text in sorted(known_limits(engine).items())]
+    limits = [
+        f"- **{engine.label}**, `{name}`: {text}"
+        for engine in engines
+        for name, text in sorted(known_limits(engine).items())
+    ]
     if limits:
         lines += ["", "## Known limits: what hardened is documented not to contain, and why", "", *limits]
-    lines += ["", "## What differs, and why", *notes, "",
-              "Produced by `python -m sandbox attacks --combine`; each engine's matrix is `pytest -m attacks` "
-              "on that engine.", ""]
+    lines += [
+        "",
+        "## What differs, and why",
+        *notes,
+        "",
+        "Produced by `python -m sandbox attacks --combine`; each engine's matrix is `pytest -m attacks` "
+        "on that engine.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -183,14 +208,20 @@ def to_json(engines: list[Engine]) -> dict:
         "engines": [e.label for e in engines],
         "contained_everywhere": contained_everywhere(engines),
         "known_limits": {e.label: known_limits(e) for e in engines},
-        "attacks": {name: {case: {e.label: (e.outcome(name, case) or {}).get("verdict") for e in engines}
-                           for case in cases} for name in attack_names(engines)},
-        "differences": {f"{name} [{case}]": {"runs": found, "why": why(engines, name, case)}
-                        for name in attack_names(engines) for case in cases
-                        if (found := differences(engines, name, case))},
+        "attacks": {
+            name: {case: {e.label: (e.outcome(name, case) or {}).get("verdict") for e in engines} for case in cases}
+            for name in attack_names(engines)
+        },
+        "differences": {
+            f"{name} [{case}]": {"runs": found, "why": why(engines, name, case)}
+            for name in attack_names(engines)
+            for case in cases
+            if (found := differences(engines, name, case))
+        },
     }
 
 
 def write(engines: list[Engine], out_dir: Path) -> list[Path]:
-    return write_texts(out_dir, REPORT_NAME, {"md": render_markdown(engines),
-                                              "json": json.dumps(to_json(engines), indent=2)})
+    return write_texts(
+        out_dir, REPORT_NAME, {"md": render_markdown(engines), "json": json.dumps(to_json(engines), indent=2)}
+    )

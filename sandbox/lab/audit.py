@@ -14,8 +14,8 @@ id prefix "kit".
 
     >>> from sandbox import PROFILES
     >>> from sandbox.lab.audit import audit
-    >>> report = audit(PROFILES["naive"])                                  # doctest: +ENGINE
-    >>> report.failed_ids()                                                # doctest: +ENGINE
+    >>> report = audit(PROFILES["naive"])  # doctest: +ENGINE
+    >>> report.failed_ids()  # doctest: +ENGINE
     [...'5.11 memory'...]
 """
 
@@ -42,22 +42,50 @@ PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "n/a"
 
 # Host paths whose presence inside a container hands it the host's configuration, devices,
 # kernel interfaces or other containers' data. The engine's socket is judged by 5.32 instead.
-SENSITIVE_HOST_PATHS = ("/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/sys", "/usr", "/root",
-                        "/run", "/var/run", "/var/lib/docker", "/var/lib/containerd")
+SENSITIVE_HOST_PATHS = (
+    "/boot",
+    "/dev",
+    "/etc",
+    "/lib",
+    "/lib64",
+    "/proc",
+    "/sys",
+    "/usr",
+    "/root",
+    "/run",
+    "/var/run",
+    "/var/lib/docker",
+    "/var/lib/containerd",
+)
 # The capabilities Docker (and Podman) grant a container by default.
-ENGINE_DEFAULT_CAPS = frozenset({"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-                                 "NET_BIND_SERVICE", "NET_RAW", "SETFCAP", "SETGID", "SETPCAP", "SETUID",
-                                 "SYS_CHROOT"})
+ENGINE_DEFAULT_CAPS = frozenset(
+    {
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "NET_RAW",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    }
+)
 ENGINE_SOCKETS = ("docker.sock", "containerd.sock", "podman.sock")
 
 
 @dataclass(frozen=True)
 class Finding:
-    id: str                  # "5.5 privileged", or "kit user" for the kit's own items
-    control: str | None      # the kit's control this item belongs to, from sandbox.CONTROLS
-    status: str              # pass, fail or n/a
-    title: str               # what a passing container looks like, in one line
-    evidence: str            # the inspect field(s) and value(s) it was judged on, or why n/a
+    id: str  # "5.5 privileged", or "kit user" for the kit's own items
+    control: str | None  # the kit's control this item belongs to, from sandbox.CONTROLS
+    status: str  # pass, fail or n/a
+    title: str  # what a passing container looks like, in one line
+    evidence: str  # the inspect field(s) and value(s) it was judged on, or why n/a
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -87,42 +115,50 @@ class AuditReport:
 
     def summary(self) -> str:
         counts = {s: len(self.ids(s)) for s in (PASS, FAIL, NOT_APPLICABLE)}
-        return (f"{self.profile}: {counts[PASS]} pass, {counts[FAIL]} fail, "
-                f"{counts[NOT_APPLICABLE]} not applicable")
+        return f"{self.profile}: {counts[PASS]} pass, {counts[FAIL]} fail, {counts[NOT_APPLICABLE]} not applicable"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"profile": self.profile, "benchmark": BENCHMARK, "summary": self.summary(),
-                "failed": self.failed_ids(), "container": self.container,
-                "findings": [f.to_dict() for f in self.findings]}
+        return {
+            "profile": self.profile,
+            "benchmark": BENCHMARK,
+            "summary": self.summary(),
+            "failed": self.failed_ids(),
+            "container": self.container,
+            "findings": [f.to_dict() for f in self.findings],
+        }
 
 
 @dataclass(frozen=True)
 class Context:
     """What the judgement needs besides the container's inspect document."""
 
-    engine_security: tuple[str, ...] = ()          # `docker info` SecurityOptions
+    engine_security: tuple[str, ...] = ()  # `docker info` SecurityOptions
     internal_networks: frozenset[str] = frozenset()  # names of networks with Internal=true
     # Where the engine's Docker-compatible inspect leaves facts out (Podman: masked and
     # read-only paths, the cgroup namespace, the log's size cap), its own records of them: its
     # native inspect document, and the OCI runtime spec it handed runc (a local engine's file).
     engine: str = "docker"
-    native: Any = None                             # Podman: GET /libpod/containers/ID/json
-    spec: Any = None                               # Podman: the OCIConfigPath file, or None
+    native: Any = None  # Podman: GET /libpod/containers/ID/json
+    spec: Any = None  # Podman: the OCIConfigPath file, or None
 
 
 # -- running the container ---------------------------------------------------------------------
 
+
 def audit(limits: Limits, *, image: str | None = None, env: dict[str, str] | None = None) -> AuditReport:
     """Start `limits`' container as the runner would, inspect it, remove it, and judge it."""
     attrs, context = inspect_live(limits, image=image, env=env)
-    report = AuditReport(limits.name, check(attrs, context),
-                         container={"name": attrs.get("Name", "").lstrip("/"),
-                                    "image": attrs.get("Config", {}).get("Image", "")})
+    report = AuditReport(
+        limits.name,
+        check(attrs, context),
+        container={"name": attrs.get("Name", "").lstrip("/"), "image": attrs.get("Config", {}).get("Image", "")},
+    )
     return report
 
 
-def inspect_live(limits: Limits, *, image: str | None = None,
-                 env: dict[str, str] | None = None) -> tuple[dict[str, Any], Context]:
+def inspect_live(
+    limits: Limits, *, image: str | None = None, env: dict[str, str] | None = None
+) -> tuple[dict[str, Any], Context]:
     """Start exactly the container a run of `limits` gets (its supervisor waiting for a program
     that never comes), inspect it, remove it."""
     box = Box.start(limits, image=image or IMAGE, role="audit", env=env)
@@ -137,8 +173,9 @@ def inspect_live(limits: Limits, *, image: str | None = None,
                 native, spec = _podman_records(box.api, box.id)
     finally:
         box.close()
-    return attrs, Context(tuple(info.get("SecurityOptions") or ()), frozenset(internal),
-                          engine=kind, native=native, spec=spec)
+    return attrs, Context(
+        tuple(info.get("SecurityOptions") or ()), frozenset(internal), engine=kind, native=native, spec=spec
+    )
 
 
 def engine_records(context: Context, api, container_id: str) -> Context:
@@ -163,7 +200,7 @@ def _podman_records(api, container_id: str) -> tuple[dict, dict | None]:
 
 def _internal_networks(client, attrs: dict[str, Any]) -> set[str]:
     internal = set()
-    for net in (attrs.get("NetworkSettings", {}).get("Networks") or {}):
+    for net in attrs.get("NetworkSettings", {}).get("Networks") or {}:
         if net in ("none", "host", "bridge", "default"):
             continue
         try:
@@ -182,9 +219,11 @@ ITEMS: list[tuple[str, Control | None, str, Judge]] = []
 
 def item(item_id: str, control: Control | None, title: str):
     """Register a check: judge(attrs, host_config, context) -> (status, evidence)."""
+
     def register(judge: Judge) -> Judge:
         ITEMS.append((item_id, control, title, judge))
         return judge
+
     return register
 
 
@@ -209,11 +248,14 @@ def _field(name: str, value: Any) -> str:
 @item("5.2 apparmor", None, "an AppArmor profile confines the container, where the kernel has AppArmor")
 def _apparmor(attrs, host, ctx):
     if not any("apparmor" in opt for opt in ctx.engine_security):
-        return NOT_APPLICABLE, ("AppArmor is not enabled on this kernel (engine SecurityOptions: "
-                                f"{', '.join(ctx.engine_security) or 'none'})")
+        return NOT_APPLICABLE, (
+            "AppArmor is not enabled on this kernel (engine SecurityOptions: "
+            f"{', '.join(ctx.engine_security) or 'none'})"
+        )
     profile = attrs.get("AppArmorProfile", "")
-    return _verdict(profile not in ("", "unconfined") and not host.get("Privileged"),
-                    _field("AppArmorProfile", profile))
+    return _verdict(
+        profile not in ("", "unconfined") and not host.get("Privileged"), _field("AppArmorProfile", profile)
+    )
 
 
 @item("5.3 selinux", None, "SELinux labels confine the container, where the engine enforces SELinux")
@@ -243,8 +285,11 @@ def _privileged(attrs, host, ctx):
 
 @item("5.6 sensitive-mounts", None, "no host system directory is mounted into the container")
 def _sensitive_mounts(attrs, host, ctx):
-    found = [f"{m.get('Source')} -> {m.get('Destination')} ({'rw' if m.get('RW') else 'ro'})"
-             for m in attrs.get("Mounts") or [] if _is_sensitive(m.get("Source") or "")]
+    found = [
+        f"{m.get('Source')} -> {m.get('Destination')} ({'rw' if m.get('RW') else 'ro'})"
+        for m in attrs.get("Mounts") or []
+        if _is_sensitive(m.get("Source") or "")
+    ]
     return _verdict(not found, _field("Mounts(sensitive)", found))
 
 
@@ -252,8 +297,11 @@ def _sensitive_mounts(attrs, host, ctx):
 def _ports(attrs, host, ctx):
     bindings = {k: v for k, v in (host.get("PortBindings") or {}).items() if v}
     ok = not bindings and not host.get("PublishAllPorts")
-    return _verdict(ok, f"{_field('HostConfig.PortBindings', bindings)}, "
-                        f"{_field('HostConfig.PublishAllPorts', bool(host.get('PublishAllPorts')))}")
+    return _verdict(
+        ok,
+        f"{_field('HostConfig.PortBindings', bindings)}, "
+        f"{_field('HostConfig.PublishAllPorts', bool(host.get('PublishAllPorts')))}",
+    )
 
 
 @item("5.10 host-network", Control.NETWORK, "does not share the host's network namespace")
@@ -270,8 +318,10 @@ def _memory(attrs, host, ctx):
 @item("5.12 cpu", Control.CPU, "CPU time is capped (a quota, not only a relative share)")
 def _cpu(attrs, host, ctx):
     ok = (host.get("NanoCpus") or 0) > 0 or (host.get("CpuQuota") or 0) > 0
-    return _verdict(ok, ", ".join(_field(f"HostConfig.{k}", host.get(k))
-                                  for k in ("NanoCpus", "CpuQuota", "CpuPeriod", "CpuShares")))
+    return _verdict(
+        ok,
+        ", ".join(_field(f"HostConfig.{k}", host.get(k)) for k in ("NanoCpus", "CpuQuota", "CpuPeriod", "CpuShares")),
+    )
 
 
 @item("5.13 read-only-root", Control.READ_ONLY, "the root filesystem is mounted read-only")
@@ -308,8 +358,10 @@ def _devices(attrs, host, ctx):
 @item("5.19 ulimits", Control.ULIMITS, "per-process limits are set for the container (at least open files)")
 def _ulimits(attrs, host, ctx):
     # Docker says "nofile", Podman "RLIMIT_NOFILE".
-    limits = {u.get("Name", "").lower().removeprefix("rlimit_"): [u.get("Soft"), u.get("Hard")]
-              for u in host.get("Ulimits") or []}
+    limits = {
+        u.get("Name", "").lower().removeprefix("rlimit_"): [u.get("Soft"), u.get("Hard")]
+        for u in host.get("Ulimits") or []
+    }
     # The kit always sends nofile (Podman needs it); the host's own value is no limit at all.
     given = list(host_ulimits()["nofile"])
     return _verdict("nofile" in limits and limits["nofile"] != given, _field("HostConfig.Ulimits", limits))
@@ -317,8 +369,11 @@ def _ulimits(attrs, host, ctx):
 
 @item("5.20 mount-propagation", None, "no mount propagates to or from the host (not shared)")
 def _propagation(attrs, host, ctx):
-    shared = [f"{m.get('Destination')}: {m.get('Propagation')}" for m in attrs.get("Mounts") or []
-              if (m.get("Propagation") or "").lstrip("r") == "shared"]
+    shared = [
+        f"{m.get('Destination')}: {m.get('Propagation')}"
+        for m in attrs.get("Mounts") or []
+        if (m.get("Propagation") or "").lstrip("r") == "shared"
+    ]
     return _verdict(not shared, _field("Mounts(Propagation=shared)", shared))
 
 
@@ -331,7 +386,7 @@ def _host_uts(attrs, host, ctx):
 def _seccomp(attrs, host, ctx):
     opts = [o for o in host.get("SecurityOpt") or [] if o.startswith("seccomp")]
     unconfined = any(o.split("=", 1)[-1].split(":", 1)[-1] == "unconfined" for o in opts)
-    privileged = bool(host.get("Privileged")) and ctx.engine != "podman"   # Podman keeps the filter
+    privileged = bool(host.get("Privileged")) and ctx.engine != "podman"  # Podman keeps the filter
     shown = ["seccomp=<custom profile>" if _is_json_profile(o) else o for o in opts] or ["(engine default)"]
     evidence = _field("HostConfig.SecurityOpt(seccomp)", shown)
     if privileged:
@@ -344,7 +399,9 @@ def _cgroup_parent(attrs, host, ctx):
     return _verdict(not host.get("CgroupParent"), _field("HostConfig.CgroupParent", host.get("CgroupParent", "")))
 
 
-@item("5.26 no-new-privileges", Control.NO_NEW_PRIVILEGES, "processes cannot gain privileges (setuid, file capabilities)")
+@item(
+    "5.26 no-new-privileges", Control.NO_NEW_PRIVILEGES, "processes cannot gain privileges (setuid, file capabilities)"
+)
 def _no_new_privileges(attrs, host, ctx):
     opts = [o for o in host.get("SecurityOpt") or [] if o.startswith("no-new-privileges")]
     ok = any(o in ("no-new-privileges", "no-new-privileges:true", "no-new-privileges=true") for o in opts)
@@ -361,15 +418,20 @@ def _pids(attrs, host, ctx):
     return _verdict((host.get("PidsLimit") or 0) > 0, _field("HostConfig.PidsLimit", host.get("PidsLimit")))
 
 
-@item("5.30 default-bridge", Control.NETWORK, "not on a network that routes past this machine (docker0 or a plain bridge)")
+@item(
+    "5.30 default-bridge", Control.NETWORK, "not on a network that routes past this machine (docker0 or a plain bridge)"
+)
 def _bridge(attrs, host, ctx):
     mode = host.get("NetworkMode", "")
     if mode == "none":
         return PASS, _field("HostConfig.NetworkMode", mode)
     networks = sorted((attrs.get("NetworkSettings") or {}).get("Networks") or {})
     routed = [n for n in networks if n not in ctx.internal_networks and n != "none"]
-    return _verdict(not routed, f"{_field('HostConfig.NetworkMode', mode)}, "
-                                f"internal: {sorted(ctx.internal_networks & set(networks))}, routed: {routed}")
+    return _verdict(
+        not routed,
+        f"{_field('HostConfig.NetworkMode', mode)}, "
+        f"internal: {sorted(ctx.internal_networks & set(networks))}, routed: {routed}",
+    )
 
 
 @item("5.31 host-userns", None, "does not share the host's user namespace mode")
@@ -379,8 +441,11 @@ def _host_userns(attrs, host, ctx):
 
 @item("5.32 docker-socket", None, "the container engine's socket is not mounted into the container")
 def _docker_socket(attrs, host, ctx):
-    found = [f"{m.get('Source')} -> {m.get('Destination')}" for m in attrs.get("Mounts") or []
-             if _is_engine_socket(m.get("Source") or "") or _is_engine_socket(m.get("Destination") or "")]
+    found = [
+        f"{m.get('Source')} -> {m.get('Destination')}"
+        for m in attrs.get("Mounts") or []
+        if _is_engine_socket(m.get("Source") or "") or _is_engine_socket(m.get("Destination") or "")
+    ]
     return _verdict(not found, _field("Mounts(engine socket)", found))
 
 
@@ -392,15 +457,19 @@ def _timeout(attrs, host, ctx):
 @item("kit swap", Control.MEMORY, "memory+swap equals memory, so a program cannot spill into swap")
 def _swap(attrs, host, ctx):
     memory, swap = host.get("Memory") or 0, host.get("MemorySwap") or 0
-    return _verdict(memory > 0 and swap == memory,
-                    f"{_field('HostConfig.Memory', memory)}, {_field('HostConfig.MemorySwap', swap)}")
+    return _verdict(
+        memory > 0 and swap == memory, f"{_field('HostConfig.Memory', memory)}, {_field('HostConfig.MemorySwap', swap)}"
+    )
 
 
 @item("kit network-none", Control.NETWORK, "no network interface but loopback")
 def _network_none(attrs, host, ctx):
     mode = host.get("NetworkMode", "")
-    note = " (the kit's internal network: only its target container is reachable)" if (
-        mode in ctx.internal_networks) else ""
+    note = (
+        " (the kit's internal network: only its target container is reachable)"
+        if (mode in ctx.internal_networks)
+        else ""
+    )
     return _verdict(mode == "none", _field("HostConfig.NetworkMode", mode) + note)
 
 
@@ -408,15 +477,17 @@ def _network_none(attrs, host, ctx):
 def _user(attrs, host, ctx):
     user = (attrs.get("Config") or {}).get("User") or ""
     name = user.split(":", 1)[0]
-    return _verdict(name not in ("", "0", "root"), _field("Config.User", user) + (" (image default: root)" if not user else ""))
+    return _verdict(
+        name not in ("", "0", "root"), _field("Config.User", user) + (" (image default: root)" if not user else "")
+    )
 
 
 @item("kit seccomp-allowlist", Control.SECCOMP, "the kit's own seccomp allowlist, stricter than Docker's default")
 def _kit_seccomp(attrs, host, ctx):
     opts = [o for o in host.get("SecurityOpt") or [] if o.startswith("seccomp")]
-    kit = seccomp.profile(host.get("Runtime") or "runc")   # gVisor's variant leaves clone3 to its kernel
+    kit = seccomp.profile(host.get("Runtime") or "runc")  # gVisor's variant leaves clone3 to its kernel
     profiles = [_parse_profile(o) for o in opts if _is_json_profile(o) or _is_profile_file(o)]
-    dropped = host.get("Privileged") and ctx.engine != "podman"   # Podman keeps a profile it was given
+    dropped = host.get("Privileged") and ctx.engine != "podman"  # Podman keeps a profile it was given
     ok = kit in profiles and not dropped
     shown = ["<the kit's profile>" if p == kit else "<another custom profile>" for p in profiles]
     evidence = _field("HostConfig.SecurityOpt(seccomp)", shown or opts or ["(engine default)"])
@@ -440,8 +511,11 @@ def _log_cap(attrs, host, ctx):
     if ctx.engine == "podman" and kind != "none":
         # Podman's Docker-compatible inspect drops the log options; its own records the cap.
         size = ((ctx.native or {}).get("HostConfig") or {}).get("LogConfig", {}).get("Size", "")
-        return _verdict(size not in ("", "0B"), _field("libpod HostConfig.LogConfig.Size", size) +
-                        " (Podman's Docker-compatible inspect does not record max-size)")
+        return _verdict(
+            size not in ("", "0B"),
+            _field("libpod HostConfig.LogConfig.Size", size)
+            + " (Podman's Docker-compatible inspect does not record max-size)",
+        )
     ok = kind == "none" or (kind in ("json-file", "local") and bool(config.get("max-size")))
     return _verdict(ok, _field("HostConfig.LogConfig", {"Type": kind, "Config": config}))
 
@@ -472,19 +546,22 @@ def _host_views(attrs, host, ctx):
         linux = ctx.spec.get("linux") or {}
         missing = [p for p in HOST_FACTS if p not in (linux.get("maskedPaths") or [])]
         private = any(n.get("type") == "cgroup" and not n.get("path") for n in linux.get("namespaces") or [])
-        return _verdict(not missing and private,
-                        f"OCI spec linux.namespaces(cgroup)={json.dumps(private)}, not masked: {missing or 'none'} "
-                        "(Podman's inspect records neither masks nor CgroupnsMode; judged on the spec runc got)")
+        return _verdict(
+            not missing and private,
+            f"OCI spec linux.namespaces(cgroup)={json.dumps(private)}, not masked: {missing or 'none'} "
+            "(Podman's inspect records neither masks nor CgroupnsMode; judged on the spec runc got)",
+        )
     masked = set(host.get("MaskedPaths") or [])
     missing = [p for p in HOST_FACTS if p not in masked]
     mode = host.get("CgroupnsMode") or ""
-    return _verdict(not missing and mode == "private",
-                    f"{_field('HostConfig.CgroupnsMode', mode)}, not masked: {missing or 'none'}")
+    return _verdict(
+        not missing and mode == "private", f"{_field('HostConfig.CgroupnsMode', mode)}, not masked: {missing or 'none'}"
+    )
 
 
 @item("kit no-ptys", Control.PTYS, "no pseudo-terminal can be opened (/dev/pts is masked)")
 def _no_ptys(attrs, host, ctx):
-    if host.get("Runtime") == "runsc":     # gVisor does not apply masked paths: an empty read-only tmpfs
+    if host.get("Runtime") == "runsc":  # gVisor does not apply masked paths: an empty read-only tmpfs
         mount = (host.get("Tmpfs") or {}).get("/dev/pts")
         return _verdict(mount is not None and mount.startswith("ro"), _field("HostConfig.Tmpfs(/dev/pts)", mount))
     if ctx.engine == "podman":
@@ -493,8 +570,10 @@ def _no_ptys(attrs, host, ctx):
     return _verdict(masked, _field("HostConfig.MaskedPaths(/dev/pts)", masked))
 
 
-_SPEC_UNREAD = ("Podman's inspect does not record masked or read-only paths nor the cgroup namespace, "
-                "and the OCI spec it gave runc is not readable from here (a remote engine)")
+_SPEC_UNREAD = (
+    "Podman's inspect does not record masked or read-only paths nor the cgroup namespace, "
+    "and the OCI spec it gave runc is not readable from here (a remote engine)"
+)
 
 
 def _from_spec(ctx: Context, key: str, ok: Callable[[list], bool], what: str) -> tuple[str, str]:
@@ -502,16 +581,21 @@ def _from_spec(ctx: Context, key: str, ok: Callable[[list], bool], what: str) ->
     if ctx.spec is None:
         return NOT_APPLICABLE, _SPEC_UNREAD
     found = ok((ctx.spec.get("linux") or {}).get(key) or [])
-    return _verdict(found, _field(f"OCI spec linux.{key}{what}", found) +
-                    " (Podman's inspect does not record it; judged on the spec runc got)")
+    return _verdict(
+        found,
+        _field(f"OCI spec linux.{key}{what}", found)
+        + " (Podman's inspect does not record it; judged on the spec runc got)",
+    )
 
 
 @item("kit runtime", Control.RUNTIME, "a second kernel in between: the container runs under gVisor's runsc")
 def _runtime(attrs, host, ctx):
     runtime = host.get("Runtime") or "runc"
     if runtime != "runsc":
-        return NOT_APPLICABLE, (f"{_field('HostConfig.Runtime', runtime)}: the host's kernel answers "
-                                "(an extra layer: the gvisor profile adds gVisor's)")
+        return NOT_APPLICABLE, (
+            f"{_field('HostConfig.Runtime', runtime)}: the host's kernel answers "
+            "(an extra layer: the gvisor profile adds gVisor's)"
+        )
     return PASS, _field("HostConfig.Runtime", runtime)
 
 
@@ -532,16 +616,16 @@ def _is_engine_socket(path: str) -> bool:
 
 
 def _is_json_profile(option: str) -> bool:
-    return option.startswith("seccomp=") and option[len("seccomp="):].lstrip().startswith("{")
+    return option.startswith("seccomp=") and option[len("seccomp=") :].lstrip().startswith("{")
 
 
 def _is_profile_file(option: str) -> bool:
     """seccomp=/path: how an engine that takes a path (Podman) records the profile."""
-    return option.startswith("seccomp=/") and os.path.isfile(option[len("seccomp="):])
+    return option.startswith("seccomp=/") and os.path.isfile(option[len("seccomp=") :])
 
 
 def _parse_profile(option: str) -> Any:
-    text = option[len("seccomp="):]
+    text = option[len("seccomp=") :]
     try:
         if not text.lstrip().startswith("{"):
             with open(text, encoding="utf-8") as handle:

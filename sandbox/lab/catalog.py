@@ -9,10 +9,10 @@ the host never imports or executes an attack. The program ends by printing one l
     >>> attack = catalog.load("fork_bomb")
     >>> attack.control, attack.title
     ('pids', 'Fork bomb')
-    >>> outcome = catalog.run_attack(attack, "hardened")       # doctest: +ENGINE
-    >>> str(outcome.verdict), outcome.evidence                 # doctest: +ENGINE
+    >>> outcome = catalog.run_attack(attack, "hardened")  # doctest: +ENGINE
+    >>> str(outcome.verdict), outcome.evidence  # doctest: +ENGINE
     ('contained', "the kernel's record (supervisor): forks_refused=... achieved=false children=... errno=EAGAIN")
-    >>> str(catalog.run_attack(attack, "ablated").verdict)     # the pids control removed  # doctest: +ENGINE
+    >>> str(catalog.run_attack(attack, "ablated").verdict)  # the pids control removed  # doctest: +ENGINE
     'escaped'
 
 Cases (what `run_attack` runs an attack under):
@@ -88,33 +88,86 @@ from .verdict import Verdict
 
 # The catalog's face: what other modules, the lessons and the tests use as `catalog.NAME`.
 __all__ = [
-    "Attack", "AttackOutcome", "AttackError", "load", "names", "all_attacks", "read_metadata", "run_attack",
-    "CASES", "RUNTIME_CASES", "CATEGORIES", "MISCONFIGURATIONS", "NEEDS", "NEEDS_CASES", "REQUIRED", "OPTIONAL",
-    "ATTACK_IMAGES", "ATTACKS_DIR", "DEFAULT_TIMEOUT_S", "RECORD_FIELDS", "HARDENED", "NAIVE", "GVISOR",
-    "DOCKER_SOCKET", "HOST_MOUNT_TARGET", "HOST_MOUNT_FILE", "CANARY_ENV", "COMPANION_READY",
-    "REPORT_PREFIX", "ABOVE_QUOTA", "parse_report", "judge", "judge_host_cpu", "judge_on_record", "judge_kernel_cpu",
-    "check_expectations", "Verdict", "parse_version", "engine_architecture", "engine_version_text", "engine_kind_name",
-    "engine_version", "engine_cgroup_version", "engine_socket_path",
+    "Attack",
+    "AttackOutcome",
+    "AttackError",
+    "load",
+    "names",
+    "all_attacks",
+    "read_metadata",
+    "run_attack",
+    "CASES",
+    "RUNTIME_CASES",
+    "CATEGORIES",
+    "MISCONFIGURATIONS",
+    "NEEDS",
+    "NEEDS_CASES",
+    "REQUIRED",
+    "OPTIONAL",
+    "ATTACK_IMAGES",
+    "ATTACKS_DIR",
+    "DEFAULT_TIMEOUT_S",
+    "RECORD_FIELDS",
+    "HARDENED",
+    "NAIVE",
+    "GVISOR",
+    "DOCKER_SOCKET",
+    "HOST_MOUNT_TARGET",
+    "HOST_MOUNT_FILE",
+    "CANARY_ENV",
+    "COMPANION_READY",
+    "REPORT_PREFIX",
+    "ABOVE_QUOTA",
+    "parse_report",
+    "judge",
+    "judge_host_cpu",
+    "judge_on_record",
+    "judge_kernel_cpu",
+    "check_expectations",
+    "Verdict",
+    "parse_version",
+    "engine_architecture",
+    "engine_version_text",
+    "engine_kind_name",
+    "engine_version",
+    "engine_cgroup_version",
+    "engine_socket_path",
 ]
 
-ATTACKS_DIR = Path(os.environ.get("SANDBOX_ATTACKS_DIR")
-                   or Path(__file__).resolve().parents[2] / "attacks")
+ATTACKS_DIR = Path(os.environ.get("SANDBOX_ATTACKS_DIR") or Path(__file__).resolve().parents[2] / "attacks")
 DEFAULT_TIMEOUT_S = 10.0
 
 REQUIRED = ("title", "category", "hardened", "ablated", "explain", "expect")
-OPTIONAL = ("control", "misconfiguration", "given", "timeout", "needs", "not_applicable", "image",
-            "known_limit", "companion", "only_on", "engines", "gvisor", "varies", "escape_record")
+OPTIONAL = (
+    "control",
+    "misconfiguration",
+    "given",
+    "timeout",
+    "needs",
+    "not_applicable",
+    "image",
+    "known_limit",
+    "companion",
+    "only_on",
+    "engines",
+    "gvisor",
+    "varies",
+    "escape_record",
+)
 # The kit images an attack may ask for: "lab" holds fixtures the served images never carry.
 ATTACK_IMAGES = ("python", "lab")
 
 
 # -- reading attack files ---------------------------------------------------------------------
 
+
 def names() -> list[str]:
     """Every attack's name (its file name without .py), sorted."""
     if not ATTACKS_DIR.is_dir():
-        raise AttackError(f"No attacks folder at {ATTACKS_DIR}.",
-                          hint="Run from a checkout of safe-python, or set SANDBOX_ATTACKS_DIR.")
+        raise AttackError(
+            f"No attacks folder at {ATTACKS_DIR}.",
+            hint="Run from a checkout of safe-python, or set SANDBOX_ATTACKS_DIR.",
+        )
     return sorted(p.stem for p in ATTACKS_DIR.glob("*.py") if not p.name.startswith("_"))
 
 
@@ -150,8 +203,12 @@ def read_metadata(source: str, name: str = "?") -> dict:
     except SyntaxError as exc:
         raise AttackError(f"Attack {name}: not valid Python (line {exc.lineno}: {exc.msg}).") from exc
     for node in tree.body:
-        if (isinstance(node, ast.Assign) and len(node.targets) == 1
-                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "ATTACK"):
+        if (
+            isinstance(node, ast.Assign)
+            and len(node.targets) == 1
+            and isinstance(node.targets[0], ast.Name)
+            and node.targets[0].id == "ATTACK"
+        ):
             try:
                 value = ast.literal_eval(node.value)
             except ValueError as exc:
@@ -197,24 +254,47 @@ def _from_metadata(name: str, meta: dict, source: str, path: Path) -> Attack:
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 1 <= timeout <= 30:
         raise fail("timeout must be a number of seconds from 1 to 30")
     return Attack(
-        name=name, title=str(meta["title"]), category=meta["category"], control=control,
-        misconfiguration=misconf, given=given, timeout=float(timeout), hardened=str(meta["hardened"]),
-        ablated=str(meta["ablated"]), explain=" ".join(str(meta["explain"]).split()), expect=expect,
-        needs=needs, not_applicable=meta.get("not_applicable"), image=image,
-        known_limit=dict(meta.get("known_limit") or {}), companion=meta.get("companion"),
-        only_on=dict(meta.get("only_on") or {}), engines=_engines(meta.get("engines"), fail),
-        gvisor=_gvisor(meta.get("gvisor"), fail), varies=tuple(meta.get("varies") or ()),
-        escape_record=_escape_record(meta.get("escape_record"), fail), source=source, path=path,
+        name=name,
+        title=str(meta["title"]),
+        category=meta["category"],
+        control=control,
+        misconfiguration=misconf,
+        given=given,
+        timeout=float(timeout),
+        hardened=str(meta["hardened"]),
+        ablated=str(meta["ablated"]),
+        explain=" ".join(str(meta["explain"]).split()),
+        expect=expect,
+        needs=needs,
+        not_applicable=meta.get("not_applicable"),
+        image=image,
+        known_limit=dict(meta.get("known_limit") or {}),
+        companion=meta.get("companion"),
+        only_on=dict(meta.get("only_on") or {}),
+        engines=_engines(meta.get("engines"), fail),
+        gvisor=_gvisor(meta.get("gvisor"), fail),
+        varies=tuple(meta.get("varies") or ()),
+        escape_record=_escape_record(meta.get("escape_record"), fail),
+        source=source,
+        path=path,
     )
 
 
 def _engines(value: Any, fail: Callable[[str], AttackError]) -> tuple[dict, ...]:
     entries = list(value or ())
     for entry in entries:
-        if not isinstance(entry, dict) or set(entry) - {"docker_from", "podman_from", "why", "expect", "not_applicable",
-                                                          "known_limit"}:
-            raise fail("each engines entry has docker_from and/or podman_from, why, and expect, not_applicable "
-                       "and/or known_limit (why hardened does not contain it on that engine)")
+        if not isinstance(entry, dict) or set(entry) - {
+            "docker_from",
+            "podman_from",
+            "why",
+            "expect",
+            "not_applicable",
+            "known_limit",
+        }:
+            raise fail(
+                "each engines entry has docker_from and/or podman_from, why, and expect, not_applicable "
+                "and/or known_limit (why hardened does not contain it on that engine)"
+            )
         keys = [k for k in ("docker_from", "podman_from") if k in entry]
         if not entry.get("why") or not keys or not all(isinstance(entry[k], str) for k in keys):
             raise fail("each engines entry names docker_from and/or podman_from (a version) and why")
@@ -225,20 +305,38 @@ def _engines(value: Any, fail: Callable[[str], AttackError]) -> tuple[dict, ...]
 
 def _gvisor(value: Any, fail: Callable[[str], AttackError]) -> dict:
     entry = value or {}
-    if not isinstance(entry, dict) or set(entry) - {"why", "expect", "ablated"} or ("expect" in entry and not entry.get("why")):
-        raise fail("gvisor is {'why': ..., 'expect': facts of the gvisor case, 'ablated': {...}}; an expect needs its why")
+    if (
+        not isinstance(entry, dict)
+        or set(entry) - {"why", "expect", "ablated"}
+        or ("expect" in entry and not entry.get("why"))
+    ):
+        raise fail(
+            "gvisor is {'why': ..., 'expect': facts of the gvisor case, 'ablated': {...}}; an expect needs its why"
+        )
     if not isinstance(entry.get("expect", {}), dict):
         raise fail("gvisor's expect maps fact names to values, as a case's expect does")
     ablated = entry.get("ablated")
-    if ablated is not None and (not isinstance(ablated, dict) or set(ablated) != {"verdict", "why", "expect"}
-                                or ablated["verdict"] not in (Verdict.CONTAINED, Verdict.ESCAPED)):
+    if ablated is not None and (
+        not isinstance(ablated, dict)
+        or set(ablated) != {"verdict", "why", "expect"}
+        or ablated["verdict"] not in (Verdict.CONTAINED, Verdict.ESCAPED)
+    ):
         raise fail("gvisor's ablated is {'verdict': 'contained' or 'escaped', 'why': ..., 'expect': facts}")
     return dict(entry)
 
 
 # The Usage fields a verdict may rest on: counts and sizes the supervisor reads from the kernel.
-RECORD_FIELDS = ("cpu_s", "peak_mib", "memory_limit_hits", "oom_kills", "peak_tasks", "forks_refused",
-                 "cpu_periods", "throttled_periods", "no_route")
+RECORD_FIELDS = (
+    "cpu_s",
+    "peak_mib",
+    "memory_limit_hits",
+    "oom_kills",
+    "peak_tasks",
+    "forks_refused",
+    "cpu_periods",
+    "throttled_periods",
+    "no_route",
+)
 
 
 def _escape_record(value: Any, fail: Callable[[str], AttackError]) -> dict:

@@ -45,13 +45,13 @@ class Step:
     key: str
     title: str
     code: str
-    expect: str                     # the status this step should end with
-    control: str | None             # the control expected to fire (None: no control, by design)
-    why: str                        # one line for the audience
+    expect: str  # the status this step should end with
+    control: str | None  # the control expected to fire (None: no control, by design)
+    why: str  # one line for the audience
     adjust: Callable[[Limits], Limits] = field(default=lambda limits: limits)
     needs_socket: bool = False
-    promise: str = ""               # the agenda's words, where status and control say too little
-    hint: str | None = None         # a control only the error text points at (no kernel fact)
+    promise: str = ""  # the agenda's words, where status and control say too little
+    hint: str | None = None  # a control only the error text points at (no kernel fact)
 
     def limits(self, profile: Limits, socket_path: str | None) -> Limits:
         limits = self.adjust(profile)
@@ -78,36 +78,67 @@ def _as_root(limits: Limits) -> Limits:
 
 STEPS: tuple[Step, ...] = (
     _example_step("hello", "Ordinary code runs normally: the limits cost nothing to a well-behaved program."),
-    _example_step("infinite_loop", "The clock runs on the host; when it runs out the kit kills and removes "
-                                   "the container (a timeout on the docker client alone would not)."),
-    _example_step("memory_hog", "The kernel's OOM killer fires inside the container's memory cgroup, "
-                                "not on the host; swap equals memory, so nothing spills over."),
-    _example_step("network_call", "There is no network interface but loopback: the name does not even "
-                                  "resolve, and no packet leaves."),
-    _example_step("fork_bomb", "The pids cgroup caps processes and threads: the next fork gets "
-                               "EAGAIN instead of filling the host's process table."),
-    Step("socket_absent", "Escape route, part 1: ask the host's Docker Engine (no socket mounted; given root)",
-         ASK_THE_ENGINE, "error", None,
-         "Given root (the user control removed): with no socket mounted there is nothing to talk to.",
-         adjust=_as_root, promise="error: nothing to connect to"),
-    Step("socket_root", "Escape route, part 2: the same, with the Docker socket mounted (given root)",
-         ASK_THE_ENGINE, "ok", None,
-         "A mounted socket is the engine's front door: dropped capabilities, seccomp and no-new-privileges "
-         "do not matter, since the engine acts outside the sandbox. Never mount it.",
-         adjust=_as_root, needs_socket=True, promise="ok: it reaches the host's engine (the escape works)"),
-    Step("socket_runner", "Escape route, part 3: the socket still mounted, as the non-root runner",
-         ASK_THE_ENGINE, "error", None,
-         "Honestly: here the non-root user alone blocks it (the socket is open only to root and the "
-         "docker group): EACCES, which the kernel does not count, so the kit only hints at the user "
-         "control. One more mistake and the door is open.",
-         needs_socket=True, hint="user", promise="error: EACCES (the user control, by its error text)"),
+    _example_step(
+        "infinite_loop",
+        "The clock runs on the host; when it runs out the kit kills and removes "
+        "the container (a timeout on the docker client alone would not).",
+    ),
+    _example_step(
+        "memory_hog",
+        "The kernel's OOM killer fires inside the container's memory cgroup, "
+        "not on the host; swap equals memory, so nothing spills over.",
+    ),
+    _example_step(
+        "network_call",
+        "There is no network interface but loopback: the name does not even resolve, and no packet leaves.",
+    ),
+    _example_step(
+        "fork_bomb",
+        "The pids cgroup caps processes and threads: the next fork gets "
+        "EAGAIN instead of filling the host's process table.",
+    ),
+    Step(
+        "socket_absent",
+        "Escape route, part 1: ask the host's Docker Engine (no socket mounted; given root)",
+        ASK_THE_ENGINE,
+        "error",
+        None,
+        "Given root (the user control removed): with no socket mounted there is nothing to talk to.",
+        adjust=_as_root,
+        promise="error: nothing to connect to",
+    ),
+    Step(
+        "socket_root",
+        "Escape route, part 2: the same, with the Docker socket mounted (given root)",
+        ASK_THE_ENGINE,
+        "ok",
+        None,
+        "A mounted socket is the engine's front door: dropped capabilities, seccomp and no-new-privileges "
+        "do not matter, since the engine acts outside the sandbox. Never mount it.",
+        adjust=_as_root,
+        needs_socket=True,
+        promise="ok: it reaches the host's engine (the escape works)",
+    ),
+    Step(
+        "socket_runner",
+        "Escape route, part 3: the socket still mounted, as the non-root runner",
+        ASK_THE_ENGINE,
+        "error",
+        None,
+        "Honestly: here the non-root user alone blocks it (the socket is open only to root and the "
+        "docker group): EACCES, which the kernel does not count, so the kit only hints at the user "
+        "control. One more mistake and the door is open.",
+        needs_socket=True,
+        hint="user",
+        promise="error: EACCES (the user control, by its error text)",
+    ),
 )
 
 
 @dataclass
 class StepOutcome:
     step: Step
-    status: str = "unfinished"      # until the run returns: what an interrupted step shows
+    status: str = "unfinished"  # until the run returns: what an interrupted step shows
     stopped_by: str | None = None
     duration_s: float = 0.0
     message: str = ""

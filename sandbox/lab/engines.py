@@ -29,8 +29,7 @@ PODMAN_DIFFERENCES = (
     "the OOM killer took the supervisor too, nothing recorded it: an error ending in SIGKILL, memory a hint)",
     "ignores CgroupnsMode through its Docker-compatible API (and containers.conf's cgroupns): on cgroup v1 "
     "/proc/self/cgroup shows the container's id; only its native API makes a private one",
-    "ignores HostConfig.ReadonlyPaths, so /dev stays writable by root inside (the runner "
-    "still cannot write there)",
+    "ignores HostConfig.ReadonlyPaths, so /dev stays writable by root inside (the runner still cannot write there)",
     "records neither masks, ReadonlyPaths, CgroupnsMode nor the log's max-size in its Docker-compatible "
     "inspect (the audit judges them on its native inspect and the OCI spec runc got)",
     "spells CapDrop as each capability's name instead of ALL, and ulimits as RLIMIT_NOFILE",
@@ -45,8 +44,7 @@ PODMAN_DIFFERENCES = (
     "has its own default seccomp profile (the floor an ablated seccomp case falls back to): it allows "
     "unshare, keyctl, mount and process_vm_readv, and refuses io_uring with ENOSYS (sandbox.seccomp, "
     "PODMAN_DEFAULT_ALLOWS)",
-    "gives /dev/shm 64,000,000 bytes (62,500 KiB) by default, not 64 MiB (the kit sizes it in every profile "
-    "but seed)",
+    "gives /dev/shm 64,000,000 bytes (62,500 KiB) by default, not 64 MiB (the kit sizes it in every profile but seed)",
     "sets net.ipv4.ping_group_range to 0 0 (containers.conf; Docker opens it to every group): the runner's "
     "ping socket gets EACCES",
     "caps every container at 2048 tasks by default (containers.conf pids_limit; the private engine sets 0, "
@@ -54,10 +52,16 @@ PODMAN_DIFFERENCES = (
 )
 
 PODMAN_UNAPPLIED = (
-    ("kit dev-read-only", "Podman 4.3's Docker-compatible API ignores ReadonlyPaths: /dev is not remounted "
-                          "read-only (the OCI spec runc gets lacks it)"),
-    ("kit host-views", "Podman 4.3's Docker-compatible API ignores CgroupnsMode (on cgroup v1 its default is "
-                       "the host's cgroup namespace): the masks apply, the private cgroup namespace does not"),
+    (
+        "kit dev-read-only",
+        "Podman 4.3's Docker-compatible API ignores ReadonlyPaths: /dev is not remounted "
+        "read-only (the OCI spec runc gets lacks it)",
+    ),
+    (
+        "kit host-views",
+        "Podman 4.3's Docker-compatible API ignores CgroupnsMode (on cgroup v1 its default is "
+        "the host's cgroup namespace): the masks apply, the private cgroup namespace does not",
+    ),
 )
 
 # By the kind's name; an engine not listed differs in nothing the kit knows of.

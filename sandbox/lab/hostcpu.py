@@ -8,10 +8,10 @@ the host's cgroup of the container, so the lab judges a CPU attack under gVisor 
     >>> from sandbox import PROFILES, run
     >>> from sandbox.lab.hostcpu import watch_cpu
     >>> spin = "import time\\nend = time.time() + 3\\nwhile time.time() < end: pass"
-    >>> with watch_cpu() as figures:                          # doctest: +ENGINE
+    >>> with watch_cpu() as figures:  # doctest: +ENGINE
     ...     run(spin, PROFILES["hardened"]).status
     <Status.OK: 'ok'>
-    >>> sorted(figures), figures["cpu_per_wall"] < 0.8        # half a CPU   # doctest: +ENGINE
+    >>> sorted(figures), figures["cpu_per_wall"] < 0.8  # half a CPU   # doctest: +ENGINE
     (['cpu_per_wall', 'throttled_periods'], True)
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 from sandbox import engine
 from sandbox.engine import LABEL_ROLE, LABEL_SESSION, SESSION
 
-FIND_WITHIN_S = 20.0     # the run's container must show up by then (a busy engine is slow to create)
+FIND_WITHIN_S = 20.0  # the run's container must show up by then (a busy engine is slow to create)
 
 
 @contextlib.contextmanager
@@ -61,7 +61,7 @@ def _sample(role: str, figures: dict, done: threading.Event) -> None:
         for sample in api.stats(found[0]["Id"], stream=True, decode=True):
             cpu = sample.get("cpu_stats") or {}
             usage = (cpu.get("cpu_usage") or {}).get("total_usage")
-            if not usage:            # the container has ended: its cgroup is gone
+            if not usage:  # the container has ended: its cgroup is gone
                 return
             now = time.monotonic()
             throttled = (cpu.get("throttling_data") or {}).get("throttled_periods", 0)
@@ -72,5 +72,5 @@ def _sample(role: str, figures: dict, done: threading.Event) -> None:
                 figures["throttled_periods"] = throttled - first[2]
             if done.is_set():
                 return
-    except Exception:   # noqa: BLE001 - a container removed mid-stream ends the samples, nothing more
+    except Exception:  # noqa: BLE001 - a container removed mid-stream ends the samples, nothing more
         return

@@ -27,12 +27,12 @@ class AttackOutcome:
     """One attack run under one case, judged."""
 
     attack: Attack
-    case: str                      # "hardened", "ablated", "naive" or "custom"
+    case: str  # "hardened", "ablated", "naive" or "custom"
     limits: Limits
-    result: Result | None          # None when the run could not happen (skipped / error)
-    report: dict | None            # the attack's ATTACK_REPORT, parsed
-    verdict: Verdict               # contained / escaped / error / skipped
-    evidence: str                  # one line of facts
+    result: Result | None  # None when the run could not happen (skipped / error)
+    report: dict | None  # the attack's ATTACK_REPORT, parsed
+    verdict: Verdict  # contained / escaped / error / skipped
+    evidence: str  # one line of facts
     surprises: list[str] = field(default_factory=list)  # expectations for this case that failed
 
     @property
@@ -45,15 +45,23 @@ class AttackOutcome:
     def to_dict(self) -> dict[str, Any]:
         r = self.result
         return {
-            "attack": self.attack.name, "case": self.case, "limits": self.limits.name,
-            "controls": self.limits.controls(), "verdict": self.verdict, "evidence": self.evidence,
-            "as_expected": self.as_expected, "surprises": list(self.surprises), "report": self.report,
-            "status": r.status if r else None, "stopped_by": r.stopped_by if r else None,
-            "exit_code": r.exit_code if r else None, "oom_killed": r.oom_killed if r else None,
-            "truncated": r.truncated if r else None, "duration_s": round(r.duration_s, 2) if r else None,
+            "attack": self.attack.name,
+            "case": self.case,
+            "limits": self.limits.name,
+            "controls": self.limits.controls(),
+            "verdict": self.verdict,
+            "evidence": self.evidence,
+            "as_expected": self.as_expected,
+            "surprises": list(self.surprises),
+            "report": self.report,
+            "status": r.status if r else None,
+            "stopped_by": r.stopped_by if r else None,
+            "exit_code": r.exit_code if r else None,
+            "oom_killed": r.oom_killed if r else None,
+            "truncated": r.truncated if r else None,
+            "duration_s": round(r.duration_s, 2) if r else None,
             "message": r.message if r else None,
         }
-
 
 
 def parse_report(stdout: str) -> dict | None:
@@ -61,7 +69,7 @@ def parse_report(stdout: str) -> dict | None:
     for line in reversed(stdout.splitlines()):
         if line.startswith(REPORT_PREFIX):
             try:
-                value = json.loads(line[len(REPORT_PREFIX):])
+                value = json.loads(line[len(REPORT_PREFIX) :])
             except ValueError:
                 return None
             return value if isinstance(value, dict) else None
@@ -95,7 +103,6 @@ def judge(result: Result, report: dict | None, canary: str | None = None) -> tup
     return (Verdict.ESCAPED if achieved else Verdict.CONTAINED), f"{status}; {facts}"
 
 
-
 def _facts(report: dict, limit: int = 220) -> str:
     parts = [f"achieved={json.dumps(report['achieved'])}"]
     for key, value in report.items():
@@ -105,8 +112,9 @@ def _facts(report: dict, limit: int = 220) -> str:
     return clip(" ".join(parts), limit)
 
 
-def check_expectations(expect: dict | None, result: Result, report: dict | None,
-                       host_cpu: dict | None = None) -> list[str]:
+def check_expectations(
+    expect: dict | None, result: Result, report: dict | None, host_cpu: dict | None = None
+) -> list[str]:
     """Which machine-checked facts of `expect` the run contradicts (empty: all hold).
 
     Keys name Result fields (status, stopped_by, hint, oom_killed, truncated, timed_out, exit_code,
@@ -166,7 +174,6 @@ def _matches(got: Any, want: Any) -> bool:
 ABOVE_QUOTA = 0.6
 
 
-
 def judge_host_cpu(figures: dict, evidence: str) -> tuple[Verdict, str]:
     """(verdict, evidence) from the host's CPU figures, keeping the program's own as evidence."""
     if "cpu_per_wall" not in figures:
@@ -174,7 +181,8 @@ def judge_host_cpu(figures: dict, evidence: str) -> tuple[Verdict, str]:
     escaped = figures["throttled_periods"] == 0 and figures["cpu_per_wall"] >= ABOVE_QUOTA
     return (Verdict.ESCAPED if escaped else Verdict.CONTAINED), (
         f"the host's record (engine stats): cpu_per_wall={figures['cpu_per_wall']} "
-        f"throttled_periods={figures['throttled_periods']}; the program's own clock: {evidence}")
+        f"throttled_periods={figures['throttled_periods']}; the program's own clock: {evidence}"
+    )
 
 
 def judge_on_record(attack: Attack, usage: Usage, verdict: Verdict, evidence: str) -> tuple[Verdict, str]:
@@ -207,4 +215,5 @@ def _on_record(escaped: bool, facts: dict, verdict: Verdict, evidence: str) -> t
         # The record shows no escape, but an attack that broke may never have tried: not "contained".
         return verdict, f"{evidence}; the kernel's record (supervisor) shows no escape: {shown}"
     return (Verdict.ESCAPED if escaped else Verdict.CONTAINED), (
-        f"the kernel's record (supervisor): {shown}; the run and its report: {evidence}")
+        f"the kernel's record (supervisor): {shown}; the run and its report: {evidence}"
+    )

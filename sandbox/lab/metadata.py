@@ -66,20 +66,20 @@ class Attack:
     name: str
     title: str
     category: str
-    control: str | None            # the control that stops it (None for a misconfiguration)
-    misconfiguration: str | None   # the misconfiguration it shows (None for a control)
-    given: tuple[str, ...]         # controls removed in the hardened and ablated cases alike
-    timeout: float                 # the timeout control's value wherever that control is on
-    hardened: str                  # expected outcome under the hardened case, in words
-    ablated: str                   # expected outcome with the control removed / misconfiguration on
-    explain: str                   # one paragraph for learners
-    expect: dict[str, dict]        # machine-checked facts per case (see `check_expectations`)
+    control: str | None  # the control that stops it (None for a misconfiguration)
+    misconfiguration: str | None  # the misconfiguration it shows (None for a control)
+    given: tuple[str, ...]  # controls removed in the hardened and ablated cases alike
+    timeout: float  # the timeout control's value wherever that control is on
+    hardened: str  # expected outcome under the hardened case, in words
+    ablated: str  # expected outcome with the control removed / misconfiguration on
+    explain: str  # one paragraph for learners
+    expect: dict[str, dict]  # machine-checked facts per case (see `check_expectations`)
     needs: tuple[str, ...]
-    not_applicable: str | None     # why this engine cannot show it (never counted), else None
-    image: str = "python"          # the kit image it runs in (see sandbox/images.py)
-    known_limit: dict = field(default_factory=dict)   # {"cgroup": "1", "why": ...}: not contained there
-    companion: str | None = None   # a program run beside it under the same limits (a neighbour)
-    only_on: dict = field(default_factory=dict)   # {"architecture": "x86_64"}: the engine it needs
+    not_applicable: str | None  # why this engine cannot show it (never counted), else None
+    image: str = "python"  # the kit image it runs in (see sandbox/images.py)
+    known_limit: dict = field(default_factory=dict)  # {"cgroup": "1", "why": ...}: not contained there
+    companion: str | None = None  # a program run beside it under the same limits (a neighbour)
+    only_on: dict = field(default_factory=dict)  # {"architecture": "x86_64"}: the engine it needs
     # Where engines differ: [{"docker_from": "25", "why": ..., "expect": {case: facts},
     # "not_applicable": true}]; the first entry the engine in use matches applies. "podman_from"
     # names Podman's versions the same way (an entry may name both); "known_limit": why hardened
@@ -162,7 +162,7 @@ class Attack:
             return Verdict(verdict) if verdict else None
         if not self.applicable:
             return Verdict.CONTAINED if case in ("hardened", "ablated", "gvisor") else None
-        if case in ("hardened", "gvisor"):   # a second kernel may only add to what hardened holds
+        if case in ("hardened", "gvisor"):  # a second kernel may only add to what hardened holds
             return Verdict.ESCAPED if self.limit_here else Verdict.CONTAINED
         return Verdict.ESCAPED if case == "ablated" else None
 
@@ -180,7 +180,7 @@ class Attack:
             return gvisor.without(*self.given) if self.given else gvisor
         if case == "gvisor_ablated":
             ablated = self.limits("ablated")
-            memory = ablated.memory_mib and GVISOR.memory_mib    # gVisor's own room, unless memory is off
+            memory = ablated.memory_mib and GVISOR.memory_mib  # gVisor's own room, unless memory is off
             return ablated.replace(runtime="runsc", memory_mib=memory, name=f"gvisor {ablated.name}")
         base = HARDENED.replace(name="hardened", timeout_s=self.timeout)
         if self.given:
@@ -195,13 +195,25 @@ class Attack:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "name": self.name, "title": self.title, "category": self.category,
-            "control": self.control, "misconfiguration": self.misconfiguration,
-            "given": list(self.given), "timeout": self.timeout, "hardened": self.hardened,
-            "ablated": self.ablated, "explain": self.explain, "expect": self.expect,
-            "needs": list(self.needs), "not_applicable": self.why_not_applicable(),
-            "image": self.image, "known_limit": self.limit_here, "companion": bool(self.companion),
-            "gvisor": self.gvisor.get("why"), "engine_note": self._engine_note(), "varies": list(self.varies),
+            "name": self.name,
+            "title": self.title,
+            "category": self.category,
+            "control": self.control,
+            "misconfiguration": self.misconfiguration,
+            "given": list(self.given),
+            "timeout": self.timeout,
+            "hardened": self.hardened,
+            "ablated": self.ablated,
+            "explain": self.explain,
+            "expect": self.expect,
+            "needs": list(self.needs),
+            "not_applicable": self.why_not_applicable(),
+            "image": self.image,
+            "known_limit": self.limit_here,
+            "companion": bool(self.companion),
+            "gvisor": self.gvisor.get("why"),
+            "engine_note": self._engine_note(),
+            "varies": list(self.varies),
         }
 
     def _engine_note(self) -> str | None:
@@ -212,7 +224,6 @@ class Attack:
             return None
 
 
-
 @functools.lru_cache(maxsize=4)
 def _engine_info(host: str) -> dict:
     return engine.client().info()
@@ -221,7 +232,7 @@ def _engine_info(host: str) -> dict:
 def engine_architecture() -> str:
     """The engine's machine (on a Mac: Docker Desktop's Linux VM), as the kernel names it."""
     found = _engine_info(os.environ.get("DOCKER_HOST", "")).get("Architecture", "?")
-    return {"amd64": "x86_64", "arm64": "aarch64"}.get(found, found)   # Podman spells Go's names
+    return {"amd64": "x86_64", "arm64": "aarch64"}.get(found, found)  # Podman spells Go's names
 
 
 def engine_version_text() -> str:
@@ -240,7 +251,6 @@ def engine_version() -> tuple[int, ...]:
 
 def engine_cgroup_version() -> str:
     return str(_engine_info(os.environ.get("DOCKER_HOST", "")).get("CgroupVersion", "1"))
-
 
 
 def parse_version(text: str) -> tuple[int, ...]:
@@ -268,4 +278,3 @@ def _misconfigure(limits: Limits, misconfiguration: str) -> Limits:
         return limits.replace(seccomp="unconfined", name=name)
     # host_mount and env_secret need host-side set-up: run_attack adds them.
     return limits.replace(name=name)
-

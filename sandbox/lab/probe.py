@@ -8,8 +8,8 @@ a `ProbeReport`.
 
     >>> from sandbox import PROFILES
     >>> from sandbox.lab.probe import probe
-    >>> report = probe(PROFILES["hardened"])                        # doctest: +ENGINE
-    >>> report.capabilities["bounding"], report.seccomp_mode, report.user["uid"] >= 10000   # doctest: +ENGINE
+    >>> report = probe(PROFILES["hardened"])  # doctest: +ENGINE
+    >>> report.capabilities["bounding"], report.seccomp_mode, report.user["uid"] >= 10000  # doctest: +ENGINE
     ([], 2, True)
 
 Reading the facts from inside is the point: `docker inspect` says what was asked for, the probe
@@ -35,7 +35,7 @@ WRITE_TARGETS = ("/", "/tmp", "/var/tmp", "/home", "/dev/shm")
 
 # Runs inside the sandbox; must stay under the runner's 5000-character limit (a test checks).
 # Only raw strings leave the container: every interpretation happens on the host.
-PROGRAM = r'''
+PROGRAM = r"""
 import json, os, re, socket, errno, resource, stat
 
 def read(path):
@@ -135,22 +135,62 @@ print(json.dumps({
     "hostname": socket.gethostname(), "kernel": os.uname().release, "cwd": cwd,
     "personality_refused": personality_refused(),
 }))
-'''.replace("SECRET_PATTERN", repr(SECRET_NAME.pattern)).replace("WRITE_TARGETS", repr(WRITE_TARGETS))
+""".replace("SECRET_PATTERN", repr(SECRET_NAME.pattern)).replace("WRITE_TARGETS", repr(WRITE_TARGETS))
 
 # Linux capability numbers (include/uapi/linux/capability.h), bit n of the masks in /proc.
 CAPABILITIES = (
-    "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
-    "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
-    "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
-    "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
-    "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
-    "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
 )
-CAP_SETS = {"effective": "CapEff", "permitted": "CapPrm", "bounding": "CapBnd",
-            "inheritable": "CapInh", "ambient": "CapAmb"}
+CAP_SETS = {
+    "effective": "CapEff",
+    "permitted": "CapPrm",
+    "bounding": "CapBnd",
+    "inheritable": "CapInh",
+    "ambient": "CapAmb",
+}
 
 # cgroup v1 writes "no limit" as the largest page-aligned 63-bit number; anything this big is none.
-UNLIMITED_FROM = 2 ** 62
+UNLIMITED_FROM = 2**62
 DEVICE_KINDS = {"c": "char", "b": "block", "d": "dir", "l": "link", "s": "socket", "p": "fifo", "-": "file"}
 
 
@@ -159,20 +199,20 @@ class ProbeReport:
     """What the sandboxed program saw. None means "no limit" or "not reported by this kernel"."""
 
     profile: str
-    user: dict[str, Any]                      # uid, gid, euid, egid, groups
-    capabilities: dict[str, list[str]]        # effective, permitted, bounding, inheritable, ambient
-    seccomp_mode: int | None                  # 0 off, 1 strict, 2 filter
+    user: dict[str, Any]  # uid, gid, euid, egid, groups
+    capabilities: dict[str, list[str]]  # effective, permitted, bounding, inheritable, ambient
+    seccomp_mode: int | None  # 0 off, 1 strict, 2 filter
     seccomp_filters: int | None
-    seccomp_denies_personality: bool | None   # True: the kit's allowlist; Docker's default allows it
+    seccomp_denies_personality: bool | None  # True: the kit's allowlist; Docker's default allows it
     no_new_privs: bool | None
     mounts: list[dict[str, Any]]
-    writable: dict[str, str]                  # path -> "writable" or the errno name (EROFS, EACCES)
-    cgroup: dict[str, Any]                    # version, memory_bytes, memory_swap_bytes, pids, cpu_*
-    rlimits: dict[str, list[int | None]]      # name -> [soft, hard]
+    writable: dict[str, str]  # path -> "writable" or the errno name (EROFS, EACCES)
+    cgroup: dict[str, Any]  # version, memory_bytes, memory_swap_bytes, pids, cpu_*
+    rlimits: dict[str, list[int | None]]  # name -> [soft, hard]
     interfaces: list[str]
     routes: list[dict[str, str]]
-    devices: dict[str, str]                   # name under /dev -> char, block, dir, link, ...
-    env: dict[str, str]                       # secret-looking values already redacted inside
+    devices: dict[str, str]  # name under /dev -> char, block, dir, link, ...
+    env: dict[str, str]  # secret-looking values already redacted inside
     hostname: str
     kernel: str
     cwd: str
@@ -204,8 +244,10 @@ def probe(limits: Limits, *, image: str | None = None, env: dict[str, str] | Non
     result = run(PROGRAM, limits, image=image, env=env)
     if result.status != "ok":
         detail = result.message + (f" ({result.stopped_by})" if result.stopped_by else "")
-        raise SandboxError(f"The probe program did not finish under profile {limits.name!r}: {detail}.",
-                           hint="Run it again with --json, or check 'python -m sandbox doctor'.")
+        raise SandboxError(
+            f"The probe program did not finish under profile {limits.name!r}: {detail}.",
+            hint="Run it again with --json, or check 'python -m sandbox doctor'.",
+        )
     try:
         raw = json.loads(result.stdout)
     except ValueError as exc:
@@ -245,8 +287,11 @@ def decode_caps(mask: str | None) -> list[str]:
     if not mask:
         return []
     value = int(mask, 16)
-    return [CAPABILITIES[bit] if bit < len(CAPABILITIES) else f"CAP_{bit}"
-            for bit in range(value.bit_length()) if value >> bit & 1]
+    return [
+        CAPABILITIES[bit] if bit < len(CAPABILITIES) else f"CAP_{bit}"
+        for bit in range(value.bit_length())
+        if value >> bit & 1
+    ]
 
 
 def decode_cgroup(raw: dict[str, Any]) -> dict[str, Any]:
@@ -273,8 +318,13 @@ def decode_route(line: str) -> dict[str, str] | None:
     parts = line.split()
     if len(parts) < 8 or not _usable(parts[3]):
         return None
-    return {"family": "ipv4", "interface": parts[0], "destination": _ipv4(parts[1]),
-            "gateway": _ipv4(parts[2]), "mask": _ipv4(parts[7])}
+    return {
+        "family": "ipv4",
+        "interface": parts[0],
+        "destination": _ipv4(parts[1]),
+        "gateway": _ipv4(parts[2]),
+        "mask": _ipv4(parts[7]),
+    }
 
 
 def decode_route6(line: str) -> dict[str, str] | None:
@@ -282,8 +332,12 @@ def decode_route6(line: str) -> dict[str, str] | None:
     parts = line.split()
     if len(parts) < 10 or not _usable(parts[8]):
         return None
-    return {"family": "ipv6", "interface": parts[9],
-            "destination": f"{_ipv6(parts[0])}/{int(parts[1], 16)}", "gateway": _ipv6(parts[4])}
+    return {
+        "family": "ipv6",
+        "interface": parts[9],
+        "destination": f"{_ipv6(parts[0])}/{int(parts[1], 16)}",
+        "gateway": _ipv6(parts[4]),
+    }
 
 
 RTF_UP, RTF_REJECT = 0x1, 0x200
@@ -305,8 +359,12 @@ def _ipv6(hex_be: str) -> str:
 
 def _mount(raw: dict[str, Any]) -> dict[str, Any]:
     options = raw.get("options", "").split(",")
-    return {**raw, "read_only": "ro" in options, "noexec": "noexec" in options,
-            "size_bytes": _tmpfs_size(raw.get("super", ""))}
+    return {
+        **raw,
+        "read_only": "ro" in options,
+        "noexec": "noexec" in options,
+        "size_bytes": _tmpfs_size(raw.get("super", "")),
+    }
 
 
 def _tmpfs_size(super_options: str) -> int | None:
@@ -314,7 +372,7 @@ def _tmpfs_size(super_options: str) -> int | None:
     match = re.search(r"(?:^|,)size=(\d+)([kmg]?)", super_options)
     if not match:
         return None
-    return int(match.group(1)) * {"": 1, "k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[match.group(2)]
+    return int(match.group(1)) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2)]
 
 
 def _int(value: Any) -> int | None:
@@ -336,36 +394,52 @@ def _limit(value: Any) -> int | None:
 
 # -- presentation -------------------------------------------------------------------------------
 
+
 def rows(report: ProbeReport) -> list[tuple[str, str, str]]:
     """(section, fact, value) lines for a table, in reading order."""
     cg, caps = report.cgroup, report.capabilities
     tmp = report.mount("/tmp")
     root = report.mount("/")
     out = [
-        ("identity", "user", f"uid {report.user['uid']} gid {report.user['gid']} "
-                             f"groups {report.user['groups']}"),
+        ("identity", "user", f"uid {report.user['uid']} gid {report.user['gid']} groups {report.user['groups']}"),
         ("identity", "hostname / kernel", f"{report.hostname} / {report.kernel}"),
         ("privileges", "effective capabilities", _names(caps["effective"])),
         ("privileges", "bounding capabilities", _names(caps["bounding"])),
-        ("privileges", "seccomp", f"mode {report.seccomp_mode} ({_SECCOMP.get(report.seccomp_mode, '?')}), "
-                                  f"{report.seccomp_filters} filter(s)"),
+        (
+            "privileges",
+            "seccomp",
+            f"mode {report.seccomp_mode} ({_SECCOMP.get(report.seccomp_mode, '?')}), "
+            f"{report.seccomp_filters} filter(s)",
+        ),
         ("privileges", "seccomp allowlist", _which_filter(report)),
         ("privileges", "no_new_privs", str(report.no_new_privs)),
         ("filesystem", "root", "read-only" if root and root["read_only"] else "WRITABLE"),
         ("filesystem", "/tmp", _mount_line(tmp)),
         ("filesystem", "writable paths", ", ".join(report.writable_paths) or "none"),
-        ("filesystem", "refused paths", ", ".join(f"{p} ({e})" for p, e in report.writable.items()
-                                                  if e != "writable") or "none"),
+        (
+            "filesystem",
+            "refused paths",
+            ", ".join(f"{p} ({e})" for p, e in report.writable.items() if e != "writable") or "none",
+        ),
         ("filesystem", "mounts", str(len(report.mounts))),
-        ("cgroup", f"v{cg['version']} memory / memory+swap",
-         f"{_mib(cg['memory_bytes'])} / {_mib(cg['memory_swap_bytes'])}"),
+        (
+            "cgroup",
+            f"v{cg['version']} memory / memory+swap",
+            f"{_mib(cg['memory_bytes'])} / {_mib(cg['memory_swap_bytes'])}",
+        ),
         ("cgroup", "pids", _plain(cg["pids"])),
-        ("cgroup", "cpu quota / period",
-         f"{_plain(cg['cpu_quota_us'])} / {_plain(cg['cpu_period_us'])} us" + _cpus(cg)),
+        (
+            "cgroup",
+            "cpu quota / period",
+            f"{_plain(cg['cpu_quota_us'])} / {_plain(cg['cpu_period_us'])} us" + _cpus(cg),
+        ),
         ("rlimits", "soft/hard", ", ".join(f"{k} {_plain(s)}/{_plain(h)}" for k, (s, h) in report.rlimits.items())),
         ("network", "interfaces", ", ".join(report.interfaces) or "none"),
-        ("network", "routes", "; ".join(f"{r['destination']} via {r['gateway']} dev {r['interface']}"
-                                        for r in report.routes) or "none"),
+        (
+            "network",
+            "routes",
+            "; ".join(f"{r['destination']} via {r['gateway']} dev {r['interface']}" for r in report.routes) or "none",
+        ),
         ("devices", f"{len(report.devices)} in /dev", ", ".join(report.devices)),
         ("devices", "block devices", ", ".join(report.block_devices) or "none"),
         ("environment", "variables", ", ".join(sorted(report.env)) or "none"),

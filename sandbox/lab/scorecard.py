@@ -67,14 +67,19 @@ class Scorecard:
 
         A skipped case fails too: what was not run was not shown.
         """
-        return (all(o.as_expected for o in self.outcomes if o.case in ("hardened", "ablated", "gvisor", "gvisor_ablated"))
-                and not any(o.verdict == Verdict.SKIPPED for o in self.outcomes))
+        return all(
+            o.as_expected for o in self.outcomes if o.case in ("hardened", "ablated", "gvisor", "gvisor_ablated")
+        ) and not any(o.verdict == Verdict.SKIPPED for o in self.outcomes)
 
     def summary(self) -> str:
         counted = [a for a in self.attacks if a.applicable]
         parts = []
-        for case, verdict in (("hardened", Verdict.CONTAINED), ("ablated", Verdict.ESCAPED), ("naive", Verdict.ESCAPED),
-                              ("gvisor", Verdict.CONTAINED)):
+        for case, verdict in (
+            ("hardened", Verdict.CONTAINED),
+            ("ablated", Verdict.ESCAPED),
+            ("naive", Verdict.ESCAPED),
+            ("gvisor", Verdict.CONTAINED),
+        ):
             if case not in self.cases:
                 continue
             ran = [o for o in (self.outcome(a, case) for a in counted) if o is not None]
@@ -104,8 +109,12 @@ class Scorecard:
 
 # -- running --------------------------------------------------------------------------------
 
-def run_matrix(attacks: list[Attack], cases: tuple[str, ...],
-               on_step: Callable[[Attack, str, AttackOutcome | None], None] | None = None) -> Scorecard:
+
+def run_matrix(
+    attacks: list[Attack],
+    cases: tuple[str, ...],
+    on_step: Callable[[Attack, str, AttackOutcome | None], None] | None = None,
+) -> Scorecard:
     """Run each attack under each case, one at a time (CPU measurements need a quiet machine)."""
     started = time.monotonic()
     outcomes = []
@@ -127,19 +136,26 @@ def recorded(outcomes: list[AttackOutcome], runtime_s: float) -> Scorecard:
 
 
 def _meta() -> dict:
-    info: dict[str, Any] = {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-            "host": platform.node(), "image": engine.IMAGE}
+    info: dict[str, Any] = {
+        "date": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "host": platform.node(),
+        "image": engine.IMAGE,
+    }
     try:
         version = engine.client().version()
-        info.update(engine=version.get("Version", "?"), kernel=version.get("KernelVersion", "?"),
-                    kind=engine.kind().name.capitalize(),
-                    runtimes=[r for r in engine.runtimes() if r in ("runc", "runsc")])
+        info.update(
+            engine=version.get("Version", "?"),
+            kernel=version.get("KernelVersion", "?"),
+            kind=engine.kind().name.capitalize(),
+            runtimes=[r for r in engine.runtimes() if r in ("runc", "runsc")],
+        )
     except Exception:  # noqa: BLE001 - decoration only; the runs themselves already succeeded
         info.update(engine="?", kernel=platform.release())
     return info
 
 
 # -- writing --------------------------------------------------------------------------------
+
 
 def prepare_out_dir(out_dir: Path) -> Path:
     """Create out_dir and prove it writable, before minutes of runs depend on it."""
@@ -154,8 +170,11 @@ def prepare_out_dir(out_dir: Path) -> Path:
 
 def write_reports(card: Scorecard, out_dir: Path) -> list[Path]:
     """attacks.md, attacks.html and attacks.json in out_dir (created if needed)."""
-    return write_texts(out_dir, REPORT_NAME, {"md": render_markdown(card), "html": render_html(card),
-                                              "json": json.dumps(to_json(card), indent=2)})
+    return write_texts(
+        out_dir,
+        REPORT_NAME,
+        {"md": render_markdown(card), "html": render_html(card), "json": json.dumps(to_json(card), indent=2)},
+    )
 
 
 def write_texts(out_dir: Path, name: str, texts: dict[str, str]) -> list[Path]:
@@ -174,8 +193,11 @@ def write_texts(out_dir: Path, name: str, texts: dict[str, str]) -> list[Path]:
 
 def to_json(card: Scorecard) -> dict:
     return {
-        "summary": card.summary(), "passed": card.passed, "cases": list(card.cases),
-        "runtime_s": round(card.runtime_s, 1), "meta": card.meta,
+        "summary": card.summary(),
+        "passed": card.passed,
+        "cases": list(card.cases),
+        "runtime_s": round(card.runtime_s, 1),
+        "meta": card.meta,
         "attacks": [a.to_dict() for a in card.attacks],
         "outcomes": [o.to_dict() for o in card.outcomes],
     }
@@ -196,7 +218,7 @@ def _what_changes(attack: Attack, detail: bool = True) -> str:
     else:
         text = f"misconfiguration `{attack.misconfiguration}` added"
         if detail:
-            text += f" ({MISCONFIGURATIONS[attack.misconfiguration or '']})"   # one or the other is set
+            text += f" ({MISCONFIGURATIONS[attack.misconfiguration or '']})"  # one or the other is set
     if attack.given:
         text += f"; both cases also without {', '.join(attack.given)}"
     return text
@@ -209,23 +231,31 @@ def _cell(outcome: AttackOutcome | None) -> str:
     return f"{outcome.verdict}{mark}"
 
 
-CASE_TITLES = {"hardened": "hardened", "ablated": "ablated (control removed / misconfigured)",
-               "naive": "naive (Docker defaults)", "gvisor": "gvisor (hardened through gVisor's kernel)",
-               "gvisor_ablated": "ablated through gVisor's kernel"}
+CASE_TITLES = {
+    "hardened": "hardened",
+    "ablated": "ablated (control removed / misconfigured)",
+    "naive": "naive (Docker defaults)",
+    "gvisor": "gvisor (hardened through gVisor's kernel)",
+    "gvisor_ablated": "ablated through gVisor's kernel",
+}
 
 
 def render_markdown(card: Scorecard) -> str:
     lines = [
-        "# safe-python attack scorecard", "",
-        f"**{card.summary()}**", "",
+        "# safe-python attack scorecard",
+        "",
+        f"**{card.summary()}**",
+        "",
         f"Engine {card.meta.get('engine', '?')}, kernel {card.meta.get('kernel', '?')}, image "
-        f"`{card.meta.get('image', '?')}`, {card.meta.get('date', '')}.", "",
+        f"`{card.meta.get('image', '?')}`, {card.meta.get('date', '')}.",
+        "",
         "Each attack runs three ways: **hardened** (the kit's default profile), **ablated** (the same "
         "with the one control that should stop it removed, or with a misconfiguration added) and "
         "**naive** (Docker's defaults). *contained* means the attack reported failure or the sandbox "
         "ended it; *escaped* means it reported success. Hardened should be contained and ablated "
         "escaped: that is how each control is shown to work. ⚠ marks a case that did not behave as "
-        "its metadata says.", "",
+        "its metadata says.",
+        "",
         "| attack | category | what the ablated case changes | " + " | ".join(card.cases) + " |",
         "|---|---|---|" + "---|" * len(card.cases),
     ]
@@ -233,8 +263,11 @@ def render_markdown(card: Scorecard) -> str:
         if not attack.applicable:
             continue
         cells = [_cell(card.outcome(attack, c)) for c in card.cases]
-        lines.append(f"| [{attack.title}](#{attack.name}) | {attack.category} | {_what_changes(attack, False)} | "
-                     + " | ".join(cells) + " |")
+        lines.append(
+            f"| [{attack.title}](#{attack.name}) | {attack.category} | {_what_changes(attack, False)} | "
+            + " | ".join(cells)
+            + " |"
+        )
     not_applicable = [a for a in card.attacks if not a.applicable]
     if not_applicable:
         lines += ["", "## Not applicable on this engine", ""]
@@ -246,22 +279,34 @@ def render_markdown(card: Scorecard) -> str:
             continue
         lines += ["", f"## {category}: {CATEGORIES[category]}"]
         for attack in chosen:
-            lines += ["", f'### <a id="{attack.name}"></a>{attack.title} (`attacks/{attack.name}.py`)', "",
-                      attack.explain, "", f"- Ablated case: {_what_changes(attack)}.",
-                      f"- Expected, hardened: {attack.hardened}.", f"- Expected, ablated: {attack.ablated}."]
+            lines += [
+                "",
+                f'### <a id="{attack.name}"></a>{attack.title} (`attacks/{attack.name}.py`)',
+                "",
+                attack.explain,
+                "",
+                f"- Ablated case: {_what_changes(attack)}.",
+                f"- Expected, hardened: {attack.hardened}.",
+                f"- Expected, ablated: {attack.ablated}.",
+            ]
             for case in card.cases:
                 outcome = card.outcome(attack, case)
                 if outcome is None:
                     continue
-                lines.append(f"- **{case}** ({outcome.limits.name}): **{_cell(outcome)}**: "
-                             f"{_md_escape(outcome.evidence)}")
+                lines.append(
+                    f"- **{case}** ({outcome.limits.name}): **{_cell(outcome)}**: {_md_escape(outcome.evidence)}"
+                )
                 changes = gvisor_why(attack, case)
                 if changes:
                     lines.append(f"  - what gVisor changes: {_md_escape(changes)}")
                 for surprise in outcome.surprises:
                     lines.append(f"  - ⚠ {_md_escape(surprise)}")
-    lines += ["", "Produced by `python -m sandbox attacks`. The attacks are in `attacks/`; "
-              "`pytest -m attacks` checks the same matrix.", ""]
+    lines += [
+        "",
+        "Produced by `python -m sandbox attacks`. The attacks are in `attacks/`; "
+        "`pytest -m attacks` checks the same matrix.",
+        "",
+    ]
     return "\n".join(lines)
 
 
@@ -291,8 +336,11 @@ def render_html(card: Scorecard) -> str:
     for attack in card.attacks:
         if not attack.applicable:
             continue
-        tag = (f'<span class="tag">control: {e(attack.control)}</span>' if attack.control
-               else f'<span class="tag mis">misconfiguration: {e(attack.misconfiguration or "")}</span>')
+        tag = (
+            f'<span class="tag">control: {e(attack.control)}</span>'
+            if attack.control
+            else f'<span class="tag mis">misconfiguration: {e(attack.misconfiguration or "")}</span>'
+        )
         cells = []
         for case in card.cases:
             o = card.outcome(attack, case)
@@ -300,28 +348,46 @@ def render_html(card: Scorecard) -> str:
                 cells.append("<td>—</td>")
                 continue
             warn = "" if o.as_expected or case == "naive" else ' <span class="surprise">⚠</span>'
-            cells.append(f'<td class="v {e(o.verdict)}"><b>{e(o.verdict)}</b>{warn}<br><small>{e(clip(o.evidence, 110))}</small></td>')
-        rows.append(f'<tr><td><a href="#{e(attack.name)}">{e(attack.title)}</a><br><small>{e(attack.category)}</small></td>'
-                    f"<td>{tag}</td>{''.join(cells)}</tr>")
+            cells.append(
+                f'<td class="v {e(o.verdict)}"><b>{e(o.verdict)}</b>{warn}<br>'
+                f"<small>{e(clip(o.evidence, 110))}</small></td>"
+            )
+        rows.append(
+            f'<tr><td><a href="#{e(attack.name)}">{e(attack.title)}</a><br><small>{e(attack.category)}</small></td>'
+            f"<td>{tag}</td>{''.join(cells)}</tr>"
+        )
     sections = []
     for attack in card.attacks:
-        items = [f"<li>Ablated case: {e(_what_changes(attack)).replace('`', '')}.</li>",
-                 f"<li>Expected, hardened: {e(attack.hardened)}.</li>",
-                 f"<li>Expected, ablated: {e(attack.ablated)}.</li>"]
+        items = [
+            f"<li>Ablated case: {e(_what_changes(attack)).replace('`', '')}.</li>",
+            f"<li>Expected, hardened: {e(attack.hardened)}.</li>",
+            f"<li>Expected, ablated: {e(attack.ablated)}.</li>",
+        ]
         for case in card.cases:
             o = card.outcome(attack, case)
             if o is None:
                 continue
-            items.append(f'<li><b>{e(case)}</b> <small>({e(o.limits.name)})</small>: '
-                         f'<span class="{e(o.verdict)}">&nbsp;{e(o.verdict)}&nbsp;</span> {e(o.evidence)}'
-                         + "".join(f'<br><span class="surprise">⚠ {e(s)}</span>' for s in o.surprises)
-                         + (f"<br><small>what gVisor changes: {e(gvisor_why(attack, case) or '')}</small>"
-                            if gvisor_why(attack, case) else "") + "</li>")
-        na = (f'<p class="surprise">Not applicable on this engine: {e(attack.why_not_applicable() or "")}</p>'
-              if not attack.applicable else "")
-        sections.append(f'<section class="attack" id="{e(attack.name)}"><h3>{e(attack.title)} '
-                        f'<small><code>attacks/{e(attack.name)}.py</code></small></h3>{na}'
-                        f"<p>{e(attack.explain)}</p><ul>{''.join(items)}</ul></section>")
+            items.append(
+                f"<li><b>{e(case)}</b> <small>({e(o.limits.name)})</small>: "
+                f'<span class="{e(o.verdict)}">&nbsp;{e(o.verdict)}&nbsp;</span> {e(o.evidence)}'
+                + "".join(f'<br><span class="surprise">⚠ {e(s)}</span>' for s in o.surprises)
+                + (
+                    f"<br><small>what gVisor changes: {e(gvisor_why(attack, case) or '')}</small>"
+                    if gvisor_why(attack, case)
+                    else ""
+                )
+                + "</li>"
+            )
+        na = (
+            f'<p class="surprise">Not applicable on this engine: {e(attack.why_not_applicable() or "")}</p>'
+            if not attack.applicable
+            else ""
+        )
+        sections.append(
+            f'<section class="attack" id="{e(attack.name)}"><h3>{e(attack.title)} '
+            f"<small><code>attacks/{e(attack.name)}.py</code></small></h3>{na}"
+            f"<p>{e(attack.explain)}</p><ul>{''.join(items)}</ul></section>"
+        )
     head_cells = "".join(f"<th>{e(CASE_TITLES.get(c, c))}</th>" for c in card.cases)
     meta = card.meta
     return f"""<!doctype html>
@@ -330,8 +396,8 @@ def render_html(card: Scorecard) -> str:
 <body>
 <h1>safe-python attack scorecard</h1>
 <p class="summary">{e(card.summary())}</p>
-<p class="meta">Engine {e(str(meta.get('engine', '?')))}, kernel {e(str(meta.get('kernel', '?')))},
-image <code>{e(str(meta.get('image', '?')))}</code>, {e(str(meta.get('date', '')))}.</p>
+<p class="meta">Engine {e(str(meta.get("engine", "?")))}, kernel {e(str(meta.get("kernel", "?")))},
+image <code>{e(str(meta.get("image", "?")))}</code>, {e(str(meta.get("date", "")))}.</p>
 <p class="legend">Each attack runs as <b>hardened</b> (the kit's default profile), <b>ablated</b> (the same
 with the one control that should stop it removed, or with a misconfiguration added) and <b>naive</b>
 (Docker's defaults). <span class="contained">&nbsp;contained&nbsp;</span> means the attack reported failure or
@@ -339,10 +405,11 @@ the sandbox ended it; <span class="escaped">&nbsp;escaped&nbsp;</span> means it 
 should be contained and ablated escaped: that is how each control is shown to work.
 <span class="surprise">⚠</span> marks a case that did not behave as its metadata says.</p>
 <table><thead><tr><th>attack</th><th>control or misconfiguration</th>{head_cells}</tr></thead>
-<tbody>{''.join(rows)}</tbody></table>
+<tbody>{"".join(rows)}</tbody></table>
 <h2>The attacks</h2>
-{''.join(sections)}
-<p class="meta">Produced by <code>python -m sandbox attacks</code>; <code>pytest -m attacks</code> checks the same matrix.</p>
+{"".join(sections)}
+<p class="meta">Produced by <code>python -m sandbox attacks</code>;
+<code>pytest -m attacks</code> checks the same matrix.</p>
 </body></html>
 """
 

@@ -41,8 +41,10 @@ NEEDS_CASES = ("ablated", "custom", "gvisor_ablated")
 
 # -- running ----------------------------------------------------------------------------------
 
-def run_attack(attack: Attack, case: str | Limits = "hardened", *,
-               on_output: Callable[[str, str], None] | None = None) -> AttackOutcome:
+
+def run_attack(
+    attack: Attack, case: str | Limits = "hardened", *, on_output: Callable[[str, str], None] | None = None
+) -> AttackOutcome:
     """Run one attack under a case ("hardened", "ablated", "naive") or under any Limits.
 
     Never raises for what happens inside the sandbox; a run the engine refuses, or a host that
@@ -53,16 +55,22 @@ def run_attack(attack: Attack, case: str | Limits = "hardened", *,
     limits = case if isinstance(case, Limits) else attack.limits(case)
     lacking = [n for n in attack.needs if not NEEDS[n]()] if case_name in NEEDS_CASES else []
     if lacking:
-        return AttackOutcome(attack, case_name, limits, None, None, Verdict.SKIPPED,
-                       f"this host lacks: {', '.join(lacking)}")
+        return AttackOutcome(
+            attack, case_name, limits, None, None, Verdict.SKIPPED, f"this host lacks: {', '.join(lacking)}"
+        )
     try:
-        with (_staged(attack, case_name, limits) as (staged, env, canary), _companion(attack, staged),
-              _host_cpu(attack, staged) as host_cpu):
+        with (
+            _staged(attack, case_name, limits) as (staged, env, canary),
+            _companion(attack, staged),
+            _host_cpu(attack, staged) as host_cpu,
+        ):
             result = run(attack.source, staged, env=env, on_output=on_output, image=IMAGES[attack.image].tag)
     except (EngineUnavailable, ImageMissing):
         raise
     except RuntimeMissing as exc:
-        return AttackOutcome(attack, case_name, limits, None, None, Verdict.SKIPPED, f"this engine lacks: {exc.message}")
+        return AttackOutcome(
+            attack, case_name, limits, None, None, Verdict.SKIPPED, f"this engine lacks: {exc.message}"
+        )
     except SandboxError as exc:
         return AttackOutcome(attack, case_name, limits, None, None, Verdict.ERROR, f"the run did not start: {exc}")
     report = parse_report(result.stdout)
@@ -77,6 +85,7 @@ def run_attack(attack: Attack, case: str | Limits = "hardened", *,
 
 # A CPU attack escapes when the kernel held it back in no period, and either enforced no quota
 
+
 @contextlib.contextmanager
 def _host_cpu(attack: Attack, limits: Limits) -> Iterator[dict | None]:
     """Under gVisor, a CPU attack's figures come from the host (hostcpu.py); else None."""
@@ -85,7 +94,6 @@ def _host_cpu(attack: Attack, limits: Limits) -> Iterator[dict | None]:
         return
     with hostcpu.watch_cpu() as figures:
         yield figures
-
 
 
 @contextlib.contextmanager
@@ -106,8 +114,7 @@ def _staged(attack: Attack, case: str, limits: Limits) -> Iterator[tuple[Limits,
         with open(canary_path, "w", encoding="utf-8") as handle:
             handle.write(canary + "\n")
         os.chmod(canary_path, 0o644)
-        yield limits.replace(mounts=(Mount(folder, HOST_MOUNT_TARGET, read_only=True),),
-                             name=limits.name), None, canary
+        yield limits.replace(mounts=(Mount(folder, HOST_MOUNT_TARGET, read_only=True),), name=limits.name), None, canary
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -135,8 +142,13 @@ def _companion(attack: Attack, limits: Limits) -> Iterator[None]:
 
     def neighbour() -> None:
         try:
-            ended["result"] = run(companion, limits.replace(timeout_s=60, name=limits.name),
-                                  on_output=watch, cancel=stop, image=IMAGES[attack.image].tag)
+            ended["result"] = run(
+                companion,
+                limits.replace(timeout_s=60, name=limits.name),
+                on_output=watch,
+                cancel=stop,
+                image=IMAGES[attack.image].tag,
+            )
         except Exception as exc:  # noqa: BLE001 - told below, as the attack's error
             ended["error"] = exc
         finally:
@@ -147,8 +159,11 @@ def _companion(attack: Attack, limits: Limits) -> Iterator[None]:
     try:
         ready.wait(60)
         if "result" in ended or "error" in ended:
-            raise AttackError(f"Attack {attack.name}: its companion ended before it was ready "
-                              f"({ended.get('error') or ended['result'].message}).", hint="")
+            raise AttackError(
+                f"Attack {attack.name}: its companion ended before it was ready "
+                f"({ended.get('error') or ended['result'].message}).",
+                hint="",
+            )
         yield
     finally:
         stop.set()

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 
 class Verdict(StrEnum):
-    CONTAINED = "contained"   # the attack reported it failed, or the sandbox ended it first
-    ESCAPED = "escaped"       # it reported success (quoting the canary, where one was planted)
-    ERROR = "error"           # it neither reported nor was stopped, or the run could not start
-    SKIPPED = "skipped"       # this host or engine lacks what the case needs
+    CONTAINED = "contained"  # the attack reported it failed, or the sandbox ended it first
+    ESCAPED = "escaped"  # it reported success (quoting the canary, where one was planted)
+    ERROR = "error"  # it neither reported nor was stopped, or the run could not start
+    SKIPPED = "skipped"  # this host or engine lacks what the case needs

@@ -2,12 +2,12 @@
 
     >>> from sandbox.lab import Lab, PoolLab, show
     >>> lab = Lab("while True: pass", toggles=("timeout",), sliders={"timeout_s": (1, 15, 1)})
-    >>> lab.button.click()         # what a click does; a headless run can do it too   # doctest: +ENGINE
-    >>> lab.last_result.status                                                            # doctest: +ENGINE
+    >>> lab.button.click()  # what a click does; a headless run can do it too   # doctest: +ENGINE
+    >>> lab.last_result.status  # doctest: +ENGINE
     <Status.TIMEOUT: 'timeout'>
     >>> burst = PoolLab("import time; time.sleep(1)", workers=2, queue=3, runs=8)
-    >>> burst.button.click()       # eight runs at once through a pool of two            # doctest: +ENGINE
-    >>> burst.last_report.accepted, burst.last_report.refused, burst.last_report.peak   # doctest: +ENGINE
+    >>> burst.button.click()  # eight runs at once through a pool of two            # doctest: +ENGINE
+    >>> burst.last_report.accepted, burst.last_report.refused, burst.last_report.peak  # doctest: +ENGINE
     (5, 3, 2)
 
 In a notebook, `lab` (or `show(lab)`) as a cell's last line shows the widget.
@@ -45,8 +45,12 @@ SLIDER_FIELDS: dict[str, str] = {name: str(control) for name, (control, _) in FI
 SHOWN_CHARS = 20_000
 
 _BADGE_COLOURS = {
-    "ok": "#2e7d32", "error": "#8d6e63", "timeout": "#c62828", "memory": "#6a1b9a",
-    "output_limit": "#ef6c00", "killed": "#37474f",
+    "ok": "#2e7d32",
+    "error": "#8d6e63",
+    "timeout": "#c62828",
+    "memory": "#6a1b9a",
+    "output_limit": "#ef6c00",
+    "killed": "#37474f",
 }
 _STYLE = """<style>
 .sandbox-lab textarea { font-family: monospace; font-size: 13px; }
@@ -57,16 +61,21 @@ _STYLE = """<style>
 # -- rendering (no ipywidgets needed) --------------------------------------------------------
 def badge_html(status: str) -> str:
     colour = _BADGE_COLOURS.get(status, "#455a64")
-    return (f'<span class="sandbox-badge sandbox-status-{html.escape(status)}" '
-            f'style="background:{colour};color:#fff;padding:1px 8px;border-radius:9px;'
-            f'font-weight:bold">{html.escape(status)}</span>')
+    return (
+        f'<span class="sandbox-badge sandbox-status-{html.escape(status)}" '
+        f'style="background:{colour};color:#fff;padding:1px 8px;border-radius:9px;'
+        f'font-weight:bold">{html.escape(status)}</span>'
+    )
 
 
 def summary_html(result: Result) -> str:
     """One block: the badge, the message, exit code, duration, the control that fired, usage."""
     stopped = result.stopped_by or "nothing (no control fired)"
-    facts = [f"exit code {result.exit_code}" + (f" ({result.signal})" if result.signal else ""),
-             f"{result.duration_s:.2f} s", f"stopped by <code>{html.escape(str(stopped))}</code>"]
+    facts = [
+        f"exit code {result.exit_code}" + (f" ({result.signal})" if result.signal else ""),
+        f"{result.duration_s:.2f} s",
+        f"stopped by <code>{html.escape(str(stopped))}</code>",
+    ]
     if result.hint and not result.stopped_by:
         facts.append(f"hint (from its error text, not a fact): <code>{html.escape(result.hint)}</code>")
     if result.oom_killed:
@@ -75,11 +84,17 @@ def summary_html(result: Result) -> str:
         facts.append("output truncated")
     facts.append(f"limits: {html.escape(result.limits.name)}")
     usage = usage_text(result)
-    return (f'<div class="sandbox-result">{badge_html(result.status)} '
-            f'<b>{html.escape(result.message)}</b><br>'
-            f'<span style="font-size:90%">{" · ".join(facts)}</span>'
-            + (f'<br><span class="sandbox-usage" style="font-size:90%">the kernel counted: {html.escape(usage)}</span>'
-               if usage else "") + '</div>')
+    return (
+        f'<div class="sandbox-result">{badge_html(result.status)} '
+        f"<b>{html.escape(result.message)}</b><br>"
+        f'<span style="font-size:90%">{" · ".join(facts)}</span>'
+        + (
+            f'<br><span class="sandbox-usage" style="font-size:90%">the kernel counted: {html.escape(usage)}</span>'
+            if usage
+            else ""
+        )
+        + "</div>"
+    )
 
 
 def usage_text(result: Result) -> str:
@@ -88,13 +103,16 @@ def usage_text(result: Result) -> str:
     if u is None:
         return ""
     memory = f"peak {u.peak_mib:g} MiB" + (f" of {result.limits.memory_mib}" if result.limits.memory_mib else "")
-    parts = [f"CPU {u.cpu_s:.2f} s" if u.cpu_s is not None else "", memory if u.peak_mib is not None else "",
-             f"peak {u.peak_tasks} tasks" if u.peak_tasks is not None else "",
-             f"{u.forks_refused} forks refused" if u.forks_refused else "",
-             f"{u.oom_kills} OOM kill(s)" if u.oom_kills else "",
-             f"throttled {u.throttled_periods} of {u.cpu_periods} CPU periods" if u.throttled_periods else "",
-             f"{u.no_route} packet(s) with no route" if u.no_route else "",
-             f"{', '.join(u.scratch_full)} full" if u.scratch_full else ""]
+    parts = [
+        f"CPU {u.cpu_s:.2f} s" if u.cpu_s is not None else "",
+        memory if u.peak_mib is not None else "",
+        f"peak {u.peak_tasks} tasks" if u.peak_tasks is not None else "",
+        f"{u.forks_refused} forks refused" if u.forks_refused else "",
+        f"{u.oom_kills} OOM kill(s)" if u.oom_kills else "",
+        f"throttled {u.throttled_periods} of {u.cpu_periods} CPU periods" if u.throttled_periods else "",
+        f"{u.no_route} packet(s) with no route" if u.no_route else "",
+        f"{', '.join(u.scratch_full)} full" if u.scratch_full else "",
+    ]
     return ", ".join(p for p in parts if p)
 
 
@@ -104,16 +122,16 @@ def result_html(result: Result) -> str:
     for name in ("stdout", "stderr"):
         text = getattr(result, name)
         if text:
-            parts.append(f'<div><b>{name}</b><pre style="margin:2px 0 6px 0">'
-                         f'{html.escape(_clip(text))}</pre></div>')
+            parts.append(f'<div><b>{name}</b><pre style="margin:2px 0 6px 0">{html.escape(_clip(text))}</pre></div>')
         else:
             parts.append(f"<div><b>{name}</b>: <i>(empty)</i></div>")
     return "\n".join(parts)
 
 
 def error_html(error: BaseException) -> str:
-    return (f'<div class="sandbox-error" style="color:#b71c1c"><b>Could not run:</b> '
-            f"{html.escape(error_line(error))}</div>")
+    return (
+        f'<div class="sandbox-error" style="color:#b71c1c"><b>Could not run:</b> {html.escape(error_line(error))}</div>'
+    )
 
 
 def error_line(error: BaseException) -> str:
@@ -141,8 +159,10 @@ def summary_text(result: Result) -> str:
     stopped = result.stopped_by or "nothing"
     hint = f", hint {result.hint}" if result.hint and not result.stopped_by else ""
     usage = usage_text(result)
-    return (f"[{result.status}] {result.message} (exit code {result.exit_code}, "
-            f"{result.duration_s:.2f} s, stopped by {stopped}{hint})" + (f"\nthe kernel counted: {usage}" if usage else ""))
+    return (
+        f"[{result.status}] {result.message} (exit code {result.exit_code}, "
+        f"{result.duration_s:.2f} s, stopped by {stopped}{hint})" + (f"\nthe kernel counted: {usage}" if usage else "")
+    )
 
 
 def show(result: Result) -> Rendered:
@@ -211,13 +231,24 @@ class Lab:
 
         self.code_box = w.Textarea(value=code, layout=w.Layout(width="100%", height=_box_height(code)))
         # What the program reads from input(): shown only when the lesson gives one.
-        self.stdin_box = (w.Textarea(value=stdin, placeholder="the program's standard input",
-                                     description="stdin", layout=w.Layout(width="100%", height="4em"))
-                          if stdin is not None else None)
+        self.stdin_box = (
+            w.Textarea(
+                value=stdin,
+                placeholder="the program's standard input",
+                description="stdin",
+                layout=w.Layout(width="100%", height="4em"),
+            )
+            if stdin is not None
+            else None
+        )
         self.toggles = {c: self._toggle(w, c) for c in _check_toggles(toggles)}
         self.sliders = {n: self._slider(w, n, spec) for n, spec in _check_sliders(sliders or {}).items()}
-        self.button = w.Button(description="Run", button_style="primary", icon="play",
-                               tooltip="Run the program in a fresh container with these limits")
+        self.button = w.Button(
+            description="Run",
+            button_style="primary",
+            icon="play",
+            tooltip="Run the program in a fresh container with these limits",
+        )
         self.status = w.HTML(value="Ready: press Run.")
         self.plan = w.HTML()
         self.output = w.Output(layout=w.Layout(border="1px solid #ddd", padding="4px", min_height="2em"))
@@ -248,8 +279,12 @@ class Lab:
         return limits_for(self.base, on, values)
 
     def _toggle(self, w, control: str):
-        return w.Checkbox(value=self.base.is_on(control), description=control, indent=False,
-                          layout=w.Layout(width="auto", margin="0 16px 0 0"))
+        return w.Checkbox(
+            value=self.base.is_on(control),
+            description=control,
+            indent=False,
+            layout=w.Layout(width="auto", margin="0 16px 0 0"),
+        )
 
     def _slider(self, w, name: str, spec: tuple[float, float, float]):
         low, high, step = spec
@@ -259,10 +294,18 @@ class Lab:
         if kind is w.IntSlider:
             low, high, step, start = int(low), int(high), max(1, int(step)), round(start)
         unit = FIELDS[name][1].unit
-        return kind(value=start, min=low, max=high, step=step, description=f"{name}",
-                    continuous_update=False, readout=True,
-                    style={"description_width": "initial"}, layout=w.Layout(width="420px"),
-                    tooltip=f"{name} ({unit})" if unit else name)
+        return kind(
+            value=start,
+            min=low,
+            max=high,
+            step=step,
+            description=f"{name}",
+            continuous_update=False,
+            readout=True,
+            style={"description_width": "initial"},
+            layout=w.Layout(width="420px"),
+            tooltip=f"{name} ({unit})" if unit else name,
+        )
 
     def _settings_changed(self, _change=None) -> None:
         """Keep slider enablement and the plan line in step; never runs anything."""
@@ -300,8 +343,9 @@ class Lab:
             live = LiveView(self.output, self.status, limits.name)
             try:
                 stdin = self.stdin_box.value if self.stdin_box is not None else None
-                result = sandbox_run(self.code_box.value, limits, language=self.language, stdin=stdin,
-                                     on_output=live.add)
+                result = sandbox_run(
+                    self.code_box.value, limits, language=self.language, stdin=stdin, on_output=live.add
+                )
             finally:
                 live.stop()
         except Exception as exc:  # noqa: BLE001 - a learner sees one line, never a traceback
@@ -311,7 +355,7 @@ class Lab:
             self.output.append_display_data(Rendered(error_html(exc), "Could not run: " + error_line(exc)))
             return None
         self.last_result = result
-        self.output.outputs = ()           # the live view gives way to the full report
+        self.output.outputs = ()  # the live view gives way to the full report
         self._show(result)
         return result
 
@@ -352,8 +396,8 @@ class LiveView:
         self._lock = threading.Lock()
         self._pending: list[tuple[str, str]] = []
         self._stopped = False
-        self.shown = 0       # characters appended to the widget
-        self.received = 0    # characters the program wrote (up to the output cap)
+        self.shown = 0  # characters appended to the widget
+        self.received = 0  # characters the program wrote (up to the output cap)
         self._began = time.monotonic()
         self._thread = threading.Thread(target=self._tick, daemon=True, name="sandbox-lab-live")
         self._thread.start()
@@ -381,13 +425,15 @@ class LiveView:
         """Append what is queued (called with the lock held, so `stop` waits for it)."""
         pending, self._pending = self._pending, []
         for stream, text in _merged(pending):
-            piece = text[:max(0, SHOWN_CHARS - self.shown)]
+            piece = text[: max(0, SHOWN_CHARS - self.shown)]
             if piece:
                 self.shown += len(piece)
                 (self._output.append_stderr if stream == "stderr" else self._output.append_stdout)(piece)
         elapsed = time.monotonic() - self._began
-        self._status.value = (f"Running under <code>{html.escape(self._label)}</code>… "
-                              f"{elapsed:.1f} s, {self.received:,} characters of output so far")
+        self._status.value = (
+            f"Running under <code>{html.escape(self._label)}</code>… "
+            f"{elapsed:.1f} s, {self.received:,} characters of output so far"
+        )
 
 
 def _merged(chunks: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -415,8 +461,13 @@ def _check_sliders(sliders: dict) -> dict[str, tuple[float, float, float]]:
     for name, spec in sliders.items():
         if name not in SLIDER_FIELDS:
             raise InvalidLimits(f"No slider for {name!r}. Sliders exist for: {', '.join(SLIDER_FIELDS)}.")
-        if not (isinstance(spec, tuple) and len(spec) == 3 and all(isinstance(v, (int, float)) for v in spec)
-                and spec[0] < spec[1] and spec[2] > 0):
+        if not (
+            isinstance(spec, tuple)
+            and len(spec) == 3
+            and all(isinstance(v, (int, float)) for v in spec)
+            and spec[0] < spec[1]
+            and spec[2] > 0
+        ):
             raise InvalidLimits(f"Slider {name!r} needs (min, max, step) with min < max and step > 0, not {spec!r}.")
         checked[name] = spec
     return checked
@@ -459,8 +510,8 @@ class PoolReport:
     submitted: int
     accepted: int
     refused: int
-    retry_after_s: int | None        # the last refusal's Retry-After, if any
-    peak: int                        # most runs in progress at once (host clock, create to remove)
+    retry_after_s: int | None  # the last refusal's Retry-After, if any
+    peak: int  # most runs in progress at once (host clock, create to remove)
     elapsed_s: float
     statuses: dict[str, int] = field(default_factory=dict)
     results: list[Result] = field(default_factory=list, repr=False)
@@ -475,8 +526,16 @@ class PoolLab:
     of each run. Sliders never start anything; only the button (or `run()`) does.
     """
 
-    def __init__(self, code: str, limits: Limits | None = None, *, workers: int = 2, queue: int = 3,
-                 runs: int = 8, title: str = ""):
+    def __init__(
+        self,
+        code: str,
+        limits: Limits | None = None,
+        *,
+        workers: int = 2,
+        queue: int = 3,
+        runs: int = 8,
+        title: str = "",
+    ):
         import ipywidgets as w
 
         self.limits = limits if limits is not None else HARDENED
@@ -489,9 +548,17 @@ class PoolLab:
         def slider(name: str, value: int, low: int, high: int, what: str):
             if not (isinstance(value, int) and low <= value <= high):
                 raise InvalidLimits(f"{name} must be a whole number from {low} to {high}, not {value!r}.")
-            return w.IntSlider(value=value, min=low, max=high, step=1, description=name, tooltip=what,
-                               continuous_update=False, style={"description_width": "initial"},
-                               layout=w.Layout(width="420px"))
+            return w.IntSlider(
+                value=value,
+                min=low,
+                max=high,
+                step=1,
+                description=name,
+                tooltip=what,
+                continuous_update=False,
+                style={"description_width": "initial"},
+                layout=w.Layout(width="420px"),
+            )
 
         self.code_box = w.Textarea(value=code, layout=w.Layout(width="100%", height=_box_height(code)))
         self.sliders = {
@@ -499,8 +566,12 @@ class PoolLab:
             "queue": slider("queue", queue, 0, 20, "runs that may wait for a worker"),
             "runs": slider("runs", runs, 1, 20, "runs submitted at once"),
         }
-        self.button = w.Button(description="Run", button_style="primary", icon="play",
-                               tooltip="Submit the program this many times at once through a pool")
+        self.button = w.Button(
+            description="Run",
+            button_style="primary",
+            icon="play",
+            tooltip="Submit the program this many times at once through a pool",
+        )
         self.status = w.HTML(value="Ready: press Run.")
         self.output = w.Output(layout=w.Layout(border="1px solid #ddd", padding="4px", min_height="2em"))
         self.button.on_click(lambda _button: self.run())
@@ -557,17 +628,25 @@ class PoolLab:
                 except QueueFull as full:
                     refused += 1
                     retry_after = full.retry_after_s
-            self.status.value = (f"{len(accepted)} accepted, {refused} refused at once; "
-                                 f"waiting for {workers} worker(s)…")
+            self.status.value = f"{len(accepted)} accepted, {refused} refused at once; waiting for {workers} worker(s)…"
             # Each run ends within its own clock (or the kit's safety net) and removes its container.
             per_run = (self.limits.timeout_s or 60) + 30
             results = [future.result(timeout=per_run * len(accepted)) for future in accepted]
         statuses: dict[str, int] = {}
         for result in results:
             statuses[result.status] = statuses.get(result.status, 0) + 1
-        return PoolReport(workers=workers, queue=queue, submitted=runs, accepted=len(accepted), refused=refused,
-                          retry_after_s=retry_after, peak=peak_overlap(intervals),
-                          elapsed_s=time.monotonic() - began, statuses=statuses, results=results)
+        return PoolReport(
+            workers=workers,
+            queue=queue,
+            submitted=runs,
+            accepted=len(accepted),
+            refused=refused,
+            retry_after_s=retry_after,
+            peak=peak_overlap(intervals),
+            elapsed_s=time.monotonic() - began,
+            statuses=statuses,
+            results=results,
+        )
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -581,17 +660,24 @@ def _pool_text(report: PoolReport) -> str:
     refused = f", {report.refused} refused at once" if report.refused else ""
     retry = f" (Retry-After {report.retry_after_s} s)" if report.retry_after_s else ""
     statuses = ", ".join(f"{status} ×{count}" for status, count in sorted(report.statuses.items()))
-    return (f"{report.submitted} submitted to a pool of {report.workers} (queue {report.queue}): "
-            f"{report.accepted} accepted{refused}{retry}; at most {report.peak} running at once; "
-            f"{report.elapsed_s:.1f} s; {statuses or 'no runs'}")
+    return (
+        f"{report.submitted} submitted to a pool of {report.workers} (queue {report.queue}): "
+        f"{report.accepted} accepted{refused}{retry}; at most {report.peak} running at once; "
+        f"{report.elapsed_s:.1f} s; {statuses or 'no runs'}"
+    )
 
 
 def _pool_html(report: PoolReport) -> str:
     statuses = " ".join(f"{badge_html(status)} ×{count}" for status, count in sorted(report.statuses.items()))
-    refused = (f"<b>{report.refused}</b> refused at once"
-               + (f" (Retry-After {report.retry_after_s} s)" if report.retry_after_s else "")
-               if report.refused else "none refused")
-    return (f'<div class="sandbox-pool-report"><b>{report.submitted}</b> submitted to a pool of '
-            f"<b>{report.workers}</b> worker(s), queue {report.queue}: <b>{report.accepted}</b> accepted, "
-            f"{refused}.<br>At most <b>{report.peak}</b> running at once (the pool allows {report.workers}) · "
-            f"{report.elapsed_s:.1f} s · {statuses or 'no runs'}</div>")
+    refused = (
+        f"<b>{report.refused}</b> refused at once"
+        + (f" (Retry-After {report.retry_after_s} s)" if report.retry_after_s else "")
+        if report.refused
+        else "none refused"
+    )
+    return (
+        f'<div class="sandbox-pool-report"><b>{report.submitted}</b> submitted to a pool of '
+        f"<b>{report.workers}</b> worker(s), queue {report.queue}: <b>{report.accepted}</b> accepted, "
+        f"{refused}.<br>At most <b>{report.peak}</b> running at once (the pool allows {report.workers}) · "
+        f"{report.elapsed_s:.1f} s · {statuses or 'no runs'}</div>"
+    )

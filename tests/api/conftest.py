@@ -11,7 +11,7 @@ import webtest
 from sandbox import Pool
 from server import Settings, create_app
 
-HOST = "127.0.0.1:8000"   # the Host header a browser sends to the default server
+HOST = "127.0.0.1:8000"  # the Host header a browser sends to the default server
 
 
 def _client(pool, **settings) -> webtest.TestApp:
@@ -44,8 +44,7 @@ def ablation_client(pool):
 
 def _post_run(client, body, *, content_type="application/json", headers=None):
     data = body.encode("utf-8") if isinstance(body, str) else body
-    return client.post("/run", params=data, content_type=content_type, headers=headers or {},
-                       expect_errors=True)
+    return client.post("/run", params=data, content_type=content_type, headers=headers or {}, expect_errors=True)
 
 
 @pytest.fixture

@@ -130,7 +130,7 @@ def test_hundreds_of_trickling_connections_from_one_address_do_not_lock_out_anot
     try:
         for _ in range(TRICKLERS):
             sock = open_from(live, "127.0.0.2")
-            sock.sendall(b"POST /run HTT")            # half a request line, then nothing
+            sock.sendall(b"POST /run HTT")  # half a request line, then nothing
             socks.append(sock)
         took, answer = health_from(live)
         assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
@@ -147,7 +147,7 @@ class KeepAliveFlood:
     opening a new connection PERIOD_S after the server closes one: never idle, never slow."""
 
     CLIENTS = 300
-    SOURCES = tuple(f"127.0.0.{n}" for n in range(20, 30))      # 30 a source: under the per-address cap
+    SOURCES = tuple(f"127.0.0.{n}" for n in range(20, 30))  # 30 a source: under the per-address cap
     PERIOD_S = 3.0
     REQUEST = b"GET /api/examples HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
 
@@ -201,7 +201,7 @@ class KeepAliveFlood:
                     continue
                 except OSError:
                     answered = b""
-                if not answered:                            # the server closed it
+                if not answered:  # the server closed it
                     self.closed_by_server += 1
                     self.selector.unregister(sock)
                     sock.close()
@@ -228,11 +228,11 @@ class KeepAliveFlood:
 
 def test_hundreds_of_keep_alive_clients_across_addresses_do_not_hold_the_server(live):
     with KeepAliveFlood(live) as flood:
-        time.sleep(flood.PERIOD_S + 1)      # every client has sent again, the evicted ones reconnect
+        time.sleep(flood.PERIOD_S + 1)  # every client has sent again, the evicted ones reconnect
         took, answer = health_from(live)
         assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
         assert took < ANSWER_BOUND_S
-        took, answer = health_from(live, flood.SOURCES[0])      # from an address of the flood too
+        took, answer = health_from(live, flood.SOURCES[0])  # from an address of the flood too
         assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
         assert took < ANSWER_BOUND_S
     # The slots were freed by closing idle connections, not by refusing newcomers.
@@ -247,7 +247,7 @@ def test_an_address_holding_all_its_slots_idle_still_lets_a_new_connection_in(li
         took, answer = health_from(live, "127.0.0.7")
         assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
         assert took < ANSWER_BOUND_S
-        assert closed_among([c.sock for c in held]) == {0}      # the idlest made room
+        assert closed_among([c.sock for c in held]) == {0}  # the idlest made room
     finally:
         for conn in held:
             conn.close()
@@ -297,25 +297,34 @@ def test_a_connection_serves_a_bounded_number_of_requests_then_closes(live):
 def test_the_docs_state_the_connection_bounds_the_server_enforces():
     readme = (Path(__file__).resolve().parents[2] / "docs" / "server.md").read_text(encoding="utf-8")
     words = " ".join(readme.split("- **Bounded connections**", 1)[1].split("\n- **", 1)[0].split())
-    stated = re.search(r"At most (\d+) connections at once, and (\d+) from one address\..*"
-                       r"serves at most (\d+) requests and lives at most (\d+) s .*"
-                       r"within (\d+) s of its first byte .*closed after (\d+) s\.", words)
+    stated = re.search(
+        r"At most (\d+) connections at once, and (\d+) from one address\..*"
+        r"serves at most (\d+) requests and lives at most (\d+) s .*"
+        r"within (\d+) s of its first byte .*closed after (\d+) s\.",
+        words,
+    )
     assert stated, words
-    assert tuple(map(int, stated.groups())) == (CONNECTION_LIMIT, PER_ADDRESS, MAX_REQUESTS, MAX_LIFETIME_S,
-                                                REQUEST_TIMEOUT_S, IDLE_TIMEOUT_S)
+    assert tuple(map(int, stated.groups())) == (
+        CONNECTION_LIMIT,
+        PER_ADDRESS,
+        MAX_REQUESTS,
+        MAX_LIFETIME_S,
+        REQUEST_TIMEOUT_S,
+        IDLE_TIMEOUT_S,
+    )
 
 
 def test_a_request_that_never_arrives_whole_and_an_idle_connection_are_closed(live):
     with open_from(live, "127.0.0.3") as trickler, open_from(live, "127.0.0.3") as idle:
-        trickler.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")      # headers never end
+        trickler.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # headers never end
         idle.sendall(f"GET /health HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\n\r\n".encode())
         started = time.monotonic()
         answered = read_all(idle, IDLE_TIMEOUT_S + 20)
         idle_for = time.monotonic() - started
         trickled = read_all(trickler, REQUEST_TIMEOUT_S + 20)
         trickled_for = time.monotonic() - started
-    assert answered.startswith(b"HTTP/1.1 200")        # answered, then kept open until idle
-    assert trickled == b""                             # closed, never answered
+    assert answered.startswith(b"HTTP/1.1 200")  # answered, then kept open until idle
+    assert trickled == b""  # closed, never answered
     # Generous bounds: closed by the server's clocks, not by this test's 20 s of patience.
     assert idle_for < IDLE_TIMEOUT_S + 15 and trickled_for < REQUEST_TIMEOUT_S + 20
 
@@ -323,9 +332,14 @@ def test_a_request_that_never_arrives_whole_and_an_idle_connection_are_closed(li
 def test_a_half_closed_client_gets_its_answer_and_a_log_line(live):
     body = json.dumps({"code": "print('half')"}).encode()
     with open_from(live, "127.0.0.4") as sock:
-        sock.sendall((f"POST /run HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\nContent-Type: application/json\r\n"
-                      f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
-        sock.shutdown(socket.SHUT_WR)                  # as `nc -N` does
+        sock.sendall(
+            (
+                f"POST /run HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode()
+            + body
+        )
+        sock.shutdown(socket.SHUT_WR)  # as `nc -N` does
         answer = read_all(sock, 60)
     # An interim 102 comes first (the server checks the client is still there), then the answer.
     assert answer.startswith(b"HTTP/1.1 102 Processing\r\n\r\nHTTP/1.1 200"), answer[:300]
@@ -336,30 +350,38 @@ def test_a_half_closed_client_gets_its_answer_and_a_log_line(live):
 def test_a_client_that_hangs_up_after_half_closing_has_its_run_killed(live):
     body = json.dumps({"code": "import time\ntime.sleep(60)"}).encode()
     sock = open_from(live, "127.0.0.5")
-    sock.sendall((f"POST /run HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\nContent-Type: application/json\r\n"
-                  f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+    sock.sendall(
+        (
+            f"POST /run HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        + body
+    )
     sock.shutdown(socket.SHUT_WR)
-    assert sock.recv(64).startswith(b"HTTP/1.1 102")    # the server asks; nobody answers
+    assert sock.recv(64).startswith(b"HTTP/1.1 102")  # the server asks; nobody answers
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-    sock.close()                                        # a reset: the client is gone
+    sock.close()  # a reset: the client is gone
     assert wait_for_log(live, r"127\.0\.0\.5 .*499\b.*client_gone run killed", 40), live.log()[-2000:]
     assert reaper.leftovers(session=live.session) == []
 
 
-@pytest.mark.parametrize("path, raw", [
-    ("/%0d%0a127.0.0.1%20-%20-%20FORGED%20200", "\r\n"),
-    ("/nul%00byte", "\x00"),
-    ("/esc%1b[31mred", "\x1b"),
-])
+@pytest.mark.parametrize(
+    "path, raw",
+    [
+        ("/%0d%0a127.0.0.1%20-%20-%20FORGED%20200", "\r\n"),
+        ("/nul%00byte", "\x00"),
+        ("/esc%1b[31mred", "\x1b"),
+    ],
+)
 def test_a_request_cannot_write_a_forged_line_or_a_raw_control_byte_into_the_log(live, path, raw):
     with open_from(live, "127.0.0.6") as sock:
         sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{live.port}\r\nConnection: close\r\n\r\n".encode())
-        assert re.match(rb"HTTP/1\.1 40[04] ", read_all(sock))      # no such page, or a refused path
+        assert re.match(rb"HTTP/1\.1 40[04] ", read_all(sock))  # no such page, or a refused path
     marker = path.split("%", 1)[0]
     line = wait_for_log(live, rf"^.*127\.0\.0\.6 .*GET {re.escape(marker)}.*$")
     assert line, live.log()[-2000:]
     escaped = "".join(f"\\x{ord(c):02x}" for c in raw)
     assert escaped in line.group()
     log = live.log()
-    assert raw[0] not in log                       # a CR, a NUL or an ESC never reaches the log raw
+    assert raw[0] not in log  # a CR, a NUL or an ESC never reaches the log raw
     assert not re.search(r"^127\.0\.0\.1 - - FORGED", log, re.MULTILINE)

@@ -34,11 +34,11 @@ def test_engine_down_then_back(client, post_run, engine_ready, monkeypatch, tmp_
         down = post_run(client, body)
         assert down.status_int == 503
         assert down.json["reason"] == "engine_unavailable"
-        assert "Start Docker" in down.json["error"]          # says what to do
+        assert "Start Docker" in down.json["error"]  # says what to do
         assert "Traceback" not in down.text
         health = client.get("/health", expect_errors=True)
         assert health.status_int == 503 and health.json["engine"]["ok"] is False
-        assert client.get("/").status_int == 200                # the page is still served
+        assert client.get("/").status_int == 200  # the page is still served
     finally:
         monkeypatch.undo()
         engine.forget_clients()
@@ -65,16 +65,16 @@ def image_alias(engine_ready, monkeypatch):
     monkeypatch.undo()
     try:
         engine.client().images.remove(alias)
-    except Exception:   # noqa: BLE001 - already removed by the test
+    except Exception:  # noqa: BLE001 - already removed by the test
         pass
     engine.forget_image(alias)
 
 
 def test_image_removed_after_a_good_check_is_reported_and_refused(client, post_run, image_alias):
-    assert client.get("/health").json["image"]["ok"] is True          # present: cached as good
-    engine.client().images.remove(image_alias)                         # now gone
+    assert client.get("/health").json["image"]["ok"] is True  # present: cached as good
+    engine.client().images.remove(image_alias)  # now gone
     health = client.get("/health", expect_errors=True)
-    assert health.status_int == 503, health.json                       # not the cached "present"
+    assert health.status_int == 503, health.json  # not the cached "present"
     assert health.json["engine"]["ok"] is True and health.json["image"]["ok"] is False
     assert "python -m sandbox build" in health.json["image"]["detail"]
     answer = post_run(client, json.dumps({"code": "print(1)"}))
@@ -114,7 +114,7 @@ def test_health_answers_within_seconds_when_the_engine_hangs(client, engine_read
     monkeypatch.setenv("DOCKER_HOST", f"unix://{tmp_path}/hung.sock")
     engine.forget_clients()
     try:
-        for _ in range(2):   # the second request waits on the same stuck check, no longer
+        for _ in range(2):  # the second request waits on the same stuck check, no longer
             started = time.monotonic()
             health = client.get("/health", expect_errors=True)
             elapsed = time.monotonic() - started

@@ -41,8 +41,9 @@ class RecordingRunner:
         raise AssertionError("a refused request reached the runner")
 
 
-@pytest.mark.parametrize("language", ["ruby", "Python", " python", "JavaScript", "node", "", None, 3, ["python"]],
-                         ids=repr)
+@pytest.mark.parametrize(
+    "language", ["ruby", "Python", " python", "JavaScript", "node", "", None, 3, ["python"]], ids=repr
+)
 def test_an_unsupported_language_is_422_listing_the_supported_ones(make_client, post_run, language):
     runner = RecordingRunner()
     with Pool(workers=1, queue=0, runner=runner) as pool:
@@ -66,9 +67,10 @@ def test_config_lists_the_languages(client):
     config = client.get("/api/config").json
     assert [lang["name"] for lang in config["languages"]] == list(LANGUAGES)
     assert {lang["name"]: lang["title"] for lang in config["languages"]} == {
-        "python": "Python", "javascript": "JavaScript"}
-    assert {lang["name"]: lang["extension"] for lang in config["languages"]} == {
-        "python": ".py", "javascript": ".js"}
+        "python": "Python",
+        "javascript": "JavaScript",
+    }
+    assert {lang["name"]: lang["extension"] for lang in config["languages"]} == {"python": ".py", "javascript": ".js"}
     assert config["default_language"] == "python"
 
 
@@ -85,6 +87,7 @@ def test_examples_carry_their_language(client):
 
 
 # -- real runs -------------------------------------------------------------------------------
+
 
 def run(client, post_run, **fields) -> dict:
     answer = post_run(client, body(**fields))
@@ -123,7 +126,11 @@ def test_javascript_keeps_the_servers_timeout_and_profiles(client, post_run, nod
     data = run(client, post_run, code="while (true) {}", language="javascript", profile="seed_hardened")
     assert data["error"] == "Execution timed out after 3 seconds"
     assert (data["status"], data["stopped_by"], data["profile"], data["language"]) == (
-        "timeout", "timeout", "seed_hardened", "javascript")
+        "timeout",
+        "timeout",
+        "seed_hardened",
+        "javascript",
+    )
 
 
 def test_health_reports_every_languages_image(client, node_image):
@@ -132,7 +139,7 @@ def test_health_reports_every_languages_image(client, node_image):
     assert set(health["languages"]) == set(LANGUAGES)
     for name, state in health["languages"].items():
         assert state == {"available": True, "image": LANGUAGES[name].image, "detail": "present and current"}
-    assert health["image"]["name"] == LANGUAGES["python"].image      # the shape /health always had
+    assert health["image"]["name"] == LANGUAGES["python"].image  # the shape /health always had
 
 
 @pytest.fixture
@@ -148,7 +155,7 @@ def node_image_gone(engine_ready, monkeypatch):
 
 def test_a_missing_javascript_image_leaves_python_running(client, post_run, node_image_gone):
     health = client.get("/health")
-    assert health.status_int == 200 and health.json["ok"] is True           # Python still runs
+    assert health.status_int == 200 and health.json["ok"] is True  # Python still runs
     js = health.json["languages"]["javascript"]
     assert js["available"] is False and js["image"] == node_image_gone
     assert "python -m sandbox build" in js["detail"] and "--image javascript" in js["detail"]

@@ -28,8 +28,9 @@ SLEEP_15 = json.dumps({"code": "import time\ntime.sleep(15)\nprint('slept')\n"})
 def live(child_session):
     # A 30 s timeout, so that a run that ends within seconds was ended by something else; no
     # warm containers, so that the session's containers are exactly the runs in flight.
-    srv = ServerProcess("--timeout", "30", "--workers", "1", "--queue", "2", "--warm", "0",
-                        session=child_session()).start()
+    srv = ServerProcess(
+        "--timeout", "30", "--workers", "1", "--queue", "2", "--warm", "0", session=child_session()
+    ).start()
     yield srv
     code = srv.stop()
     assert code == 0, srv.log()
@@ -41,8 +42,10 @@ def connect(srv) -> socket.socket:
 
 
 def post_head(srv, length: int | str, extra: str = "") -> bytes:
-    return (f"POST /run HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nContent-Type: application/json\r\n"
-            f"{extra}Content-Length: {length}\r\n\r\n").encode()
+    return (
+        f"POST /run HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nContent-Type: application/json\r\n"
+        f"{extra}Content-Length: {length}\r\n\r\n"
+    ).encode()
 
 
 def read_answer(sock) -> tuple[int, dict, dict]:
@@ -53,8 +56,10 @@ def read_answer(sock) -> tuple[int, dict, dict]:
 
 
 def chunked(srv, chunks: list[bytes], finish: bool = True) -> bytes:
-    head = (f"POST /run HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nContent-Type: application/json\r\n"
-            "Transfer-Encoding: chunked\r\n\r\n").encode()
+    head = (
+        f"POST /run HTTP/1.1\r\nHost: 127.0.0.1:{srv.port}\r\nContent-Type: application/json\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n"
+    ).encode()
     body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in chunks)
     return head + body + (b"0\r\n\r\n" if finish else b"")
 
@@ -89,7 +94,7 @@ def test_chunked_body_without_a_length_runs(live):
 
 def test_huge_content_length_is_refused_before_the_body_is_sent(live):
     with connect(live) as sock:
-        sock.sendall(post_head(live, 2 * 1024 ** 3))   # announce 2 GiB, send none of it
+        sock.sendall(post_head(live, 2 * 1024**3))  # announce 2 GiB, send none of it
         started = time.monotonic()
         status, headers, data = read_answer(sock)
     assert status == 413 and data["reason"] == "body_too_large"
@@ -105,10 +110,13 @@ def test_chunked_body_past_the_bound_is_refused_before_it_ends(live):
     assert status == 413 and data["reason"] == "body_too_large"
 
 
-@pytest.mark.parametrize("request_bytes", [
-    b"POST /run HTTP/1.1\r\nHost: x\r\nContent-Length: banana\r\n\r\n",
-    b"POST /run HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
-])
+@pytest.mark.parametrize(
+    "request_bytes",
+    [
+        b"POST /run HTTP/1.1\r\nHost: x\r\nContent-Length: banana\r\n\r\n",
+        b"POST /run HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n",
+    ],
+)
 def test_broken_http_gets_json_not_a_traceback(live, request_bytes):
     with connect(live) as sock:
         sock.sendall(request_bytes)
@@ -134,7 +142,7 @@ def test_client_that_hangs_up_mid_run_gets_its_container_killed_at_once(live):
     assert seen, "the run's container never appeared, so this test would prove nothing"
     assert live.health()["pool"]["running"] == 1
     hung_up = time.monotonic()
-    sock.close()   # hang up 25+ s before the program would end
+    sock.close()  # hang up 25+ s before the program would end
     gone = wait_until(lambda: reaper.leftovers(session=live.session) == [], timeout=8, step=0.2)
     assert gone, f"container still there {time.monotonic() - hung_up:.1f} s after the hang-up"
     assert wait_until(lambda: live.health()["pool"]["running"] == 0, timeout=5), live.health()
@@ -148,7 +156,7 @@ def test_client_that_hangs_up_mid_run_gets_its_container_killed_at_once(live):
 
 def test_client_that_hangs_up_while_queued_gives_its_place_back(live):
     first = connect(live)
-    first.sendall(post_head(live, len(SLEEP_15)) + SLEEP_15)   # takes the only worker for 15 s
+    first.sendall(post_head(live, len(SLEEP_15)) + SLEEP_15)  # takes the only worker for 15 s
     assert wait_until(lambda: live.health()["pool"]["running"] == 1, timeout=15)
     second = connect(live)
     second.sendall(post_head(live, len(LOOP)) + LOOP)
@@ -156,7 +164,7 @@ def test_client_that_hangs_up_while_queued_gives_its_place_back(live):
     second.close()
     freed = wait_until(lambda: live.health()["pool"] if live.health()["pool"]["queued"] == 0 else None, timeout=10)
     assert freed and freed["running"] == 1, "the queued run was not cancelled while the first still ran"
-    first.settimeout(60)                                        # its answer comes after the 15 s sleep
+    first.settimeout(60)  # its answer comes after the 15 s sleep
     status, _, data = read_answer(first)
     first.close()
     assert (status, data["status"], data["output"]) == (200, "ok", "slept\n")
@@ -178,13 +186,16 @@ def refused(srv) -> bool:
 
 @pytest.mark.timeout(120)
 def test_ctrl_c_finishes_running_runs_answers_them_and_removes_everything(engine_ready, child_session):
-    srv = ServerProcess("--timeout", "4", "--workers", "1", "--queue", "2", "--allow-ablation",
-                        session=child_session()).start()
+    srv = ServerProcess(
+        "--timeout", "4", "--workers", "1", "--queue", "2", "--allow-ablation", session=child_session()
+    ).start()
     try:
         assert "--allow-ablation is ON" in srv.log()
         # A run without the network control creates an internal network and the target container.
-        fetch = {"code": "import urllib.request\nprint(urllib.request.urlopen('http://target:8080/', "
-                         "timeout=5).status)", "without": ["network"]}
+        fetch = {
+            "code": "import urllib.request\nprint(urllib.request.urlopen('http://target:8080/', timeout=5).status)",
+            "without": ["network"],
+        }
         body = json.dumps(fetch).encode()
         with connect(srv) as sock:
             sock.sendall(post_head(srv, len(body)) + body)
@@ -199,9 +210,9 @@ def test_ctrl_c_finishes_running_runs_answers_them_and_removes_everything(engine
         assert wait_until(lambda: srv.health()["pool"]["queued"] == 1, timeout=5)
         started = time.monotonic()
         srv.interrupt()
-        assert read_answer(queued)[:1] == (503,)                       # told at once, not left waiting
+        assert read_answer(queued)[:1] == (503,)  # told at once, not left waiting
         assert wait_until(lambda: refused(srv), timeout=5), "still accepting connections after Ctrl+C"
-        status, _, data = read_answer(running)                          # the running one is answered
+        status, _, data = read_answer(running)  # the running one is answered
         assert (status, data["status"]) == (200, "timeout")
         code = srv.proc.wait(30)
         elapsed = time.monotonic() - started

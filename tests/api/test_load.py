@@ -30,8 +30,13 @@ QUEUE = 5
 def _post(url: str, i: int) -> dict:
     started = time.monotonic()
     status, headers, data = call(url + "/run", {"code": f"print({i} * {i})"}, timeout_s=120)
-    return {"i": i, "status": status, "retry_after": headers.get("Retry-After"), "data": data,
-            "latency": time.monotonic() - started}
+    return {
+        "i": i,
+        "status": status,
+        "retry_after": headers.get("Retry-After"),
+        "data": data,
+        "latency": time.monotonic() - started,
+    }
 
 
 def _post_politely(url: str, i: int, tries: int = 15) -> dict:
@@ -55,8 +60,9 @@ def _percentile(values: list[float], p: float) -> float:
 
 @pytest.mark.timeout(300)
 def test_load_refuses_fast_and_answers_right(child_session):
-    with ServerProcess("--workers", str(WORKERS), "--queue", str(QUEUE), "--timeout", "10",
-                       session=child_session()) as srv:
+    with ServerProcess(
+        "--workers", str(WORKERS), "--queue", str(QUEUE), "--timeout", "10", session=child_session()
+    ) as srv:
         peaks = {"running": 0, "queued": 0, "accepted": 0}
         done = threading.Event()
 
@@ -119,7 +125,8 @@ def test_load_refuses_fast_and_answers_right(child_session):
         f"{polite_wall:.2f}s, attempts max {max(a['attempts'] for a in polite)}, "
         f"latency p50 {_percentile(polite_latency, 50):.3f}s p95 {_percentile(polite_latency, 95):.3f}s\n"
         f"  pool peaks seen by /health: running {peaks['running']}, queued {peaks['queued']}\n"
-        f"  containers of the server's session left: 0\n")
+        f"  containers of the server's session left: 0\n"
+    )
     print("\n" + report)
     out = Path(__file__).resolve().parents[2] / "test-output"
     out.mkdir(exist_ok=True)

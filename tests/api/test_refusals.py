@@ -31,7 +31,7 @@ BAD_BODIES = [
     ("text-plain", b'{"code": "print(1)"}', "text/plain", 415, "unsupported_media_type"),
     ("form", b"code=print(1)", "application/x-www-form-urlencoded", 415, "unsupported_media_type"),
     ("latin1-charset", b'{"code": "print(1)"}', "application/json; charset=latin-1", 415, "unsupported_media_type"),
-    ("missing-code", b'{}', "application/json", 422, "missing_code"),
+    ("missing-code", b"{}", "application/json", 422, "missing_code"),
     ("code-number", b'{"code": 42}', "application/json", 422, "code_not_string"),
     ("code-null", b'{"code": null}', "application/json", 422, "code_not_string"),
     ("code-list", b'{"code": ["print(1)"]}', "application/json", 422, "code_not_string"),
@@ -44,17 +44,28 @@ BAD_BODIES = [
     ("unknown-language", b'{"code": "print(1)", "language": "ruby"}', "application/json", 422, "unknown_language"),
     ("language-not-string", b'{"code": "print(1)", "language": null}', "application/json", 422, "unknown_language"),
     ("profile-not-string", b'{"code": "print(1)", "profile": 1}', "application/json", 422, "unknown_profile"),
-    ("naive-without-ablation", b'{"code": "print(1)", "profile": "naive"}', "application/json", 403,
-     "ablation_disabled"),
-    ("without-without-ablation", b'{"code": "print(1)", "without": ["network"]}', "application/json", 403,
-     "ablation_disabled"),
+    (
+        "naive-without-ablation",
+        b'{"code": "print(1)", "profile": "naive"}',
+        "application/json",
+        403,
+        "ablation_disabled",
+    ),
+    (
+        "without-without-ablation",
+        b'{"code": "print(1)", "without": ["network"]}',
+        "application/json",
+        403,
+        "ablation_disabled",
+    ),
     ("without-not-list", b'{"code": "print(1)", "without": "network"}', "application/json", 422, "bad_without"),
     ("without-unknown", b'{"code": "print(1)", "without": ["gravity"]}', "application/json", 422, "bad_without"),
 ]
 
 
-@pytest.mark.parametrize("body, content_type, status, reason",
-                         [b[1:] for b in BAD_BODIES], ids=[b[0] for b in BAD_BODIES])
+@pytest.mark.parametrize(
+    "body, content_type, status, reason", [b[1:] for b in BAD_BODIES], ids=[b[0] for b in BAD_BODIES]
+)
 def test_bad_input_is_refused_with_json(client, post_run, body, content_type, status, reason):
     answer = post_run(client, body, content_type=content_type)
     assert answer.status_int == status, answer.text
@@ -89,8 +100,9 @@ class CountingInput(io.RawIOBase):
 
 
 def _raw_post(client, environ_changes):
-    request = webtest.TestRequest.blank("/run", method="POST", content_type="application/json",
-                                        environ={"HTTP_HOST": "127.0.0.1:8000"})
+    request = webtest.TestRequest.blank(
+        "/run", method="POST", content_type="application/json", environ={"HTTP_HOST": "127.0.0.1:8000"}
+    )
     for key in ("CONTENT_LENGTH",):
         request.environ.pop(key, None)
     request.environ.update(environ_changes)
@@ -175,10 +187,11 @@ def test_full_pool_answers_429_with_retry_after(make_client, post_run):
 
 
 def test_a_full_pool_answers_the_stream_the_same_429(make_client):
-    answer = make_client(FullPool()).post("/run/stream", params=b'{"code": "print(1)"}',
-                                          content_type="application/json", expect_errors=True)
+    answer = make_client(FullPool()).post(
+        "/run/stream", params=b'{"code": "print(1)"}', content_type="application/json", expect_errors=True
+    )
     assert (answer.status_int, answer.json["reason"], answer.headers["Retry-After"]) == (429, "busy", "7")
-    assert answer.content_type == "application/json"          # a plain answer, not a stream
+    assert answer.content_type == "application/json"  # a plain answer, not a stream
 
 
 def test_no_content_type_at_all_is_415(client):
@@ -192,8 +205,10 @@ def test_no_content_type_at_all_is_415(client):
     assert "none" in answer.json["error"]
 
 
-@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/json;charset=UTF-8",
-                                          'Application/JSON; charset="utf8"'])
+@pytest.mark.parametrize(
+    "content_type",
+    ["application/json; charset=utf-8", "application/json;charset=UTF-8", 'Application/JSON; charset="utf8"'],
+)
 def test_json_with_a_utf8_charset_is_accepted(client, post_run, content_type):
     # {} passes the content-type check and fails the next one: 422 proves the type was accepted.
     answer = post_run(client, b"{}", content_type=content_type)
@@ -220,7 +235,7 @@ def test_engine_refusing_a_configuration_is_run_refused_not_engine_down(make_cli
         answer = post_run(make_client(pool), b'{"code": "print(1)", "profile": "seed_hardened"}')
     assert answer.status_int == 500
     assert answer.json["reason"] == "run_refused"
-    assert "invalid seccomp profile (test double)" in answer.json["error"]   # the engine's own line
+    assert "invalid seccomp profile (test double)" in answer.json["error"]  # the engine's own line
     assert "seed_hardened profile" in answer.json["error"] and "sandbox doctor" in answer.json["error"]
     assert any("refused a run under seed_hardened" in r.getMessage() for r in caplog.records)
 
@@ -228,8 +243,11 @@ def test_engine_refusing_a_configuration_is_run_refused_not_engine_down(make_cli
 def test_the_docs_state_the_body_bound_the_server_enforces():
     # The README once said 64 KiB while the server took seven times that: read its figure here.
     page = (Path(__file__).resolve().parents[2] / "docs" / "server.md").read_text(encoding="utf-8")
-    row = re.search(r"^\| 413 \| body over (?P<figure>[\d,]+ (?:bytes|KiB))(?: \((?P<second>[\d,]+ (?:bytes|KiB))\))?",
-                    page, re.MULTILINE)
+    row = re.search(
+        r"^\| 413 \| body over (?P<figure>[\d,]+ (?:bytes|KiB))(?: \((?P<second>[\d,]+ (?:bytes|KiB))\))?",
+        page,
+        re.MULTILINE,
+    )
     assert row, "docs/server.md's table of statuses has no 413 row stating the body bound"
     for figure in filter(None, (row["figure"], row["second"])):
         number, unit = figure.split()

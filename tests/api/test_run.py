@@ -11,8 +11,20 @@ from sandbox import CONTROLS
 
 pytestmark = pytest.mark.usefixtures("engine_ready")
 
-RESULT_FIELDS = {"status", "stdout", "stderr", "exit_code", "duration_s", "truncated", "timed_out",
-                 "oom_killed", "stopped_by", "message", "limits", "profile"}
+RESULT_FIELDS = {
+    "status",
+    "stdout",
+    "stderr",
+    "exit_code",
+    "duration_s",
+    "truncated",
+    "timed_out",
+    "oom_killed",
+    "stopped_by",
+    "message",
+    "limits",
+    "profile",
+}
 
 
 def run(client, post_run, **body):
@@ -30,7 +42,7 @@ def test_seed_contract_two_plus_two(client, post_run):
     assert data["stopped_by"] is None and data["truncated"] is False
     assert data["duration_s"] > 0
     assert data["limits"]["controls"] == list(CONTROLS)
-    assert data["limits"]["timeout_s"] == 3   # the server's --timeout is in force
+    assert data["limits"]["timeout_s"] == 3  # the server's --timeout is in force
 
 
 def test_timeout_answers_the_seed_error_message(client, post_run):
@@ -44,7 +56,7 @@ def test_program_error_is_a_200_with_its_last_line(client, post_run):
     data = run(client, post_run, code="print('before')\n1 / 0\n")
     assert data["error"] == "ZeroDivisionError: division by zero"
     assert data["status"] == "error" and data["exit_code"] == 1
-    assert data["stdout"] == "before\n" and "Traceback" in data["stderr"]   # the program's own, kept apart
+    assert data["stdout"] == "before\n" and "Traceback" in data["stderr"]  # the program's own, kept apart
 
 
 def test_memory_hog_is_stopped_by_memory(client, post_run):
@@ -75,7 +87,7 @@ def test_the_seed_with_the_kits_guards_is_selectable_and_the_exact_seed_is_not(c
     controls = data["limits"]["controls"]
     assert {"seccomp", "capabilities", "no_new_privileges", "distinct_uid", "memory"} <= set(controls)
     assert {"ulimits", "ptys", "host_views"} <= set(controls)  # what the host shares between runs
-    assert "output_cap" in controls                            # the server's own addition, see below
+    assert "output_cap" in controls  # the server's own addition, see below
     refused = post_run(client, json.dumps({"code": "print(1)", "profile": "seed"}))
     assert (refused.status_int, refused.json["reason"]) == (403, "ablation_disabled")
     assert "seed_hardened" in refused.json["error"]
@@ -102,13 +114,12 @@ def test_only_a_teachers_server_removes_the_output_cap(client, ablation_client, 
 
 
 def test_ablation_removes_a_control_when_the_teacher_allows_it(ablation_client, post_run):
-    code = ("import urllib.request\n"
-            "print(urllib.request.urlopen('http://target:8080/', timeout=5).read().decode())\n")
+    code = "import urllib.request\nprint(urllib.request.urlopen('http://target:8080/', timeout=5).read().decode())\n"
     blocked = run(ablation_client, post_run, code=code)
     assert (blocked["status"], blocked["stopped_by"]) == ("error", "network")
     opened = run(ablation_client, post_run, code=code, without=["network"])
     assert opened["status"] == "ok", opened["stderr"]
-    assert "kit's own target container" in opened["stdout"]   # only ever the kit's own target
+    assert "kit's own target container" in opened["stdout"]  # only ever the kit's own target
     assert "network" not in opened["limits"]["controls"]
 
 

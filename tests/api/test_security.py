@@ -10,7 +10,7 @@ import pytest
 from server.headers import CONTENT_SECURITY_POLICY
 from server.settings import WEB_ROOT
 
-MISSING_CODE = b"{}"   # passes the guard, then fails validation: 422 means "the guard let it in"
+MISSING_CODE = b"{}"  # passes the guard, then fails validation: 422 means "the guard let it in"
 
 
 @pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost:8000", "LOCALHOST:8000", "[::1]:8000"])
@@ -19,14 +19,20 @@ def test_loopback_names_on_the_bound_port_are_served(client, host):
     assert answer.status_int == 200
 
 
-@pytest.mark.parametrize("host", ["evil.example:8000", "127.0.0.1:9999", "localhost", "127.0.0.1.nip.io:8000",
-                                  "attacker.test"])
+@pytest.mark.parametrize(
+    "host", ["evil.example:8000", "127.0.0.1:9999", "localhost", "127.0.0.1.nip.io:8000", "attacker.test"]
+)
 def test_other_hosts_are_refused(client, host):
     answer = client.get("/", headers={"Host": host}, expect_errors=True)
     assert answer.status_int == 421
     assert answer.json["reason"] == "bad_host"
-    run = client.post("/run", params=b'{"code": "print(1)"}', content_type="application/json",
-                      headers={"Host": host}, expect_errors=True)
+    run = client.post(
+        "/run",
+        params=b'{"code": "print(1)"}',
+        content_type="application/json",
+        headers={"Host": host},
+        expect_errors=True,
+    )
     assert run.status_int == 421
 
 
@@ -68,8 +74,12 @@ def test_no_cors_headers_anywhere(client, post_run):
 
 
 def test_security_headers_on_pages_api_and_errors(client):
-    for answer in (client.get("/"), client.get("/app.js"), client.get("/health", expect_errors=True),
-                   client.get("/nope", expect_errors=True)):
+    for answer in (
+        client.get("/"),
+        client.get("/app.js"),
+        client.get("/health", expect_errors=True),
+        client.get("/nope", expect_errors=True),
+    ):
         headers = answer.headers
         assert headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
         assert headers["X-Content-Type-Options"] == "nosniff"

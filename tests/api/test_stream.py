@@ -22,14 +22,17 @@ def events_of(response) -> list[dict]:
 
 
 def post_stream(client, body: dict):
-    return client.post("/run/stream", params=json.dumps(body).encode(), content_type="application/json",
-                       expect_errors=True)
+    return client.post(
+        "/run/stream", params=json.dumps(body).encode(), content_type="application/json", expect_errors=True
+    )
 
 
 def test_a_streamed_run_sends_start_its_output_and_the_whole_result(client):
     events = events_of(post_stream(client, {"code": "import sys\nprint('out')\nprint('err', file=sys.stderr)"}))
     assert events[0] == {"event": "start", "profile": "hardened", "language": "python"}
-    written = {stream: "".join(e["text"] for e in events if e.get("stream") == stream) for stream in ("stdout", "stderr")}
+    written = {
+        stream: "".join(e["text"] for e in events if e.get("stream") == stream) for stream in ("stdout", "stderr")
+    }
     assert written == {"stdout": "out\n", "stderr": "err\n"}
     assert [e["event"] for e in events][-1] == "result"
     assert (events[-1]["status"], events[-1]["stdout"], events[-1]["stderr"]) == ("ok", "out\n", "err\n")
@@ -41,7 +44,7 @@ SPLITLINES_BREAKS = "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 def test_a_streamed_line_never_holds_a_character_that_splitlines_splits_on(client):
     code = f"print('a' + {SPLITLINES_BREAKS!r} + 'z')"
-    events = events_of(post_stream(client, {"code": code}))      # every line parsed whole, or it fails
+    events = events_of(post_stream(client, {"code": code}))  # every line parsed whole, or it fails
     printed = "".join(e["text"] for e in events if e["event"] == "output")
     assert printed == "a" + SPLITLINES_BREAKS + "z\n"
     assert events[-1]["event"] == "result" and events[-1]["stdout"] == printed
@@ -57,16 +60,23 @@ def test_a_streamed_flood_is_cut_at_the_same_output_cap(client):
     streamed = sum(len(e["text"].encode()) for e in events if e["event"] == "output")
     result = events[-1]
     assert (result["event"], result["status"], result["stopped_by"], result["truncated"]) == (
-        "result", "output_limit", "output_cap", True)
-    assert streamed <= 64 * 1024                       # never more than the cap reached the client
+        "result",
+        "output_limit",
+        "output_cap",
+        True,
+    )
+    assert streamed <= 64 * 1024  # never more than the cap reached the client
     assert len(result["stdout"].encode()) <= 64 * 1024
 
 
-@pytest.mark.parametrize("body, status, reason", [
-    ({"code": 5}, 422, "code_not_string"),
-    ({"code": "print(1)", "stdin": 5}, 422, "stdin_not_string"),
-    ({"code": "print(1)", "stdin": "x" * (64 * 1024 + 1)}, 413, "stdin_too_large"),
-])
+@pytest.mark.parametrize(
+    "body, status, reason",
+    [
+        ({"code": 5}, 422, "code_not_string"),
+        ({"code": "print(1)", "stdin": 5}, 422, "stdin_not_string"),
+        ({"code": "print(1)", "stdin": "x" * (64 * 1024 + 1)}, 413, "stdin_too_large"),
+    ],
+)
 def test_a_streamed_run_refused_before_it_starts_is_a_plain_json_answer(client, body, status, reason):
     answer = post_stream(client, body)
     assert (answer.status_int, answer.json["reason"]) == (status, reason)
@@ -92,6 +102,7 @@ def test_bad_stdin_is_refused_with_a_reason(client, post_run, bad, reason):
 
 # -- over a real socket: events leave while the program is still running ----------------------
 
+
 @pytest.fixture(scope="module")
 def live(child_session):
     srv = ServerProcess("--timeout", "60", "--workers", "1", "--warm", "0", session=child_session()).start()
@@ -104,14 +115,14 @@ def test_output_arrives_while_the_program_runs_and_hanging_up_kills_it(live):
     body = json.dumps({"code": "import time\nprint('first', flush=True)\ntime.sleep(50)\nprint('never')"})
     conn = http.client.HTTPConnection("127.0.0.1", live.port, timeout=40)
     conn.request("POST", "/run/stream", body=body, headers={"Content-Type": "application/json"})
-    sock = conn.sock                                 # the response takes it over from the connection
+    sock = conn.sock  # the response takes it over from the connection
     answer = conn.getresponse()
     assert answer.status == 200
     assert json.loads(answer.readline())["event"] == "start"
     printed = ""
-    while printed != "first\n":                      # a write may come in more than one event
+    while printed != "first\n":  # a write may come in more than one event
         event = json.loads(answer.readline())
-        if event["event"] == "running":              # a quiet spell on a busy machine
+        if event["event"] == "running":  # a quiet spell on a busy machine
             continue
         assert (event["event"], event["stream"]) == ("output", "stdout")
         printed += event["text"]

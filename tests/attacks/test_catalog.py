@@ -85,33 +85,57 @@ def test_timeout_attacks_outlive_their_limit_but_end_on_their_own():
 
 def test_load_never_executes_the_attack(tmp_path, monkeypatch):
     marker = tmp_path / "executed"
-    (tmp_path / "sneaky.py").write_text(textwrap.dedent(f"""
+    (tmp_path / "sneaky.py").write_text(
+        textwrap.dedent(f"""
         open({str(marker)!r}, "w").write("ran on the host")
         ATTACK = {{"title": "t", "category": "cpu", "control": "cpu", "hardened": "h", "ablated": "a",
                   "explain": "e", "expect": {{"hardened": {{}}, "ablated": {{}}}}}}
-    """))
+    """)
+    )
     monkeypatch.setattr(catalog, "ATTACKS_DIR", tmp_path)
     attack = catalog.load("sneaky")
     assert attack.control == "cpu" and not marker.exists()
 
 
-@pytest.mark.parametrize("body, complaint", [
-    ("ATTACK = dict(title='x')", "literal"),
-    ("x = 1", "no top-level ATTACK"),
-    ("ATTACK = {'title': 't'}", "missing"),
-    ("ATTACK = {'title': 't', 'category': 'cpu', 'control': 'teleport', 'hardened': 'h', 'ablated': 'a',"
-     " 'explain': 'e', 'expect': {'hardened': {}, 'ablated': {}}}", "control 'teleport'"),
-    ("ATTACK = {'title': 't', 'category': 'cpu', 'control': 'cpu', 'misconfiguration': 'privileged',"
-     " 'hardened': 'h', 'ablated': 'a', 'explain': 'e', 'expect': {'hardened': {}, 'ablated': {}}}", "exactly one"),
-    ("ATTACK = {'title': 't', 'category': 'moon', 'control': 'cpu', 'hardened': 'h', 'ablated': 'a',"
-     " 'explain': 'e', 'expect': {'hardened': {}, 'ablated': {}}}", "category 'moon'"),
-    ("def broken(:", "not valid Python"),
-    *((f"ATTACK = {{'title': 't', 'category': 'processes', 'control': 'pids', 'hardened': 'h', 'ablated': 'a',"
-       f" 'explain': 'e', 'expect': {{'hardened': {{}}, 'ablated': {{}}}}, 'escape_record': {record}}}",
-       "escape_record")
-      for record in ("{'achieved': True}", "{'peak_tasks': 'many'}", "{'peak_tasks': True}", "{'peak_tasks': {}}",
-                     "{'peak_tasks': {'least': 1}}", "['peak_tasks']")),
-])
+@pytest.mark.parametrize(
+    "body, complaint",
+    [
+        ("ATTACK = dict(title='x')", "literal"),
+        ("x = 1", "no top-level ATTACK"),
+        ("ATTACK = {'title': 't'}", "missing"),
+        (
+            "ATTACK = {'title': 't', 'category': 'cpu', 'control': 'teleport', 'hardened': 'h', 'ablated': 'a',"
+            " 'explain': 'e', 'expect': {'hardened': {}, 'ablated': {}}}",
+            "control 'teleport'",
+        ),
+        (
+            "ATTACK = {'title': 't', 'category': 'cpu', 'control': 'cpu', 'misconfiguration': 'privileged',"
+            " 'hardened': 'h', 'ablated': 'a', 'explain': 'e', 'expect': {'hardened': {}, 'ablated': {}}}",
+            "exactly one",
+        ),
+        (
+            "ATTACK = {'title': 't', 'category': 'moon', 'control': 'cpu', 'hardened': 'h', 'ablated': 'a',"
+            " 'explain': 'e', 'expect': {'hardened': {}, 'ablated': {}}}",
+            "category 'moon'",
+        ),
+        ("def broken(:", "not valid Python"),
+        *(
+            (
+                f"ATTACK = {{'title': 't', 'category': 'processes', 'control': 'pids', 'hardened': 'h', 'ablated': 'a',"
+                f" 'explain': 'e', 'expect': {{'hardened': {{}}, 'ablated': {{}}}}, 'escape_record': {record}}}",
+                "escape_record",
+            )
+            for record in (
+                "{'achieved': True}",
+                "{'peak_tasks': 'many'}",
+                "{'peak_tasks': True}",
+                "{'peak_tasks': {}}",
+                "{'peak_tasks': {'least': 1}}",
+                "['peak_tasks']",
+            )
+        ),
+    ],
+)
 def test_malformed_metadata_is_refused_clearly(tmp_path, monkeypatch, body, complaint):
     (tmp_path / "bad.py").write_text(body + "\n")
     monkeypatch.setattr(catalog, "ATTACKS_DIR", tmp_path)
@@ -132,7 +156,7 @@ def test_unknown_names_and_categories_are_refused_with_the_known_ones():
 
 
 def test_cases_are_built_as_documented():
-    raw = catalog.load("raw_socket")             # control capabilities, given user
+    raw = catalog.load("raw_socket")  # control capabilities, given user
     assert raw.limits("hardened").user == "root" and raw.limits("hardened").cap_drop_all
     assert raw.limits("ablated").user == "root" and not raw.limits("ablated").cap_drop_all
     assert raw.limits("naive") == PROFILES["naive"]
@@ -166,10 +190,20 @@ def test_needs_are_checked_only_for_the_case_that_mounts_the_socket(monkeypatch)
 
 # -- judging, on hand-made results (the logic, not the evidence) --------------------------------
 
+
 def fake(status="ok", stdout="", stderr="", oom=False, truncated=False, message="m", stopped_by=None):
-    return Result(status=status, stdout=stdout, stderr=stderr, exit_code=0, duration_s=1.0,
-                  limits=PROFILES["hardened"], oom_killed=oom, truncated=truncated, message=message,
-                  stopped_by=stopped_by)
+    return Result(
+        status=status,
+        stdout=stdout,
+        stderr=stderr,
+        exit_code=0,
+        duration_s=1.0,
+        limits=PROFILES["hardened"],
+        oom_killed=oom,
+        truncated=truncated,
+        message=message,
+        stopped_by=stopped_by,
+    )
 
 
 def test_parse_report_takes_the_last_report_line_and_ignores_garbage():
@@ -197,12 +231,22 @@ def test_judge_uses_the_report_and_the_engines_facts():
 def test_expectations_match_exact_values_lists_ranges_and_nested_dicts():
     result = fake("output_limit", stdout="x" * 10, truncated=True)
     report = {"achieved": False, "errno": "EAGAIN", "children": 61, "errors": {"/tmp": "ENOSPC"}, "ifs": ["lo"]}
-    good = {"status": "output_limit", "truncated": True, "output_bytes": 10,
-            "report": {"errno": ["EAGAIN", "ENOMEM"], "children": {"min": 40, "max": 63},
-                       "errors": {"/tmp": "ENOSPC"}, "ifs": ["lo"]}}
+    good = {
+        "status": "output_limit",
+        "truncated": True,
+        "output_bytes": 10,
+        "report": {
+            "errno": ["EAGAIN", "ENOMEM"],
+            "children": {"min": 40, "max": 63},
+            "errors": {"/tmp": "ENOSPC"},
+            "ifs": ["lo"],
+        },
+    }
     assert catalog.check_expectations(good, result, report) == []
     bad = {"status": "ok", "report": {"children": {"max": 10}, "errors": {"/tmp": "EROFS"}}}
     problems = catalog.check_expectations(bad, result, report)
     assert len(problems) == 3 and any("children" in p for p in problems)
     assert catalog.check_expectations({"report": None}, result, report) == [f"report: expected none, got {report}"]
-    assert catalog.check_expectations({"report": {"achieved": False}}, result, None) == ["report: expected one, got none"]
+    assert catalog.check_expectations({"report": {"achieved": False}}, result, None) == [
+        "report: expected one, got none"
+    ]

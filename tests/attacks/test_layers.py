@@ -44,8 +44,11 @@ THREAT_MODEL = Path(__file__).resolve().parents[2] / "docs" / "threat-model.md"
 def test_loopback_udp_queues_are_not_charged_on_cgroup_v1_as_the_readme_shows():
     if catalog.engine_cgroup_version() != "1":
         pytest.skip("the claim, and the command's cgroup file, are cgroup v1's")
-    row = next(line for line in THREAT_MODEL.read_text(encoding="utf-8").splitlines()
-               if line.startswith("| **Socket memory on cgroup v1.**"))
+    row = next(
+        line
+        for line in THREAT_MODEL.read_text(encoding="utf-8").splitlines()
+        if line.startswith("| **Socket memory on cgroup v1.**")
+    )
     assert "Loopback UDP receive queues are not charged either" in row
     assert "neither are loopback UDP receive queues" in " ".join(catalog.load("socket_memory").explain.split())
     code = re.search(r'echo "(import socket.*?)" \\\| python -m sandbox run -', row).group(1)

@@ -26,6 +26,7 @@ RECORDS = Path(__file__).resolve().parents[2] / "reports" / "engines"
 
 pytestmark = pytest.mark.usefixtures("engine_ready")
 
+
 def _matrix():
     for attack in catalog.all_attacks():
         for case in catalog.CASES:

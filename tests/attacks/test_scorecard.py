@@ -20,8 +20,16 @@ REPO = Path(__file__).resolve().parents[2]
 def outcome(name, case, verdict, evidence="e", surprises=()):
     attack = catalog.load(name)
     result = Result(status="ok", stdout="", stderr="", exit_code=0, duration_s=0.1, limits=PROFILES["hardened"])
-    return AttackOutcome(attack, case, attack.limits(case), result, {"achieved": verdict == "escaped"},
-                   verdict, evidence, list(surprises))
+    return AttackOutcome(
+        attack,
+        case,
+        attack.limits(case),
+        result,
+        {"achieved": verdict == "escaped"},
+        verdict,
+        evidence,
+        list(surprises),
+    )
 
 
 def card(*outcomes, cases=catalog.CASES):
@@ -29,14 +37,21 @@ def card(*outcomes, cases=catalog.CASES):
 
 
 def test_summary_counts_each_case_and_leaves_not_applicable_attacks_out():
-    c = card(outcome("fork_bomb", "hardened", "contained"), outcome("fork_bomb", "ablated", "escaped"),
-             outcome("fork_bomb", "naive", "escaped"),
-             outcome("host_mount", "hardened", "contained"), outcome("host_mount", "ablated", "escaped"),
-             outcome("host_mount", "naive", "contained"),
-             outcome("ipv6_egress", "hardened", "contained"), outcome("ipv6_egress", "ablated", "contained"),
-             outcome("ipv6_egress", "naive", "contained"))
-    assert c.summary() == ("2 attacks: hardened contained 2/2; ablated escaped 2/2; naive escaped 1/2 "
-                           "(not applicable on this engine: ipv6_egress; runtime 1m15s)")
+    c = card(
+        outcome("fork_bomb", "hardened", "contained"),
+        outcome("fork_bomb", "ablated", "escaped"),
+        outcome("fork_bomb", "naive", "escaped"),
+        outcome("host_mount", "hardened", "contained"),
+        outcome("host_mount", "ablated", "escaped"),
+        outcome("host_mount", "naive", "contained"),
+        outcome("ipv6_egress", "hardened", "contained"),
+        outcome("ipv6_egress", "ablated", "contained"),
+        outcome("ipv6_egress", "naive", "contained"),
+    )
+    assert c.summary() == (
+        "2 attacks: hardened contained 2/2; ablated escaped 2/2; naive escaped 1/2 "
+        "(not applicable on this engine: ipv6_egress; runtime 1m15s)"
+    )
     assert c.passed
 
 
@@ -45,30 +60,51 @@ def test_a_hardened_escape_or_an_ablated_containment_fails_the_scorecard():
     assert not c.passed and "hardened contained 0/1" in c.summary()
     c = card(outcome("fork_bomb", "hardened", "contained"), outcome("fork_bomb", "ablated", "contained"))
     assert not c.passed
-    c = card(outcome("fork_bomb", "hardened", "contained", surprises=["report.errno: expected 'EAGAIN'"]),
-             outcome("fork_bomb", "ablated", "escaped"))
+    c = card(
+        outcome("fork_bomb", "hardened", "contained", surprises=["report.errno: expected 'EAGAIN'"]),
+        outcome("fork_bomb", "ablated", "escaped"),
+    )
     assert not c.passed and "facts differing from the metadata: fork_bomb" in c.summary()
 
 
 def test_a_skipped_case_is_counted_named_and_fails_the_scorecard():
-    skipped = AttackOutcome(catalog.load("docker_socket"), "ablated", catalog.load("docker_socket").limits("ablated"),
-                      None, None, "skipped", "this host lacks: docker_socket")
-    c = card(outcome("fork_bomb", "hardened", "contained"), outcome("fork_bomb", "ablated", "escaped"),
-             outcome("docker_socket", "hardened", "contained"), skipped, cases=("hardened", "ablated"))
-    assert c.summary() == ("2 attacks: hardened contained 2/2; ablated escaped 1/2 (1 skipped) "
-                           "(skipped here: docker_socket; runtime 1m15s)")
+    skipped = AttackOutcome(
+        catalog.load("docker_socket"),
+        "ablated",
+        catalog.load("docker_socket").limits("ablated"),
+        None,
+        None,
+        "skipped",
+        "this host lacks: docker_socket",
+    )
+    c = card(
+        outcome("fork_bomb", "hardened", "contained"),
+        outcome("fork_bomb", "ablated", "escaped"),
+        outcome("docker_socket", "hardened", "contained"),
+        skipped,
+        cases=("hardened", "ablated"),
+    )
+    assert c.summary() == (
+        "2 attacks: hardened contained 2/2; ablated escaped 1/2 (1 skipped) "
+        "(skipped here: docker_socket; runtime 1m15s)"
+    )
     assert not c.passed
     # The same matrix with the socket case run and escaped passes: the skip alone failed it.
-    ran = card(outcome("fork_bomb", "hardened", "contained"), outcome("fork_bomb", "ablated", "escaped"),
-               outcome("docker_socket", "hardened", "contained"), outcome("docker_socket", "ablated", "escaped"),
-               cases=("hardened", "ablated"))
+    ran = card(
+        outcome("fork_bomb", "hardened", "contained"),
+        outcome("fork_bomb", "ablated", "escaped"),
+        outcome("docker_socket", "hardened", "contained"),
+        outcome("docker_socket", "ablated", "escaped"),
+        cases=("hardened", "ablated"),
+    )
     assert ran.passed
 
 
 def test_reports_escape_what_attacks_print(tmp_path):
     hostile = "<script>alert(1)</script> | pipes"
-    c = card(outcome("fork_bomb", "hardened", "contained", evidence=hostile),
-             outcome("fork_bomb", "ablated", "escaped"))
+    c = card(
+        outcome("fork_bomb", "hardened", "contained", evidence=hostile), outcome("fork_bomb", "ablated", "escaped")
+    )
     paths = scorecard.write_reports(c, tmp_path / "new" / "dir")
     assert [p.name for p in paths] == ["attacks.md", "attacks.html", "attacks.json"]
     page = (tmp_path / "new" / "dir" / "attacks.html").read_text()
@@ -85,8 +121,14 @@ def cli(child_env):
 
     def run_cli(*args, timeout=300, **extra_env):
         env = child_env(**extra_env)
-        done = subprocess.run([sys.executable, "-m", "sandbox", "attacks", *args], cwd=REPO, env=env,
-                              capture_output=True, text=True, timeout=timeout)
+        done = subprocess.run(
+            [sys.executable, "-m", "sandbox", "attacks", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         done.session = env["SANDBOX_SESSION"]
         return done
 
@@ -131,8 +173,10 @@ def test_the_command_runs_a_subset_and_writes_reports_a_teacher_can_open(cli, tm
     summary = r.stdout.strip().splitlines()[-1]
     # Where the engine has gVisor, the command adds the gvisor column (python -m sandbox attacks).
     gvisor = "; gvisor contained 3/3" if "runsc" in engine_runtimes() else ""
-    assert summary.startswith(f"3 attacks: hardened contained 3/3; ablated escaped 3/3; naive escaped 2/3{gvisor} (runtime ")
-    steps = "12/12" if gvisor else "9/9"    # 3 attacks x (hardened, ablated, naive[, gvisor])
+    assert summary.startswith(
+        f"3 attacks: hardened contained 3/3; ablated escaped 3/3; naive escaped 2/3{gvisor} (runtime "
+    )
+    steps = "12/12" if gvisor else "9/9"  # 3 attacks x (hardened, ablated, naive[, gvisor])
     assert steps in r.stderr  # the progress bar got to the end
     md = (tmp_path / "attacks.md").read_text()
     page = (tmp_path / "attacks.html").read_text()
@@ -142,7 +186,7 @@ def test_the_command_runs_a_subset_and_writes_reports_a_teacher_can_open(cli, tm
     assert {o["attack"] for o in data["outcomes"]} == {"fork_bomb", "host_mount", "tcp_egress"}
     cells = {(o["attack"], o["case"]): o["verdict"] for o in data["outcomes"]}
     assert cells[("host_mount", "naive")] == "contained" and cells[("tcp_egress", "naive")] == "escaped"
-    assert "errno=EAGAIN" in md and "children=199" in md      # the evidence is in the report
+    assert "errno=EAGAIN" in md and "children=199" in md  # the evidence is in the report
     # The command's own process cleaned up after itself (its target and network included).
     assert reaper.leftovers(session=r.session) == []
     assert engine.client().api.networks(filters={"label": [f"{engine.LABEL_SESSION}={r.session}"]}) == []

@@ -24,49 +24,85 @@ H = PROFILES["hardened"]
 
 # Arguments whose kernel answer is not EPERM when the call gets through.
 CALLS: dict[str, tuple[int | str, ...]] = {
-    "ptrace": (3, 0, 0, 0),                     # PTRACE_PEEKUSER on pid 0: ESRCH
-    "io_uring_setup": (0, 0),                   # zero entries: EINVAL / EFAULT
-    "io_uring_enter": (-1, 0, 0, 0, 0, 0),      # bad fd: EBADF
+    "ptrace": (3, 0, 0, 0),  # PTRACE_PEEKUSER on pid 0: ESRCH
+    "io_uring_setup": (0, 0),  # zero entries: EINVAL / EFAULT
+    "io_uring_enter": (-1, 0, 0, 0, 0, 0),  # bad fd: EBADF
     "io_uring_register": (-1, 0, 0, 0),
-    "io_setup": (0, 0),                         # zero events: EINVAL
+    "io_setup": (0, 0),  # zero events: EINVAL
     "io_destroy": (0,),
     "io_getevents": (0, 0, 0, 0, 0),
     "io_submit": (0, 0, 0),
     "io_cancel": (0, 0, 0),
-    "personality": (0xFFFFFFFF,),               # query only: changes nothing
+    "personality": (0xFFFFFFFF,),  # query only: changes nothing
     "process_vm_readv": ("self", 0, 0, 0, 0, 0),  # zero vectors on itself: 0
     "process_vm_writev": ("self", 0, 0, 0, 0, 0),
-    "kcmp": ("self", "self", 0, 0, 0),          # KCMP_FILE fd 0 with itself
-    "pidfd_getfd": (-1, 0, 0),                  # bad pidfd: EBADF
-    "keyctl": (0, -3, 0),                       # the session keyring's id
-    "add_key": (0, 0, 0, 0, 0),                 # NULL type: EFAULT
+    "kcmp": ("self", "self", 0, 0, 0),  # KCMP_FILE fd 0 with itself
+    "pidfd_getfd": (-1, 0, 0),  # bad pidfd: EBADF
+    "keyctl": (0, -3, 0),  # the session keyring's id
+    "add_key": (0, 0, 0, 0, 0),  # NULL type: EFAULT
     "request_key": (0, 0, 0, 0),
-    "bpf": (0, 0, 0),                           # BPF_MAP_CREATE with no attr: EINVAL
-    "perf_event_open": (0, 0, -1, -1, 0),       # NULL attr: EFAULT
-    "adjtimex": ("buffer",),                    # a zeroed struct timex: a query, changes nothing
-    "clock_adjtime": (0, "buffer"),             # CLOCK_REALTIME, the same query
-    "chroot": (0,),                             # NULL path: EFAULT before any capability check
-    "sync": (),                                 # flushes the filesystems: harmless
-    "syncfs": (-1,),                            # bad fd: EBADF
+    "bpf": (0, 0, 0),  # BPF_MAP_CREATE with no attr: EINVAL
+    "perf_event_open": (0, 0, -1, -1, 0),  # NULL attr: EFAULT
+    "adjtimex": ("buffer",),  # a zeroed struct timex: a query, changes nothing
+    "clock_adjtime": (0, "buffer"),  # CLOCK_REALTIME, the same query
+    "chroot": (0,),  # NULL path: EFAULT before any capability check
+    "sync": (),  # flushes the filesystems: harmless
+    "syncfs": (-1,),  # bad fd: EBADF
 }
 
 # The system-call numbers of the two architectures the kit's profile covers (arm64 uses the
 # generic table of asm-generic/unistd.h, as attacks/io_uring.py and kernel_interfaces.py do).
 NUMBERS: dict[str, dict[str, int]] = {
     "x86_64": {
-        "ptrace": 101, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-        "io_setup": 206, "io_destroy": 207, "io_getevents": 208, "io_submit": 209, "io_cancel": 210,
-        "personality": 135, "process_vm_readv": 310, "process_vm_writev": 311, "kcmp": 312,
-        "pidfd_getfd": 438, "keyctl": 250, "add_key": 248, "request_key": 249, "bpf": 321,
-        "perf_event_open": 298, "adjtimex": 159, "clock_adjtime": 305, "chroot": 161, "sync": 162,
+        "ptrace": 101,
+        "io_uring_setup": 425,
+        "io_uring_enter": 426,
+        "io_uring_register": 427,
+        "io_setup": 206,
+        "io_destroy": 207,
+        "io_getevents": 208,
+        "io_submit": 209,
+        "io_cancel": 210,
+        "personality": 135,
+        "process_vm_readv": 310,
+        "process_vm_writev": 311,
+        "kcmp": 312,
+        "pidfd_getfd": 438,
+        "keyctl": 250,
+        "add_key": 248,
+        "request_key": 249,
+        "bpf": 321,
+        "perf_event_open": 298,
+        "adjtimex": 159,
+        "clock_adjtime": 305,
+        "chroot": 161,
+        "sync": 162,
         "syncfs": 306,
     },
     "aarch64": {
-        "ptrace": 117, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-        "io_setup": 0, "io_destroy": 1, "io_submit": 2, "io_cancel": 3, "io_getevents": 4,
-        "personality": 92, "process_vm_readv": 270, "process_vm_writev": 271, "kcmp": 272,
-        "pidfd_getfd": 438, "keyctl": 219, "add_key": 217, "request_key": 218, "bpf": 280,
-        "perf_event_open": 241, "adjtimex": 171, "clock_adjtime": 266, "chroot": 51, "sync": 81,
+        "ptrace": 117,
+        "io_uring_setup": 425,
+        "io_uring_enter": 426,
+        "io_uring_register": 427,
+        "io_setup": 0,
+        "io_destroy": 1,
+        "io_submit": 2,
+        "io_cancel": 3,
+        "io_getevents": 4,
+        "personality": 92,
+        "process_vm_readv": 270,
+        "process_vm_writev": 271,
+        "kcmp": 272,
+        "pidfd_getfd": 438,
+        "keyctl": 219,
+        "add_key": 217,
+        "request_key": 218,
+        "bpf": 280,
+        "perf_event_open": 241,
+        "adjtimex": 171,
+        "clock_adjtime": 266,
+        "chroot": 51,
+        "sync": 81,
         "syncfs": 267,
     },
 }
@@ -101,10 +137,16 @@ def answers(limits, numbers: dict[str, int]) -> dict[str, str]:
 def table(require):
     numbers = NUMBERS.get(platform.machine())
     if numbers is None:
-        require("An x86_64 or arm64 engine", f"this is {platform.machine()}, whose system-call numbers "
-                "are not listed here", "SANDBOX_REQUIRE_DOCKER")
-    return {"kit": answers(H, numbers), "docker": answers(H.without("seccomp"), numbers),
-            "none": answers(H.replace(seccomp="unconfined"), numbers)}
+        require(
+            "An x86_64 or arm64 engine",
+            f"this is {platform.machine()}, whose system-call numbers are not listed here",
+            "SANDBOX_REQUIRE_DOCKER",
+        )
+    return {
+        "kit": answers(H, numbers),
+        "docker": answers(H.without("seccomp"), numbers),
+        "none": answers(H.replace(seccomp="unconfined"), numbers),
+    }
 
 
 def test_both_architectures_number_every_probed_call():

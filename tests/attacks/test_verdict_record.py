@@ -48,4 +48,4 @@ def test_a_memory_hog_that_claims_memory_it_never_held_is_judged_contained():
     usage = outcome.result.usage
     assert usage.oom_kills == 0 and usage.peak_mib < 256, usage
     assert outcome.verdict == "contained", outcome.evidence
-    assert not outcome.as_expected      # the ablated case wanted an escape, and the kernel saw none
+    assert not outcome.as_expected  # the ablated case wanted an escape, and the kernel saw none

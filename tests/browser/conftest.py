@@ -15,8 +15,14 @@ from sandbox import reaper
 from server.process import ServerProcess
 
 # --no-proxy-server: loopback pages must never go through a proxy the environment names.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--no-proxy-server"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--no-proxy-server",
+]
 # Not network requests: inline images, the page's own blobs.
 LOCAL_SCHEMES = ("data", "blob", "about")
 SHOTS = Path(__file__).resolve().parents[2] / "test-output"
@@ -145,8 +151,9 @@ def run_and_answer(page) -> tuple[dict, dict]:
             route.continue_()
             return
         response = route.fetch(timeout=RUN_TIMEOUT_MS)
-        seen.append((route.request.post_data_json,
-                     final_answer(response.headers.get("content-type", ""), response.text())))
+        seen.append(
+            (route.request.post_data_json, final_answer(response.headers.get("content-type", ""), response.text()))
+        )
         route.fulfill(response=response)
 
     page.route(RUN_ROUTE, keep)

@@ -26,7 +26,7 @@ from sandbox import RUNNER_UIDS, reaper
 ROOT = Path(__file__).resolve().parents[2]
 LESSON = "01_first_run.ipynb"
 OVERRIDES = Path(sys.prefix) / "share" / "jupyter" / "lab" / "settings" / "overrides.json"
-OVERRIDES_SOURCE = ROOT / "notebooks" / ".jupyter" / "overrides.json"   # hidden from the file browser
+OVERRIDES_SOURCE = ROOT / "notebooks" / ".jupyter" / "overrides.json"  # hidden from the file browser
 NEWS_QUESTION = "notified about official Jupyter news"
 # Each running sandbox has a uid of its own (the distinct_uid control), all named runner.
 RUNNER = re.compile(rf"user: runner uid: (?:{'|'.join(str(uid) for uid in RUNNER_UIDS)})\b")
@@ -74,7 +74,8 @@ class JupyterLab:
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / "jupyterlab.log"
         self.env = dict(
-            os.environ, SANDBOX_SESSION=self.session,
+            os.environ,
+            SANDBOX_SESSION=self.session,
             # The learner's own JupyterLab settings and workspaces must not leak into the test.
             JUPYTERLAB_SETTINGS_DIR=str(workdir / "user-settings"),
             JUPYTERLAB_WORKSPACES_DIR=str(workdir / "workspaces"),
@@ -84,15 +85,22 @@ class JupyterLab:
 
     def start(self) -> JupyterLab:
         command = [
-            sys.executable, "-m", "jupyterlab", "--no-browser", "--ip", "127.0.0.1",
-            "--port", str(self.port), "--ServerApp.port_retries=0",
-            f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={self.token}",
+            f"--ServerApp.root_dir={self.root}",
         ]
         if os.geteuid() == 0:
-            command.append("--allow-root")      # CI machines run as root; JupyterLab refuses without it
+            command.append("--allow-root")  # CI machines run as root; JupyterLab refuses without it
         with open(self.log_path, "wb") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env,
-                                            cwd=self.root)
+            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=self.root)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -141,8 +149,14 @@ class JupyterLab:
 # Dialogs that mean something broke (a kernel that died or restarts, a lost server, a file
 # changed on disk): they fail the test at once. Any other dialog (a slow start once showed one)
 # is noted and given its default answer, as a learner would.
-FATAL_DIALOGS = ("Kernel Restarting", "Restart Kernel", "Kernel Dead", "Dead kernel", "Server Connection Error",
-                 "File Changed")
+FATAL_DIALOGS = (
+    "Kernel Restarting",
+    "Restart Kernel",
+    "Kernel Dead",
+    "Dead kernel",
+    "Server Connection Error",
+    "File Changed",
+)
 
 
 KERNEL = "Python 3 (ipykernel)"
@@ -158,7 +172,7 @@ def answer_dialogs(page, seen: list[str]) -> None:
             raise AssertionError(f"JupyterLab showed a dialog that means something broke: {text!r}")
         accept = dialogs.first.locator(".jp-Dialog-button.jp-mod-accept")
         if "Select Kernel" in text and not choose_kernel(dialogs.first):
-            page.keyboard.press("Escape")     # not choosable yet: accepting would keep "No Kernel"
+            page.keyboard.press("Escape")  # not choosable yet: accepting would keep "No Kernel"
         elif accept.count():
             accept.first.click()
         else:
@@ -211,8 +225,9 @@ def prompts(page) -> list[str]:
     return [" ".join(t.split()) for t in page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()]
 
 
-def wait_for_all_cells(page, lab: JupyterLab, dialogs: list[str], done_text: str,
-                       stall_s: float = 240, limit_s: float = 420) -> None:
+def wait_for_all_cells(
+    page, lab: JupyterLab, dialogs: list[str], done_text: str, stall_s: float = 240, limit_s: float = 420
+) -> None:
     """Wait until the last cell printed `done_text`, telling a slow kernel from a broken one.
 
     Progress is the number of finished prompts: while it grows, the kernel is only slow and the
@@ -220,7 +235,7 @@ def wait_for_all_cells(page, lab: JupyterLab, dialogs: list[str], done_text: str
     `stall_s` fails with the kernel's state and the cell it is on.
     """
     error = page.locator("[data-mime-type='application/vnd.jupyter.error']")
-    done = page.locator(".jp-OutputArea-output", has_text=done_text)   # outputs only: the source says it too
+    done = page.locator(".jp-OutputArea-output", has_text=done_text)  # outputs only: the source says it too
     started = last_change = time.monotonic()
     last = -1
     while True:
@@ -237,8 +252,10 @@ def wait_for_all_cells(page, lab: JupyterLab, dialogs: list[str], done_text: str
         where = f"{finished} of {len(seen)} code cells finished; kernel {kernel_state(lab)}"
         if now - last_change > stall_s:
             running = next((i for i, p in enumerate(seen) if "*" in p), None)
-            raise AssertionError(f"no cell finished for {stall_s:.0f} s ({where}; running cell: {running}). "
-                                 "A busy kernel here means a hung cell, an idle one a run that stopped.")
+            raise AssertionError(
+                f"no cell finished for {stall_s:.0f} s ({where}; running cell: {running}). "
+                "A busy kernel here means a hung cell, an idle one a run that stopped."
+            )
         if now - started > limit_s:
             raise AssertionError(f"the lesson did not finish within {limit_s:.0f} s although it progressed ({where})")
         page.wait_for_timeout(1000)
@@ -257,14 +274,17 @@ def click_run_and_wait(page, lab_widget, lab: JupyterLab, timeout_ms: int = 180_
     try:
         expect(lab_widget).to_contain_text("Running under", timeout=60_000)
     except AssertionError as exc:
-        if "Finished" not in status.inner_text():   # a very fast run may go straight to Finished
-            raise AssertionError(f"the click never reached the kernel (kernel {kernel_state(lab)}); "
-                                 f"the widget says {status.inner_text()!r}") from exc
+        if "Finished" not in status.inner_text():  # a very fast run may go straight to Finished
+            raise AssertionError(
+                f"the click never reached the kernel (kernel {kernel_state(lab)}); "
+                f"the widget says {status.inner_text()!r}"
+            ) from exc
     try:
         expect(lab_widget).to_contain_text("Finished", timeout=timeout_ms)
     except AssertionError as exc:
-        raise AssertionError(f"the run did not finish (kernel {kernel_state(lab)}); "
-                             f"the widget's last status: {status.inner_text()!r}") from exc
+        raise AssertionError(
+            f"the run did not finish (kernel {kernel_state(lab)}); the widget's last status: {status.inner_text()!r}"
+        ) from exc
 
 
 def run_all_cells(page, seen: list[str], tries: int = 3) -> None:
@@ -280,8 +300,9 @@ def run_all_cells(page, seen: list[str], tries: int = 3) -> None:
             item.wait_for(state="visible", timeout=5_000)
             item.click()
             # Execution has begun once the first code cell shows [*] or a number.
-            page.wait_for_function("el => /\\[(\\*|\\d+)\\]/.test(el.textContent)",
-                                   arg=first_prompt.element_handle(), timeout=60_000)
+            page.wait_for_function(
+                "el => /\\[(\\*|\\d+)\\]/.test(el.textContent)", arg=first_prompt.element_handle(), timeout=60_000
+            )
             return
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
@@ -292,9 +313,11 @@ def run_all_cells(page, seen: list[str], tries: int = 3) -> None:
 def jupyterlab(tmp_path, engine_ready, child_session):
     assert OVERRIDES.is_file(), (
         f"JupyterLab's offline settings are not installed at {OVERRIDES}: run 'make setup' "
-        f"(it copies {OVERRIDES_SOURCE.relative_to(ROOT)} there)")
-    assert json.loads(OVERRIDES.read_text()) == json.loads(OVERRIDES_SOURCE.read_text()), \
+        f"(it copies {OVERRIDES_SOURCE.relative_to(ROOT)} there)"
+    )
+    assert json.loads(OVERRIDES.read_text()) == json.loads(OVERRIDES_SOURCE.read_text()), (
         "the installed overrides.json is stale: run 'make setup'"
+    )
     lab = JupyterLab(tmp_path, child_session()).start()
     try:
         yield lab
@@ -312,11 +335,15 @@ def jupyterlab(tmp_path, engine_ready, child_session):
 def test_lesson_01_runs_in_jupyterlab_and_its_widget_answers_a_click(jupyterlab, browser, shots_dir):
     from playwright.sync_api import expect
 
-    expect.set_options(timeout=60_000)   # every check after a run waits for the container's removal too
+    expect.set_options(timeout=60_000)  # every check after a run waits for the container's removal too
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     outside = []
-    context.on("request", lambda request: outside.append(request.url)
-               if not request.url.startswith((jupyterlab.base, "data:", "blob:")) else None)
+    context.on(
+        "request",
+        lambda request: (
+            outside.append(request.url) if not request.url.startswith((jupyterlab.base, "data:", "blob:")) else None
+        ),
+    )
     page = context.new_page()
     dialogs: list[str] = []
     errors = []
@@ -333,9 +360,12 @@ def test_lesson_01_runs_in_jupyterlab_and_its_widget_answers_a_click(jupyterlab,
 
         # The widget rendered (not a text fallback), and shows the notebook's last run.
         answer_dialogs(page, dialogs)
-        fallback = page.locator(".jp-OutputArea-output", has_text=re.compile(r"VBox\(children=|Error displaying widget"))
-        assert fallback.count() == 0, ("the widget front end (jupyterlab_widgets) did not load: "
-                                       f"{fallback.first.inner_text()[:200]!r}")
+        fallback = page.locator(
+            ".jp-OutputArea-output", has_text=re.compile(r"VBox\(children=|Error displaying widget")
+        )
+        assert fallback.count() == 0, (
+            f"the widget front end (jupyterlab_widgets) did not load: {fallback.first.inner_text()[:200]!r}"
+        )
         lab = page.locator(".sandbox-lab").first
         lab.scroll_into_view_if_needed()
         output = lab.locator(".widget-output")

@@ -22,7 +22,7 @@ def test_type_code_run_and_read_the_output(server, open_page, shots_dir):
     page.finished()
     expect(page.locator("#badge")).to_have_text("OK")
     expect(page.locator("#stdout")).to_have_text("42\n")
-    expect(page.locator("#stderr")).to_have_text("careful\n")       # kept apart from stdout
+    expect(page.locator("#stderr")).to_have_text("careful\n")  # kept apart from stdout
     expect(page.locator("#exit-code")).to_have_text("0")
     expect(page.locator("#duration")).to_have_text(re.compile(r"^\d+\.\d\d s$"))
     expect(page.locator("#limits")).to_contain_text("timeout 3 s wall clock")
@@ -58,17 +58,20 @@ def test_infinite_loop_times_out_and_run_cannot_double_fire(server, open_page, s
     expect(page.locator("#badge")).to_have_text("Timed out")
     expect(page.locator("#message")).to_have_text("Execution timed out after 3 seconds")
     expect(page.locator("#stopped-by")).to_have_text("timeout")
-    assert page.runs == ["/run/stream"]        # one request, counted where it leaves the page
+    assert page.runs == ["/run/stream"]  # one request, counted where it leaves the page
     page.screenshot(path=str(shots_dir / "page-timeout.png"), full_page=True)
     assert_no_csp_problem(page)
 
 
-@pytest.mark.parametrize("example, badge, control", [
-    ("memory_hog", "Memory limit", "memory"),
-    ("fork_bomb", "Error", "pids"),
-    ("network_call", "Error", "network"),
-    ("output_flood", "Output truncated", "output_cap"),
-])
+@pytest.mark.parametrize(
+    "example, badge, control",
+    [
+        ("memory_hog", "Memory limit", "memory"),
+        ("fork_bomb", "Error", "pids"),
+        ("network_call", "Error", "network"),
+        ("output_flood", "Output truncated", "output_cap"),
+    ],
+)
 def test_examples_menu_gives_the_expected_badge(server, open_page, example, badge, control):
     page = open_page(server.url)
     page.select_option("#example", example)
@@ -84,7 +87,7 @@ def test_examples_menu_gives_the_expected_badge(server, open_page, example, badg
 def test_keyboard_only(server, open_page, shots_dir):
     page = open_page(server.url)
     order = []
-    for _ in range(12):                      # Tab from the top until the editor has the focus
+    for _ in range(12):  # Tab from the top until the editor has the focus
         page.keyboard.press("Tab")
         if page.locator(".CodeMirror-focused").count():
             break
@@ -99,10 +102,10 @@ def test_keyboard_only(server, open_page, shots_dir):
     page.finished()
     expect(page.locator("#badge")).to_have_text("OK")
     expect(page.locator("#stdout")).to_have_text("typed without a mouse\n")
-    page.keyboard.press("Escape")            # the way out of the editor
+    page.keyboard.press("Escape")  # the way out of the editor
     expect(page.locator("#run")).to_be_focused()
     outline = page.locator("#run").evaluate("el => getComputedStyle(el).outlineStyle")
-    assert outline != "none"                 # the focus is visible
+    assert outline != "none"  # the focus is visible
     assert page.locator("#summary").get_attribute("aria-live") == "polite"
     for field in ("language", "profile", "example", "stdin"):
         assert page.locator(f"label[for='{field}']").count() == 1, field
@@ -121,7 +124,7 @@ def test_narrow_window_and_presenter_size(server, open_page, shots_dir):
     widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], f"horizontal scrolling on a narrow window: {widths}"
     size = page.locator("#message").evaluate("el => parseFloat(getComputedStyle(el).fontSize)")
-    assert size >= 24                        # presenter size: readable from the back of a room
+    assert size >= 24  # presenter size: readable from the back of a room
     page.screenshot(path=str(shots_dir / "page-narrow-presenter.png"), full_page=True)
     assert_no_csp_problem(page)
 
@@ -151,10 +154,10 @@ def test_no_banner_and_no_naive_profile_on_a_normal_server(server, open_page):
 
 def test_character_counter_counts_code_points_like_the_server(server, open_page):
     page = open_page(server.url)
-    code = "print('🐍' * 3)"                       # 14 code points, 17 UTF-16 units
+    code = "print('🐍' * 3)"  # 14 code points, 17 UTF-16 units
     page.set_code(code)
     expect(page.locator("#char-count")).to_have_text(f"{len(code)} / 5000 characters")
-    page.set_code("#" + "🐍" * 4999)             # exactly the server's limit: not marked as over
+    page.set_code("#" + "🐍" * 4999)  # exactly the server's limit: not marked as over
     expect(page.locator("#char-count")).to_have_text("5000 / 5000 characters")
     assert "over" not in (page.locator("#char-count").get_attribute("class") or "")
 
@@ -177,16 +180,16 @@ def test_a_health_check_that_never_answers_is_given_up(server, open_page):
     def hang_health(context):
         context.route("**/health", lambda route: None)
 
-    page = open_page(server.url, setup=hang_health)   # open_page waits for data-ready: it came
+    page = open_page(server.url, setup=hang_health)  # open_page waits for data-ready: it came
     expect(page.locator("#engine")).to_have_text("The server does not answer.", timeout=15_000)
-    expect(page.locator("#example option")).not_to_have_count(0)   # the rest of the page loaded
+    expect(page.locator("#example option")).not_to_have_count(0)  # the rest of the page loaded
 
 
 def test_outside_requests_are_blocked_and_recorded(server, open_page):
     page = open_page(server.url)
     assert page.outside == []
-    other = "http://127.0.0.1:9/elsewhere"        # another origin, still this machine
+    other = "http://127.0.0.1:9/elsewhere"  # another origin, still this machine
     with pytest.raises(Error):
         page.goto(other)
     assert page.outside == [f"GET {other}"]
-    page.outside.clear()                           # seen: the fixture's final check must pass
+    page.outside.clear()  # seen: the fixture's final check must pass

@@ -50,9 +50,11 @@ def fixed(value: float, places: int) -> str:
 def usage_figures(answer: dict) -> list[str]:
     """The figures the page must show for this answer, each built from the answer's own numbers."""
     usage = answer["usage"]
-    figures = [f"CPU {fixed(usage['cpu_s'], 2)} s",
-               f"peak {fixed(usage['peak_mib'], 1)} MiB of {answer['limits']['memory_mib']}",
-               f"peak {usage['peak_tasks']} task"]
+    figures = [
+        f"CPU {fixed(usage['cpu_s'], 2)} s",
+        f"peak {fixed(usage['peak_mib'], 1)} MiB of {answer['limits']['memory_mib']}",
+        f"peak {usage['peak_tasks']} task",
+    ]
     if usage["throttled_periods"]:
         figures.append(f"{usage['throttled_periods']} of {usage['cpu_periods']} CPU periods throttled")
     if usage["forks_refused"]:
@@ -65,6 +67,7 @@ def ndjson(*events: dict) -> str:
 
 
 # -- live output --------------------------------------------------------------------------------
+
 
 def test_output_shows_while_the_program_still_runs(patient_server, open_page, shots_dir):
     page = open_page(patient_server.url)
@@ -83,15 +86,17 @@ def test_output_shows_while_the_program_still_runs(patient_server, open_page, sh
     expect(page.locator("#stdout")).to_have_text("first\nsecond\n")
     expect(page.locator("#badge")).to_have_text("OK")
     expect(page.locator("#exit-code")).to_have_text("0")
-    expect(page.locator("#progress")).to_have_text("")                  # gone with the run
+    expect(page.locator("#progress")).to_have_text("")  # gone with the run
     assert page.runs == ["/run/stream"]
     assert page.problems == []
 
 
 def test_streamed_output_is_text_never_html(server, open_page):
     page = open_page(server.url)
-    page.set_code("import sys, time\nprint('<img src=x id=injected onerror=alert(1)>', flush=True)\n"
-                  "print('<b id=bold>b</b>', file=sys.stderr, flush=True)\ntime.sleep(0.5)\n")
+    page.set_code(
+        "import sys, time\nprint('<img src=x id=injected onerror=alert(1)>', flush=True)\n"
+        "print('<b id=bold>b</b>', file=sys.stderr, flush=True)\ntime.sleep(0.5)\n"
+    )
     page.click("#run")
     expect(page.locator("#stdout")).to_have_text("<img src=x id=injected onerror=alert(1)>\n")
     expect(page.locator("#stderr")).to_have_text("<b id=bold>b</b>\n")
@@ -111,8 +116,12 @@ def test_without_readablestream_the_page_uses_run(server, open_page):
 
 def test_a_server_without_run_stream_gets_run(server, open_page):
     def no_stream(context):
-        context.route("**/run/stream", lambda route: route.fulfill(
-            status=404, content_type="application/json", body='{"error": "Not found", "reason": "not_found"}'))
+        context.route(
+            "**/run/stream",
+            lambda route: route.fulfill(
+                status=404, content_type="application/json", body='{"error": "Not found", "reason": "not_found"}'
+            ),
+        )
 
     page = open_page(server.url, setup=no_stream)
     page.set_code("print(6 * 7)")
@@ -120,29 +129,45 @@ def test_a_server_without_run_stream_gets_run(server, open_page):
     page.finished()
     expect(page.locator("#stdout")).to_have_text("42\n")
     assert page.runs == ["/run/stream", "/run"]
-    assert [p for p in page.problems if "404" not in p] == []   # Chromium logs the 404 it was given
+    assert [p for p in page.problems if "404" not in p] == []  # Chromium logs the 404 it was given
 
 
 def test_a_stream_cut_short_keeps_the_output_so_far(server, open_page):
-    body = ndjson({"event": "start", "profile": "hardened", "language": "python"},
-                  {"event": "output", "stream": "stdout", "text": "partial "},
-                  {"event": "output", "stream": "stdout", "text": "line\n"})
-    page = open_page(server.url, setup=lambda context: context.route("**/run/stream", lambda route: route.fulfill(
-        status=200, content_type="application/x-ndjson", body=body)))
+    body = ndjson(
+        {"event": "start", "profile": "hardened", "language": "python"},
+        {"event": "output", "stream": "stdout", "text": "partial "},
+        {"event": "output", "stream": "stdout", "text": "line\n"},
+    )
+    page = open_page(
+        server.url,
+        setup=lambda context: context.route(
+            "**/run/stream", lambda route: route.fulfill(status=200, content_type="application/x-ndjson", body=body)
+        ),
+    )
     page.click("#run")
     page.finished()
     expect(page.locator("#badge")).to_have_text("No answer")
     expect(page.locator("#message")).to_contain_text("ended before the run did")
     expect(page.locator("#stdout")).to_have_text("partial line\n")
-    assert page.runs == ["/run/stream"]                          # not run a second time
+    assert page.runs == ["/run/stream"]  # not run a second time
 
 
 def test_an_error_event_is_shown_like_a_refusal(server, open_page):
-    body = ndjson({"event": "start", "profile": "hardened", "language": "python"},
-                  {"event": "error", "status": 503, "error": "The Docker Engine is not answering.",
-                   "reason": "engine_unavailable"})
-    page = open_page(server.url, setup=lambda context: context.route("**/run/stream", lambda route: route.fulfill(
-        status=200, content_type="application/x-ndjson", body=body)))
+    body = ndjson(
+        {"event": "start", "profile": "hardened", "language": "python"},
+        {
+            "event": "error",
+            "status": 503,
+            "error": "The Docker Engine is not answering.",
+            "reason": "engine_unavailable",
+        },
+    )
+    page = open_page(
+        server.url,
+        setup=lambda context: context.route(
+            "**/run/stream", lambda route: route.fulfill(status=200, content_type="application/x-ndjson", body=body)
+        ),
+    )
     page.click("#run")
     page.finished()
     expect(page.locator("#badge")).to_have_text("Unavailable")
@@ -151,10 +176,11 @@ def test_an_error_event_is_shown_like_a_refusal(server, open_page):
 
 # -- stdin --------------------------------------------------------------------------------------
 
+
 def test_the_program_reads_the_stdin_box(server, open_page):
     page = open_page(server.url)
     page.set_code("name = input()\nprint(f'Hello, {name}!')")
-    page.focus("#run")                                   # by keyboard: Tab from Run reaches the box
+    page.focus("#run")  # by keyboard: Tab from Run reaches the box
     page.keyboard.press("Tab")
     expect(page.locator("#stdin")).to_be_focused()
     page.keyboard.type("Ada")
@@ -188,15 +214,19 @@ def test_stdin_over_the_limit_is_refused_with_a_clear_message(server, open_page)
     assert answer["reason"] == "stdin_too_large"
     expect(page.locator("#badge")).to_have_text("Refused")
     expect(page.locator("#message")).to_have_text("The program input (stdin) was refused: " + answer["error"])
-    assert page.runs == ["/run/stream"]                 # a refusal is an answer: no second try on /run
+    assert page.runs == ["/run/stream"]  # a refusal is an answer: no second try on /run
 
 
 # -- usage and hint -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("code", [
-    "import time\nend = time.time() + 1\nwhile time.time() < end:\n    pass\n",   # CPU, throttled periods
-    "import os\nwhile True:\n    os.fork()\n",                                      # forks the pids limit refused
-])
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import time\nend = time.time() + 1\nwhile time.time() < end:\n    pass\n",  # CPU, throttled periods
+        "import os\nwhile True:\n    os.fork()\n",  # forks the pids limit refused
+    ],
+)
 def test_the_usage_line_shows_the_answers_figures(server, open_page, code):
     page = open_page(server.url)
     page.set_code(code)
@@ -205,7 +235,7 @@ def test_the_usage_line_shows_the_answers_figures(server, open_page, code):
     for figure in usage_figures(answer):
         expect(page.locator("#usage")).to_contain_text(figure)
     if "fork" in code:
-        assert answer["usage"]["forks_refused"] > 0      # the kernel refused them: a fact to show
+        assert answer["usage"]["forks_refused"] > 0  # the kernel refused them: a fact to show
         expect(page.locator("#usage")).to_contain_text(f"{answer['usage']['forks_refused']} forks refused")
     assert page.problems == []
 
@@ -214,22 +244,23 @@ def test_a_hint_is_shown_as_a_guess_apart_from_stopped_by(server, open_page, sho
     page = open_page(server.url)
     page.set_code("import sys\nsys.stderr.write('OSError: [Errno 101] Network is unreachable\\n')\nsys.exit(1)")
     _, answer = page.run_and_answer()
-    assert (answer["hint"], answer["stopped_by"]) == ("network", None)     # stderr only: no kernel fact
+    assert (answer["hint"], answer["stopped_by"]) == ("network", None)  # stderr only: no kernel fact
     expect(page.locator("#badge")).to_have_text("Error")
     expect(page.locator("#stopped-by")).to_have_text("–")
     hint = page.locator("#hint")
     expect(hint).to_be_visible()
     expect(hint).to_contain_text("Hint (a guess from stderr):")
     expect(hint).to_contain_text("points at network")
-    assert page.locator(".facts #hint").count() == 0                       # not among the facts
+    assert page.locator(".facts #hint").count() == 0  # not among the facts
     page.screenshot(path=str(shots_dir / "page-hint.png"), full_page=True)
-    page.set_code("print('fine')")                                        # the next run has none
+    page.set_code("print('fine')")  # the next run has none
     page.click("#run")
     page.finished()
     expect(hint).to_be_hidden()
 
 
 # -- profiles -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("which", ["server", "ablation_server"])
 def test_the_profile_menu_is_what_api_config_lists(which, request, open_page):
@@ -246,9 +277,12 @@ def test_the_profile_menu_is_what_api_config_lists(which, request, open_page):
         limits = config["limits"][profile]
         kept = [name for name in limits["controls"] if name in every]
         gone = [name for name in every if name not in kept]
-        told = (f"{profile}: {len(kept)} of {len(every)} controls; without {', '.join(gone)}." if gone
-                else f"{profile}: all {len(every)} controls.")
-        layers = [name for name in extras if name in limits["controls"]]   # gvisor: the runtime
+        told = (
+            f"{profile}: {len(kept)} of {len(every)} controls; without {', '.join(gone)}."
+            if gone
+            else f"{profile}: all {len(every)} controls."
+        )
+        layers = [name for name in extras if name in limits["controls"]]  # gvisor: the runtime
         if layers:
             told += f" Plus {', '.join(layers)}: {', '.join(limits['described'][n] for n in layers)}."
         expect(page.locator("#profile-note")).to_have_text(told)

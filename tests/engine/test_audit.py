@@ -17,16 +17,35 @@ from sandbox.lab.audit import FAIL, NOT_APPLICABLE, PASS, audit, check, inspect_
 H = PROFILES["hardened"]
 
 NAIVE_FAILS = {
-    "5.4 capabilities", "5.11 memory", "5.12 cpu", "5.13 read-only-root", "5.19 ulimits",
-    "5.26 no-new-privileges", "5.29 pids-limit", "kit swap", "kit network-none", "kit user",
-    "kit seccomp-allowlist", "kit log-cap", "kit dev-read-only", "kit host-views", "kit no-ptys",
+    "5.4 capabilities",
+    "5.11 memory",
+    "5.12 cpu",
+    "5.13 read-only-root",
+    "5.19 ulimits",
+    "5.26 no-new-privileges",
+    "5.29 pids-limit",
+    "kit swap",
+    "kit network-none",
+    "kit user",
+    "kit seccomp-allowlist",
+    "kit log-cap",
+    "kit dev-read-only",
+    "kit host-views",
+    "kit no-ptys",
 }
-SEED_FAILS = {"5.4 capabilities", "5.19 ulimits", "5.26 no-new-privileges", "kit seccomp-allowlist", "kit log-cap",
-              "kit host-views", "kit no-ptys"}
+SEED_FAILS = {
+    "5.4 capabilities",
+    "5.19 ulimits",
+    "5.26 no-new-privileges",
+    "kit seccomp-allowlist",
+    "kit log-cap",
+    "kit host-views",
+    "kit no-ptys",
+}
 
 # Removing one control fails exactly the items that belong to it.
 WITHOUT_FAILS = {
-    "timeout": set(),                 # the host-side clock is not in the container's configuration
+    "timeout": set(),  # the host-side clock is not in the container's configuration
     "memory": {"5.11 memory", "kit swap"},
     "pids": {"5.29 pids-limit"},
     "cpu": {"5.12 cpu"},
@@ -38,7 +57,7 @@ WITHOUT_FAILS = {
     "seccomp": {"kit seccomp-allowlist"},  # Docker's default filter still passes 5.22
     "ulimits": {"5.19 ulimits"},
     "output_cap": {"kit log-cap"},
-    "distinct_uid": set(),            # which uid is leased to whom is the kit's, not the container's
+    "distinct_uid": set(),  # which uid is leased to whom is the kit's, not the container's
     "host_views": {"kit host-views"},
     "ptys": {"kit no-ptys"},
 }
@@ -83,15 +102,29 @@ def test_without_one_control_only_its_items_fail(control):
     assert all(report.get(i).control == control for i in failed - gaps())
 
 
-@pytest.mark.parametrize("change, expected", [
-    ({"privileged": True}, {"5.5 privileged", "5.4 capabilities", "5.18 devices", "5.22 seccomp",
-                            "kit seccomp-allowlist",
-                            # --privileged lifts the masked and read-only paths too
-                            "kit dev-read-only", "kit host-views", "kit no-ptys"}),
-    ({"cap_add": ("SYS_ADMIN",)}, {"5.4 capabilities"}),
-    ({"mounts": (Mount("/var/run/docker.sock", "/var/run/docker.sock"),)}, {"5.32 docker-socket"}),
-    ({"mounts": (Mount("/etc", "/host-etc"),)}, {"5.6 sensitive-mounts"}),
-], ids=["privileged", "cap_add", "docker_socket", "host_etc"])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            {"privileged": True},
+            {
+                "5.5 privileged",
+                "5.4 capabilities",
+                "5.18 devices",
+                "5.22 seccomp",
+                "kit seccomp-allowlist",
+                # --privileged lifts the masked and read-only paths too
+                "kit dev-read-only",
+                "kit host-views",
+                "kit no-ptys",
+            },
+        ),
+        ({"cap_add": ("SYS_ADMIN",)}, {"5.4 capabilities"}),
+        ({"mounts": (Mount("/var/run/docker.sock", "/var/run/docker.sock"),)}, {"5.32 docker-socket"}),
+        ({"mounts": (Mount("/etc", "/host-etc"),)}, {"5.6 sensitive-mounts"}),
+    ],
+    ids=["privileged", "cap_add", "docker_socket", "host_etc"],
+)
 def test_misconfigurations_fail_the_matching_items(change, expected):
     report = audit(H.replace(**change))
     if "privileged" in change and not engine.kind().privileged_drops_seccomp:
@@ -112,20 +145,27 @@ def test_secret_looking_environment_fails_and_shows_only_names():
 
 # -- the judging logic, on a real inspect document edited by hand --------------------------------
 
-@pytest.mark.parametrize("host_changes, expected", [
-    ({"NetworkMode": "host"}, {"5.10 host-network", "kit network-none"}),
-    ({"PidMode": "host"}, {"5.16 host-pid"}),
-    ({"IpcMode": "host"}, {"5.17 host-ipc"}),
-    ({"UTSMode": "host"}, {"5.21 host-uts"}),
-    ({"UsernsMode": "host"}, {"5.31 host-userns"}),
-    ({"RestartPolicy": {"Name": "always", "MaximumRetryCount": 0}}, {"5.15 restart-policy"}),
-    ({"PortBindings": {"8080/tcp": [{"HostIp": "", "HostPort": "80"}]}}, {"5.9 published-ports"}),
-    ({"Devices": [{"PathOnHost": "/dev/vda", "PathInContainer": "/dev/vda", "CgroupPermissions": "r"}]},
-     {"5.18 devices"}),
-    ({"SecurityOpt": ["no-new-privileges:true", "seccomp=unconfined"]}, {"5.22 seccomp", "kit seccomp-allowlist"}),
-    ({"CgroupParent": "/custom"}, {"5.25 cgroup-parent"}),
-    ({"Tmpfs": {"/tmp": "rw,noexec"}}, {"kit tmpfs-size"}),
-], ids=lambda v: next(iter(v)) if isinstance(v, dict) else None)
+
+@pytest.mark.parametrize(
+    "host_changes, expected",
+    [
+        ({"NetworkMode": "host"}, {"5.10 host-network", "kit network-none"}),
+        ({"PidMode": "host"}, {"5.16 host-pid"}),
+        ({"IpcMode": "host"}, {"5.17 host-ipc"}),
+        ({"UTSMode": "host"}, {"5.21 host-uts"}),
+        ({"UsernsMode": "host"}, {"5.31 host-userns"}),
+        ({"RestartPolicy": {"Name": "always", "MaximumRetryCount": 0}}, {"5.15 restart-policy"}),
+        ({"PortBindings": {"8080/tcp": [{"HostIp": "", "HostPort": "80"}]}}, {"5.9 published-ports"}),
+        (
+            {"Devices": [{"PathOnHost": "/dev/vda", "PathInContainer": "/dev/vda", "CgroupPermissions": "r"}]},
+            {"5.18 devices"},
+        ),
+        ({"SecurityOpt": ["no-new-privileges:true", "seccomp=unconfined"]}, {"5.22 seccomp", "kit seccomp-allowlist"}),
+        ({"CgroupParent": "/custom"}, {"5.25 cgroup-parent"}),
+        ({"Tmpfs": {"/tmp": "rw,noexec"}}, {"kit tmpfs-size"}),
+    ],
+    ids=lambda v: next(iter(v)) if isinstance(v, dict) else None,
+)
 def test_judging_host_config_changes(hardened_attrs, host_changes, expected):
     attrs, context = hardened_attrs
     edited = copy.deepcopy(attrs)
@@ -137,10 +177,11 @@ def test_judging_host_config_changes(hardened_attrs, host_changes, expected):
 def test_judging_mounts_and_apparmor(hardened_attrs):
     attrs, context = hardened_attrs
     edited = copy.deepcopy(attrs)
-    edited["Mounts"] = [{"Type": "bind", "Source": "/", "Destination": "/host", "RW": True,
-                         "Propagation": "rshared"}]
+    edited["Mounts"] = [{"Type": "bind", "Source": "/", "Destination": "/host", "RW": True, "Propagation": "rshared"}]
     assert {f.id for f in check(edited, context) if f.status == FAIL} == {
-        "5.6 sensitive-mounts", "5.20 mount-propagation"} | gaps()
+        "5.6 sensitive-mounts",
+        "5.20 mount-propagation",
+    } | gaps()
     # On a host with AppArmor, an unconfined container fails 5.2 instead of being n/a.
     with_apparmor = dataclasses.replace(context, engine_security=(*context.engine_security, "name=apparmor"))
     assert {f.id for f in check(attrs, with_apparmor) if f.status == FAIL} == {"5.2 apparmor"} | gaps()
@@ -150,6 +191,7 @@ def test_judging_mounts_and_apparmor(hardened_attrs):
 
 
 # -- the audited container never outlives the audit ----------------------------------------------
+
 
 def _audit_containers():
     return [c for c in reaper.leftovers(session=engine.SESSION) if c["role"] == "audit"]
@@ -190,8 +232,9 @@ def test_cli_exit_codes_and_json(child_env):
     bad = subprocess.run([*cmd, "--without", "pids"], capture_output=True, text=True, timeout=120, env=child_env())
     assert bad.returncode == 1
     assert set(json.loads(bad.stdout)["failed"]) == {"5.29 pids-limit"} | gaps()
-    table = subprocess.run([*cmd[:-1], "--profile", "naive"], capture_output=True, text=True, timeout=120,
-                           env=child_env())
+    table = subprocess.run(
+        [*cmd[:-1], "--profile", "naive"], capture_output=True, text=True, timeout=120, env=child_env()
+    )
     assert table.returncode == 1 and "FAIL" in table.stdout and "Traceback" not in table.stderr
 
 

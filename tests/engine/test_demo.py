@@ -22,7 +22,7 @@ HARDENED = {
     "fork_bomb": ("error", "pids"),
     "socket_absent": ("error", "-"),
     "socket_root": ("ok", "-"),
-    "socket_runner": ("error", "-"),       # EACCES leaves no kernel count: the user control is a hint
+    "socket_runner": ("error", "-"),  # EACCES leaves no kernel count: the user control is a hint
 }
 ROW = re.compile(r"│\s*\d+\s*│\s*(\w+)\s*│\s*(\w+)\s*│\s*([\w-]+)\s*│\s*[\d.]+ s\s*│\s*(\w+)\s*│")
 
@@ -40,9 +40,15 @@ def demo_env(child_env):
 
 def start(args, env, **kwargs):
     # SIGINT back to its default, so Python installs its handler even under a shell that ignores it.
-    return subprocess.Popen([sys.executable, "-m", "sandbox", "demo", *args], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL), **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "sandbox", "demo", *args],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        **kwargs,
+    )
 
 
 def summary_rows(stdout):
@@ -65,8 +71,8 @@ def test_auto_demo_runs_every_step_with_its_verdict_and_control(demo_env):
         assert line in out, (key, line)
     assert "stopped by: nothing (its error text points at user)" in out
     assert "Hello World" in out and "the host's Docker Engine answered" in out
-    assert "ENTER" not in out                                # no prompt in --auto mode
-    assert [s.key for s in STEPS] == list(HARDENED)           # the step list, in order
+    assert "ENTER" not in out  # no prompt in --auto mode
+    assert [s.key for s in STEPS] == list(HARDENED)  # the step list, in order
     assert reaper.leftovers(session=session) == []
 
 
@@ -105,7 +111,7 @@ def test_ctrl_c_mid_step_leaves_no_container(demo_env):
         while not [c for c in reaper.leftovers(session=session) if c["status"].startswith("Up")]:
             assert time.monotonic() < deadline, f"no container of the demo is running: {reaper.leftovers()}"
             time.sleep(0.1)
-        time.sleep(1)     # the step's program runs for 10 s; this lets it start in whichever container
+        time.sleep(1)  # the step's program runs for 10 s; this lets it start in whichever container
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
     finally:
@@ -123,7 +129,7 @@ def test_enter_advances_and_q_quits_cleanly(demo_env):
     main, tty = pty.openpty()
     try:
         proc = start([], env, stdin=tty)
-        os.write(main, b"\nq\n")      # ENTER runs step 1; q at step 2's prompt
+        os.write(main, b"\nq\n")  # ENTER runs step 1; q at step 2's prompt
         out, err = proc.communicate(timeout=90)
     finally:
         os.close(main)

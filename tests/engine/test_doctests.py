@@ -15,9 +15,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = doctest.register_optionflag("ENGINE")
 # The modules with examples marked +ENGINE (a test below checks that none is missing).
-MODULES = ["sandbox", "sandbox.runner", "sandbox.result", "sandbox.files", "sandbox.languages", "sandbox.pool", "sandbox.warm",
-           "sandbox.reaper", "sandbox.lab.catalog", "sandbox.lab.audit", "sandbox.lab.probe", "sandbox.lab.doctor",
-           "sandbox.lab.hostcpu", "sandbox.lab.widgets", "sandbox.lab.engines", "server", "server.process"]
+MODULES = [
+    "sandbox",
+    "sandbox.runner",
+    "sandbox.result",
+    "sandbox.files",
+    "sandbox.languages",
+    "sandbox.pool",
+    "sandbox.warm",
+    "sandbox.reaper",
+    "sandbox.lab.catalog",
+    "sandbox.lab.audit",
+    "sandbox.lab.probe",
+    "sandbox.lab.doctor",
+    "sandbox.lab.hostcpu",
+    "sandbox.lab.widgets",
+    "sandbox.lab.engines",
+    "server",
+    "server.process",
+]
 
 
 def engine_docstrings(module: str) -> list[doctest.DocTest]:

@@ -48,10 +48,28 @@ class PrivateDockerd:
             self.process = subprocess.Popen(
                 # Its own network namespace: a second dockerd would otherwise tidy away the host
                 # engine's docker0 bridge (it manages the default bridge by name).
-                ["unshare", "--net", "dockerd", "--host", f"unix://{self.sock}", "--data-root", f"{self.root}/data",
-                 "--exec-root", f"{self.root}/exec", "--pidfile", self.pidfile,
-                 "--bridge", "none", "--iptables=false", "--ip-masq=false"],
-                stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
+                [
+                    "unshare",
+                    "--net",
+                    "dockerd",
+                    "--host",
+                    f"unix://{self.sock}",
+                    "--data-root",
+                    f"{self.root}/data",
+                    "--exec-root",
+                    f"{self.root}/exec",
+                    "--pidfile",
+                    self.pidfile,
+                    "--bridge",
+                    "none",
+                    "--iptables=false",
+                    "--ip-masq=false",
+                ],
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 90
         while not _engine_answers(self.sock):
             if time.monotonic() > deadline:
@@ -103,8 +121,12 @@ class PrivatePodman:
 
     def start(self) -> None:
         # The script also copies the kit's images in (quickly, the second time: they are there).
-        started = subprocess.run(["bash", str(PRIVATE_ENGINE_SCRIPT), "start", "podman", self.root],
-                                 capture_output=True, text=True, timeout=300)
+        started = subprocess.run(
+            ["bash", str(PRIVATE_ENGINE_SCRIPT), "start", "podman", self.root],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         if started.returncode != 0:
             raise RuntimeError(f"the private Podman did not start: {started.stderr[-1500:]}")
 
@@ -119,8 +141,7 @@ class PrivatePodman:
 def _copy_images_into(private: PrivateDockerd) -> None:
     env = {**os.environ, "DOCKER_HOST": f"unix://{private.sock}"}
     save = subprocess.Popen(["docker", "save", engine.IMAGE], stdout=subprocess.PIPE)
-    subprocess.run(["docker", "load", "-q"], stdin=save.stdout, env=env, check=True,
-                   capture_output=True, timeout=120)
+    subprocess.run(["docker", "load", "-q"], stdin=save.stdout, env=env, check=True, capture_output=True, timeout=120)
     save.wait(timeout=60)
 
 
@@ -149,13 +170,16 @@ def test_engine_killed_mid_run_ends_the_run_at_once_and_the_reaper_cleans_up(pri
     monkeypatch.setenv("DOCKER_HOST", f"unix://{private_engine.sock}")
     engine.forget_clients()
     outcome: dict = {}
-    running = threading.Event()     # the program has printed: the run is going, not being prepared
+    running = threading.Event()  # the program has printed: the run is going, not being prepared
 
     def victim():
         started = time.monotonic()
         try:
-            outcome["result"] = run("import time\nprint('started', flush=True)\ntime.sleep(60)",
-                                    engine_limits(), on_output=lambda stream, text: running.set())
+            outcome["result"] = run(
+                "import time\nprint('started', flush=True)\ntime.sleep(60)",
+                engine_limits(),
+                on_output=lambda stream, text: running.set(),
+            )
         except EngineUnavailable as exc:
             outcome["error"] = exc
         outcome["ended"] = time.monotonic()
@@ -178,7 +202,7 @@ def test_engine_killed_mid_run_ends_the_run_at_once_and_the_reaper_cleans_up(pri
         assert "stopped answering during the run" in str(outcome["error"])
         # ... naming the engine the kit found there (asked before the run, not after the crash).
         assert ("Podman service" in str(outcome["error"])) == isinstance(private_engine, PrivatePodman), outcome
-        assert outcome["ended"] - crashed < 12, outcome       # ended at once, not at the 60 s clock
+        assert outcome["ended"] - crashed < 12, outcome  # ended at once, not at the 60 s clock
 
         # The engine comes back; the container it held is found by its labels and removed.
         private_engine.start()
@@ -208,7 +232,7 @@ def test_an_engine_restart_leaves_no_warm_container_once_the_reaper_runs(private
             assert warm.wait_ready(timeout_s=120), warm.stats()
             private_engine.crash()
         finally:
-            warm.close()          # the engine is gone: closing must neither hang nor raise
+            warm.close()  # the engine is gone: closing must neither hang nor raise
         private_engine.start()
         engine.forget_clients()
         # The engine kept the waiting containers it held when it died; the reaper finds them.

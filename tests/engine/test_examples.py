@@ -17,7 +17,7 @@ def test_example_behaves_as_labelled(example, engine_ready):
 
 def test_every_language_has_examples_and_every_example_a_known_language():
     assert {e.language for e in EXAMPLES} == set(LANGUAGES)
-    assert len({e.name for e in EXAMPLES}) == len(EXAMPLES)       # names are unique across languages
+    assert len({e.name for e in EXAMPLES}) == len(EXAMPLES)  # names are unique across languages
 
 
 def test_old_positional_examples_default_to_python():

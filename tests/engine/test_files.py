@@ -27,24 +27,39 @@ PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
 
 
 def test_the_program_reads_its_files_and_imports_its_helpers():
-    code = ("import csv, helpers\nfrom pkg import tool\n"
-            "rows = list(csv.reader(open('data.csv')))\n"
-            "print(helpers.total(int(r[1]) for r in rows[1:]), tool.NAME, open('raw/b.bin', 'rb').read().hex())")
-    r = run(code, files={"data.csv": "name,n\na,2\nb,40\n", "helpers.py": b"def total(xs):\n    return sum(xs)\n",
-                         "pkg/__init__.py": "", "pkg/tool.py": "NAME = 'tool'", "raw/b.bin": b"\x00\xff\x10"})
+    code = (
+        "import csv, helpers\nfrom pkg import tool\n"
+        "rows = list(csv.reader(open('data.csv')))\n"
+        "print(helpers.total(int(r[1]) for r in rows[1:]), tool.NAME, open('raw/b.bin', 'rb').read().hex())"
+    )
+    r = run(
+        code,
+        files={
+            "data.csv": "name,n\na,2\nb,40\n",
+            "helpers.py": b"def total(xs):\n    return sum(xs)\n",
+            "pkg/__init__.py": "",
+            "pkg/tool.py": "NAME = 'tool'",
+            "raw/b.bin": b"\x00\xff\x10",
+        },
+    )
     assert (r.status, r.stdout) == ("ok", "42 tool 00ff10\n"), r.stderr
 
 
 def test_files_are_the_programs_and_out_starts_empty():
-    code = "import os, stat\nfor p in ('data.csv', 'out'):\n    s = os.stat(p)\n    print(p, oct(s.st_mode & 0o777), s.st_uid == os.getuid())\nprint(os.listdir('out'))"
+    code = (
+        "import os, stat\nfor p in ('data.csv', 'out'):\n    s = os.stat(p)\n"
+        "    print(p, oct(s.st_mode & 0o777), s.st_uid == os.getuid())\nprint(os.listdir('out'))"
+    )
     r = run(code, files={"data.csv": "1"})
     assert r.stdout == "data.csv 0o600 True\nout 0o700 True\n[]\n", r.stderr
 
 
 def test_javascript_requires_its_helpers_and_writes_out():
-    code = ("const h = require('./helpers.js'); const fs = require('fs');\n"
-            "const n = fs.readFileSync('data.txt', 'utf8').trim();\n"
-            "fs.writeFileSync('out/answer.txt', String(h.double(Number(n))));")
+    code = (
+        "const h = require('./helpers.js'); const fs = require('fs');\n"
+        "const n = fs.readFileSync('data.txt', 'utf8').trim();\n"
+        "fs.writeFileSync('out/answer.txt', String(h.double(Number(n))));"
+    )
     r = run(code, language="javascript", files={"helpers.js": "exports.double = x => 2 * x;", "data.txt": "21\n"})
     assert r.status == "ok", r.stderr
     assert r.files["answer.txt"].data == b"42" and r.files_refused == ()
@@ -54,21 +69,30 @@ def kit_creates(since: float) -> list[str]:
     """The kit's containers this session created on the engine since `since` (its own events)."""
     api = engine.client().api
     filters = {"type": "container", "event": "create", "label": [f"{engine.LABEL_SESSION}={engine.SESSION}"]}
-    return [e.get("id", "?") for e in api.events(since=int(since), until=int(time.time()) + 1, filters=filters,
-                                                  decode=True)]
+    return [
+        e.get("id", "?") for e in api.events(since=int(since), until=int(time.time()) + 1, filters=filters, decode=True)
+    ]
 
 
-@pytest.mark.parametrize("files, error", [
-    ({"../escape.py": "x"}, InvalidCode), ({"/etc/cron.d/x": "x"}, InvalidCode), ({"a\nb": "x"}, InvalidCode),
-    ({"out/pre.png": b"x"}, InvalidCode), ({"big": b"x" * (F.MAX_FILE_BYTES + 1)}, InvalidCode),
-    ({f"f{i}": "" for i in range(F.MAX_FILES + 1)}, InvalidCode), ({"a.txt": 1}, InvalidCode),
-], ids=["parent", "absolute", "newline", "in out", "too big", "too many", "not bytes"])
+@pytest.mark.parametrize(
+    "files, error",
+    [
+        ({"../escape.py": "x"}, InvalidCode),
+        ({"/etc/cron.d/x": "x"}, InvalidCode),
+        ({"a\nb": "x"}, InvalidCode),
+        ({"out/pre.png": b"x"}, InvalidCode),
+        ({"big": b"x" * (F.MAX_FILE_BYTES + 1)}, InvalidCode),
+        ({f"f{i}": "" for i in range(F.MAX_FILES + 1)}, InvalidCode),
+        ({"a.txt": 1}, InvalidCode),
+    ],
+    ids=["parent", "absolute", "newline", "in out", "too big", "too many", "not bytes"],
+)
 def test_bad_files_are_refused_before_any_container_starts(files, error):
     since = time.time() - 1
-    run("print('warm up the clock')")                # one run that did start: the count can see one
+    run("print('warm up the clock')")  # one run that did start: the count can see one
     assert len(kit_creates(since)) >= 1
     since = time.time()
-    time.sleep(1.1)                                   # the engine's events are by the second
+    time.sleep(1.1)  # the engine's events are by the second
     with pytest.raises(error):
         run("print(1)", files=files)
     assert kit_creates(since) == []
@@ -91,13 +115,17 @@ def test_a_read_only_working_directory_harvests_nothing_and_says_nothing():
 
 
 def test_text_and_binary_files_come_back_byte_for_byte():
-    code = (f"import os\nos.makedirs('out/tables')\nopen('out/notes.txt', 'w').write('h\\u00e9llo\\n')\n"
-            f"open('out/plot.png', 'wb').write({PNG!r})\nopen('out/tables/t.csv', 'w').write('a,b\\n1,2\\n')")
+    code = (
+        f"import os\nos.makedirs('out/tables')\nopen('out/notes.txt', 'w').write('h\\u00e9llo\\n')\n"
+        f"open('out/plot.png', 'wb').write({PNG!r})\nopen('out/tables/t.csv', 'w').write('a,b\\n1,2\\n')"
+    )
     r = run(code)
     assert (r.status, r.message, r.files_refused, r.files_unexamined) == ("ok", "Exited normally", (), 0)
     assert {n: (f.data, f.type) for n, f in r.files.items()} == {
-        "notes.txt": ("h\u00e9llo\n".encode(), "text/plain"), "plot.png": (PNG, "image/png"),
-        "tables/t.csv": (b"a,b\n1,2\n", "text/csv")}
+        "notes.txt": ("h\u00e9llo\n".encode(), "text/plain"),
+        "plot.png": (PNG, "image/png"),
+        "tables/t.csv": (b"a,b\n1,2\n", "text/csv"),
+    }
 
 
 def test_a_plot_shown_or_left_open_comes_back_as_a_png():
@@ -115,24 +143,45 @@ def test_a_run_that_timed_out_still_gives_back_what_it_wrote():
 
 
 HOSTILE = {
-    "symlink to the supervisor's environ": ("os.symlink('/proc/1/environ', 'out/environ')",
-                                             "environ", "a symbolic link (never followed)"),
-    "symlink to the supervisor's stdin": ("os.symlink('/proc/1/fd/0', 'out/stdin')",
-                                          "stdin", "a symbolic link (never followed)"),
+    "symlink to the supervisor's environ": (
+        "os.symlink('/proc/1/environ', 'out/environ')",
+        "environ",
+        "a symbolic link (never followed)",
+    ),
+    "symlink to the supervisor's stdin": (
+        "os.symlink('/proc/1/fd/0', 'out/stdin')",
+        "stdin",
+        "a symbolic link (never followed)",
+    ),
     "symlink to /etc/shadow": ("os.symlink('/etc/shadow', 'out/shadow')", "shadow", "a symbolic link (never followed)"),
-    "symlink outside out/": ("open('secret', 'w').write('s')\nos.symlink('/tmp/secret', 'out/secret')",
-                             "secret", "a symbolic link (never followed)"),
+    "symlink outside out/": (
+        "open('secret', 'w').write('s')\nos.symlink('/tmp/secret', 'out/secret')",
+        "secret",
+        "a symbolic link (never followed)",
+    ),
     "hard link": ("open('secret', 'w').write('s')\nos.link('secret', 'out/hard')", "hard", "a hard link (2 names"),
     "unix socket": ("import socket\ns = socket.socket(socket.AF_UNIX)\ns.bind('out/sock')", "sock", "a socket"),
     "newline in a name": ("open('out/a\\nb.txt', 'w').write('x')", "a\\nb.txt", "a name with a control"),
-    "ANSI escape in a name": ("open('out/\\x1b[2J\\x1b[31mred', 'w').write('x')", "\\x1b[2J\\x1b[31mred",
-                              "a name with a control"),
-    "invalid UTF-8 in a name": ("os.close(os.open(b'out/bad\\xff\\xfe', os.O_CREAT | os.O_WRONLY))",
-                                "bad\\xff\\xfe", "a name that is not UTF-8"),
-    "a folder ten deep": ("p = 'out/' + '/'.join('d%d' % i for i in range(10))\nos.makedirs(p)\n"
-                          "open(p + '/f', 'w').write('x')", "d0/d1/d2/d3", "a folder 4 levels down"),
-    "a file past the size bound": (f"open('out/big', 'wb').write(b'x' * {F.HARVEST_FILE_BYTES + 1})", "big",
-                                   f"{F.HARVEST_FILE_BYTES + 1} bytes: over the bound"),
+    "ANSI escape in a name": (
+        "open('out/\\x1b[2J\\x1b[31mred', 'w').write('x')",
+        "\\x1b[2J\\x1b[31mred",
+        "a name with a control",
+    ),
+    "invalid UTF-8 in a name": (
+        "os.close(os.open(b'out/bad\\xff\\xfe', os.O_CREAT | os.O_WRONLY))",
+        "bad\\xff\\xfe",
+        "a name that is not UTF-8",
+    ),
+    "a folder ten deep": (
+        "p = 'out/' + '/'.join('d%d' % i for i in range(10))\nos.makedirs(p)\nopen(p + '/f', 'w').write('x')",
+        "d0/d1/d2/d3",
+        "a folder 4 levels down",
+    ),
+    "a file past the size bound": (
+        f"open('out/big', 'wb').write(b'x' * {F.HARVEST_FILE_BYTES + 1})",
+        "big",
+        f"{F.HARVEST_FILE_BYTES + 1} bytes: over the bound",
+    ),
 }
 
 
@@ -175,7 +224,7 @@ def test_the_count_is_bounded():
 
 def test_the_total_is_bounded():
     r = run("for i in range(10):\n    open('out/f%02d' % i, 'wb').write(b'x' * (600 << 10))")
-    assert r.status == "ok" and len(r.files) == 6                     # 6 x 600 KiB: 3.5 of the 4 MiB
+    assert r.status == "ok" and len(r.files) == 6  # 6 x 600 KiB: 3.5 of the 4 MiB
     assert len(r.files_refused) == 4 and all("past the bound of 4194304 in all" in why for _, why in r.files_refused)
 
 
@@ -194,7 +243,7 @@ def test_a_file_still_growing_at_exit_is_read_whole_or_refused():
     r = run(GROWING)
     assert r.status == "ok" and r.duration_s < 8
     if "grow.log" in r.files:
-        assert set(r.files["grow.log"].data) <= {ord("x")}            # consistent: the writer was dead
+        assert set(r.files["grow.log"].data) <= {ord("x")}  # consistent: the writer was dead
     else:
         assert r.files_refused[0][0] == "grow.log"
 
@@ -211,7 +260,8 @@ def number(path):
 try:
     limit, used = number('/sys/fs/cgroup/memory.max'), lambda: number('/sys/fs/cgroup/memory.current')
 except (OSError, ValueError):
-    limit, used = number('/sys/fs/cgroup/memory/memory.limit_in_bytes'), lambda: number('/sys/fs/cgroup/memory/memory.usage_in_bytes')
+    limit = number('/sys/fs/cgroup/memory/memory.limit_in_bytes')
+    used = lambda: number('/sys/fs/cgroup/memory/memory.usage_in_bytes')
 for i in range(2):
     open('out/r%d.bin' % i, 'wb').write(b'y' * (2 << 20))
 chunk, n = b'x' * (1 << 20), 0
@@ -230,22 +280,40 @@ def test_a_container_with_its_memory_nearly_full_still_reports():
     the files, never the report or the verdict."""
     r = run(FILL_MEMORY, H.replace(tmpfs_mib=128))
     assert (r.status, r.exit_code) == ("ok", 0) and r.usage is not None, r.message
-    assert int(r.stdout) > 90                                          # MiB on the tmpfs: it was full
+    assert int(r.stdout) > 90  # MiB on the tmpfs: it was full
     assert len(r.files) + len(r.files_refused) == 2
-    assert all(why == "the container's memory is nearly full: reading it could cost the report"
-               for _, why in r.files_refused)
+    assert all(
+        why == "the container's memory is nearly full: reading it could cost the report" for _, why in r.files_refused
+    )
 
 
 def test_the_cli_sends_files_and_writes_what_came_back(tmp_path, child_env):
     program = tmp_path / "p.py"
-    program.write_text("import os\nopen('out/r.txt', 'w').write(open('d.csv').read().upper())\n"
-                       "os.symlink('/etc/shadow', 'out/s')\n")
+    program.write_text(
+        "import os\nopen('out/r.txt', 'w').write(open('d.csv').read().upper())\nos.symlink('/etc/shadow', 'out/s')\n"
+    )
     (tmp_path / "data.csv").write_text("a,b")
-    done = subprocess.run([sys.executable, "-m", "sandbox", "run", str(program), "--file", f"d.csv={tmp_path / 'data.csv'}",
-                           "--out", str(tmp_path / "results")], capture_output=True, text=True, cwd=REPO, timeout=60,
-                          env=child_env())
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sandbox",
+            "run",
+            str(program),
+            "--file",
+            f"d.csv={tmp_path / 'data.csv'}",
+            "--out",
+            str(tmp_path / "results"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        env=child_env(),
+    )
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "results" / "r.txt").read_text() == "A,B" and not (tmp_path / "results" / "s").exists()
     assert done.stderr.splitlines() == [
         "sandbox: file r.txt (3 bytes, text/plain)",
-        "sandbox: left out: s: a symbolic link (never followed): only regular files are harvested"]
+        "sandbox: left out: s: a symbolic link (never followed): only regular files are harvested",
+    ]

@@ -29,7 +29,7 @@ def test_the_program_sees_gvisors_kernel_not_the_hosts():
     result = run("import os; print(os.uname().release)", GVISOR)
     assert result.status == "ok", result.message
     assert result.stdout.strip() == "4.4.0"
-    assert platform.release() != "4.4.0"    # the host's kernel is another one
+    assert platform.release() != "4.4.0"  # the host's kernel is another one
 
 
 def test_the_engine_records_runsc_as_the_containers_runtime():
@@ -37,8 +37,7 @@ def test_the_engine_records_runsc_as_the_containers_runtime():
 
     def look(stream, text):
         if not seen:
-            found = engine_client().api.containers(filters={"label": "org.safe-python.role=run",
-                                                             "status": "running"})
+            found = engine_client().api.containers(filters={"label": "org.safe-python.role=run", "status": "running"})
             for container in found:
                 seen[container["Id"]] = engine_client().api.inspect_container(container["Id"])["HostConfig"]["Runtime"]
 
@@ -51,7 +50,7 @@ def test_what_host_facts_reads_there_is_not_the_hosts():
     """The attack's gvisor facts, compared with the host's own files (the engine runs here)."""
     if engine_socket_path() is None:
         pytest.fail("this test compares with the host's files, so it needs an engine on this machine")
-    probe = ("print(open('/proc/cmdline').read().strip()); print(open('/proc/sys/kernel/random/boot_id').read().strip())")
+    probe = "print(open('/proc/cmdline').read().strip()); print(open('/proc/sys/kernel/random/boot_id').read().strip())"
     result = run(probe, GVISOR.without("host_views"))
     assert result.status == "ok", result.message
     cmdline, boot_id = result.stdout.splitlines()
@@ -63,9 +62,11 @@ def test_what_host_facts_reads_there_is_not_the_hosts():
 
 def test_the_pids_limit_holds_as_gvisors_own_process_limit():
     """gVisor's tasks are not the host's: the kit turns pids into RLIMIT_NPROC inside it."""
-    code = ("import os, errno\nn = 0\ntry:\n    while n < 150:\n        if os.fork() == 0:\n"
-            "            import time; time.sleep(2); os._exit(0)\n        n += 1\n"
-            "except OSError as e:\n    print(n, errno.errorcode[e.errno])\n")
+    code = (
+        "import os, errno\nn = 0\ntry:\n    while n < 150:\n        if os.fork() == 0:\n"
+        "            import time; time.sleep(2); os._exit(0)\n        n += 1\n"
+        "except OSError as e:\n    print(n, errno.errorcode[e.errno])\n"
+    )
     result = run(code, GVISOR)
     assert result.status == "ok", result.message
     children, error = result.stdout.split()
@@ -73,8 +74,10 @@ def test_the_pids_limit_holds_as_gvisors_own_process_limit():
 
 
 def test_threads_start_under_the_kits_filter_inside_gvisor():
-    code = ("import threading, time\nts = [threading.Thread(target=time.sleep, args=(0.5,)) for _ in range(8)]\n"
-            "[t.start() for t in ts]; [t.join() for t in ts]; print('threads', len(ts))")
+    code = (
+        "import threading, time\nts = [threading.Thread(target=time.sleep, args=(0.5,)) for _ in range(8)]\n"
+        "[t.start() for t in ts]; [t.join() for t in ts]; print('threads', len(ts))"
+    )
     result = run(code, GVISOR)
     assert result.status == "ok" and result.stdout.strip() == "threads 8", (result.message, result.stderr)
 
@@ -85,9 +88,11 @@ def test_a_memory_hog_is_stopped_by_memory_from_the_engines_record():
 
 
 def test_the_seccomp_filter_is_applied_inside_gvisor():
-    code = ("import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n"
-            "libc.syscall.argtypes = [ctypes.c_long, ctypes.c_char_p, ctypes.c_long]\n"
-            "print(libc.syscall(319, b'x', 0), os.strerror(ctypes.get_errno()))")  # memfd_create, no flags
+    code = (
+        "import ctypes, os\nlibc = ctypes.CDLL(None, use_errno=True)\nlibc.syscall.restype = ctypes.c_long\n"
+        "libc.syscall.argtypes = [ctypes.c_long, ctypes.c_char_p, ctypes.c_long]\n"
+        "print(libc.syscall(319, b'x', 0), os.strerror(ctypes.get_errno()))"
+    )  # memfd_create, no flags
     result = run(code, GVISOR)
     assert result.status == "ok", result.message
     assert result.stdout.split()[0] == "-1" and "not permitted" in result.stdout

@@ -1,6 +1,7 @@
 """What host_views hides and what stays visible, checked together with the docs' words.
 
-The docs (docs/controls.md, docs/threat-model.md) say what a run can learn about the host and about other runs; each claim here is
+The docs (docs/controls.md, docs/threat-model.md) say what a run can learn about the host and
+about other runs; each claim here is
 read from a real container and asserted beside the sentence that makes it, so that the two
 cannot drift apart: the day the kit hides the container's id from mountinfo (or the load
 average), this fails until the docs say so.
@@ -18,9 +19,11 @@ H = PROFILES["hardened"]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 DOC_TEXT = re.sub(r"\s+", " ", " ".join(page.read_text(encoding="utf-8") for page in sorted(DOCS.glob("*.md"))))
 
-ID_SENTENCE = ("The private cgroup namespace hides the container's cgroup path; the container's id still "
-               "shows in `/proc/self/mountinfo` (the `/etc/resolv.conf`, `/etc/hostname` and `/etc/hosts` "
-               "bind mounts; Podman makes only the last two), a known limit in the threat model.")
+ID_SENTENCE = (
+    "The private cgroup namespace hides the container's cgroup path; the container's id still "
+    "shows in `/proc/self/mountinfo` (the `/etc/resolv.conf`, `/etc/hostname` and `/etc/hosts` "
+    "bind mounts; Podman makes only the last two), a known limit in the threat model."
+)
 
 READ_IDS = """
 import json
@@ -38,11 +41,16 @@ def test_the_container_id_shows_in_mountinfo_not_in_the_cgroup_path_as_the_readm
     short = result.container_id
     assert len(short) == 12
     # The bind mounts' sources name the container's own directory, by its full id.
-    bound = [line for line in seen["mountinfo"].splitlines()
-             if line.split()[4] in ("/etc/resolv.conf", "/etc/hostname", "/etc/hosts")]
+    bound = [
+        line
+        for line in seen["mountinfo"].splitlines()
+        if line.split()[4] in ("/etc/resolv.conf", "/etc/hostname", "/etc/hosts")
+    ]
     # Podman 4.3 writes no resolv.conf for a container without a network.
     expected = {"/etc/hostname", "/etc/hosts"} | (set() if engine.kind().name == "podman" else {"/etc/resolv.conf"})
-    assert {line.split()[4] for line in bound} == expected and all(re.search(rf"/{short}[0-9a-f]{{52}}/", line) for line in bound), bound
+    assert {line.split()[4] for line in bound} == expected and all(
+        re.search(rf"/{short}[0-9a-f]{{52}}/", line) for line in bound
+    ), bound
     if engine.kind().name == "podman":
         # Podman 4.3 makes no private cgroup namespace through the Docker API (docs/engines.md).
         assert short in seen["cgroup"]
@@ -85,7 +93,7 @@ def test_the_host_wide_counters_the_readme_lists_as_visible_are():
     assert result.status == "ok", result.stderr
     seen = json.loads(result.stdout)
     assert seen["loadavg_threads"] > 10 and seen["sysinfo_procs"] > 10, seen
-    assert abs(seen["loadavg_threads"] - seen["sysinfo_procs"]) < 50, seen   # one figure, two ways in
+    assert abs(seen["loadavg_threads"] - seen["sysinfo_procs"]) < 50, seen  # one figure, two ways in
     assert seen["getloadavg"] == 3
     assert re.fullmatch(r"/autogroup-\d+", seen["autogroup"]), seen
     assert seen["pid1_start"] > 0 and int(seen["processes"]) > 0

@@ -66,7 +66,7 @@ def walk(image_key: str) -> dict:
 @pytest.mark.parametrize("image_key", ["python", "javascript"])
 def test_a_served_image_holds_no_setuid_or_setgid_file(image_key):
     found = walk(image_key)
-    assert found["checked"] > 1000, found   # the walk really went through the image
+    assert found["checked"] > 1000, found  # the walk really went through the image
     assert found["found"] == []
 
 

@@ -53,8 +53,12 @@ def side_by_side(limits, hog_limits=None):
     hog = {}
 
     def hog_run():
-        hog["result"] = run(HOG, (hog_limits or limits).replace(timeout_s=60), cancel=stop,
-                            on_output=lambda s, t: holding.set() if "HOLDING" in t else None)
+        hog["result"] = run(
+            HOG,
+            (hog_limits or limits).replace(timeout_s=60),
+            cancel=stop,
+            on_output=lambda s, t: holding.set() if "HOLDING" in t else None,
+        )
         holding.set()
 
     thread = threading.Thread(target=hog_run)
@@ -72,7 +76,7 @@ def side_by_side(limits, hog_limits=None):
 def test_a_neighbour_spending_every_per_user_budget_does_not_touch_this_run():
     found, hog = side_by_side(H)
     assert found == {"inotify": "OK", "mq_open": "OK"}
-    assert "'inotify': 128" in hog.stdout                     # it really spent them
+    assert "'inotify': 128" in hog.stdout  # it really spent them
 
 
 def test_without_distinct_uids_the_same_neighbour_starves_it():

@@ -14,8 +14,9 @@ from sandbox import docker_internals, engine
 def test_docker_attach_socket_is_a_socketio_whose__sock_reaches_the_container_s_stdin():
     api = engine.client().api
     engine.ensure_image(engine.IMAGE)
-    container = api.create_container(engine.IMAGE, ["head", "-c", "5"], stdin_open=True,
-                                      labels=engine.labels("test"), network_disabled=True)["Id"]
+    container = api.create_container(
+        engine.IMAGE, ["head", "-c", "5"], stdin_open=True, labels=engine.labels("test"), network_disabled=True
+    )["Id"]
     try:
         attached = api.attach_socket(container, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
         try:

@@ -68,8 +68,10 @@ except OSError:
     first = threading.Thread(target=lambda: box.setdefault("r", run(listener, listening, on_output=note)))
     first.start()
     assert seen.wait(20), "the listener never started"
-    caller = (f"import socket\ntry:\n    socket.create_connection(({address['ip']!r}, 9000), timeout=3)\n"
-              "    print('reached')\nexcept OSError as e:\n    print('unreachable', type(e).__name__)")
+    caller = (
+        f"import socket\ntry:\n    socket.create_connection(({address['ip']!r}, 9000), timeout=3)\n"
+        "    print('reached')\nexcept OSError as e:\n    print('unreachable', type(e).__name__)"
+    )
     reached = run(caller, H.without("network")).stdout
     caller_done_at = time.monotonic()
     first.join(60)

@@ -27,8 +27,11 @@ def test_real_runs_through_the_pool(engine_ready):
 def test_a_cancel_event_kills_a_real_run_at_once(engine_ready):
     cancel, running = threading.Event(), threading.Event()
     with Pool(workers=1, queue=0) as pool:
-        future = pool.submit("import time\nprint('running', flush=True)\ntime.sleep(30)\n", cancel=cancel,
-                             on_output=lambda stream, text: running.set())
+        future = pool.submit(
+            "import time\nprint('running', flush=True)\ntime.sleep(30)\n",
+            cancel=cancel,
+            on_output=lambda stream, text: running.set(),
+        )
         assert _wait_for(lambda: pool.stats()["running"] == 1, timeout=10)
         # The program said it runs: the cancel below kills a running container, not one being made.
         assert running.wait(30), "the program never started"

@@ -16,8 +16,22 @@ from sandbox.lab.probe import PROGRAM, parse, probe
 H = PROFILES["hardened"]
 MIB = 1024 * 1024
 # Docker's default capability set (what --cap-drop ALL removes), as the kernel names them.
-DOCKER_DEFAULT_CAPS = {"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID", "SETPCAP",
-                       "NET_BIND_SERVICE", "NET_RAW", "SYS_CHROOT", "MKNOD", "AUDIT_WRITE", "SETFCAP"}
+DOCKER_DEFAULT_CAPS = {
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "NET_BIND_SERVICE",
+    "NET_RAW",
+    "SYS_CHROOT",
+    "MKNOD",
+    "AUDIT_WRITE",
+    "SETFCAP",
+}
 
 
 @pytest.fixture(scope="module")
@@ -53,9 +67,9 @@ def test_hardened_privileges(hardened):
     assert hardened.raw_status["CapBnd"] == "0000000000000000"
     assert hardened.capabilities == {k: [] for k in ("effective", "permitted", "bounding", "inheritable", "ambient")}
     assert hardened.seccomp_mode == 2 and hardened.seccomp_filters >= 1
-    assert hardened.seccomp_denies_personality is True      # the kit's allowlist, not Docker's
+    assert hardened.seccomp_denies_personality is True  # the kit's allowlist, not Docker's
     assert hardened.no_new_privs is True
-    uid = hardened.user["uid"]    # leased per run (distinct_uid)
+    uid = hardened.user["uid"]  # leased per run (distinct_uid)
     assert uid in RUNNER_UIDS and hardened.user == {"uid": uid, "gid": uid, "euid": uid, "egid": uid, "groups": [uid]}
 
 
@@ -78,7 +92,7 @@ def test_hardened_cgroup_and_rlimits(hardened):
     cg = hardened.cgroup
     assert cg["memory_bytes"] == 128 * MIB and cg["memory_swap_bytes"] == cg["memory_bytes"]
     assert cg["pids"] == 64
-    assert cg["cpu_quota_us"] * 2 == cg["cpu_period_us"]                 # 0.5 CPU
+    assert cg["cpu_quota_us"] * 2 == cg["cpu_period_us"]  # 0.5 CPU
     assert hardened.rlimits["nofile"] == [256, 256]
     assert hardened.rlimits["fsize"] == [8 * MIB, 8 * MIB] and hardened.rlimits["core"] == [0, 0]
 
@@ -87,8 +101,22 @@ def test_hardened_network_devices_and_identity(hardened):
     # Nothing but loopback (Docker 25 and later also route ::1 on it).
     assert hardened.interfaces == ["lo"] and [r for r in hardened.routes if r["interface"] != "lo"] == []
     assert hardened.block_devices == []
-    assert set(hardened.devices) <= {"fd", "full", "mqueue", "null", "ptmx", "pts", "random", "shm",
-                                     "stderr", "stdin", "stdout", "tty", "urandom", "zero"}
+    assert set(hardened.devices) <= {
+        "fd",
+        "full",
+        "mqueue",
+        "null",
+        "ptmx",
+        "pts",
+        "random",
+        "shm",
+        "stderr",
+        "stdin",
+        "stdout",
+        "tty",
+        "urandom",
+        "zero",
+    }
     assert hardened.hostname == "sandbox" and hardened.kernel and hardened.cwd == "/tmp"
 
 
@@ -117,7 +145,7 @@ def test_without_a_control_exactly_its_facts_change(hardened, control):
     changed = {key for key in before if before[key] != after[key]}
     expected = CHANGES[control]
     if control == "network" and not engine.kind().internal_gateway:
-        expected = {"interfaces"}   # Podman's internal network: no gateway, so no default route added
+        expected = {"interfaces"}  # Podman's internal network: no gateway, so no default route added
     assert changed == expected, {k: (before[k], after[k]) for k in changed | expected}
 
 
@@ -127,7 +155,7 @@ def test_what_each_removed_control_looks_like():
     assert probe(H.without("user")).user["uid"] == 0
     unbounded = probe(H.without("capabilities"))
     assert set(unbounded.capabilities["bounding"]) == DOCKER_DEFAULT_CAPS
-    assert unbounded.capabilities["effective"] == []          # non-root: none in effect
+    assert unbounded.capabilities["effective"] == []  # non-root: none in effect
     # Removing the kit's seccomp control falls back to Docker's default filter: still mode 2.
     docker_default = probe(H.without("seccomp"))
     assert docker_default.seccomp_mode == 2 and docker_default.seccomp_denies_personality is False
@@ -163,8 +191,8 @@ def test_privileged_turns_seccomp_off_whatever_inspect_says():
     # Docker drops every filter; Podman keeps the kit's profile (sandbox.engine.Kind).
     assert report.seccomp_mode == (0 if engine.kind().privileged_drops_seccomp else 2)
     assert len(report.capabilities["bounding"]) > len(DOCKER_DEFAULT_CAPS)
-    assert report.block_devices                       # the host's disks appear in /dev
-    assert report.capabilities["effective"] == []     # but the non-root user holds none of them
+    assert report.block_devices  # the host's disks appear in /dev
+    assert report.capabilities["effective"] == []  # but the non-root user holds none of them
 
 
 def test_secret_looking_values_never_leave_the_sandbox():
@@ -176,8 +204,7 @@ def test_secret_looking_values_never_leave_the_sandbox():
 
 
 def test_the_write_test_leaves_nothing_behind():
-    r = run(PROGRAM + "\nimport os\nprint(json.dumps(sorted(os.listdir('/tmp'))))\n",
-            H.without("read_only"))
+    r = run(PROGRAM + "\nimport os\nprint(json.dumps(sorted(os.listdir('/tmp'))))\n", H.without("read_only"))
     report_line, listing = r.stdout.strip().splitlines()
     assert parse(json.loads(report_line)).writable["/tmp"] == "writable"
     assert json.loads(listing) == []
@@ -185,12 +212,14 @@ def test_the_write_test_leaves_nothing_behind():
 
 def test_cli_prints_json_and_a_table(child_env):
     cmd = [sys.executable, "-m", "sandbox", "probe"]
-    out = subprocess.run([*cmd, "--json", "--without", "network"], capture_output=True, text=True, timeout=60,
-                         env=child_env())
+    out = subprocess.run(
+        [*cmd, "--json", "--without", "network"], capture_output=True, text=True, timeout=60, env=child_env()
+    )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["profile"] == "hardened without network" and data["interfaces"] == ["lo", "eth0"]
-    table = subprocess.run([*cmd, "--profile", "seed"], capture_output=True, text=True, timeout=60,
-                           env=child_env(COLUMNS="160"))
+    table = subprocess.run(
+        [*cmd, "--profile", "seed"], capture_output=True, text=True, timeout=60, env=child_env(COLUMNS="160")
+    )
     assert table.returncode == 0, table.stderr
     assert "profile: seed" in table.stdout and "128 MiB / 128 MiB" in table.stdout

@@ -26,7 +26,8 @@ def container_exists(name_or_id: str) -> bool:
 
 def kit_containers(session: str) -> list:
     return engine.client().api.containers(
-        all=True, filters={"label": [f"{engine.LABEL}=1", f"{engine.LABEL_SESSION}={session}"]})
+        all=True, filters={"label": [f"{engine.LABEL}=1", f"{engine.LABEL_SESSION}={session}"]}
+    )
 
 
 def test_hello_world():
@@ -48,21 +49,25 @@ def test_infinite_loop_with_the_seeds_10s_timeout_is_killed_and_removed():
     elapsed = time.monotonic() - started
     assert (r.status, r.stopped_by, r.timed_out) == ("timeout", "timeout", True)
     assert r.message == "Execution timed out after 10 seconds"
-    assert r.duration_s < 11, r.duration_s      # the program's own time: the clock, plus the kill
-    assert elapsed < 20, elapsed                # the caller's wait, container create and removal included
+    assert r.duration_s < 11, r.duration_s  # the program's own time: the clock, plus the kill
+    assert elapsed < 20, elapsed  # the caller's wait, container create and removal included
     assert not container_exists(r.container_id)
 
 
-@pytest.mark.parametrize("code", [
-    # ignores SIGTERM
-    "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\nprint('ignoring', flush=True)\nwhile True: time.sleep(0.1)",
-    # forks children that keep running
-    "import os, time\nfor _ in range(5):\n    if os.fork() == 0:\n        break\nwhile True: pass",
-    # sleeps in one long C call
-    "import time\ntime.sleep(3600)",
-    # blocks in one long C call that holds the GIL (catastrophic regex backtracking)
-    "import re\nre.match(r'(a*)*b', 'a' * 40)",
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        # ignores SIGTERM
+        "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('ignoring', flush=True)\nwhile True: time.sleep(0.1)",
+        # forks children that keep running
+        "import os, time\nfor _ in range(5):\n    if os.fork() == 0:\n        break\nwhile True: pass",
+        # sleeps in one long C call
+        "import time\ntime.sleep(3600)",
+        # blocks in one long C call that holds the GIL (catastrophic regex backtracking)
+        "import re\nre.match(r'(a*)*b', 'a' * 40)",
+    ],
+)
 def test_timeout_really_stops_the_code_within_a_second(code):
     r = run(code, SHORT)
     assert r.status == "timeout" and r.stopped_by == "timeout"
@@ -106,7 +111,7 @@ def test_fork_bomb_is_held_by_the_pids_limit():
     r = run(code)
     assert r.status == "ok"
     born = int(r.stdout.split()[2])
-    assert 50 <= born < 64, r.stdout          # tini + python + children <= 64
+    assert 50 <= born < 64, r.stdout  # tini + python + children <= 64
     assert r.stdout.strip().endswith("11")  # EAGAIN
 
 
@@ -134,7 +139,10 @@ def test_write_to_root_is_blocked_but_tmp_works_and_is_capped():
 def test_not_even_root_can_write_into_dev_under_read_only():
     # /dev is the engine's own tmpfs, writable by root and not noexec; read_only remounts it
     # read-only. Root is needed to show it (the runner may not write there anyway).
-    plant = "import errno\ntry:\n    open('/dev/planted', 'w').write('x')\n    print('written')\nexcept OSError as e:\n    print(errno.errorcode[e.errno])"
+    plant = (
+        "import errno\ntry:\n    open('/dev/planted', 'w').write('x')\n    print('written')\n"
+        "except OSError as e:\n    print(errno.errorcode[e.errno])"
+    )
     as_root = H.without("user")
     # Podman 4.3 ignores ReadonlyPaths: /dev stays writable by root there (the audit's kit
     # dev-read-only fails on it, sandbox.lab.engines.PODMAN_UNAPPLIED); this shows it from inside.
@@ -222,8 +230,12 @@ def test_cancel_kills_the_run_at_once():
             cancelled_at.append(time.monotonic())
             cancel.set()
 
-    r = run("import time\nprint('waiting', flush=True)\ntime.sleep(30)", H.replace(timeout_s=30), cancel=cancel,
-            on_output=cancel_once_it_waits)
+    r = run(
+        "import time\nprint('waiting', flush=True)\ntime.sleep(30)",
+        H.replace(timeout_s=30),
+        cancel=cancel,
+        on_output=cancel_once_it_waits,
+    )
     returned = time.monotonic()
     assert (r.status, r.stopped_by) == ("killed", None) and "Cancelled" in r.message
     assert r.stdout == "waiting\n" and cancelled_at and returned - cancelled_at[0] < 5
@@ -255,6 +267,7 @@ def test_an_output_stream_that_fails_mid_run_is_never_reported_ok(monkeypatch):
         def broken():
             yield next(iter(real))
             raise requests.exceptions.ChunkedEncodingError("injected: the stream broke")
+
         return broken()
 
     monkeypatch.setattr(Box, "frames", first_frame_then_fail)
@@ -265,8 +278,10 @@ def test_an_output_stream_that_fails_mid_run_is_never_reported_ok(monkeypatch):
 
 
 def test_the_image_has_no_package_manager_or_admin_tools():
-    code = ("import shutil\nprint(sorted(t for t in ('apt', 'apt-get', 'dpkg', 'pip', 'pip3', 'perl', 'su', "
-            "'mount', 'umount', 'passwd', 'bash', 'curl', 'wget') if shutil.which(t)))")
+    code = (
+        "import shutil\nprint(sorted(t for t in ('apt', 'apt-get', 'dpkg', 'pip', 'pip3', 'perl', 'su', "
+        "'mount', 'umount', 'passwd', 'bash', 'curl', 'wget') if shutil.which(t)))"
+    )
     assert run(code).stdout == "[]\n"
 
 
@@ -297,7 +312,12 @@ def test_keyboard_interrupt_of_the_cli_removes_the_container(child_env):
     session = env["SANDBOX_SESSION"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "sandbox", "run", "-", "--timeout", "60"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO, env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
     )
     proc.stdin.write("print('running', flush=True)\nwhile True: pass\n")
     proc.stdin.close()
@@ -317,14 +337,27 @@ def test_keyboard_interrupt_of_the_cli_removes_the_container(child_env):
 def test_cli_runs_a_file_and_exits_with_the_programs_status(tmp_path, child_env):
     script = tmp_path / "prog.py"
     script.write_text("print(2 + 2)\nraise SystemExit(3)\n")
-    done = subprocess.run([sys.executable, "-m", "sandbox", "run", str(script)],
-                          capture_output=True, text=True, cwd=REPO, timeout=60, env=child_env())
+    done = subprocess.run(
+        [sys.executable, "-m", "sandbox", "run", str(script)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        env=child_env(),
+    )
     assert done.stdout == "4\n" and done.returncode == 3
 
 
 def test_cli_timeout_exits_124_with_one_clear_verdict_and_the_usage(child_env):
-    done = subprocess.run([sys.executable, "-m", "sandbox", "run", "-", "--timeout", "2"], input="while True: pass",
-                          capture_output=True, text=True, cwd=REPO, timeout=60, env=child_env())
+    done = subprocess.run(
+        [sys.executable, "-m", "sandbox", "run", "-", "--timeout", "2"],
+        input="while True: pass",
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+        env=child_env(),
+    )
     assert done.returncode == 124
     verdict, usage = done.stderr.strip().splitlines()
     assert verdict == "sandbox: timeout: Execution timed out after 2 seconds [stopped by timeout]"
@@ -343,8 +376,9 @@ def test_cleanup_removes_orphans_and_leaves_live_owners_alone():
 
     def start(owner):
         labels = {**engine.labels("run"), engine.LABEL_SESSION: session, engine.LABEL_OWNER: owner}
-        options = container_options(H, image=engine.IMAGE, labels=labels,
-                                    command=["python3", "-c", "import time; time.sleep(60)"])
+        options = container_options(
+            H, image=engine.IMAGE, labels=labels, command=["python3", "-c", "import time; time.sleep(60)"]
+        )
         container = engine.create_container(options)
         engine.client().api.start(container)
         return container

@@ -54,7 +54,7 @@ def test_the_stack_imports_and_works_under_the_hardened_profile():
     assert result.status == "ok", (result.message, result.stderr[-800:])
     assert facts["png_magic"] == PNG_MAGIC and facts["png_size"] > 1000
     assert facts["groups"] == 5 and facts["product"] > 0
-    assert facts["backend"] == "module://sandbox_figures"          # Agg, saving figures to out/
+    assert facts["backend"] == "module://sandbox_figures"  # Agg, saving figures to out/
     # One thread per pool: the program's own process has its main thread and nothing else.
     assert facts["tasks"] == 1, facts
     assert result.usage.peak_mib is not None and result.usage.peak_mib < H.memory_mib
@@ -76,7 +76,7 @@ def test_lifting_the_cap_starts_a_thread_per_cpu_the_host_shows():
 
     result, facts = exercise(H, env={"OPENBLAS_NUM_THREADS": "64"})
     cpus = os.cpu_count() or 1
-    if cpus + 8 >= H.pids:   # not seen here: the kit's machines have 2 CPUs
+    if cpus + 8 >= H.pids:  # not seen here: the kit's machines have 2 CPUs
         assert result.status != "ok" or result.usage.forks_refused, (result.status, result.usage)
         return
     assert result.status == "ok", (result.message, result.stderr[-800:])

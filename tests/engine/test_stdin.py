@@ -39,6 +39,7 @@ def test_the_whole_stdin_arrives_byte_for_byte():
     data = "".join(chr(0x20 + i % 90) for i in range(MAX_STDIN_BYTES - 1)) + "\n"
     r = run("import sys, hashlib\nprint(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())", stdin=data)
     import hashlib
+
     assert r.stdout.strip() == hashlib.sha256(data.encode()).hexdigest()
 
 
@@ -47,7 +48,10 @@ def test_unicode_stdin():
 
 
 def test_javascript_reads_stdin_too():
-    code = "let all = ''\nprocess.stdin.on('data', d => all += d)\nprocess.stdin.on('end', () => console.log(all.trim().toUpperCase()))"
+    code = (
+        "let all = ''\nprocess.stdin.on('data', d => all += d)\n"
+        "process.stdin.on('end', () => console.log(all.trim().toUpperCase()))"
+    )
     r = run(code, language="javascript", stdin="ada lovelace\n")
     assert (r.status, r.stdout) == ("ok", "ADA LOVELACE\n")
 

@@ -43,8 +43,8 @@ def test_the_program_cannot_forge_the_report():
     r = run(FORGER)
     assert (r.status, r.exit_code) == ("error", 3)
     assert r.usage.oom_kills == 0 and r.usage.forks_refused == 0 and r.usage.cpu_s < 60
-    assert r.usage.peak_mib > 1                                   # the kernel's peak, not the forged 1 byte
-    assert r.stdout.count('"oom_kills": 7') == 3                   # every forged line is plain output
+    assert r.usage.peak_mib > 1  # the kernel's peak, not the forged 1 byte
+    assert r.stdout.count('"oom_kills": 7') == 3  # every forged line is plain output
 
 
 KILLER = r"""
@@ -61,7 +61,7 @@ print("still here")
 
 def test_the_program_cannot_kill_the_supervisor():
     r = run(KILLER)
-    assert r.usage is not None                     # the supervisor lived to report
+    assert r.usage is not None  # the supervisor lived to report
     assert r.status in ("ok", "killed") and "Traceback" not in r.stderr
 
 
@@ -89,7 +89,11 @@ def test_the_program_cannot_read_the_supervisors_memory_fds_or_secret(limits):
     r = run(PEEKER, limits)
     found = json.loads(r.stdout)
     assert {k: found[k] for k in ("mem", "environ", "maps", "fd/0")} == {
-        "mem": "EACCES", "environ": "EACCES", "maps": "EACCES", "fd/0": "EACCES"}
+        "mem": "EACCES",
+        "environ": "EACCES",
+        "maps": "EACCES",
+        "fd/0": "EACCES",
+    }
     # A non-dumpable process's /proc entries belong to root: root may list the fd numbers, never open one.
     assert found["fd"] == ("OK" if limits.user == "root" else "EACCES")
     assert found["stdin"] == 0
@@ -99,8 +103,11 @@ def test_a_program_that_ended_in_time_is_ok_when_its_report_comes_late(monkeypat
     """The program ended well before the deadline, but its report was not in when the host's
     clock ran out (a busy host; here the supervisor waits 2 s before reporting): the
     supervisor reaped the program first and measured its life, so the run is ok, not timeout."""
-    _with_supervisor(monkeypatch, "    elapsed = time.monotonic() - began\n",
-                     "    elapsed = time.monotonic() - began\n    time.sleep(2)\n")
+    _with_supervisor(
+        monkeypatch,
+        "    elapsed = time.monotonic() - began\n",
+        "    elapsed = time.monotonic() - began\n    time.sleep(2)\n",
+    )
     r = run("import time\ntime.sleep(0.3)\nprint('done')", H.replace(timeout_s=1.5))
     assert (r.status, r.stopped_by, r.stdout) == ("ok", None, "done\n")
     assert r.usage.wall_s < 1.5 <= r.duration_s
@@ -124,7 +131,9 @@ def test_a_real_signal_is_told_by_the_wait_status():
 
 
 def test_a_childs_oom_kill_leaves_the_run_ok():
-    code = "import os\nif os.fork() == 0:\n    x = bytearray(300 << 20)\n    os._exit(0)\nos.wait()\nprint('parent fine')"
+    code = (
+        "import os\nif os.fork() == 0:\n    x = bytearray(300 << 20)\n    os._exit(0)\nos.wait()\nprint('parent fine')"
+    )
     r = run(code)
     assert (r.status, r.stdout, r.oom_killed) == ("ok", "parent fine\n", False)
     assert r.usage.oom_kills >= 1 and "OOM killer" in r.message
@@ -149,20 +158,21 @@ def test_a_spin_shows_the_throttled_periods():
 
 
 def test_usage_is_there_for_every_ending():
-    for code, limits in (("print(1)", H), ("while True: pass", H.replace(timeout_s=1)),
-                         ("print('x' * 100000)", H)):
+    for code, limits in (("print(1)", H), ("while True: pass", H.replace(timeout_s=1)), ("print('x' * 100000)", H)):
         r = run(code, limits)
         assert r.usage is not None and r.usage.cpu_s > 0 and r.usage.wall_s > 0, r.status
 
 
 def test_orphans_are_reaped_and_killed_with_the_run():
     """Orphans belong to process 1, which reaps them; when the program ends they are killed."""
-    code = ("import os, time\nfor _ in range(5):\n    if os.fork() == 0:\n        if os.fork() == 0:\n"
-            "            time.sleep(60)\n        os._exit(0)\n    os.wait()\n"
-            "print(sum(1 for p in os.listdir('/proc') if p.isdigit()))")
+    code = (
+        "import os, time\nfor _ in range(5):\n    if os.fork() == 0:\n        if os.fork() == 0:\n"
+        "            time.sleep(60)\n        os._exit(0)\n    os.wait()\n"
+        "print(sum(1 for p in os.listdir('/proc') if p.isdigit()))"
+    )
     r = run(code)
-    assert r.status == "ok" and int(r.stdout) == 7       # 1, the program, its 5 sleeping orphans
-    assert r.duration_s < 30                               # not held by the orphans' sleep
+    assert r.status == "ok" and int(r.stdout) == 7  # 1, the program, its 5 sleeping orphans
+    assert r.duration_s < 30  # not held by the orphans' sleep
 
 
 def test_each_running_run_has_its_own_uid():
@@ -178,8 +188,10 @@ def test_each_running_run_has_its_own_uid():
                 cancel.set()
 
     code = "import os, time\nprint(os.getuid(), flush=True)\ntime.sleep(60)"
-    threads = [threading.Thread(target=run, args=(code, H.replace(timeout_s=60)),
-                                kwargs={"on_output": saw, "cancel": cancel}) for _ in range(3)]
+    threads = [
+        threading.Thread(target=run, args=(code, H.replace(timeout_s=60)), kwargs={"on_output": saw, "cancel": cancel})
+        for _ in range(3)
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -206,9 +218,9 @@ def test_a_program_cannot_take_its_supervisors_file_descriptors():
     """Red-team finding: prlimit(1, RLIMIT_NOFILE, 0) broke the supervisor's poll(), and the
     timeout came back as an error with the program's own stderr line as its message."""
     r = run(BREAK_SUPERVISOR, H.replace(timeout_s=2))
-    assert r.stdout == "prlimit=1\n"                                  # EPERM: the filter's rule
+    assert r.stdout == "prlimit=1\n"  # EPERM: the filter's rule
     assert (r.status, r.stopped_by, r.message) == ("timeout", "timeout", "Execution timed out after 2 seconds")
-    assert r.usage is not None and r.usage.cpu_s is not None          # the supervisor's report is whole
+    assert r.usage is not None and r.usage.cpu_s is not None  # the supervisor's report is whole
 
 
 def test_a_supervisor_the_program_broke_never_hands_it_the_verdict():
@@ -246,7 +258,7 @@ def test_signals_to_the_supervisor_change_nothing():
     r = run(SIGNAL_SUPERVISOR, H.replace(timeout_s=5))
     assert (r.status, r.exit_code) == ("ok", 0), r.message
     _sent, state = r.stdout.rsplit(" ", 1)
-    assert state.strip() in ("S", "R"), r.stdout                          # not T (stopped)
+    assert state.strip() in ("S", "R"), r.stdout  # not T (stopped)
     assert r.usage is not None and r.usage.wall_s is not None
 
 
@@ -264,7 +276,7 @@ def test_a_late_supervisor_cannot_make_an_overrun_ok(monkeypatch):
     it is a timeout."""
     _with_supervisor(monkeypatch, "    poll.register(0, select.POLLIN)\n", "")
     r = run("import time\ntime.sleep(3.5)\nprint('finished late')", H.replace(timeout_s=2))
-    assert r.stdout == "finished late\n" and r.usage.wall_s >= 3        # the report arrived, late
+    assert r.stdout == "finished late\n" and r.usage.wall_s >= 3  # the report arrived, late
     assert (r.status, r.stopped_by, r.message) == ("timeout", "timeout", "Execution timed out after 2 seconds")
 
 

@@ -54,15 +54,17 @@ def test_a_run_sees_nothing_of_the_run_before_it(pool):
         "open('/tmp/left-behind', 'w').write('secret of run one')\n"
         "os.environ['RUN_ONE'] = '1'\n"
         "subprocess.Popen(['sleep', '300'], start_new_session=True)\n"
-        "print('run one', os.getpid())\n")
+        "print('run one', os.getpid())\n"
+    )
     assert first.status == "ok", first.stderr
     second = run(
         "import os\n"
         "print(os.path.exists('/tmp/left-behind'), 'RUN_ONE' in os.environ)\n"
         "others = [p for p in os.listdir('/proc') if p.isdigit() and int(p) not in (1, os.getpid())]\n"
-        "print(sorted(open(f'/proc/{p}/cmdline').read().replace(chr(0), ' ') for p in others))\n")
+        "print(sorted(open(f'/proc/{p}/cmdline').read().replace(chr(0), ' ') for p in others))\n"
+    )
     assert second.status == "ok", second.stderr
-    assert pool.stats()["taken"] == 2                       # both came from the pool
+    assert pool.stats()["taken"] == 2  # both came from the pool
     assert second.container_id != first.container_id
     files, processes = second.stdout.splitlines()
     assert files == "False False"
@@ -106,7 +108,7 @@ def test_a_burst_larger_than_the_pool_falls_back_to_cold_starts(pool):
     assert sorted(results) == list(range(6))
     for i, result in results.items():
         assert (result.status, result.stdout) == ("ok", f"{i * i}\n"), result
-    assert len({r.container_id for r in results.values()}) == 6     # six containers, none reused
+    assert len({r.container_id for r in results.values()}) == 6  # six containers, none reused
     assert 1 <= pool.stats()["taken"] <= 6
 
 
@@ -138,7 +140,7 @@ def test_the_hardened_attacks_are_contained_through_the_pool():
             assert outcome.verdict == "contained", detail
             assert not outcome.surprises, detail + "\n" + "\n".join(outcome.surprises)
             through_pool += warm.stats()["taken"] - taken
-            warm.wait_ready(timeout_s=120)      # the next attack finds its container waiting
+            warm.wait_ready(timeout_s=120)  # the next attack finds its container waiting
     # Attacks that stage an environment or a host folder start their own; the rest use the pool.
     assert through_pool >= len(attacks) - 3, (through_pool, len(attacks))
 
@@ -156,16 +158,17 @@ time.sleep(600)
 def test_a_killed_owner_leaves_containers_the_reaper_removes(child_env):
     env = child_env()
     session = env["SANDBOX_SESSION"]
-    owner = subprocess.Popen([sys.executable, "-c", CHILD], cwd=REPO, env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    owner = subprocess.Popen(
+        [sys.executable, "-c", CHILD], cwd=REPO, env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         assert owner.stdout.readline().strip() == "ready", owner.stderr.read()
         assert len(_warm_containers(session)) == 2
-        os.kill(owner.pid, signal.SIGKILL)          # no close(), no atexit: the process is gone
+        os.kill(owner.pid, signal.SIGKILL)  # no close(), no atexit: the process is gone
         owner.wait(timeout=30)
         left = _warm_containers(session)
         assert len(left) == 2 and all(c["orphan"] for c in left), left
-        removed = cleanup()                          # orphans only: their owner is dead
+        removed = cleanup()  # orphans only: their owner is dead
         assert removed["containers"] >= 2
         assert _warm_containers(session) == []
     finally:
@@ -176,8 +179,12 @@ def test_a_killed_owner_leaves_containers_the_reaper_removes(child_env):
 
 def test_a_pooled_container_has_exactly_a_cold_runs_options(pool):
     api = engine.client().api
-    warm = [c for c in api.containers(filters={"label": [f"{engine.LABEL_SESSION}={engine.SESSION}",
-                                                         f"{engine.LABEL_ROLE}=warm"]})]
+    warm = [
+        c
+        for c in api.containers(
+            filters={"label": [f"{engine.LABEL_SESSION}={engine.SESSION}", f"{engine.LABEL_ROLE}=warm"]}
+        )
+    ]
     assert warm
     from sandbox.lab.audit import check, engine_records, inspect_live
 
@@ -185,13 +192,27 @@ def test_a_pooled_container_has_exactly_a_cold_runs_options(pool):
     warm_attrs = api.inspect_container(warm[0]["Id"])
     # Each judged on its own engine records where inspect leaves facts out (Podman).
     warm_context = engine_records(context, api, warm[0]["Id"])
+
     # The same findings, evidence and all; only the run's own uid (a lease per run) differs.
     def findings(attrs, context):
         return [(f.id, f.status, f.evidence if f.id != "kit user" else "uid") for f in check(attrs, context)]
+
     assert findings(warm_attrs, warm_context) == findings(cold_attrs, context)
-    varying = {"Name", "Id", "Created", "State", "NetworkSettings", "ResolvConfPath", "HostnamePath",
-               "HostsPath", "LogPath", "MountLabel", "ProcessLabel", "GraphDriver", "Mounts"}
+    varying = {
+        "Name",
+        "Id",
+        "Created",
+        "State",
+        "NetworkSettings",
+        "ResolvConfPath",
+        "HostnamePath",
+        "HostsPath",
+        "LogPath",
+        "MountLabel",
+        "ProcessLabel",
+        "GraphDriver",
+        "Mounts",
+    }
     for section in ("HostConfig",):
         cold, hot = dict(cold_attrs[section]), dict(warm_attrs[section])
-        assert {k: v for k, v in hot.items() if k not in varying} == {
-            k: v for k, v in cold.items() if k not in varying}
+        assert {k: v for k, v in hot.items() if k not in varying} == {k: v for k, v in cold.items() if k not in varying}

@@ -30,10 +30,10 @@ from sandbox import reaper
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.py"))
-NUMBERS = [f"{n:02d}" for n in range(15)]   # the course: lessons 00 to 14, one per number
-GVISOR_LESSONS = {"14_gvisor"}               # run only where the engine has runsc (see gvisor_ready)
-CELL_TIMEOUT_S = 120       # one cell, unless its metadata says otherwise; most take well under 10 s
-LESSON_TIMEOUT_S = 300     # one whole lesson, kernel start and shutdown included
+NUMBERS = [f"{n:02d}" for n in range(15)]  # the course: lessons 00 to 14, one per number
+GVISOR_LESSONS = {"14_gvisor"}  # run only where the engine has runsc (see gvisor_ready)
+CELL_TIMEOUT_S = 120  # one cell, unless its metadata says otherwise; most take well under 10 s
+LESSON_TIMEOUT_S = 300  # one whole lesson, kernel start and shutdown included
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 # The parts every lesson has, in this order, each found where a reader finds it: the goal and
@@ -61,8 +61,9 @@ def lesson_id(path: Path) -> str:
 
 def runnable(paths: list[Path]) -> list:
     """The paths as parameters, a lesson that needs gVisor marked `gvisor` (see runtime_ready)."""
-    return [pytest.param(p, id=lesson_id(p), marks=[pytest.mark.gvisor] if p.stem in GVISOR_LESSONS else [])
-            for p in paths]
+    return [
+        pytest.param(p, id=lesson_id(p), marks=[pytest.mark.gvisor] if p.stem in GVISOR_LESSONS else []) for p in paths
+    ]
 
 
 @pytest.fixture
@@ -110,8 +111,9 @@ def test_the_course_is_lessons_00_to_14_each_with_its_solution():
     solved = {p.name[:2]: p for p in SOLUTIONS}
     assert sorted(solved) == NUMBERS, f"expected one solutions/NN_*.py per lesson, found {sorted(solved)}"
     for lesson in LESSONS:
-        assert solved[lesson.name[:2]].stem == lesson.stem, \
+        assert solved[lesson.name[:2]].stem == lesson.stem, (
             f"{lesson.name}: its solution must be solutions/{lesson.stem}.py, not {solved[lesson.name[:2]].name}"
+        )
 
 
 @pytest.mark.parametrize("path", LESSONS, ids=lesson_id)
@@ -119,20 +121,25 @@ def test_lesson_is_committed_clean_with_its_sections(path):
     nb = read(path)
     nbformat.validate(nb)
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3", "kernelspec must be 'python3'"
-    dirty = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
-             and (cell.get("outputs") or cell.get("execution_count") is not None)]
+    dirty = [
+        i
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)
+    ]
     assert not dirty, f"cells {dirty} have outputs or execution counts: clear them before committing"
     assert "widgets" not in nb.metadata, "saved widget state: clear it before committing"
     own = {i: cell.metadata["timeout_s"] for i, cell in enumerate(nb.cells) if "timeout_s" in cell.metadata}
-    assert all(isinstance(s, int) and 0 < s < LESSON_TIMEOUT_S for s in own.values()), \
+    assert all(isinstance(s, int) and 0 < s < LESSON_TIMEOUT_S for s in own.values()), (
         f"a cell's timeout_s must be whole seconds below the lesson's {LESSON_TIMEOUT_S} s: {own}"
+    )
 
     found = section_positions(nb)
     missing = [name for name, where in found.items() if where is None]
     assert not missing, f"missing lesson sections: {missing}"
     order = ["goal", "threat", "baseline", "break it", "why it works", "gotchas", "exercise", "solution"]
-    assert [found[name] for name in order] == sorted(found[name] for name in order), \
+    assert [found[name] for name in order] == sorted(found[name] for name in order), (
         f"sections out of order; expected {order}"
+    )
     assert found["check yourself"] > found["baseline"], "the first 'check yourself' belongs after the baseline"
     assert found["fix it"] >= found["break it"], "'fix it' comes after (or with) 'break it'"
 
@@ -149,8 +156,12 @@ def test_lesson_is_committed_clean_with_its_sections(path):
 def test_lesson_runs_top_to_bottom(path, tmp_path, engine_ready, record_property, child_session):
     session = child_session()
     client = NotebookClient(
-        read(path), timeout=CELL_TIMEOUT_S, timeout_func=cell_timeout, kernel_name="python3", allow_errors=False,
-        resources={"metadata": {"path": str(tmp_path)}},    # the kernel's working directory
+        read(path),
+        timeout=CELL_TIMEOUT_S,
+        timeout_func=cell_timeout,
+        kernel_name="python3",
+        allow_errors=False,
+        resources={"metadata": {"path": str(tmp_path)}},  # the kernel's working directory
     )
     started = time.monotonic()
     try:
@@ -174,8 +185,14 @@ def test_lesson_runs_top_to_bottom(path, tmp_path, engine_ready, record_property
 def test_exercise_solution_holds(path, tmp_path, engine_ready, child_session):
     session = child_session()
     try:
-        done = subprocess.run([sys.executable, str(path)], cwd=tmp_path, capture_output=True, text=True,
-                              timeout=LESSON_TIMEOUT_S - 30, env=dict(os.environ, SANDBOX_SESSION=session))
+        done = subprocess.run(
+            [sys.executable, str(path)],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=LESSON_TIMEOUT_S - 30,
+            env=dict(os.environ, SANDBOX_SESSION=session),
+        )
     finally:
         left, nets = reaper.leftovers(session=session), networks_of(session)
         if left or nets:

@@ -57,8 +57,12 @@ def test_the_widget_names_the_control_that_fired():
 
 
 def test_toggles_map_to_limits_without_the_control():
-    lab = Lab("print(1)", limits=H, toggles=("timeout", "memory", "network"),
-              sliders={"timeout_s": (1, 15, 1), "memory_mib": (32, 512, 32)})
+    lab = Lab(
+        "print(1)",
+        limits=H,
+        toggles=("timeout", "memory", "network"),
+        sliders={"timeout_s": (1, 15, 1), "memory_mib": (32, 512, 32)},
+    )
     assert lab.limits() == H  # untouched widget: exactly the profile
     lab.toggles["memory"].value = False
     assert lab.limits() == H.without("memory")
@@ -70,8 +74,11 @@ def test_toggles_map_to_limits_without_the_control():
 
 
 def test_sliders_map_to_values_and_a_change_does_not_run():
-    lab = Lab("print(1)", toggles=("timeout",), sliders={"timeout_s": (1, 15, 1), "memory_mib": (32, 512, 32),
-                                                          "cpus": (0.25, 2.0, 0.25)})
+    lab = Lab(
+        "print(1)",
+        toggles=("timeout",),
+        sliders={"timeout_s": (1, 15, 1), "memory_mib": (32, 512, 32), "cpus": (0.25, 2.0, 0.25)},
+    )
     lab.sliders["timeout_s"].value = 3
     lab.sliders["memory_mib"].value = 64
     lab.sliders["cpus"].value = 1.5
@@ -151,8 +158,9 @@ def test_the_lab_displays_itself_as_a_widget():
     assert "application/vnd.jupyter.widget-view+json" in bundle
 
 
-@pytest.mark.parametrize("kwargs", [{"toggles": ("wifi",)}, {"sliders": {"colour": (1, 2, 1)}},
-                                    {"sliders": {"timeout_s": (5, 1, 1)}}])
+@pytest.mark.parametrize(
+    "kwargs", [{"toggles": ("wifi",)}, {"sliders": {"colour": (1, 2, 1)}}, {"sliders": {"timeout_s": (5, 1, 1)}}]
+)
 def test_bad_widget_settings_are_refused_clearly(kwargs):
     with pytest.raises(InvalidLimits):
         Lab("print(1)", **kwargs)
@@ -178,7 +186,7 @@ def test_output_appears_while_the_run_is_going_then_the_full_report_replaces_it(
     assert seen_live, "the first line should show before the run ends"
     assert "characters of output so far" in live_status
     assert lab.last_result.status == "ok"
-    assert streams(lab, "stdout") == "first\nsecond\n"          # the final report, once
+    assert streams(lab, "stdout") == "first\nsecond\n"  # the final report, once
     assert "sandbox-status-ok" in html_blocks(lab)[0] and "Finished" in lab.status.value
 
 
@@ -212,7 +220,7 @@ def test_the_live_view_keeps_order_clips_and_appends_nothing_after_stop():
     live.add("stdout", "b")
     live.add("stderr", "oops")
     live.add("stdout", "x" * (SHOWN_CHARS + 500))
-    deadline = time.monotonic() + 5          # until the ticker has appended it all (a tick or two)
+    deadline = time.monotonic() + 5  # until the ticker has appended it all (a tick or two)
     while sum(len(text) for _, text in out.appended) < SHOWN_CHARS and time.monotonic() < deadline:
         time.sleep(0.01)
     live.stop()
@@ -226,7 +234,7 @@ def test_the_live_view_keeps_order_clips_and_appends_nothing_after_stop():
 
 def test_peak_overlap_counts_runs_in_progress_at_once():
     assert peak_overlap([]) == 0
-    assert peak_overlap([(0, 1), (1, 2), (2, 3)]) == 1          # one ends as the next starts
+    assert peak_overlap([(0, 1), (1, 2), (2, 3)]) == 1  # one ends as the next starts
     assert peak_overlap([(0, 3), (1, 2), (1.5, 4), (5, 6)]) == 3
 
 
@@ -235,14 +243,14 @@ def test_a_burst_through_the_pool_lab_is_bounded_and_measured():
     burst.button.click()
     report = burst.last_report
     assert report is not None, burst.status.value
-    assert (report.accepted, report.refused) == (3, 2)            # 2 running + 1 waiting; 2 refused at once
+    assert (report.accepted, report.refused) == (3, 2)  # 2 running + 1 waiting; 2 refused at once
     assert report.retry_after_s >= 1 and report.statuses == {"ok": 3}
-    assert 1 <= report.peak <= 2                                   # never more than the workers
-    assert report.elapsed_s >= 2                                   # three 1 s runs on two workers
+    assert 1 <= report.peak <= 2  # never more than the workers
+    assert report.elapsed_s >= 2  # three 1 s runs on two workers
     (block,) = html_blocks(burst)
     assert "sandbox-pool-report" in block and "3</b> accepted" in block and burst.button.disabled is False
 
-    burst.sliders["workers"].value = 3                             # dragging runs nothing
+    burst.sliders["workers"].value = 3  # dragging runs nothing
     assert burst.last_report is report
 
 

@@ -51,8 +51,14 @@ def test_a_weaker_profile_fails_the_items_of_exactly_the_controls_it_lacks(profi
 
 
 def _bind(source: str, destination: str) -> dict:
-    return {"Type": "bind", "Source": source, "Destination": destination, "Mode": "", "RW": True,
-            "Propagation": "rprivate"}
+    return {
+        "Type": "bind",
+        "Source": source,
+        "Destination": destination,
+        "Mode": "",
+        "RW": True,
+        "Propagation": "rprivate",
+    }
 
 
 # One misconfiguration at a time, written into the hardened document: the item that judges it
@@ -67,8 +73,9 @@ MISCONFIGURATIONS = {
     "5.15 restart-policy": lambda a: a["HostConfig"].update(RestartPolicy={"Name": "always", "MaximumRetryCount": 0}),
     "5.16 host-pid": lambda a: a["HostConfig"].update(PidMode="host"),
     "5.17 host-ipc": lambda a: a["HostConfig"].update(IpcMode="host"),
-    "5.18 devices": lambda a: a["HostConfig"].update(Devices=[{"PathOnHost": "/dev/sda", "PathInContainer": "/dev/sda",
-                                                               "CgroupPermissions": "rwm"}]),
+    "5.18 devices": lambda a: a["HostConfig"].update(
+        Devices=[{"PathOnHost": "/dev/sda", "PathInContainer": "/dev/sda", "CgroupPermissions": "rwm"}]
+    ),
     "5.21 host-uts": lambda a: a["HostConfig"].update(UTSMode="host"),
     "5.29 pids-limit": lambda a: a["HostConfig"].update(PidsLimit=None),
     "5.31 host-userns": lambda a: a["HostConfig"].update(UsernsMode="host"),
@@ -87,8 +94,8 @@ def test_one_misconfiguration_fails_its_item(item_id):
 
 # Where one setting rightly fails more than one item.
 COUPLED = {
-    "5.32 docker-socket": {"5.6 sensitive-mounts"},    # /var/run is a host system directory too
-    "5.11 memory": {"kit swap"},                        # no memory limit: no swap limit either
+    "5.32 docker-socket": {"5.6 sensitive-mounts"},  # /var/run is a host system directory too
+    "5.11 memory": {"kit swap"},  # no memory limit: no swap limit either
     # Privileged lifts the capability set, the device list and seccomp along with it.
     "5.5 privileged": {"5.4 capabilities", "5.18 devices", "5.22 seccomp", "kit seccomp-allowlist"},
 }

@@ -7,4 +7,4 @@ from sandbox.lab.audit import ITEMS
 def test_every_item_names_a_known_control_and_a_unique_id():
     ids = [item_id for item_id, *_ in ITEMS]
     assert len(ids) == len(set(ids))
-    assert {control for _, control, _, _ in ITEMS} - {None} <= set(REGISTRY)   # hardened's controls and the extra layers
+    assert {control for _, control, _, _ in ITEMS} - {None} <= set(REGISTRY)  # hardened's controls and the extra layers

@@ -49,7 +49,7 @@ def fake_engine(tmp_path, monkeypatch):
     monkeypatch.setattr(engine, "ensure_runtime", lambda name: None)
     monkeypatch.setattr(engine, "create_container", lambda options, docker_client=None: "c0ffee" * 8)
     yield client.api
-    while box.stranded:                        # this process holds their uids: give them back
+    while box.stranded:  # this process holds their uids: give them back
         box.stranded.popitem()[1].release()
 
 
@@ -64,7 +64,7 @@ def test_a_container_that_could_not_be_removed_keeps_its_uid(fake_engine, caplog
     assert f"Could not remove container {stuck.name} (id {stuck.id})" in caplog.text
     following = uids.lease()
     following.release()
-    assert following.uid != stuck.uid          # no new run shares the uid of one still there
+    assert following.uid != stuck.uid  # no new run shares the uid of one still there
     assert box.stranded[stuck.name].uid == stuck.uid
 
 

@@ -54,14 +54,15 @@ def test_a_fork_bomb_and_a_memory_hog_are_judged_on_the_kernels_record_where_it_
     assert judged(bomb, "contained", forks_refused=0, peak_tasks=201)[0] == "escaped"
     # One refused fork is the pids limit at work, though the program claims it got everything.
     verdict, evidence = judged(bomb, "escaped", forks_refused=1, peak_tasks=64)
-    assert verdict == "contained" and evidence.startswith("the kernel's record (supervisor): forks_refused=1 peak_tasks=64")
+    assert verdict == "contained" and evidence.startswith(
+        "the kernel's record (supervisor): forks_refused=1 peak_tasks=64"
+    )
     assert judged(hog, "contained", oom_kills=0, peak_mib=265.9)[0] == "escaped"
     assert judged(hog, "escaped", oom_kills=1, peak_mib=128.0)[0] == "contained"
-    assert judged(hog, "escaped", oom_kills=0, peak_mib=120.0)[0] == "contained"    # never held 256 MiB
+    assert judged(hog, "escaped", oom_kills=0, peak_mib=120.0)[0] == "contained"  # never held 256 MiB
     # An attack that broke and shows no escape stays an error: it may never have tried.
     assert judged(bomb, "error", forks_refused=0, peak_tasks=2)[0] == "error"
     # A record the kernel did not keep (gVisor's sandbox keeps none): the run's own verdict stands.
     assert judged(bomb, "escaped", forks_refused=None, peak_tasks=201) == ("escaped", "its report")
     # An attack that names no record is judged as before.
     assert judged(catalog.load("tcp_egress"), "escaped", no_route=0) == ("escaped", "its report")
-

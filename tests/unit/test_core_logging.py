@@ -62,14 +62,20 @@ def _calls(tree: ast.AST) -> list[str]:
     for node in ast.walk(tree):
         if isinstance(node, ast.Call):
             func = node.func
-            names.append(func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else "")
+            names.append(
+                func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            )
     return names
 
 
 def test_the_core_never_prints_nor_configures_logging():
     """Its words go to loggers named after its modules; the application decides what is shown."""
-    bad = [f"{path.name}: {name}" for path in CORE for name in _calls(ast.parse(path.read_text()))
-           if name in ("print", "basicConfig", "dictConfig", "fileConfig")]
+    bad = [
+        f"{path.name}: {name}"
+        for path in CORE
+        for name in _calls(ast.parse(path.read_text()))
+        if name in ("print", "basicConfig", "dictConfig", "fileConfig")
+    ]
     assert bad == []
     assert _calls(ast.parse("print(1)\nlogging.basicConfig()\n")) == ["print", "basicConfig"]
 

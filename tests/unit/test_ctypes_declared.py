@@ -30,9 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 FOLDERS = ("attacks", "sandbox", "notebooks/solutions", "tests")
-LIBRARY_CLASSES = {"CDLL", "PyDLL", "WinDLL", "OleDLL"}      # ctypes.CDLL(path) is a library
-LOADERS = {"cdll", "pydll", "windll", "oledll"}              # ctypes.cdll.LoadLibrary(path), ctypes.cdll.libc
-LIBRARY_OBJECTS = {"pythonapi"}                              # ctypes.pythonapi is a library already
+LIBRARY_CLASSES = {"CDLL", "PyDLL", "WinDLL", "OleDLL"}  # ctypes.CDLL(path) is a library
+LOADERS = {"cdll", "pydll", "windll", "oledll"}  # ctypes.cdll.LoadLibrary(path), ctypes.cdll.libc
+LIBRARY_OBJECTS = {"pythonapi"}  # ctypes.pythonapi is a library already
 DECLARATIONS = ("argtypes", "restype")
 # Text that makes an unparseable string look like a program calling C: it must not go unchecked.
 PROGRAM_MARKERS = ("CDLL", "cdll", "PyDLL", "pythonapi", "LoadLibrary")
@@ -41,7 +41,7 @@ PROGRAM_MARKERS = ("CDLL", "cdll", "PyDLL", "pythonapi", "LoadLibrary")
 @dataclass
 class Scan:
     findings: list[str] = field(default_factory=list)
-    checked: dict[str, int] = field(default_factory=dict)      # source -> library calls checked
+    checked: dict[str, int] = field(default_factory=dict)  # source -> library calls checked
 
     def finding(self, where: str, text: str) -> None:
         self.findings.append(f"{where}: {text}")
@@ -56,11 +56,11 @@ class _Program:
 
     def __init__(self, tree: ast.AST):
         self.tree = tree
-        self.modules = {"ctypes"}              # names bound to the ctypes module
-        self.imported: dict[str, str] = {}     # name -> what it is in ctypes (from ctypes import CDLL as C)
-        self.libraries: set[str] = set()       # expressions (as source) bound to a library
-        self.loaders: set[str] = set()         # expressions bound to a loader (ctypes.cdll)
-        self.aliases: dict[str, str] = {}      # expression -> the function key it names
+        self.modules = {"ctypes"}  # names bound to the ctypes module
+        self.imported: dict[str, str] = {}  # name -> what it is in ctypes (from ctypes import CDLL as C)
+        self.libraries: set[str] = set()  # expressions (as source) bound to a library
+        self.loaders: set[str] = set()  # expressions bound to a loader (ctypes.cdll)
+        self.aliases: dict[str, str] = {}  # expression -> the function key it names
         self._imports()
         self._bindings()
 
@@ -88,8 +88,7 @@ class _Program:
         if isinstance(node, ast.Attribute):
             if self.is_module(node.value) and node.attr in LIBRARY_OBJECTS:
                 return True
-            return (self.is_loader(node.value) and not node.attr.startswith("_")
-                    and node.attr != "LoadLibrary")
+            return self.is_loader(node.value) and not node.attr.startswith("_") and node.attr != "LoadLibrary"
         if isinstance(node, ast.Name):
             return self.imported.get(node.id) in LIBRARY_OBJECTS
         return isinstance(node, ast.Subscript) and self.is_loader(node.value)
@@ -103,12 +102,17 @@ class _Program:
             if isinstance(name, ast.Constant) and isinstance(name.value, str):
                 return f"{ast.unparse(node.value)}.{name.value}"
             return ast.unparse(node)
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "getattr"
-                and len(node.args) >= 2 and self.is_library(node.args[0])):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+            and self.is_library(node.args[0])
+        ):
             name = node.args[1]
             if isinstance(name, ast.Constant) and isinstance(name.value, str):
                 return f"{ast.unparse(node.args[0])}.{name.value}"
-            return ast.unparse(node)          # getattr(lib, variable)(...): no declaration can match
+            return ast.unparse(node)  # getattr(lib, variable)(...): no declaration can match
         return self.aliases.get(ast.unparse(node))
 
     # The program's imports and assignments.
@@ -140,7 +144,7 @@ class _Program:
 
     def _bindings(self) -> None:
         changed = True
-        while changed:                      # to a fixed point: lib = ctypes.CDLL(...); other = lib
+        while changed:  # to a fixed point: lib = ctypes.CDLL(...); other = lib
             changed = False
             for target, value, _ in self._assignments():
                 if value is None:
@@ -188,8 +192,12 @@ def _strings(tree: ast.AST):
             if "ctypes" in text:
                 yield node.lineno, text
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Constant) and isinstance(node.value, str) and "ctypes" in node.value
-                and id(node) not in parts_of_fstrings):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and "ctypes" in node.value
+            and id(node) not in parts_of_fstrings
+        ):
             yield node.lineno, node.value
 
 
@@ -203,18 +211,23 @@ def scan_source(source: str, where: str, scan: Scan, must_parse: bool = True) ->
             tree = ast.parse(textwrap.dedent(source))
         except SyntaxError:
             if must_parse or any(marker in source for marker in PROGRAM_MARKERS):
-                scan.finding(where, f"cannot be parsed, so its ctypes calls cannot be checked ({error.msg}, "
-                                    f"line {error.lineno})")
+                scan.finding(
+                    where, f"cannot be parsed, so its ctypes calls cannot be checked ({error.msg}, line {error.lineno})"
+                )
             return
     program = _Program(tree)
     declared = program.declarations()
     for call, key in program.calls():
         scan.checked[where] = scan.checked.get(where, 0) + 1
-        missing = [kind for kind in DECLARATIONS
-                   if (key, kind) not in declared or declared[key, kind] >= _position(call)]
+        missing = [
+            kind for kind in DECLARATIONS if (key, kind) not in declared or declared[key, kind] >= _position(call)
+        ]
         if missing:
-            scan.finding(where, f"{line_word} {call.lineno}: {ast.unparse(call)[:100]} is called without "
-                                f"{' and '.join(f'{key}.{kind}' for kind in missing)} assigned before it")
+            scan.finding(
+                where,
+                f"{line_word} {call.lineno}: {ast.unparse(call)[:100]} is called without "
+                f"{' and '.join(f'{key}.{kind}' for kind in missing)} assigned before it",
+            )
     for line, text in _strings(tree):
         scan_source(text, f"{where}, the program in the string at line {line}", scan, must_parse=False)
 
@@ -224,7 +237,7 @@ def _without_magics(source: str) -> str:
     lines = []
     for line in source.splitlines():
         stripped = line.lstrip()
-        lines.append(line[:len(line) - len(stripped)] + "pass" if stripped.startswith(("%", "!")) else line)
+        lines.append(line[: len(line) - len(stripped)] + "pass" if stripped.startswith(("%", "!")) else line)
     return "\n".join(lines)
 
 
@@ -258,10 +271,13 @@ def findings_in(source: str) -> list[str]:
 
 # The repository.
 
+
 def test_every_ctypes_call_in_the_kit_declares_argtypes_and_restype_first():
     scan = scan_tree(ROOT)
-    assert not scan.findings, ("ctypes calls without declared types (declare `lib.f.argtypes` and "
-                               "`lib.f.restype` before the first call):\n  " + "\n  ".join(scan.findings))
+    assert not scan.findings, (
+        "ctypes calls without declared types (declare `lib.f.argtypes` and "
+        "`lib.f.restype` before the first call):\n  " + "\n  ".join(scan.findings)
+    )
 
 
 def test_the_scan_reaches_the_programs_that_call_c():
@@ -269,14 +285,23 @@ def test_the_scan_reaches_the_programs_that_call_c():
     # renamed) cannot pass by finding nothing.
     checked = scan_tree(ROOT).checked
     reached = {where.split(",")[0].split(" cell ")[0] for where in checked}
-    assert {"attacks/io_uring.py", "attacks/kernel_interfaces.py", "attacks/ptrace_child.py",
-            "attacks/personality.py", "attacks/userns_unshare.py", "attacks/cap_sys_admin_mount.py",
-            "sandbox/lab/probe.py", "notebooks/solutions/09_seccomp.py", "notebooks/09_seccomp.ipynb",
-            "tests/attacks/test_seccomp_evidence.py"} <= reached, sorted(reached)
+    assert {
+        "attacks/io_uring.py",
+        "attacks/kernel_interfaces.py",
+        "attacks/ptrace_child.py",
+        "attacks/personality.py",
+        "attacks/userns_unshare.py",
+        "attacks/cap_sys_admin_mount.py",
+        "sandbox/lab/probe.py",
+        "notebooks/solutions/09_seccomp.py",
+        "notebooks/09_seccomp.ipynb",
+        "tests/attacks/test_seccomp_evidence.py",
+    } <= reached, sorted(reached)
     assert any("the program in the string" in where for where in checked if where.startswith("sandbox/lab/probe.py"))
 
 
 # The scanner itself, on samples (wrong on purpose where a finding is expected).
+
 
 def test_an_undeclared_call_is_found_with_what_it_lacks():
     (found,) = findings_in("""
@@ -299,7 +324,8 @@ def test_declarations_must_come_before_the_call():
 
 
 def test_a_fully_declared_call_and_ctypes_own_helpers_pass():
-    assert findings_in("""
+    assert (
+        findings_in("""
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
         libc.syscall.argtypes = [ctypes.c_long] * 7
@@ -309,14 +335,16 @@ def test_a_fully_declared_call_and_ctypes_own_helpers_pass():
         ctypes.memmove(buf, b"x", 1)
         pointer = ctypes.cast(buf, ctypes.c_void_p)
         ctypes.CFUNCTYPE(ctypes.c_int)(pointer.value)
-    """) == []
+    """)
+        == []
+    )
 
 
 def test_every_way_of_reaching_a_library_function_is_checked():
     samples = {
         "getattr": "import ctypes\nlibc = ctypes.CDLL(None)\ngetattr(libc, 'ptrace')(0, 0, None, None)\n",
         "getattr, variable": "import ctypes\nlibc = ctypes.CDLL(None)\nname = 'getpid'\n"
-                             "libc.getpid.argtypes = []\nlibc.getpid.restype = ctypes.c_int\ngetattr(libc, name)()\n",
+        "libc.getpid.argtypes = []\nlibc.getpid.restype = ctypes.c_int\ngetattr(libc, name)()\n",
         "subscript": "import ctypes\nlibc = ctypes.CDLL(None)\nlibc['getpid']()\n",
         "alias": "import ctypes\nlibc = ctypes.CDLL(None)\nf = libc.syscall\nf(39)\n",
         "temporary": "import ctypes\nctypes.CDLL(None).getpid()\n",
@@ -327,13 +355,14 @@ def test_every_way_of_reaching_a_library_function_is_checked():
         "pythonapi": "import ctypes\nctypes.pythonapi.Py_IsInitialized()\n",
         "copied library": "import ctypes\nlibc = ctypes.CDLL(None)\nsame = libc\nsame.getpid()\n",
         "attribute target": "import ctypes\nclass C:\n    def __init__(self):\n        self.lib = ctypes.CDLL(None)\n"
-                            "        self.lib.getpid()\n",
+        "        self.lib.getpid()\n",
     }
     assert {name: bool(findings_in(code)) for name, code in samples.items()} == {name: True for name in samples}
 
 
 def test_declaring_through_an_alias_or_getattr_counts():
-    assert findings_in("""
+    assert (
+        findings_in("""
         import ctypes
         libc = ctypes.CDLL(None)
         getpid = libc.getpid
@@ -343,12 +372,14 @@ def test_declaring_through_an_alias_or_getattr_counts():
         getattr(libc, "getppid").argtypes = []
         libc.getppid.restype = ctypes.c_int
         getattr(libc, "getppid")()
-    """) == []
+    """)
+        == []
+    )
 
 
 def test_programs_held_in_strings_are_checked_recursively():
     inner = "import ctypes\nlibc = ctypes.CDLL(None)\nlibc.syscall(39)\n"
-    outer = f"PROGRAM = {inner!r}\nWRAPPER = {('RUN = ' + repr(inner)) !r}\n"
+    outer = f"PROGRAM = {inner!r}\nWRAPPER = {('RUN = ' + repr(inner))!r}\n"
     found = findings_in(outer)
     assert len(found) == 2 and all("the program in the string at line" in f for f in found), found
     # An f-string program: each interpolated value stands in as a name.

@@ -21,8 +21,13 @@ from server.body import MAX_BODY_BYTES
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 # The pages a reader sees: the front page, the site's pages, and the root files the site includes.
-PAGES = [ROOT / "README.md", ROOT / "ARCHITECTURE.md", ROOT / "CONTRIBUTING.md", ROOT / "attacks" / "README.md",
-         *sorted(DOCS.glob("*.md"))]
+PAGES = [
+    ROOT / "README.md",
+    ROOT / "ARCHITECTURE.md",
+    ROOT / "CONTRIBUTING.md",
+    ROOT / "attacks" / "README.md",
+    *sorted(DOCS.glob("*.md")),
+]
 HARDENED = PROFILES["hardened"]
 KIB = 1024
 MIB = 1024 * 1024
@@ -34,8 +39,11 @@ def text_of(path: Path) -> str:
 
 def found(pattern: str, pages: list[Path] = PAGES, flags: int = 0) -> list[tuple[str, re.Match]]:
     """Every match of `pattern` in the pages, with where it was found; at least one."""
-    hits = [(f"{page.relative_to(ROOT)}: {m.group(0)!r}", m)
-            for page in pages for m in re.finditer(pattern, text_of(page), flags)]
+    hits = [
+        (f"{page.relative_to(ROOT)}: {m.group(0)!r}", m)
+        for page in pages
+        for m in re.finditer(pattern, text_of(page), flags)
+    ]
     assert hits, f"no page states this figure any more ({pattern!r}): update the test with the docs"
     return hits
 
@@ -81,7 +89,8 @@ def test_the_hardened_limits_table_states_the_profiles_values(control):
     cells = hardened_cells()
     assert str(control) in cells, f"docs/controls.md has no row for {control}"
     assert numbers_in(cells[str(control)]) == hardened_figures()[control], (
-        f"docs/controls.md, {control}: {cells[str(control)]!r}, but hardened has {hardened_figures()[control]}")
+        f"docs/controls.md, {control}: {cells[str(control)]!r}, but hardened has {hardened_figures()[control]}"
+    )
 
 
 def test_the_table_agrees_with_the_registry_it_is_drawn_from():
@@ -125,8 +134,10 @@ def test_the_stdin_limit_is_the_supervisors():
 
 
 def test_the_request_body_bound_is_the_servers():
-    for where, m in found(r"\bbody (?:over|larger than|of at most|at most) (\d[\d,]*) (KiB|bytes)"
-                          r"(?: \(([\d,]+) bytes\))?"):
+    for where, m in found(
+        r"\bbody (?:over|larger than|of at most|at most) (\d[\d,]*) (KiB|bytes)"
+        r"(?: \(([\d,]+) bytes\))?"
+    ):
         size = number(m.group(1)) * (KIB if m.group(2) == "KiB" else 1)
         assert size == MAX_BODY_BYTES, f"{where}: the server's bound is {MAX_BODY_BYTES:,} bytes"
         if m.group(3):
@@ -140,9 +151,11 @@ LINK = re.compile(r"\]\(([^)#\s]+)(?:#[^)\s]*)?\)")
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_every_relative_link_leads_to_a_file(page):
     # Relative links, so that they work on disk, on a Git host and (through docs/hooks) in the site.
-    broken = [target for target in LINK.findall(text_of(page))
-              if "://" not in target and not target.startswith("mailto:")
-              and not (page.parent / target).exists()]
+    broken = [
+        target
+        for target in LINK.findall(text_of(page))
+        if "://" not in target and not target.startswith("mailto:") and not (page.parent / target).exists()
+    ]
     assert not broken, f"{page.relative_to(ROOT)} links to files that do not exist: {broken}"
 
 

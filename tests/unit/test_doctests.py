@@ -59,6 +59,11 @@ def test_examples_without_the_engine(module):
 
 def test_no_example_is_skipped_outright():
     """+SKIP hides an example from every pass; +ENGINE runs it where the engine is."""
-    skipped = [f"{test.name} line {example.lineno}" for module in modules() for test in docstrings(module)
-               for example in test.examples if example.options.get(doctest.SKIP)]
+    skipped = [
+        f"{test.name} line {example.lineno}"
+        for module in modules()
+        for test in docstrings(module)
+        for example in test.examples
+        if example.options.get(doctest.SKIP)
+    ]
     assert not skipped, skipped

@@ -22,10 +22,13 @@ def test_docker_20_10_is_the_baseline_of_the_lists():
     assert beyond == set(seccomp.DENIED_BEYOND_DOCKER) and also == set(seccomp.DENIED_ALSO_BY_DOCKER)
 
 
-@pytest.mark.parametrize("version, beyond_has, also_has", [
-    ((23, 0, 0), {"process_vm_readv", "io_uring_setup"}, set()),
-    ((26, 1, 5), {"process_vm_readv"}, {"io_uring_setup", "io_uring_enter", "io_uring_register"}),
-])
+@pytest.mark.parametrize(
+    "version, beyond_has, also_has",
+    [
+        ((23, 0, 0), {"process_vm_readv", "io_uring_setup"}, set()),
+        ((26, 1, 5), {"process_vm_readv"}, {"io_uring_setup", "io_uring_enter", "io_uring_register"}),
+    ],
+)
 def test_newer_defaults_move_calls_across(version, beyond_has, also_has):
     beyond, also = seccomp.docker_default_split(version)
     assert beyond_has <= beyond and also_has <= also
@@ -43,7 +46,7 @@ def test_an_engines_entry_restates_expectations_only_where_the_engine_matches(mo
     assert not attack.applicable and "Docker 25 and later" in attack.not_here()
     assert attack.expected("ablated")["report"]["achieved"] is False
     assert attack.wanted("ablated") == "contained"
-    assert attack.expected("hardened") == attack.expect["hardened"]     # not restated: the same
+    assert attack.expected("hardened") == attack.expect["hardened"]  # not restated: the same
 
 
 def test_podman_entries_match_podman_only(monkeypatch):
@@ -71,9 +74,16 @@ def test_podman_default_profile_moves_calls_both_ways():
 
 
 def test_a_malformed_engines_entry_is_refused():
-    meta = {"title": "t", "category": "cpu", "control": "cpu", "hardened": "h", "ablated": "a",
-            "explain": "e", "expect": {"hardened": {}, "ablated": {}},
-            "engines": [{"docker_from": "25", "expect": {"ablated": {}}}]}          # no why
+    meta = {
+        "title": "t",
+        "category": "cpu",
+        "control": "cpu",
+        "hardened": "h",
+        "ablated": "a",
+        "explain": "e",
+        "expect": {"hardened": {}, "ablated": {}},
+        "engines": [{"docker_from": "25", "expect": {"ablated": {}}}],
+    }  # no why
     source = f"ATTACK = {meta!r}\n"
     with pytest.raises(catalog.AttackError, match="why"):
         catalog._from_metadata("x", catalog.read_metadata(source, "x"), source, catalog.Path())
@@ -94,10 +104,13 @@ def test_the_engine_is_a_setting(monkeypatch, tmp_path):
     finally:
         engine.forget_clients()
     # SANDBOX_ENGINE wins over DOCKER_HOST, for the kit and the processes it starts.
-    shown = subprocess.run([sys.executable, "-c", "import os, sandbox; print(os.environ['DOCKER_HOST'])"],
-                           env={"SANDBOX_ENGINE": missing, "DOCKER_HOST": "unix:///elsewhere.sock",
-                                "PATH": "/usr/bin:/bin"},
-                           capture_output=True, text=True, cwd=catalog.Path(__file__).parents[2])
+    shown = subprocess.run(
+        [sys.executable, "-c", "import os, sandbox; print(os.environ['DOCKER_HOST'])"],
+        env={"SANDBOX_ENGINE": missing, "DOCKER_HOST": "unix:///elsewhere.sock", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        cwd=catalog.Path(__file__).parents[2],
+    )
     assert shown.stdout.strip() == missing, shown.stderr
 
 

@@ -23,10 +23,15 @@ PNG = b"\x89PNG\r\n\x1a\n"
 def plot(program: str, tmp_path: Path, out: Path) -> subprocess.CompletedProcess:
     """Run `program` with the backend, its out/ folder set to `out`."""
     prelude = f"import sandbox_figures\nsandbox_figures.OUT = {str(out)!r}\nimport matplotlib.pyplot as plt\n"
-    env = {**os.environ, "MPLBACKEND": "module://sandbox_figures", "PYTHONPATH": str(DOCKER),
-           "MPLCONFIGDIR": str(tmp_path / "mpl")}
-    return subprocess.run([sys.executable, "-c", prelude + program], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "MPLBACKEND": "module://sandbox_figures",
+        "PYTHONPATH": str(DOCKER),
+        "MPLCONFIGDIR": str(tmp_path / "mpl"),
+    }
+    return subprocess.run(
+        [sys.executable, "-c", prelude + program], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
 
 
 def pngs(out: Path) -> dict[str, bool]:
@@ -36,8 +41,12 @@ def pngs(out: Path) -> dict[str, bool]:
 def test_show_saves_each_open_figure_and_exit_saves_the_rest(tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    done = plot("plt.plot([1, 2])\nplt.figure()\nplt.plot([3, 1])\nplt.show()\n"
-                "assert plt.get_fignums() == []\nplt.plot([0, 5])\n", tmp_path, out)
+    done = plot(
+        "plt.plot([1, 2])\nplt.figure()\nplt.plot([3, 1])\nplt.show()\n"
+        "assert plt.get_fignums() == []\nplt.plot([0, 5])\n",
+        tmp_path,
+        out,
+    )
     assert done.returncode == 0, done.stderr
     assert pngs(out) == {"figure-1.png": True, "figure-2.png": True, "figure-3.png": True}
 

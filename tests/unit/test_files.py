@@ -48,11 +48,25 @@ def test_good_files_become_utf8_names_and_bytes():
 
 
 BAD_NAMES = {
-    "absolute": "/etc/passwd", "parent": "../x", "inner parent": "a/../../x", "dot": "./x", "dot inside": "a/./x",
-    "empty": "", "empty component": "a//b", "trailing slash": "a/", "NUL": "a\x00b", "newline": "a\nb",
-    "ESC": "a\x1b[31mb", "DEL": "a\x7fb", "C1": "a\x85b", "right-to-left override": "a\u202egnp.exe",
-    "backslash": "a\\b", "long component": "x" * 256, "long name": "/".join(["x" * 200] * 6),
-    "output folder": "out/x.csv", "the output folder itself": "out",
+    "absolute": "/etc/passwd",
+    "parent": "../x",
+    "inner parent": "a/../../x",
+    "dot": "./x",
+    "dot inside": "a/./x",
+    "empty": "",
+    "empty component": "a//b",
+    "trailing slash": "a/",
+    "NUL": "a\x00b",
+    "newline": "a\nb",
+    "ESC": "a\x1b[31mb",
+    "DEL": "a\x7fb",
+    "C1": "a\x85b",
+    "right-to-left override": "a\u202egnp.exe",
+    "backslash": "a\\b",
+    "long component": "x" * 256,
+    "long name": "/".join(["x" * 200] * 6),
+    "output folder": "out/x.csv",
+    "the output folder itself": "out",
 }
 
 
@@ -61,7 +75,7 @@ def test_a_bad_name_is_refused_with_what_to_fix(name):
     with pytest.raises(InvalidCode) as info:
         F.check_files({name: "x"}, H)
     assert "file name" in str(info.value)
-    assert "\n" not in str(info.value) and "\x1b" not in str(info.value)     # shown escaped
+    assert "\n" not in str(info.value) and "\x1b" not in str(info.value)  # shown escaped
 
 
 def test_a_name_that_is_not_text_is_refused():
@@ -76,13 +90,16 @@ def test_two_names_for_one_file_are_refused():
         F.check_files({composed: "1", decomposed: "2"}, H)
 
 
-@pytest.mark.parametrize("files, words", [
-    ({f"f{i}": "" for i in range(21)}, "21 files given; the limit is 20"),
-    ({"big": b"x" * (F.MAX_FILE_BYTES + 1)}, "the limit is 1 MiB a file"),
-    ({f"f{i}": b"x" * F.MAX_FILE_BYTES for i in range(5)}, "more than 4 MiB"),
-    ({"a": 3}, "must be str or bytes, not int"),
-    ({"a": "\ud800"}, "not valid Unicode"),
-])
+@pytest.mark.parametrize(
+    "files, words",
+    [
+        ({f"f{i}": "" for i in range(21)}, "21 files given; the limit is 20"),
+        ({"big": b"x" * (F.MAX_FILE_BYTES + 1)}, "the limit is 1 MiB a file"),
+        ({f"f{i}": b"x" * F.MAX_FILE_BYTES for i in range(5)}, "more than 4 MiB"),
+        ({"a": 3}, "must be str or bytes, not int"),
+        ({"a": "\ud800"}, "not valid Unicode"),
+    ],
+)
 def test_the_bounds_and_types_are_refused(files, words):
     with pytest.raises(InvalidCode, match=words):
         F.check_files(files, H)
@@ -97,7 +114,7 @@ def test_a_profile_with_no_writable_working_directory_says_so():
     with pytest.raises(InvalidLimits, match="read-only") as info:
         F.check_files({"a.csv": "1"}, PROFILES["seed"])
     assert "tmpfs" in info.value.hint
-    assert F.check_files({"a.csv": "1"}, PROFILES["naive"])        # writable root, no tmpfs
+    assert F.check_files({"a.csv": "1"}, PROFILES["naive"])  # writable root, no tmpfs
 
 
 def test_the_delivery_carries_counts_then_sizes_then_bytes():
@@ -126,7 +143,7 @@ def test_the_supervisor_writes_files_without_following_links(inside, tmp_path, m
     assert (tmp_path / "a.csv").read_bytes() == b"1" and (tmp_path / "d/e/f.txt").read_bytes() == b"2"
     assert oct((tmp_path / "out").stat().st_mode & 0o777) == "0o700"
     with pytest.raises(OSError):
-        inside["write_new"](b"sub/x", b"3")                           # a folder that is a link: ELOOP
+        inside["write_new"](b"sub/x", b"3")  # a folder that is a link: ELOOP
     with pytest.raises(FileExistsError):
         inside["write_new"](b"a.csv", b"4")
     with pytest.raises(ValueError):
@@ -135,8 +152,16 @@ def test_the_supervisor_writes_files_without_following_links(inside, tmp_path, m
 
 
 def test_the_bounds_inside_are_the_hosts(inside):
-    for name in ("OUT", "HARVEST_FILES", "HARVEST_FILE_BYTES", "HARVEST_TOTAL_BYTES", "HARVEST_ENTRIES",
-                 "HARVEST_DEPTH", "MAX_NAME_BYTES", "SHOWN_NAME_CHARS"):
+    for name in (
+        "OUT",
+        "HARVEST_FILES",
+        "HARVEST_FILE_BYTES",
+        "HARVEST_TOTAL_BYTES",
+        "HARVEST_ENTRIES",
+        "HARVEST_DEPTH",
+        "MAX_NAME_BYTES",
+        "SHOWN_NAME_CHARS",
+    ):
         assert inside[name] == getattr(F, name), name
     assert inside["MAGIC"] == supervisor.MAGIC and F.HARVEST_SAFE in inside["HARVESTS"]
 
@@ -166,8 +191,13 @@ def test_regular_files_come_back_byte_for_byte(inside, out):
 
 def test_links_fifos_sockets_and_hard_links_are_refused_unread(inside, out, tmp_path):
     (tmp_path / "outside").write_text("secret")
-    for name, target in (("environ", "/proc/1/environ"), ("shadow", "/etc/shadow"),
-                         ("outside", str(tmp_path / "outside")), ("fd0", "/proc/self/fd/0"), ("up", "..")):
+    for name, target in (
+        ("environ", "/proc/1/environ"),
+        ("shadow", "/etc/shadow"),
+        ("outside", str(tmp_path / "outside")),
+        ("fd0", "/proc/self/fd/0"),
+        ("up", ".."),
+    ):
         os.symlink(target, out / name)
     os.link(tmp_path / "outside", out / "hard")
     os.mkfifo(out / "fifo")
@@ -176,10 +206,15 @@ def test_links_fifos_sockets_and_hard_links_are_refused_unread(inside, out, tmp_
         files, refused, _ = harvested(inside)
     assert files == {}
     assert {name: reason.split(":")[0] for name, reason in refused.items()} == {
-        "environ": "a symbolic link (never followed)", "shadow": "a symbolic link (never followed)",
-        "outside": "a symbolic link (never followed)", "fd0": "a symbolic link (never followed)",
-        "up": "a symbolic link (never followed)", "hard": "a hard link (2 names for one file)",
-        "fifo": "a FIFO", "sock": "a socket"}
+        "environ": "a symbolic link (never followed)",
+        "shadow": "a symbolic link (never followed)",
+        "outside": "a symbolic link (never followed)",
+        "fd0": "a symbolic link (never followed)",
+        "up": "a symbolic link (never followed)",
+        "hard": "a hard link (2 names for one file)",
+        "fifo": "a FIFO",
+        "sock": "a socket",
+    }
 
 
 def test_a_device_is_refused(inside, out):
@@ -206,7 +241,8 @@ def test_names_are_refused_and_shown_escaped(inside, out):
         "new\\nline": "a name with a control, unprintable or backslash character",
         "\\x1b[31mred": "a name with a control, unprintable or backslash character",
         "bad\\xffutf8": "a name that is not UTF-8",
-        "back\\\\slash": "a name with a control, unprintable or backslash character"}
+        "back\\\\slash": "a name with a control, unprintable or backslash character",
+    }
     assert all(name.isprintable() for name in refused)
 
 
@@ -222,7 +258,7 @@ def test_a_folder_past_the_depth_is_refused_unread(inside, out):
 
 def test_the_count_the_total_and_the_entries_are_bounded(inside, out):
     for i in range(30):
-        (out / f"f{i:02}").write_bytes(b"x" * (300 << 10))     # 30 x 300 KiB: past the 4 MiB total first
+        (out / f"f{i:02}").write_bytes(b"x" * (300 << 10))  # 30 x 300 KiB: past the 4 MiB total first
     files, refused, unexamined = harvested(inside)
     assert unexamined == 0 and len(files) == 13 and sum(map(len, files.values())) <= F.HARVEST_TOTAL_BYTES
     assert len(refused) == 17 and all("past the bound of 4194304 in all" in r for r in refused.values())
@@ -286,10 +322,15 @@ def test_the_largest_report_fits_under_the_cap(inside):
     Base64 = inside["Base64"]
     size = F.HARVEST_TOTAL_BYTES // F.HARVEST_FILES
     worst = '"' * F.MAX_NAME_BYTES
-    report = {"v": 1, "unread": ["cgroup: OSError"] * 5, "scratch_full": ["/tmp", "/dev/shm"],
-              "files": [[worst, Base64(base64.b64encode(b"x" * size))] for _ in range(F.HARVEST_FILES)],
-              "files_refused": [[inside["shown"]("\U0001f600".encode() * 300), "x" * 100]] * F.HARVEST_ENTRIES,
-              "files_unexamined": 99999, **{f"counter{i}": 10 ** 12 for i in range(30)}}
+    report = {
+        "v": 1,
+        "unread": ["cgroup: OSError"] * 5,
+        "scratch_full": ["/tmp", "/dev/shm"],
+        "files": [[worst, Base64(base64.b64encode(b"x" * size))] for _ in range(F.HARVEST_FILES)],
+        "files_refused": [[inside["shown"]("\U0001f600".encode() * 300), "x" * 100]] * F.HARVEST_ENTRIES,
+        "files_unexamined": 99999,
+        **{f"counter{i}": 10**12 for i in range(30)},
+    }
     pieces = [b"0" * 32, b" "]
     inside["encode"](report, pieces)
     assert len(b"".join(pieces)) < REPORT_MAX
@@ -304,20 +345,40 @@ def b64(data: bytes) -> str:
 
 def test_the_host_types_files_and_checks_images_by_their_bytes():
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 8
-    report = Report(files=(["plot.png", b64(png)], ["fake.png", b64(b"<svg/>")], ["a.svg", b64(b"<svg/>")],
-                           ["t.csv", b64(b"1,2")], ["x.unknownext", b64(b"?")]))
+    report = Report(
+        files=(
+            ["plot.png", b64(png)],
+            ["fake.png", b64(b"<svg/>")],
+            ["a.svg", b64(b"<svg/>")],
+            ["t.csv", b64(b"1,2")],
+            ["x.unknownext", b64(b"?")],
+        )
+    )
     files, refused, unexamined = F.received(report)
     assert {n: f.type for n, f in files.items()} == {
-        "a.svg": "image/svg+xml", "fake.png": "application/octet-stream", "plot.png": "image/png",
-        "t.csv": "text/csv", "x.unknownext": "application/octet-stream"}
+        "a.svg": "image/svg+xml",
+        "fake.png": "application/octet-stream",
+        "plot.png": "image/png",
+        "t.csv": "text/csv",
+        "x.unknownext": "application/octet-stream",
+    }
     assert list(files) == sorted(files) and files["plot.png"].data == png and files["plot.png"].size == len(png)
     assert (refused, unexamined) == ((), 0)
 
 
 def test_the_host_checks_the_names_again():
-    report = Report(files=(["../escape", b64(b"1")], ["/abs", b64(b"2")], ["ok", b64(b"3")], ["ok", b64(b"4")],
-                           ["body", "not base64!"], "junk"),
-                    files_refused=(["x\x1by", "a socket\nreally"],), files_unexamined=5)
+    report = Report(
+        files=(
+            ["../escape", b64(b"1")],
+            ["/abs", b64(b"2")],
+            ["ok", b64(b"3")],
+            ["ok", b64(b"4")],
+            ["body", "not base64!"],
+            "junk",
+        ),
+        files_refused=(["x\x1by", "a socket\nreally"],),
+        files_unexamined=5,
+    )
     files, refused, unexamined = F.received(report)
     assert list(files) == ["ok"] and files["ok"].data == b"3"
     assert refused[0] == ("x\\x1by", "a socket\\nreally")
@@ -328,12 +389,28 @@ def test_the_host_checks_the_names_again():
 
 
 def test_a_report_with_files_parses_and_a_result_carries_them():
-    raw = json.dumps({"v": 1, "exit_code": 0, "files": [["a.txt", b64(b"hi")]],
-                      "files_refused": [["l", "a symbolic link (never followed)"]], "files_unexamined": 0})
+    raw = json.dumps(
+        {
+            "v": 1,
+            "exit_code": 0,
+            "files": [["a.txt", b64(b"hi")]],
+            "files_refused": [["l", "a symbolic link (never followed)"]],
+            "files_unexamined": 0,
+        }
+    )
     report = parse_report(raw.encode() + b"\n")
     files, refused, unexamined = F.received(report)
-    result = Result(status=Status.OK, stdout="", stderr="", exit_code=0, duration_s=0.1, limits=H,
-                    files=files, files_refused=refused, files_unexamined=unexamined)
+    result = Result(
+        status=Status.OK,
+        stdout="",
+        stderr="",
+        exit_code=0,
+        duration_s=0.1,
+        limits=H,
+        files=files,
+        files_refused=refused,
+        files_unexamined=unexamined,
+    )
     data = result.to_dict()
     assert data["files"] == [{"name": "a.txt", "size": 2, "type": "text/plain", "base64": "aGk="}]
     assert data["files_refused"] == [{"name": "l", "reason": "a symbolic link (never followed)"}]
@@ -353,7 +430,9 @@ def test_out_writes_subfolders_and_never_writes_over(tmp_path):
     target = tmp_path / "results" / "deeper"
     assert write_out(returned(**{"a.txt": b"1", "t/b.csv": b"2"}), str(target)) == []
     assert (target / "a.txt").read_bytes() == b"1" and (target / "t" / "b.csv").read_bytes() == b"2"
-    assert write_out(returned(**{"a.txt": b"new"}), str(target)) == ["not written: a.txt: exists already (never written over)"]
+    assert write_out(returned(**{"a.txt": b"new"}), str(target)) == [
+        "not written: a.txt: exists already (never written over)"
+    ]
     assert (target / "a.txt").read_bytes() == b"1"
 
 
@@ -363,8 +442,9 @@ def test_out_never_writes_through_a_name_or_a_link(tmp_path):
     out.mkdir()
     os.symlink(tmp_path / "victim", out / "sub")
     os.symlink(tmp_path / "victim" / "file", out / "link.txt")
-    problems = write_out(returned(**{"../escape": b"x", "/abs": b"x", "sub/x": b"x", "link.txt": b"x",
-                                     "new\nline": b"x"}), str(out))
+    problems = write_out(
+        returned(**{"../escape": b"x", "/abs": b"x", "sub/x": b"x", "link.txt": b"x", "new\nline": b"x"}), str(out)
+    )
     assert [p.split(":")[0] for p in problems] == ["not written"] * 5
     assert "sub is not a folder (a link is never followed)" in problems[2]
     assert list((tmp_path / "victim").iterdir()) == [] and not (tmp_path / "escape").exists()
@@ -373,7 +453,9 @@ def test_out_never_writes_through_a_name_or_a_link(tmp_path):
 def test_file_options_name_files_by_their_base_name_or_as_told(tmp_path):
     (tmp_path / "data.csv").write_bytes(b"1,2")
     assert files_from([str(tmp_path / "data.csv"), f"in/d.csv={tmp_path / 'data.csv'}"]) == {
-        "data.csv": b"1,2", "in/d.csv": b"1,2"}
+        "data.csv": b"1,2",
+        "in/d.csv": b"1,2",
+    }
     with pytest.raises(SandboxError, match="cannot read"):
         files_from([str(tmp_path / "missing")])
     with pytest.raises(SandboxError, match="given twice"):

@@ -18,7 +18,7 @@ def test_every_language_has_a_title_and_an_error_reader():
 def test_the_runs_message_reads_the_languages_own_error_reader(monkeypatch):
     stderr = "TypeError: x is not a function\n    at Object.<anonymous> ([eval]:1:1)\n\nNode.js v18.19.0\n"
     assert error_line(stderr, "javascript") == "TypeError: x is not a function"
-    assert error_line(stderr, "python") == "Node.js v18.19.0"       # Python's error comes last
+    assert error_line(stderr, "python") == "Node.js v18.19.0"  # Python's error comes last
     monkeypatch.setitem(LANGUAGES, "python", dataclasses.replace(LANGUAGES["python"], error_line=lambda s: "read"))
     assert error_line(stderr, "python") == "read"
 

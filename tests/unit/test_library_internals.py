@@ -35,11 +35,32 @@ ROOT = Path(__file__).resolve().parents[2]
 PRIVATE = {
     "sandbox/docker_internals.py": ["_sock", "frames_iter", "docker.utils"],
     "server/waitress_internals.py": [
-        "create_server", "BaseWSGIServer", "HTTPChannel", "WSGITask", "ErrorTask", "wasyncore",
-        "pull_trigger", "task_dispatcher", "channel_class", "maintenance", "active_channels",
-        "total_outbufs_len", "_flush_some", "outbuf_lock", "requests_lock", "close_when_flushed",
-        "will_close", "last_activity", "recv_bytes", "build_response_header", "set_close_on_finish",
-        "error_task_class", "task_class", "del_channel", "handle_close", "handle_read",
+        "create_server",
+        "BaseWSGIServer",
+        "HTTPChannel",
+        "WSGITask",
+        "ErrorTask",
+        "wasyncore",
+        "pull_trigger",
+        "task_dispatcher",
+        "channel_class",
+        "maintenance",
+        "active_channels",
+        "total_outbufs_len",
+        "_flush_some",
+        "outbuf_lock",
+        "requests_lock",
+        "close_when_flushed",
+        "will_close",
+        "last_activity",
+        "recv_bytes",
+        "build_response_header",
+        "set_close_on_finish",
+        "error_task_class",
+        "task_class",
+        "del_channel",
+        "handle_close",
+        "handle_read",
         "check_client_disconnected",
     ],
 }
@@ -58,15 +79,21 @@ def _uses(source: str, name: str) -> bool:
 
 
 def test_each_private_name_appears_only_in_its_adapter():
-    strays = [f"{where}: {name} (belongs in {adapter})" for adapter, names in PRIVATE.items()
-              for where, source in _kit_sources() if where != adapter
-              for name in names if _uses(source, name)]
+    strays = [
+        f"{where}: {name} (belongs in {adapter})"
+        for adapter, names in PRIVATE.items()
+        for where, source in _kit_sources()
+        if where != adapter
+        for name in names
+        if _uses(source, name)
+    ]
     assert not strays
 
 
 def test_only_the_waitress_adapter_imports_waitress():
-    importing = [where for where, source in _kit_sources()
-                 if re.search(r"^\s*(from|import)\s+waitress\b", source, re.M)]
+    importing = [
+        where for where, source in _kit_sources() if re.search(r"^\s*(from|import)\s+waitress\b", source, re.M)
+    ]
     assert importing == ["server/waitress_internals.py"]
 
 
@@ -91,7 +118,7 @@ def _attach_stream():
 def test_docker_attach_stream_is_read_only_and_its_socket_is_at__sock():
     attached, engine_side = _attach_stream()
     with pytest.raises(io.UnsupportedOperation):
-        attached.write(b"x")          # why the kit cannot use the public write
+        attached.write(b"x")  # why the kit cannot use the public write
     docker_internals.send(attached, b"run this")
     assert engine_side.recv(100) == b"run this"
 
@@ -183,7 +210,7 @@ def test_waitress_dispatcher_close_closes_the_listening_socket_and_keeps_the_tri
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", server.effective_port), timeout=5)
     again = threading.Event()
-    waitress_internals.call_in_loop(server, again.set)      # the trigger still wakes the loop
+    waitress_internals.call_in_loop(server, again.set)  # the trigger still wakes the loop
     assert again.wait(5)
 
 
@@ -202,7 +229,7 @@ def test_waitress_listener_calls_maintenance_with_the_time_when_the_sweep_is_due
     calls: list[float] = []
     server.maintenance = calls.append
     server.next_channel_cleanup = 0
-    server.readable()                    # what waitress's loop asks each turn
+    server.readable()  # what waitress's loop asks each turn
     assert len(calls) == 1 and abs(calls[0] - time.time()) < 5
     waitress_internals.close_all(sockets)
     waitress_internals.stop_task_threads(server)
@@ -226,7 +253,7 @@ def test_waitress_channel_counts_requests_and_total_outbufs_len_and_flush_some_s
     ours.setblocking(False)
     filled = 0
     with contextlib.suppress(BlockingIOError):
-        while True:                       # a client that reads nothing: the answer stays buffered
+        while True:  # a client that reads nothing: the answer stays buffered
             filled += ours.send(b"f" * 65536)
     channel = HTTPChannel(server, ours, ("127.0.0.1", 1), server.adj, map=sockets)
     assert channel.requests == [] and channel.total_outbufs_len == 0
@@ -236,7 +263,7 @@ def test_waitress_channel_counts_requests_and_total_outbufs_len_and_flush_some_s
     channel.requests.clear()
     channel.write_soon(b"answer")
     assert channel.total_outbufs_len == 6 and waitress_internals.answers_pending(sockets)
-    assert channel._flush_some() is False            # the client still reads nothing
+    assert channel._flush_some() is False  # the client still reads nothing
     received = b""
     while len(received) < filled:
         received += peer.recv(1 << 20)
@@ -289,6 +316,6 @@ def test_waitress_error_task_answers_a_refused_request_from_request_error(served
 def test_waitress_task_closes_after_an_answer_when_build_response_header_says_so(served, monkeypatch):
     server, _ = served
     assert b"Connection: close" not in _ask(server, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-    monkeypatch.setattr(waitress_internals, "MAX_REQUESTS", 1)   # the first answer uses it up
+    monkeypatch.setattr(waitress_internals, "MAX_REQUESTS", 1)  # the first answer uses it up
     answer = _ask(server, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200 ") and b"Connection: close" in answer

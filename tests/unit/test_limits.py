@@ -46,12 +46,26 @@ def test_replace_unknown_field_is_refused():
         HARDENED.replace(memory_mb=256)
 
 
-@pytest.mark.parametrize("changes", [
-    {"timeout_s": 0}, {"timeout_s": "10"}, {"memory_mib": 1}, {"memory_mib": 12.5},
-    {"pids": 0}, {"cpus": -1}, {"network": "bridge"}, {"network": "host"}, {"user": "admin"},
-    {"seccomp": "off"}, {"read_only": "yes"}, {"output_cap_bytes": 0}, {"swap_mib": None},
-    {"ulimits": (("nofile", -1),)}, {"memory_mib": True},
-])
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"timeout_s": 0},
+        {"timeout_s": "10"},
+        {"memory_mib": 1},
+        {"memory_mib": 12.5},
+        {"pids": 0},
+        {"cpus": -1},
+        {"network": "bridge"},
+        {"network": "host"},
+        {"user": "admin"},
+        {"seccomp": "off"},
+        {"read_only": "yes"},
+        {"output_cap_bytes": 0},
+        {"swap_mib": None},
+        {"ulimits": (("nofile", -1),)},
+        {"memory_mib": True},
+    ],
+)
 def test_bad_values_get_a_clear_error(changes):
     with pytest.raises(InvalidLimits) as info:
         HARDENED.replace(**changes)

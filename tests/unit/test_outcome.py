@@ -13,10 +13,27 @@ from sandbox.supervisor import Report
 H = PROFILES["hardened"]
 
 
-def facts(exit_code=0, sig=None, killed_for=None, safety=False, stderr="", killed=None, engine_oom=False,
-          reported=True, **counters):
-    report = Report(exit_code=None if sig else exit_code, signal=sig,
-                    killed=bool(killed_for) if killed is None else killed, **counters) if reported else None
+def facts(
+    exit_code=0,
+    sig=None,
+    killed_for=None,
+    safety=False,
+    stderr="",
+    killed=None,
+    engine_oom=False,
+    reported=True,
+    **counters,
+):
+    report = (
+        Report(
+            exit_code=None if sig else exit_code,
+            signal=sig,
+            killed=bool(killed_for) if killed is None else killed,
+            **counters,
+        )
+        if reported
+        else None
+    )
     return Facts(report, killed_for, safety, 0 if reported else exit_code, engine_oom, stderr)
 
 
@@ -93,8 +110,10 @@ def test_sigkill_with_an_oom_kill_recorded_is_memory():
     o = classify(facts(sig=9, oom_kills=1), H)
     assert (o.status, o.stopped_by) == ("memory", "memory")
     # The kernel records the kill, not its victim: the message claims no more than that.
-    assert o.message == ("Memory limit exceeded (128 MiB): the out-of-memory killer ended 1 process of this run, "
-                         "and the program ended by SIGKILL")
+    assert o.message == (
+        "Memory limit exceeded (128 MiB): the out-of-memory killer ended 1 process of this run, "
+        "and the program ended by SIGKILL"
+    )
 
 
 def test_a_childs_oom_kill_does_not_make_the_run_memory():
@@ -148,7 +167,9 @@ def test_sigsys_suggests_the_seccomp_control():
     assert (o.status, o.stopped_by, o.hint) == ("killed", None, "seccomp") and "SIGSYS" in o.message
 
 
-TRACEBACK = 'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\nZeroDivisionError: division by zero\n'
+TRACEBACK = (
+    'Traceback (most recent call last):\n  File "<string>", line 1, in <module>\nZeroDivisionError: division by zero\n'
+)
 
 
 def test_error_message_is_the_last_traceback_line():
@@ -160,27 +181,33 @@ def test_error_without_stderr_says_the_exit_code():
     assert classify(facts(3), H).message == "Exited with code 3"
 
 
-@pytest.mark.parametrize("counters, control", [
-    ({"forks_refused": 3}, "pids"),
-    ({"oom_kills": 1}, "memory"),
-    ({"no_route": 1}, "network"),
-    ({"scratch_full": ("/tmp",)}, "read_only"),
-    ({}, None),
-])
+@pytest.mark.parametrize(
+    "counters, control",
+    [
+        ({"forks_refused": 3}, "pids"),
+        ({"oom_kills": 1}, "memory"),
+        ({"no_route": 1}, "network"),
+        ({"scratch_full": ("/tmp",)}, "read_only"),
+        ({}, None),
+    ],
+)
 def test_a_failed_program_names_the_control_the_kernels_counters_show(counters, control):
     assert classify(facts(1, **counters), H).stopped_by == control
 
 
-@pytest.mark.parametrize("line, hint", [
-    ("OSError: [Errno 101] Network is unreachable", "network"),
-    ("socket.gaierror: [Errno -3] Temporary failure in name resolution", "network"),
-    ("OSError: [Errno 30] Read-only file system: '/etc/x'", "read_only"),
-    ("RuntimeError: can't start new thread", "pids"),
-    ("OSError: [Errno 24] Too many open files", "ulimits"),
-    ("PermissionError: [Errno 13] Permission denied: '/etc/shadow'", "user"),
-    ("PermissionError: [Errno 1] Operation not permitted", None),
-    ("MemoryError", "memory"),
-])
+@pytest.mark.parametrize(
+    "line, hint",
+    [
+        ("OSError: [Errno 101] Network is unreachable", "network"),
+        ("socket.gaierror: [Errno -3] Temporary failure in name resolution", "network"),
+        ("OSError: [Errno 30] Read-only file system: '/etc/x'", "read_only"),
+        ("RuntimeError: can't start new thread", "pids"),
+        ("OSError: [Errno 24] Too many open files", "ulimits"),
+        ("PermissionError: [Errno 13] Permission denied: '/etc/shadow'", "user"),
+        ("PermissionError: [Errno 1] Operation not permitted", None),
+        ("MemoryError", "memory"),
+    ],
+)
 def test_the_error_text_gives_a_hint_never_a_control(line, hint):
     o = classify(facts(1, stderr=line), H)
     assert o.hint == hint and o.stopped_by is None

@@ -55,16 +55,19 @@ def test_callback_sees_text_as_it_arrives():
     assert seen == [("stdout", "hi"), ("stderr", "err")]
 
 
-@pytest.mark.parametrize("code, words", [
-    (b"print(1)", "not bytes"),
-    (None, "not NoneType"),
-    (42, "not int"),
-    ("", "empty"),
-    ("   \n\t", "empty"),
-    ("x" * (MAX_CODE_CHARS + 1), "5001 characters"),
-    ("print(1)\x00", "NUL"),
-    ("print('\ud800')", "not valid Unicode"),
-])
+@pytest.mark.parametrize(
+    "code, words",
+    [
+        (b"print(1)", "not bytes"),
+        (None, "not NoneType"),
+        (42, "not int"),
+        ("", "empty"),
+        ("   \n\t", "empty"),
+        ("x" * (MAX_CODE_CHARS + 1), "5001 characters"),
+        ("print(1)\x00", "NUL"),
+        ("print('\ud800')", "not valid Unicode"),
+    ],
+)
 def test_bad_code_is_refused_with_a_clear_reason(code, words):
     with pytest.raises(InvalidCode) as info:
         check_code(code)
@@ -135,12 +138,15 @@ def test_a_line_that_looks_like_a_report_without_the_secret_is_output():
     assert out.report is None and out.text("stdout") == 'deadbeef {"v": 1, "exit_code": 0}\n'
 
 
-@pytest.mark.parametrize("stdin, words", [
-    ("a\x00b", "NUL"),
-    ("\ud800", "not valid Unicode"),
-    (42, "not int"),
-    ("x" * (64 * 1024 + 1), "the limit is 65536"),
-])
+@pytest.mark.parametrize(
+    "stdin, words",
+    [
+        ("a\x00b", "NUL"),
+        ("\ud800", "not valid Unicode"),
+        (42, "not int"),
+        ("x" * (64 * 1024 + 1), "the limit is 65536"),
+    ],
+)
 def test_bad_stdin_is_refused_with_a_clear_reason(stdin, words):
     from sandbox.runner import check_stdin
 
@@ -153,4 +159,4 @@ def test_stdin_text_travels_as_utf8_and_none_is_empty():
     from sandbox.runner import check_stdin
 
     assert check_stdin("Ada ✓\n") == "Ada ✓\n".encode() and check_stdin(None) == b""
-    assert check_stdin(b"\x00raw bytes\xff") == b"\x00raw bytes\xff"    # bytes are the program's own business
+    assert check_stdin(b"\x00raw bytes\xff") == b"\x00raw bytes\xff"  # bytes are the program's own business

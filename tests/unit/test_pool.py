@@ -55,13 +55,13 @@ def test_runs_at_most_workers_and_refuses_past_the_queue():
         started = time.monotonic()
         with pytest.raises(QueueFull) as full:
             pool.submit("print(5)")
-        assert time.monotonic() - started < 0.5          # fast, never blocks
+        assert time.monotonic() - started < 0.5  # fast, never blocks
         assert full.value.retry_after_s >= 1
         runner.gate.set()
         assert [f.result(5) for f in futures] == [f"ran print({i})" for i in range(5)]
         assert runner.peak == 2
         assert _wait_for(lambda: pool.stats()["running"] == 0 and pool.stats()["queued"] == 0)
-        assert pool.submit("print(6)").result(5) == "ran print(6)"   # room again
+        assert pool.submit("print(6)").result(5) == "ran print(6)"  # room again
     finally:
         runner.gate.set()
         pool.shutdown()
@@ -120,7 +120,7 @@ def test_shutdown_cancels_the_queue_and_refuses_new_work():
     with pytest.raises(PoolClosed):
         pool.submit("print(4)")
     runner.gate.set()
-    assert running.result(5) == "ran print(1)"     # a started run is never abandoned
+    assert running.result(5) == "ran print(1)"  # a started run is never abandoned
     pool.shutdown(wait=True)
     assert pool.stats()["queued"] == 0 and pool.stats()["running"] == 0
 
@@ -152,10 +152,8 @@ def test_kill_running_sets_the_cancel_event_of_every_running_run():
         started = time.monotonic()
         assert pool.kill_running() == 2
         assert [f.result(5) for f in futures] == ["killed", "killed"]
-        assert time.monotonic() - started < 2 and mine.is_set()       # the caller's own event
+        assert time.monotonic() - started < 2 and mine.is_set()  # the caller's own event
         assert _wait_for(lambda: pool.stats()["running"] == 0)
         assert pool.kill_running() == 0
     finally:
         pool.shutdown(kill_running=True)
-
-

@@ -70,10 +70,16 @@ def test_every_translation_of_a_refusal_says_the_same():
     from sandbox import engine
 
     refused = APIError("409", explanation="conflict")
-    assert engine.refusal(refused, "to run the container").message == "The engine refused to run the container: conflict"
-    with pytest.raises(RunRefused, match=r"^The engine refused checking: conflict"), \
-            engine.translated_errors("checking"):
+    assert (
+        engine.refusal(refused, "to run the container").message == "The engine refused to run the container: conflict"
+    )
+    with (
+        pytest.raises(RunRefused, match=r"^The engine refused checking: conflict"),
+        engine.translated_errors("checking"),
+    ):
         raise refused
-    with pytest.raises(RunRefused, match=r"^The engine refused to run the container: conflict"), \
-            engine.translated_errors("starting the run's container", refusing="to run the container"):
+    with (
+        pytest.raises(RunRefused, match=r"^The engine refused to run the container: conflict"),
+        engine.translated_errors("starting the run's container", refusing="to run the container"),
+    ):
         raise refused

@@ -46,10 +46,11 @@ def test_without_pids_under_gvisor_sets_no_process_limit_anywhere():
 def test_under_gvisor_clone3_is_left_to_gvisors_kernel_and_otherwise_answers_enosys():
     def clone3(runtime):
         return next(r for r in seccomp.profile(runtime)["syscalls"] if r["names"] == ["clone3"])
+
     assert clone3("runc") == {"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": seccomp.ENOSYS}
     assert clone3("runsc") == {"names": ["clone3"], "action": "SCMP_ACT_ALLOW"}
     sent = [o for o in container_options(GVISOR, image="x", labels={})["security_opt"] if o.startswith("seccomp=")]
-    assert json.loads(sent[0][len("seccomp="):]) == seccomp.profile("runsc")
+    assert json.loads(sent[0][len("seccomp=") :]) == seccomp.profile("runsc")
 
 
 def test_an_oom_only_the_engine_saw_is_memory_when_the_kernel_inside_shows_no_counts():
@@ -64,14 +65,16 @@ def test_an_oom_only_the_engine_saw_is_memory_when_the_kernel_inside_shows_no_co
 def test_the_doctor_says_whether_gvisor_can_run_and_how_to_register_it():
     from sandbox.lab.doctor import gvisor_check
 
-    there = gvisor_check({"Runtimes": {"runc": {"path": "runc"},
-                                        "runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none"]}}})
+    there = gvisor_check(
+        {"Runtimes": {"runc": {"path": "runc"}, "runsc": {"path": "/usr/bin/runsc", "runtimeArgs": ["--network=none"]}}}
+    )
     assert there.ok and "/usr/bin/runsc --network=none" in there.detail and not there.required
     missing = gvisor_check({"Runtimes": {"runc": {"path": "runc"}}})
     assert not missing.ok and not missing.required and "daemon.json" in missing.fix
     # Podman names runsc from its containers.conf whether or not it is installed.
-    podman = gvisor_check({"Runtimes": {"runc": {"path": "/usr/bin/runc"}, "runsc": {"path": "/usr/bin/runsc"}}},
-                          listed=False)
+    podman = gvisor_check(
+        {"Runtimes": {"runc": {"path": "/usr/bin/runc"}, "runsc": {"path": "/usr/bin/runsc"}}}, listed=False
+    )
     assert not podman.ok and not podman.required and "default runtime" in podman.detail
 
 
@@ -84,9 +87,19 @@ def test_an_engine_that_lists_runtimes_it_may_lack_offers_only_its_default(monke
 
     monkeypatch.setattr(engine, "client", lambda: Info())
     for listed, expected in ((True, ["kata", "runc", "runsc"]), (False, ["runc"])):
-        monkeypatch.setattr(engine, "kind", lambda listed=listed: engine.Kind(
-            "x", "1", seccomp_inline=True, masks_field=True, read_only_tmpfs=(), oom_flag=True,
-            runtimes_listed=listed))
+        monkeypatch.setattr(
+            engine,
+            "kind",
+            lambda listed=listed: engine.Kind(
+                "x",
+                "1",
+                seccomp_inline=True,
+                masks_field=True,
+                read_only_tmpfs=(),
+                oom_flag=True,
+                runtimes_listed=listed,
+            ),
+        )
         assert engine.runtimes() == expected
 
 

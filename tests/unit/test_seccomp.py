@@ -7,8 +7,12 @@ def test_profile_denies_by_default_with_eperm():
 
 
 def allowed_names():
-    return {n for rule in seccomp.profile()["syscalls"] if rule["action"] == "SCMP_ACT_ALLOW"
-            and "args" not in rule for n in rule["names"]}
+    return {
+        n
+        for rule in seccomp.profile()["syscalls"]
+        if rule["action"] == "SCMP_ACT_ALLOW" and "args" not in rule
+        for n in rule["names"]
+    }
 
 
 def test_nothing_denied_on_purpose_is_allowed():
@@ -28,8 +32,11 @@ def test_only_native_architectures():
 
 
 def socket_rules():
-    return [{a["index"]: (a["op"], a["value"], a["valueTwo"]) for a in r["args"]}
-            for r in seccomp.profile()["syscalls"] if r["names"] == ["socket"]]
+    return [
+        {a["index"]: (a["op"], a["value"], a["valueTwo"]) for a in r["args"]}
+        for r in seccomp.profile()["syscalls"]
+        if r["names"] == ["socket"]
+    ]
 
 
 def test_socket_only_for_the_listed_families():
@@ -44,10 +51,14 @@ def test_netlink_only_for_route_and_ip_only_for_tcp_udp_and_raw():
     for family in ("AF_INET", "AF_INET6"):
         rules = [r for r in socket_rules() if r[0][1] == seccomp.SOCKET_FAMILIES[family]]
         protocols = sorted(r[2][1] for r in rules if 2 in r)
-        assert protocols == [0, 6, 17]                                # not ICMP (ping), UDP-Lite, SCTP
+        assert protocols == [0, 6, 17]  # not ICMP (ping), UDP-Lite, SCTP
         raw = [r for r in rules if 1 in r]
-        assert raw == [{0: ("SCMP_CMP_EQ", seccomp.SOCKET_FAMILIES[family], 0),
-                        1: ("SCMP_CMP_MASKED_EQ", seccomp.SOCK_TYPE_MASK, seccomp.SOCK_RAW)}]
+        assert raw == [
+            {
+                0: ("SCMP_CMP_EQ", seccomp.SOCKET_FAMILIES[family], 0),
+                1: ("SCMP_CMP_MASKED_EQ", seccomp.SOCK_TYPE_MASK, seccomp.SOCK_RAW),
+            }
+        ]
 
 
 def test_ioctl_only_for_the_listed_requests_and_no_sync():

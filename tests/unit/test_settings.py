@@ -11,7 +11,13 @@ from server.settings import from_args
 def test_defaults_bind_loopback_port_8000():
     s = from_args([], environ={})
     assert (s.host, s.port, s.workers, s.queue, s.timeout_s, s.allow_ablation) == (
-        "127.0.0.1", 8000, 5, 20, None, False)
+        "127.0.0.1",
+        8000,
+        5,
+        20,
+        None,
+        False,
+    )
     # Only profiles that keep every kit control are offered unless ablation is allowed.
     assert s.profiles == ("hardened", "seed_hardened", "gvisor")
     assert "seed" not in s.profiles and "naive" not in s.profiles
@@ -26,8 +32,14 @@ def test_every_profile_a_visitor_may_pick_keeps_the_hosts_shared_budgets():
 
 
 def test_environment_then_flags():
-    env = {"SANDBOX_PORT": "8100", "SANDBOX_WORKERS": "3", "SANDBOX_QUEUE": "0", "SANDBOX_TIMEOUT": "4.5",
-           "SANDBOX_ALLOW_ABLATION": "1", "SANDBOX_ALLOWED_HOSTS": "a.local, b.local"}
+    env = {
+        "SANDBOX_PORT": "8100",
+        "SANDBOX_WORKERS": "3",
+        "SANDBOX_QUEUE": "0",
+        "SANDBOX_TIMEOUT": "4.5",
+        "SANDBOX_ALLOW_ABLATION": "1",
+        "SANDBOX_ALLOWED_HOSTS": "a.local, b.local",
+    }
     s = from_args([], environ=env)
     assert (s.port, s.workers, s.queue, s.timeout_s, s.allow_ablation) == (8100, 3, 0, 4.5, True)
     assert s.allowed_hosts == ("a.local", "b.local")
@@ -41,11 +53,19 @@ def test_threads_cover_every_run_and_queued_request():
     assert s.threads > s.workers + s.queue
 
 
-@pytest.mark.parametrize("argv, env", [
-    (["--port", "0"], {}), (["--port", "70000"], {}), (["--workers", "0"], {}), (["--workers", "x"], {}),
-    (["--timeout", "0"], {}), (["--queue", "-1"], {}), ([], {"SANDBOX_PORT": "eighty"}),
-    ([], {"SANDBOX_ALLOW_ABLATION": "maybe"}),
-])
+@pytest.mark.parametrize(
+    "argv, env",
+    [
+        (["--port", "0"], {}),
+        (["--port", "70000"], {}),
+        (["--workers", "0"], {}),
+        (["--workers", "x"], {}),
+        (["--timeout", "0"], {}),
+        (["--queue", "-1"], {}),
+        ([], {"SANDBOX_PORT": "eighty"}),
+        ([], {"SANDBOX_ALLOW_ABLATION": "maybe"}),
+    ],
+)
 def test_bad_values_exit_with_usage(argv, env, capsys):
     with pytest.raises(SystemExit) as stop:
         from_args(argv, environ=env)

@@ -36,8 +36,11 @@ def child(locks, program):
     """A Python process with the kit's uids on the private lock directory; it waits for stdin."""
     return subprocess.Popen(
         [sys.executable, "-c", "from sandbox import uids\n" + program + "\nimport sys; sys.stdin.read()\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-        env={**os.environ, "SANDBOX_UID_LOCKS": str(locks)})
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "SANDBOX_UID_LOCKS": str(locks)},
+    )
 
 
 def test_leases_are_distinct_and_runner_uids():
@@ -54,7 +57,7 @@ def test_a_released_uid_is_leased_again():
     first = uids.lease()
     uid = first.uid
     first.release()
-    first.release()          # twice is harmless
+    first.release()  # twice is harmless
     again = uids.lease()
     try:
         assert again.uid == uid
@@ -66,14 +69,20 @@ def test_a_uid_another_process_holds_is_not_leased(private_locks):
     # Another process (another kit, another engine's test run) holds the first uid.
     first = uids.RUNNER_UIDS[0]
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import fcntl, os, sys, time\n"
-         f"os.makedirs({str(private_locks)!r}, mode=0o700, exist_ok=True)\n"
-         f"h = os.open({str(private_locks / f'{first}.lock')!r}, os.O_RDONLY | os.O_CREAT)\n"
-         "fcntl.flock(h, fcntl.LOCK_EX)\n"
-         "print('held', flush=True)\n"
-         "sys.stdin.read()\n"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys, time\n"
+            f"os.makedirs({str(private_locks)!r}, mode=0o700, exist_ok=True)\n"
+            f"h = os.open({str(private_locks / f'{first}.lock')!r}, os.O_RDONLY | os.O_CREAT)\n"
+            "fcntl.flock(h, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.read()\n",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         lease = uids.lease()
@@ -86,14 +95,16 @@ def test_a_uid_another_process_holds_is_not_leased(private_locks):
 
 
 def test_a_process_shares_one_uid_and_keeps_it_past_release(private_locks):
-    proc = child(private_locks,
-                 "a = uids.shared(); a.release(); b = uids.shared(); b.release()\n"
-                 "leased = [uids.lease() for _ in range(3)]\n"
-                 "print(a.uid, b.uid, *[x.uid for x in leased], flush=True)")
+    proc = child(
+        private_locks,
+        "a = uids.shared(); a.release(); b = uids.shared(); b.release()\n"
+        "leased = [uids.lease() for _ in range(3)]\n"
+        "print(a.uid, b.uid, *[x.uid for x in leased], flush=True)",
+    )
     try:
         a, b, *leased = map(int, proc.stdout.readline().split())
         assert a == b and a in uids.RUNNER_UIDS
-        assert a not in leased                 # a run with the control never gets it
+        assert a not in leased  # a run with the control never gets it
     finally:
         proc.communicate("", timeout=10)
 
@@ -110,7 +121,7 @@ def test_another_process_shared_uid_is_neither_leased_nor_shared_here(private_lo
         finally:
             second.communicate("", timeout=10)
         assert len({theirs, shared, leased}) == 3
-        here = uids.lease()                         # nor does this process
+        here = uids.lease()  # nor does this process
         here.release()
         assert here.uid != theirs
     finally:
@@ -144,9 +155,9 @@ def test_a_lock_folder_that_is_not_the_kits_own_is_refused(private_locks, tmp_pa
         else:
             private_locks.chmod(0o1777)
     with pytest.raises(RunRefused) as info:
-        uids.lease().release()                         # released, should it not refuse
+        uids.lease().release()  # released, should it not refuse
     assert str(private_locks) in info.value.message and "SANDBOX_UID_LOCKS" in info.value.hint
-    assert os.listdir(private_locks) == []             # not a lock made in it
+    assert os.listdir(private_locks) == []  # not a lock made in it
 
 
 @as_root
@@ -163,7 +174,7 @@ def test_a_symbolic_link_in_a_locks_place_is_not_followed(private_locks, tmp_pat
     target = tmp_path / "elsewhere"
     (private_locks / f"{FIRST}.lock").symlink_to(target)
     assert leased_once() != FIRST
-    assert not target.exists()                         # nothing made where the link points
+    assert not target.exists()  # nothing made where the link points
 
 
 def test_a_lock_file_with_a_second_name_is_skipped(private_locks, tmp_path):
@@ -193,12 +204,15 @@ def test_a_folder_of_lock_files_that_are_not_the_kits_refuses_and_says_which(pri
         os.chown(private_locks / f"{uid}.lock", NOBODY, NOBODY)
     with pytest.raises(RunRefused) as info:
         uids.lease().release()
-    assert f"256 lock files in {private_locks} are not the kit's own ({FIRST}.lock (owned by uid {NOBODY})" \
-        in info.value.message and "Remove those files" in info.value.hint
+    assert (
+        f"256 lock files in {private_locks} are not the kit's own ({FIRST}.lock (owned by uid {NOBODY})"
+        in info.value.message
+        and "Remove those files" in info.value.hint
+    )
 
 
 def test_a_lock_file_removed_between_open_and_lock_is_not_held(private_locks, monkeypatch):
-    leased_once()                                      # the folder and the first lock file exist
+    leased_once()  # the folder and the first lock file exist
     real_flock, other = fcntl.flock, []
 
     def removed_meanwhile(handle, flags):
@@ -220,7 +234,7 @@ def test_a_lock_file_removed_between_open_and_lock_is_not_held(private_locks, mo
 
 
 # -- another account on this machine ----------------------------------------------------------
-PYTHON = "/usr/bin/python3"    # the kit's own interpreter may sit where `nobody` cannot reach
+PYTHON = "/usr/bin/python3"  # the kit's own interpreter may sit where `nobody` cannot reach
 
 
 @pytest.fixture
@@ -239,12 +253,18 @@ def as_nobody(program):
     """`program` run by another account; it prints its answer, then waits on stdin."""
     return subprocess.Popen(
         [PYTHON, "-c", "import fcntl, os, sys\n" + program + "\nsys.stdin.read()\n"],
-        user=NOBODY, group=NOBODY, extra_groups=[], cwd="/",
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        user=NOBODY,
+        group=NOBODY,
+        extra_groups=[],
+        cwd="/",
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
 
 
 def test_another_account_cannot_hold_every_uid(reachable_locks):
-    leased_once()                                      # the kit's folder exists
+    leased_once()  # the kit's folder exists
     holder = as_nobody(
         "held = []\n"
         f"for uid in {list(uids.RUNNER_UIDS)!r}:\n"
@@ -254,7 +274,8 @@ def test_another_account_cannot_hold_every_uid(reachable_locks):
         "        held.append(h)\n"
         "    except OSError:\n"
         "        pass\n"
-        "print(len(held), flush=True)")
+        "print(len(held), flush=True)"
+    )
     try:
         assert int(holder.stdout.readline()) == 0
         assert leased_once() == FIRST
@@ -265,23 +286,24 @@ def test_another_account_cannot_hold_every_uid(reachable_locks):
 def test_another_account_cannot_plant_a_lock_and_remove_it_while_held(reachable_locks):
     leased_once()
     lock = str(reachable_locks / f"{FIRST}.lock")
-    os.unlink(lock)                                    # as if the kit had not used the first uid yet
+    os.unlink(lock)  # as if the kit had not used the first uid yet
     planter = as_nobody(
         f"try:\n    os.close(os.open({lock!r}, os.O_RDONLY | os.O_CREAT, 0o644)); print('planted', flush=True)\n"
         "except OSError:\n    print('refused', flush=True)\n"
         "sys.stdin.readline()\n"
         f"try:\n    os.unlink({lock!r}); print('removed', flush=True)\n"
-        "except OSError:\n    print('refused', flush=True)")
+        "except OSError:\n    print('refused', flush=True)"
+    )
     try:
         planter.stdout.readline()
-        first = uids.lease()                           # a run holds it...
+        first = uids.lease()  # a run holds it...
         try:
             planter.stdin.write("\n")
             planter.stdin.flush()
-            planter.stdout.readline()                  # ...its lock file is removed...
+            planter.stdout.readline()  # ...its lock file is removed...
             second = child(reachable_locks, "print(uids.lease().uid, flush=True)")
             try:
-                assert int(second.stdout.readline()) != first.uid    # ...and no one else gets it
+                assert int(second.stdout.readline()) != first.uid  # ...and no one else gets it
             finally:
                 second.communicate("", timeout=10)
         finally:
