@@ -171,3 +171,12 @@ def test_the_front_pages_example_states_the_hardened_figures():
     timeout, memory = re.search(r"after (\d+) s", text), re.search(r"OOM-killed at (\d+) MiB", text)
     assert timeout and memory, "README.md's example no longer states the timeout and memory: update the test"
     assert (number(timeout.group(1)), number(memory.group(1))) == (HARDENED.timeout_s, HARDENED.memory_mib)
+
+
+def test_the_cores_budget_is_the_architecture_tests():
+    # The pages once said 2,500 after the budget had moved: every page that names it says the test's.
+    from tests.unit.test_architecture import CORE_BUDGET
+
+    pattern = r"(?:past|under|budget:) (\d[\d,]*) lines of code"
+    for where, m in found(pattern):
+        assert number(m.group(1)) == CORE_BUDGET, where
