@@ -224,7 +224,11 @@ def test_stdin_over_the_limit_is_refused_with_a_clear_message(server, open_page)
     "code",
     [
         "import time\nend = time.time() + 1\nwhile time.time() < end:\n    pass\n",  # CPU, throttled periods
-        "import os\nwhile True:\n    os.fork()\n",  # forks the pids limit refused
+        # forks the pids limit refused: children that wait, so the bomb meets the pids limit and
+        # not the memory limit (a bomb whose 64 processes all fork and die with a traceback may
+        # reach 128 MiB first in the image with the science stack, and take the supervisor along)
+        "import os, time\ntry:\n    while True:\n        if os.fork() == 0:\n            time.sleep(3)\n"
+        "            os._exit(0)\nexcept BlockingIOError:\n    print('refused')\n",
     ],
 )
 def test_the_usage_line_shows_the_answers_figures(server, open_page, code):

@@ -28,7 +28,12 @@ as_root = pytest.mark.skipif(os.geteuid() != 0, reason="makes files of another a
 
 @pytest.fixture(autouse=True)
 def private_locks(tmp_path, monkeypatch):
+    """A lock folder of the test's own, and this process's leases as if none were held yet: in the
+    whole suite, engine tests before these leave this process holding a shared uid (held until
+    the process ends) and possibly others, which the real folder's locks belong to."""
     monkeypatch.setattr(uids, "LOCKS", tmp_path / "locks")
+    monkeypatch.setattr(uids, "_held", set())
+    monkeypatch.setattr(uids, "_shared", None)
     return tmp_path / "locks"
 
 
