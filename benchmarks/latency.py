@@ -31,6 +31,7 @@ import json
 import statistics
 import time
 import urllib.request
+from collections.abc import Callable
 
 from sandbox import (
     IMAGE,
@@ -67,12 +68,13 @@ def timed(call) -> float:
     return time.perf_counter() - started
 
 
-def single_runs(runs: int) -> None:
-    client = engine_client()
-    check_image()
-    hardened = PROFILES["hardened"]
+def bare_call(client) -> Callable[[], None]:
+    """The baseline: `print(2 + 2)` with the hardened flags through the docker SDK alone."""
     options = container_options(
-        hardened, image=IMAGE, command=["python3", "-I", "-u", "-c", CODE], labels=labels("bench")
+        PROFILES["hardened"],
+        image=IMAGE,
+        command=["python3", "-I", "-u", "-c", CODE],
+        labels=labels("bench"),
     )
     api = client.api
 
@@ -86,6 +88,15 @@ def single_runs(runs: int) -> None:
             assert api.logs(container).decode() == "4\n"
         finally:
             api.remove_container(container, force=True)
+
+    return bare
+
+
+def single_runs(runs: int) -> None:
+    client = engine_client()
+    check_image()
+    hardened = PROFILES["hardened"]
+    bare = bare_call(client)
 
     def kit() -> None:
         result = run(CODE, hardened)
