@@ -35,6 +35,7 @@ from .errors import (
     RuntimeMissing,
     SandboxError,
 )
+from .files import MAX_FILE_BYTES, MAX_FILES, MAX_NAME_BYTES, MAX_TOTAL_BYTES, check_files
 from .images import IMAGES, LAB_IMAGE, KitImage
 from .languages import DEFAULT_LANGUAGE, LANGUAGES, Language
 from .limits import PROFILES, Limits, Mount
@@ -60,9 +61,14 @@ __all__ = [
     "STATUSES",
     "check_code",
     "check_stdin",
+    "check_files",
     "program_argv",
     "MAX_CODE_CHARS",
     "MAX_STDIN_BYTES",
+    "MAX_FILES",
+    "MAX_FILE_BYTES",
+    "MAX_TOTAL_BYTES",
+    "MAX_NAME_BYTES",
     "SAFETY_TIMEOUT_S",
     "SAFETY_OUTPUT_BYTES",
     "SAFETY_NET",

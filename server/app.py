@@ -45,7 +45,10 @@ from sandbox import (
     DEFAULT_LANGUAGE,
     LANGUAGES,
     MAX_CODE_CHARS,
+    MAX_FILE_BYTES,
+    MAX_FILES,
     MAX_STDIN_BYTES,
+    MAX_TOTAL_BYTES,
     PROFILES,
     REGISTRY,
     EngineUnavailable,
@@ -60,7 +63,7 @@ from sandbox import (
 )
 from sandbox.lab import EXAMPLES
 
-from .body import parse_run, read_json
+from .body import check_run_files, parse_run, read_json
 from .guard import Guard
 from .health import HealthCheck, removals
 from .jsonerr import GENERIC_500, JSON_HEADERS, Refusal, dumps
@@ -106,6 +109,7 @@ def build_bottle(settings: Settings, pool, health_check: HealthCheck, warm=None)
     def run_code():
         wanted = parse_run(read_json(request.environ), settings)
         limits = served_limits(wanted.profile, wanted.without, settings)
+        check_run_files(wanted.files, limits)
         result = _wait_for(pool, wanted, limits, request.environ)
         _note(request.environ, wanted, result)
         return 200, run_payload(result, wanted.profile, wanted.language), {}
@@ -116,6 +120,7 @@ def build_bottle(settings: Settings, pool, health_check: HealthCheck, warm=None)
         try:
             wanted = parse_run(read_json(request.environ), settings)
             limits = served_limits(wanted.profile, wanted.without, settings)
+            check_run_files(wanted.files, limits)
             run = _submit(pool, wanted, limits, streamed=True)
         except Refusal as refusal:
             request.environ.setdefault("server.note", f"refused={refusal.reason}")
@@ -198,6 +203,8 @@ def config_report(settings: Settings, pool) -> dict:
         "controls": [spec.to_dict() for spec in REGISTRY.values()],
         "max_code_chars": MAX_CODE_CHARS,
         "max_stdin_bytes": MAX_STDIN_BYTES,
+        # the page checks a file it is given against these before sending it; the server decides
+        "files": {"max_files": MAX_FILES, "max_file_bytes": MAX_FILE_BYTES, "max_total_bytes": MAX_TOTAL_BYTES},
         "languages": [
             {"name": name, "title": lang.title, "extension": lang.extension} for name, lang in LANGUAGES.items()
         ],
@@ -216,7 +223,9 @@ class Submitted:
 
 def _submit(pool, wanted, limits: Limits, streamed: bool = False) -> Submitted:
     cancel, output = threading.Event(), queue.Queue[tuple[str, str]]()
-    extra = {"on_output": lambda stream, text: output.put((stream, text))} if streamed else {}
+    extra: dict = {"on_output": lambda stream, text: output.put((stream, text))} if streamed else {}
+    if wanted.files:
+        extra["files"] = wanted.files
     try:
         future = pool.submit(wanted.code, limits, cancel=cancel, language=wanted.language, stdin=wanted.stdin, **extra)
     except QueueFull as full:

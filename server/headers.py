@@ -3,7 +3,9 @@
 The page and the API share one origin, so the policy can be "self and nothing else":
 
 - Content-Security-Policy: scripts, styles, images and fetches only from this server; no inline
-  script (all JS lives in files under web/), no plugins, no <base> tricks, no framing.
+  script (all JS lives in files under web/), no plugins, no <base> tricks, no framing. Images may
+  also be data: URLs, which is how the page shows a PNG, JPEG or GIF a run gave back; the page's
+  downloads are blob: links, navigations the policy does not govern, so they need nothing here.
 - X-Frame-Options (older browsers) and frame-ancestors (newer): no other site can frame the page
   and trick a learner into clicking Run (clickjacking).
 - X-Content-Type-Options: nosniff, so a run's output served as JSON is never sniffed as HTML.

@@ -23,6 +23,12 @@
   var NDJSON = "application/x-ndjson";
   // Refusals of the program's input, which the page points at its own box.
   var STDIN_REASONS = { stdin_not_string: true, stdin_too_large: true, invalid_stdin: true };
+  var FILES_REASONS = { bad_files: true, bad_file: true, bad_base64: true, too_many_files: true,
+                        file_too_large: true, files_too_large: true, invalid_files: true,
+                        files_not_writable: true };
+  // The only types shown as images: raster formats a browser draws without running anything.
+  // SVG is not here: it can hold script, so it is offered as a download like any other file.
+  var INLINE_IMAGES = { "image/png": "image/png", "image/jpeg": "image/jpeg", "image/gif": "image/gif" };
 
   // What the editor needs to know of each language; /api/config says which ones the server runs.
   var EDITOR = {
@@ -32,7 +38,9 @@
 
   var $ = function (id) { return document.getElementById(id); };
   var state = { running: false, config: null, examples: {}, editor: null, language: "python",
-                titles: {}, unavailable: {} };   // titles: how /api/config names each language
+                titles: {}, unavailable: {},     // titles: how /api/config names each language
+                files: [],                       // input files: {name, size, base64}
+                urls: [] };                      // blob: URLs of the last result's downloads
 
   // -- the editor ------------------------------------------------------------------------
   function makeEditor() {
@@ -128,6 +136,10 @@
     if (removed.length) { body.without = removed; }
     var stdin = $("stdin").value;
     if (stdin) { body.stdin = stdin; }
+    if (state.files.length) {
+      body.files = Object.create(null);        // a file named "__proto__" is a file like any other
+      state.files.forEach(function (file) { body.files[file.name] = { base64: file.base64 }; });
+    }
 
     setRunning(true);
     clearResult();
@@ -305,6 +317,7 @@
     $("stdout").textContent = "";
     $("stderr").textContent = "";
     showHint(null);
+    showOutFiles([], [], 0);
   }
 
   function showResult(data) {
@@ -325,6 +338,7 @@
     $("usage").textContent = describeUsage(data);
     showHint(data.hint);
     showLimits(data.limits);
+    showOutFiles(data.files || [], data.files_refused || [], data.files_unexamined || 0);
   }
 
   // The kernel's record of the run, in one line: what the program used, what the limits refused.
@@ -373,8 +387,11 @@
     if (answer.status === 429 && answer.headers && answer.headers.get("Retry-After")) {
       message += " Try again in " + answer.headers.get("Retry-After") + " s.";
     }
-    if (answer.data && STDIN_REASONS[answer.data.reason]) {
+    if (answer.data && STDIN_REASONS[answer.data.reason] === true) {
       message = "The program input (stdin) was refused: " + message;
+    }
+    if (answer.data && FILES_REASONS[answer.data.reason] === true) {
+      message = "The input files were refused: " + message;
     }
     clearResult();
     $("message").textContent = message;
@@ -385,6 +402,175 @@
     var el = $("badge");
     el.textContent = badge.text;
     el.className = "badge " + badge.cls;
+  }
+
+  // -- files the program left in out/ -----------------------------------------------------------
+  // Built with DOM calls only: a name is text (textContent), an image's source is a data: URL
+  // of a type this page chose, and a download is a blob: of bytes typed application/octet-stream,
+  // so that no browser renders it as a page of this origin.
+  function showOutFiles(files, refused, unexamined) {
+    state.urls.forEach(function (url) { window.URL.revokeObjectURL(url); });
+    state.urls = [];
+    var list = $("out-files");
+    var gone = $("out-refused");
+    list.textContent = "";
+    gone.textContent = "";
+    files.forEach(function (file) { list.appendChild(outFile(file)); });
+    refused.forEach(function (entry) {
+      var item = document.createElement("li");
+      item.textContent = String(entry.name) + " did not come back: " + String(entry.reason);
+      gone.appendChild(item);
+    });
+    if (unexamined) {
+      var more = document.createElement("li");
+      more.textContent = count(unexamined, "more entry", "more entries") + " in out/ not examined";
+      gone.appendChild(more);
+    }
+    $("out-section").hidden = !(files.length || refused.length || unexamined);
+  }
+
+  function outFile(file) {
+    var item = document.createElement("li");
+    item.className = "out-file";
+    var name = String(file.name);
+    var type = Object.prototype.hasOwnProperty.call(INLINE_IMAGES, file.type) ? INLINE_IMAGES[file.type] : null;
+    if (type) {
+      var img = document.createElement("img");
+      img.src = "data:" + type + ";base64," + file.base64;
+      img.alt = "out/" + name;
+      item.appendChild(img);
+    }
+    var link = document.createElement("a");
+    var url = window.URL.createObjectURL(new Blob([bytesOf(file.base64)], { type: "application/octet-stream" }));
+    state.urls.push(url);
+    link.href = url;
+    link.download = name.split("/").join("_");   // a download's name has no folders
+    link.textContent = name;
+    item.appendChild(link);
+    item.appendChild(document.createTextNode(" · " + size(file.size) + " · " + String(file.type)));
+    return item;
+  }
+
+  function bytesOf(base64) {
+    var binary = window.atob(base64);
+    var bytes = new Uint8Array(binary.length);
+    for (var i = 0; i < binary.length; i += 1) { bytes[i] = binary.charCodeAt(i); }
+    return bytes;
+  }
+
+  // A size in words: 1 MiB is "1 MiB", not "1.0 MiB", so a limit reads as the server states it.
+  function size(bytes) {
+    if (bytes < 1024) { return count(bytes, "byte", "bytes"); }
+    var kib = bytes / 1024;
+    var mib = kib / 1024;
+    return mib < 1 ? (kib % 1 ? kib.toFixed(1) : kib) + " KiB" : (mib % 1 ? mib.toFixed(1) : mib) + " MiB";
+  }
+
+  // -- input files ------------------------------------------------------------------------------
+  // Checked here against the bounds /api/config states, so a learner hears at once what is too
+  // much; the server checks everything again and decides.
+  function addFiles(fileList) {
+    var picked = Array.prototype.slice.call(fileList || []);
+    var bounds = state.config && state.config.files;
+    var refused = [];
+    var wanted = picked.filter(function (file) {
+      if (bounds && file.size > bounds.max_file_bytes) {
+        refused.push(file.name + " is " + count(file.size, "byte", "bytes") + "; the limit is " +
+          size(bounds.max_file_bytes) + " a file");
+        return false;
+      }
+      return true;
+    });
+    return Promise.all(wanted.map(function (file) {
+      return readFile(file).then(null, function () { refused.push(file.name + " could not be read"); return null; });
+    })).then(function (read) {
+      read.forEach(function (file) {
+        if (!file) { return; }
+        var others = state.files.filter(function (f) { return f.name !== file.name; });
+        var total = others.reduce(function (sum, f) { return sum + f.size; }, 0) + file.size;
+        if (bounds && others.length + 1 > bounds.max_files) {
+          refused.push(file.name + ": at most " + bounds.max_files + " files");
+        } else if (bounds && total > bounds.max_total_bytes) {
+          refused.push(file.name + ": the files would add up to more than " + size(bounds.max_total_bytes));
+        } else {
+          state.files = others.concat([file]);    // a file of the same name is replaced
+        }
+      });
+      showFiles();
+      $("files-message").textContent = refused.length ? "Not added: " + refused.join("; ") + "." : "";
+    });
+  }
+
+  function readFile(file) {
+    return new Promise(function (resolve, reject) {
+      var reader = new window.FileReader();
+      reader.onload = function () {
+        var url = String(reader.result);          // data:TYPE;base64,DATA ("data:" for an empty file)
+        var comma = url.indexOf(",");
+        resolve({ name: file.name, size: file.size, base64: comma === -1 ? "" : url.slice(comma + 1) });
+      };
+      reader.onerror = function () { reject(reader.error); };
+      reader.readAsDataURL(file);
+    });
+  }
+
+  function showFiles() {
+    var list = $("file-list");
+    list.textContent = "";
+    state.files.forEach(function (file) {
+      var item = document.createElement("li");
+      var name = document.createElement("span");
+      name.className = "file-name";
+      name.textContent = file.name;
+      var remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "quiet";
+      remove.textContent = "Remove";
+      remove.setAttribute("aria-label", "Remove " + file.name);
+      remove.addEventListener("click", function () {
+        state.files = state.files.filter(function (f) { return f !== file; });
+        showFiles();
+        $("files-message").textContent = "Removed " + file.name + ".";
+        $("files").focus();                      // the button is gone: keep the focus nearby
+      });
+      item.appendChild(name);
+      item.appendChild(document.createTextNode(" " + size(file.size) + " "));
+      item.appendChild(remove);
+      list.appendChild(item);
+    });
+    var total = state.files.reduce(function (sum, f) { return sum + f.size; }, 0);
+    var bounds = state.config && state.config.files;
+    $("files-count").textContent = state.files.length
+      ? count(state.files.length, "file", "files") + ", " + size(total) +
+        (bounds ? " of " + size(bounds.max_total_bytes) : "")
+      : "";
+  }
+
+  // Dropped files are input files. Caught on the way down (capture), before the editor, which
+  // would otherwise paste a dropped file's text into the code.
+  function watchDrops(zone) {
+    var carriesFiles = function (event) {
+      return event.dataTransfer && Array.prototype.indexOf.call(event.dataTransfer.types || [], "Files") !== -1;
+    };
+    ["dragenter", "dragover"].forEach(function (name) {
+      zone.addEventListener(name, function (event) {
+        if (!carriesFiles(event)) { return; }
+        event.preventDefault();
+        event.stopPropagation();
+        event.dataTransfer.dropEffect = "copy";
+        zone.classList.add("dragging");
+      }, true);
+    });
+    zone.addEventListener("dragleave", function (event) {
+      if (!zone.contains(event.relatedTarget)) { zone.classList.remove("dragging"); }
+    }, true);
+    zone.addEventListener("drop", function (event) {
+      zone.classList.remove("dragging");
+      if (!carriesFiles(event)) { return; }
+      event.preventDefault();
+      event.stopPropagation();
+      addFiles(event.dataTransfer.files);
+    }, true);
   }
 
   // -- limits, profiles, ablation -------------------------------------------------------
@@ -635,6 +821,11 @@
     $("size").addEventListener("click", togglePresenterSize);
     state.editor.on("change", countChars);
     $("stdin").addEventListener("input", countStdin);
+    $("files").addEventListener("change", function () {
+      var input = $("files");
+      addFiles(input.files).then(function () { input.value = ""; });   // the same file may be picked again
+    });
+    watchDrops($("drop-zone"));
     Promise.all([loadConfig(), loadExamples(), checkHealth()])
       .catch(function () { $("message").textContent = "Could not load the page's settings from the server."; })
       .then(function () {

@@ -94,8 +94,9 @@ def test_keyboard_only(server, open_page, shots_dir):
         order.append(page.evaluate("document.activeElement.id || document.activeElement.tagName"))
     else:
         pytest.fail(f"Tab never reached the editor; focus went {order}")
-    # A sensible focus order; the program input sits before the editor, which keeps Tab for itself.
-    assert order[-5:] == ["language", "profile", "example", "run", "stdin"], order
+    # A sensible focus order; the program input and the file picker sit before the editor, which
+    # keeps Tab for itself.
+    assert order[-6:] == ["language", "profile", "example", "run", "stdin", "files"], order
     page.keyboard.press("Control+A")
     page.keyboard.type("print('typed without a mouse')")
     page.keyboard.press("Control+Enter")
@@ -107,7 +108,7 @@ def test_keyboard_only(server, open_page, shots_dir):
     outline = page.locator("#run").evaluate("el => getComputedStyle(el).outlineStyle")
     assert outline != "none"  # the focus is visible
     assert page.locator("#summary").get_attribute("aria-live") == "polite"
-    for field in ("language", "profile", "example", "stdin"):
+    for field in ("language", "profile", "example", "stdin", "files"):
         assert page.locator(f"label[for='{field}']").count() == 1, field
     page.screenshot(path=str(shots_dir / "page-keyboard.png"), full_page=True)
     assert_no_csp_problem(page)
