@@ -232,8 +232,9 @@ SEED = _profile("seed", SEED_CONTROLS, tmpfs_mib=None)  # the seed's --read-only
 # (its seccomp allowlist, no capabilities, no-new-privileges), against other runs (a uid of its
 # own) and for the budgets every container on the host draws from: no ptys (their count is the
 # host's), hardened's rlimits (otherwise the engine's nofile lets a few runs take much of the
-# host's file table) and the host's facts masked; and out/ harvested by the kit's rules. What a server offers visitors who ask for the
-# seed: the exact seed only runs on a teacher's server (--allow-ablation).
+# host's file table) and the host's facts masked; and out/ harvested by the kit's rules. What a
+# server offers visitors who ask for the seed: the exact seed only runs on a teacher's server
+# (--allow-ablation).
 SEED_HARDENED = SEED.replace(
     name="seed_hardened",
     cap_drop_all=True,

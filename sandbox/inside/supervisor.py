@@ -554,7 +554,8 @@ def harvest_naive():
     would outgrow what the host reads."""
     import binascii
 
-    files, room, seen = [], NAIVE_REPORT_BYTES, 0
+    files: list = []
+    room, seen = NAIVE_REPORT_BYTES, 0
     for folder, _, leaves in os.walk(OUT.encode(), followlinks=True):
         for leaf in leaves:
             path = os.path.join(folder, leaf)
