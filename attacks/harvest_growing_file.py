@@ -37,13 +37,17 @@ import time
 
 child = os.fork()
 if child == 0:
+    # Fast to 3 MiB, then slower, and never past 8 MiB or 10 s: bounded on its own, even where
+    # nothing kills it (the kit kills it as soon as the parent has exited).
+    stop = time.monotonic() + 10
     with open("out/log", "ab", buffering=0) as log:
-        while True:
+        while log.tell() < 8 << 20 and time.monotonic() < stop:
             try:
                 log.write(b"x" * 65536)
             except OSError:
                 pass  # the file-size rlimit or a full /tmp: keep trying, still alive
-            time.sleep(0.002)
+            time.sleep(0.002 if log.tell() < 3 << 20 else 0.05)
+    os._exit(0)
 deadline = time.monotonic() + 5  # a bound of its own, should the writer never get there
 while time.monotonic() < deadline and not (os.path.exists("out/log") and os.path.getsize("out/log") >= 3 << 20):
     time.sleep(0.01)
