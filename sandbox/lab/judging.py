@@ -231,7 +231,9 @@ def judge_on_files(attack: Attack, result: Result, verdict: Verdict, evidence: s
     held += [_matches(counts[key], value) for key, value in want.items() if key in counts]
     escaped = all(held)
     shown = _harvest_shown(result, counts, want)
-    if not escaped and verdict == Verdict.ERROR:
+    # A file missing is an escape only if it was there to lose: the program's report says it
+    # planted it; a run that broke before its report may never have written it.
+    if (not escaped or "missing" in want) and verdict == Verdict.ERROR:
         return verdict, f"{evidence}; what came back shows no escape: {shown}"
     return (Verdict.ESCAPED if escaped else Verdict.CONTAINED), (
         f"what came back (the kit's harvest): {shown}; the run and its report: {evidence}"

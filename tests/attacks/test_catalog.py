@@ -292,6 +292,10 @@ def test_what_came_back_decides_a_harvest_attack_not_its_report():
     assert catalog.judge_on_files(attack, other, catalog.Verdict.CONTAINED, "ok")[0] == "contained"
     # A run that broke stays an error unless what came back shows the escape.
     assert catalog.judge_on_files(attack, result(), catalog.Verdict.ERROR, "no report")[0] == "error"
+    # A file missing is an escape only where the program's report says it was left there.
+    socket_attack = catalog.load("harvest_socket")
+    assert catalog.judge_on_files(socket_attack, result(), catalog.Verdict.CONTAINED, "ok")[0] == "escaped"
+    assert catalog.judge_on_files(socket_attack, result(), catalog.Verdict.ERROR, "no report")[0] == "error"
     # The counts: what only the host's re-check refused.
     sparse = catalog.load("harvest_sparse_file")
     big = result(refused=[("huge", HOST + "over the 2 MiB bound a file")])
