@@ -45,6 +45,7 @@ class Control(StrEnum):
     DISTINCT_UID = "distinct_uid"
     HOST_VIEWS = "host_views"
     PTYS = "ptys"
+    HARVEST = "harvest"
     RUNTIME = "runtime"  # an extra layer: off in hardened, on in the gvisor profile
 
 
@@ -241,6 +242,15 @@ _SPECS = (
         {"ptys": False},
         {"ptys": True},
         lambda l: "none",
+    ),
+    Spec(
+        Control.HARVEST,
+        "the supervisor harvests out/ by its rules: no link followed, only regular files, bounded",
+        {"harvest": "safe"},
+        # Off is the lab's naive harvester (what many graders do: follow links, open anything,
+        # keep every name), so that an attack can show what those rules stop. Never served.
+        {"harvest": "naive"},
+        lambda l: "no link followed, regular files only, bounded",
     ),
     Spec(
         Control.RUNTIME,

@@ -56,10 +56,12 @@ SHOWN_NAME_CHARS = 200  # a refused name, escaped, is clipped to this in the rep
 MAX_COMPONENT_BYTES = 255
 MAX_NAME_BYTES = 1024
 
-# How the supervisor harvests: b"safe" is the only mode. The delivery carries the mode so that a
-# lab-only naive harvester (one that follows links, for the lesson's ablation) can be switched
-# on per run later, from a Limits field, without another protocol.
+# How the supervisor harvests, as the delivery names it (Limits.harvest): b"safe" by the rules
+# above; b"naive" is the lab's naive harvester, the `harvest` control's "off", never served.
+# Whatever the mode, the host re-checks what comes back (`received`), and says when it refused
+# what the supervisor handed over ("refused by the host"): that is how an ablation is seen.
 HARVEST_SAFE = b"safe"
+HOST = "refused by the host: "
 
 # Image types whose bytes are checked: a name says .png, the first bytes must say PNG too.
 MAGIC = {
@@ -199,7 +201,8 @@ def received(report: Any) -> tuple[dict[str, OutputFile], tuple[tuple[str, str],
     kept: dict[str, OutputFile] = {}
     refused = [_refusal(item) for item in list(report.files_refused)[:HARVEST_ENTRIES]]
     seen: set[str] = set()
-    for item in list(report.files)[:HARVEST_FILES]:
+    handed = list(report.files)
+    for item in handed[:HARVEST_FILES]:
         name, problem, data = _received_file(item, seen)
         if problem is not None:
             refused.append((_shown(name), problem))
@@ -207,7 +210,14 @@ def received(report: Any) -> tuple[dict[str, OutputFile], tuple[tuple[str, str],
         seen.add(same_name(name))
         kept[name] = OutputFile(name=name, data=data, size=len(data), type=file_type(name, data))
     unexamined = report.files_unexamined if isinstance(report.files_unexamined, int) else 0
-    return dict(sorted(kept.items())), tuple(refused), max(0, unexamined)
+    # Files past the bound (only a harvester without one sends them): refused by name while the
+    # list of refusals has room, then counted, so that none is dropped unsaid.
+    extra = handed[HARVEST_FILES:]
+    room = max(0, 2 * HARVEST_ENTRIES - len(refused))
+    for item in extra[:room]:
+        name = item[0] if isinstance(item, (list, tuple)) and item else "?"
+        refused.append((_shown(name), f"{HOST}past the bound of {HARVEST_FILES} files"))
+    return dict(sorted(kept.items())), tuple(refused), max(0, unexamined) + max(0, len(extra) - room)
 
 
 def _received_file(item: object, seen: set[str]) -> tuple[Any, str | None, bytes]:
@@ -216,15 +226,15 @@ def _received_file(item: object, seen: set[str]) -> tuple[Any, str | None, bytes
     name, body = item
     problem = name_problem(name)
     if problem is not None:
-        return name, "refused by the host: the name " + problem, b""
+        return name, HOST + "the name " + problem, b""
     if same_name(name) in seen:
-        return name, "refused by the host: the same name as another file once normalised", b""
+        return name, HOST + "the same name as another file once normalised", b""
     try:
         data = base64.b64decode(body, validate=True)
     except (binascii.Error, ValueError):
         return name, "a malformed body in the report", b""
     if len(data) > HARVEST_FILE_BYTES:
-        return name, f"over the {HARVEST_FILE_BYTES // MIB} MiB bound a file", b""
+        return name, f"{HOST}over the {HARVEST_FILE_BYTES // MIB} MiB bound a file", b""
     return name, None, data
 
 

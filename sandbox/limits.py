@@ -25,7 +25,9 @@ from .errors import InvalidLimits
 NETWORK_MODES = ("none", "internal")
 USERS = ("runner", "root")
 SECCOMP_MODES = ("kit", "default", "unconfined")
-RUNTIMES = ("runc", "runsc")  # the OCI runtime: the engine's default, or gVisor's own kernel
+RUNTIMES = ("runc", "runsc")
+# How the supervisor harvests out/: by the kit's rules, or the lab's naive harvester (an ablation)
+HARVESTS = ("safe", "naive")  # the OCI runtime: the engine's default, or gVisor's own kernel
 
 H = HARDENED_VALUES  # each control's hardened value, from the registry
 
@@ -68,6 +70,7 @@ class Limits:
     host_views: bool = H["host_views"]  # mask the host's facts in /proc and /sys
     ptys: bool = H["ptys"]  # allow pseudo-terminals (/dev/pts)
     runtime: str = H["runtime"]  # "runc", or "runsc": gVisor (the engine must have it)
+    harvest: str = H["harvest"]  # "safe", or "naive": the lab's link-following harvester
     # Misconfigurations, off in every profile; the escape lessons and attacks switch them on.
     privileged: bool = False
     cap_add: tuple[str, ...] = ()
@@ -86,6 +89,7 @@ class Limits:
         _check_choice("user", self.user, USERS)
         _check_choice("seccomp", self.seccomp, SECCOMP_MODES)
         _check_choice("runtime", self.runtime, RUNTIMES)
+        _check_choice("harvest", self.harvest, HARVESTS)
         for flag in (
             "read_only",
             "cap_drop_all",
@@ -228,8 +232,9 @@ SEED = _profile("seed", SEED_CONTROLS, tmpfs_mib=None)  # the seed's --read-only
 # (its seccomp allowlist, no capabilities, no-new-privileges), against other runs (a uid of its
 # own) and for the budgets every container on the host draws from: no ptys (their count is the
 # host's), hardened's rlimits (otherwise the engine's nofile lets a few runs take much of the
-# host's file table) and the host's facts masked. What a server offers visitors who ask for the
-# seed: the exact seed only runs on a teacher's server (--allow-ablation).
+# host's file table) and the host's facts masked; and out/ harvested by the kit's rules. What a
+# server offers visitors who ask for the seed: the exact seed only runs on a teacher's server
+# (--allow-ablation).
 SEED_HARDENED = SEED.replace(
     name="seed_hardened",
     cap_drop_all=True,
@@ -239,6 +244,7 @@ SEED_HARDENED = SEED.replace(
     ulimits=H["ulimits"],
     host_views=True,
     ptys=False,
+    harvest="safe",
 )
 
 # Hardened with a second kernel in between: gVisor's runsc answers the program's system calls

@@ -217,7 +217,8 @@ class ContainerRun:
             name=f"sandbox-output-{self.box.short_id}",
         )
         reader.start()
-        self.box.deliver(delivery(self.secret, argv, stdin, files))
+        harvest = self.limits.harvest.encode("ascii")  # the supervisor's HARVESTS key
+        self.box.deliver(delivery(self.secret, argv, stdin, files, harvest))
         delivered = time.monotonic()
         killed_for = self._supervise(delivered + self.timeout_s)
         duration = time.monotonic() - delivered

@@ -66,4 +66,23 @@ except OSError as e:
 as_root = run(WRITE_IMAGE, hardened.without("user"))
 print("root, read-only root:", facts(as_root))
 assert facts(as_root) == {"image_file": "EROFS"}
+
+# 3. A socket in out/ next to an honest result. The kit's harvest looks before it opens (lstat)
+# and refuses the socket; the naive harvester's open() fails with ENXIO and, handling no error,
+# loses the whole harvest, result.txt too.
+SOCKET_IN_OUT = r"""
+import socket
+with open("out/result.txt", "w") as f:
+    f.write("42\n")
+s = socket.socket(socket.AF_UNIX)
+s.bind("out/sock")
+s.close()
+"""
+safe = run(SOCKET_IN_OUT)
+print("socket, hardened:        ", sorted(safe.files), safe.files_refused)
+assert sorted(safe.files) == ["result.txt"] and safe.files["result.txt"].data == b"42\n"
+assert safe.files_refused == (("sock", "a socket: only regular files are harvested"),)
+naive = run(SOCKET_IN_OUT, hardened.without("harvest"))
+print("socket, without harvest: ", sorted(naive.files), naive.files_refused)
+assert naive.status == "ok" and naive.files == {} and naive.files_refused == ()
 print("all lesson 07 answers hold")

@@ -57,12 +57,14 @@ from sandbox.engine import socket_path as engine_socket_path
 from .errors import AttackError
 from .judging import (
     ABOVE_QUOTA,
+    FILES_FACTS,
     REPORT_PREFIX,
     AttackOutcome,
     check_expectations,
     judge,
     judge_host_cpu,
     judge_kernel_cpu,
+    judge_on_files,
     judge_on_record,
     parse_report,
 )
@@ -122,6 +124,8 @@ __all__ = [
     "judge",
     "judge_host_cpu",
     "judge_on_record",
+    "judge_on_files",
+    "FILES_FACTS",
     "judge_kernel_cpu",
     "check_expectations",
     "Verdict",
@@ -153,6 +157,7 @@ OPTIONAL = (
     "gvisor",
     "varies",
     "escape_record",
+    "escape_files",
 )
 # The kit images an attack may ask for: "lab" holds fixtures the served images never carry.
 ATTACK_IMAGES = ("python", "lab")
@@ -275,6 +280,7 @@ def _from_metadata(name: str, meta: dict, source: str, path: Path) -> Attack:
         gvisor=_gvisor(meta.get("gvisor"), fail),
         varies=tuple(meta.get("varies") or ()),
         escape_record=_escape_record(meta.get("escape_record"), fail),
+        escape_files=_escape_files(meta.get("escape_files"), fail),
         source=source,
         path=path,
     )
@@ -349,3 +355,23 @@ def _escape_record(value: Any, fail: Callable[[str], AttackError]) -> dict:
         if not (plain or ranged):
             raise fail("each escape_record value is a number or a range {'min': a, 'max': b}")
     return dict(record)
+
+
+def _escape_files(value: Any, fail: Callable[[str], AttackError]) -> dict:
+    found = value or {}
+    if not isinstance(found, dict) or set(found) - set(FILES_FACTS):
+        raise fail(f"escape_files maps facts of what came back ({', '.join(FILES_FACTS)}) to values")
+    contains = found.get("contains", {})
+    if not isinstance(contains, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in contains.items()
+    ):
+        raise fail("escape_files' contains maps a file's name to the text its bytes hold")
+    missing = found.get("missing", [])
+    if not isinstance(missing, list) or not all(isinstance(name, str) for name in missing):
+        raise fail("escape_files' missing lists the names of files that did not come back")
+    for key in set(found) - {"contains", "missing"}:
+        want = found[key]
+        plain = isinstance(want, (int, float)) and not isinstance(want, bool)
+        if not (plain or (isinstance(want, dict) and want and set(want) <= {"min", "max"})):
+            raise fail(f"escape_files' {key} is a number or a range {{'min': a, 'max': b}}")
+    return dict(found)

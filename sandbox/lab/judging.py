@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sandbox import Limits, Result, Status, Usage
+from sandbox.files import HOST
 from sandbox.text import clip
 
 from .metadata import Attack
@@ -195,6 +196,64 @@ def judge_on_record(attack: Attack, usage: Usage, verdict: Verdict, evidence: st
         return verdict, evidence
     escaped = all(_matches(facts[name], want) for name, want in attack.escape_record.items())
     return _on_record(escaped, facts, verdict, evidence)
+
+
+# The facts of what came back that `escape_files` may name: "contains" (a file by that name
+# came back and its bytes hold the text; "" for "came back at all"), "missing" (files the program
+# left that did not come back), and counts: "files" (that came back), "host_refused" (entries the
+# supervisor's harvest handed over that only the host's re-check refused: a raw name, a body past
+# the bound, a file past the count), "refused" (all refusals), "duration_s" (the run's).
+FILES_FACTS = ("contains", "missing", "files", "host_refused", "refused", "duration_s")
+
+
+def files_facts(result: Result) -> dict[str, Any]:
+    """The counts `escape_files` may name, from the Result: the kit's facts, never the program's."""
+    return {
+        "files": len(result.files),
+        "host_refused": sum(reason.startswith(HOST) for _, reason in result.files_refused),
+        "refused": len(result.files_refused),
+        "duration_s": round(result.duration_s, 2),
+    }
+
+
+def judge_on_files(attack: Attack, result: Result, verdict: Verdict, evidence: str) -> tuple[Verdict, str]:
+    """(verdict, evidence) from what came back from out/, where the attack names what an escape
+    leaves there (its `escape_files`); else the run's own verdict stands. The program cannot see
+    the harvest (it runs after every process is dead), so only the kit's facts can tell."""
+    want = attack.escape_files
+    if not want:
+        return verdict, evidence
+    counts, held = files_facts(result), []
+    for name, text in want.get("contains", {}).items():
+        found = result.files.get(name)
+        held.append(found is not None and text.encode("utf-8") in found.data)
+    held += [name not in result.files for name in want.get("missing", ())]
+    held += [_matches(counts[key], value) for key, value in want.items() if key in counts]
+    escaped = all(held)
+    shown = _harvest_shown(result, counts, want)
+    # A file missing is an escape only if it was there to lose: the program's report says it
+    # planted it; a run that broke before its report may never have written it.
+    if (not escaped or "missing" in want) and verdict == Verdict.ERROR:
+        return verdict, f"{evidence}; what came back shows no escape: {shown}"
+    return (Verdict.ESCAPED if escaped else Verdict.CONTAINED), (
+        f"what came back (the kit's harvest): {shown}; the run and its report: {evidence}"
+    )
+
+
+def _harvest_shown(result: Result, counts: dict[str, Any], want: dict) -> str:
+    """One line: the files that came back (a named one with whether it holds the text), the
+    refusals with their reasons, the counts."""
+    came = []
+    for name, found in list(result.files.items())[:6]:
+        text = want.get("contains", {}).get(name)
+        holds = f" holding {text!r}" if text and text.encode("utf-8") in found.data else ""
+        came.append(f"{name} ({found.size} B{holds})")
+    refused = [f"{name}: {reason}" for name, reason in result.files_refused[:3]]
+    return clip(
+        f"{counts['files']} came back [{', '.join(came)}]; {counts['refused']} refused "
+        f"({counts['host_refused']} by the host) [{'; '.join(refused)}]; {result.files_unexamined} unexamined",
+        400,
+    )
 
 
 def judge_kernel_cpu(usage: Usage, verdict: Verdict, evidence: str) -> tuple[Verdict, str]:

@@ -34,6 +34,7 @@ CATEGORIES: dict[str, str] = {
     "processes": "fork and thread bombs",
     "disk": "filling or changing the filesystem",
     "output": "flooding the output",
+    "harvest": "attacking what comes back from out/",
     "files": "exhausting file descriptors",
     "network": "reaching the network",
     "info": "reading secrets and host facts",
@@ -96,6 +97,10 @@ class Attack:
     # it wanted ({"forks_refused": 0, "peak_tasks": {"min": 200}}). Where the run kept them all,
     # they decide the verdict, not the program's report.
     escape_record: dict = field(default_factory=dict)
+    # What came back from out/ when the attack got what it wanted ({"contains": {"leak": "CANARY"}},
+    # {"missing": ["result.txt"]}, {"host_refused": {"min": 1}}): the kit's facts (`result.files`,
+    # `files_refused`), never the program's, decide the verdict (judging.judge_on_files).
+    escape_files: dict = field(default_factory=dict)
     source: str = field(repr=False, default="")
     path: Path = field(repr=False, default=Path())
 

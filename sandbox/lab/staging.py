@@ -20,7 +20,15 @@ from sandbox.engine import socket_path as engine_socket_path
 
 from . import hostcpu
 from .errors import AttackError
-from .judging import AttackOutcome, check_expectations, judge, judge_host_cpu, judge_on_record, parse_report
+from .judging import (
+    AttackOutcome,
+    check_expectations,
+    judge,
+    judge_host_cpu,
+    judge_on_files,
+    judge_on_record,
+    parse_report,
+)
 from .metadata import Attack
 from .verdict import Verdict
 
@@ -79,6 +87,7 @@ def run_attack(
         verdict, evidence = judge_host_cpu(host_cpu, evidence)
     elif result.usage is not None:
         verdict, evidence = judge_on_record(attack, result.usage, verdict, evidence)
+    verdict, evidence = judge_on_files(attack, result, verdict, evidence)
     surprises = check_expectations(attack.expected(case_name), result, report, host_cpu)
     return AttackOutcome(attack, case_name, staged, result, report, verdict, evidence, surprises)
 

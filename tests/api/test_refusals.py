@@ -58,6 +58,14 @@ BAD_BODIES = [
         403,
         "ablation_disabled",
     ),
+    # The naive harvester follows links out of out/: never a visitor's to switch on.
+    (
+        "without-harvest-without-ablation",
+        b'{"code": "print(1)", "without": ["harvest"]}',
+        "application/json",
+        403,
+        "ablation_disabled",
+    ),
     ("without-not-list", b'{"code": "print(1)", "without": "network"}', "application/json", 422, "bad_without"),
     ("without-unknown", b'{"code": "print(1)", "without": ["gravity"]}', "application/json", 422, "bad_without"),
 ]

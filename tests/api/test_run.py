@@ -87,6 +87,7 @@ def test_the_seed_with_the_kits_guards_is_selectable_and_the_exact_seed_is_not(c
     controls = data["limits"]["controls"]
     assert {"seccomp", "capabilities", "no_new_privileges", "distinct_uid", "memory"} <= set(controls)
     assert {"ulimits", "ptys", "host_views"} <= set(controls)  # what the host shares between runs
+    assert "harvest" in controls  # out/ comes back by the kit's rules, never the naive harvester
     assert "output_cap" in controls  # the server's own addition, see below
     refused = post_run(client, json.dumps({"code": "print(1)", "profile": "seed"}))
     assert (refused.status_int, refused.json["reason"]) == (403, "ablation_disabled")

@@ -134,6 +134,23 @@ def test_load_never_executes_the_attack(tmp_path, monkeypatch):
                 "['peak_tasks']",
             )
         ),
+        *(
+            (
+                f"ATTACK = {{'title': 't', 'category': 'harvest', 'control': 'harvest', 'hardened': 'h',"
+                f" 'ablated': 'a', 'explain': 'e', 'expect': {{'hardened': {{}}, 'ablated': {{}}}},"
+                f" 'escape_files': {found}}}",
+                "escape_files",
+            )
+            for found in (
+                "{'achieved': True}",
+                "{'contains': ['leak']}",
+                "{'contains': {'leak': 1}}",
+                "{'missing': 'a.txt'}",
+                "{'host_refused': 'some'}",
+                "{'files': {'least': 1}}",
+                "['contains']",
+            )
+        ),
     ],
 )
 def test_malformed_metadata_is_refused_clearly(tmp_path, monkeypatch, body, complaint):
@@ -250,3 +267,41 @@ def test_expectations_match_exact_values_lists_ranges_and_nested_dicts():
     assert catalog.check_expectations({"report": {"achieved": False}}, result, None) == [
         "report: expected one, got none"
     ]
+
+
+def test_what_came_back_decides_a_harvest_attack_not_its_report():
+    """The program cannot see the harvest: `escape_files` is judged on the Result's files and
+    refusals, and the evidence carries the refusal's reason."""
+    from sandbox import OutputFile, Result, Status
+    from sandbox.files import HOST
+
+    attack = catalog.load("harvest_canary_link")
+
+    def result(files=(), refused=()):
+        kept = {n: OutputFile(name=n, data=d, size=len(d), type="text/plain") for n, d in files}
+        return Result(Status.OK, "", "", 0, 0.2, catalog.HARDENED, files=kept, files_refused=tuple(refused))
+
+    link = ("leak", "a symbolic link (never followed): only regular files are harvested")
+    verdict, evidence = catalog.judge_on_files(attack, result(refused=[link]), catalog.Verdict.CONTAINED, "ok")
+    assert verdict == "contained" and "leak: a symbolic link (never followed)" in evidence
+    leaked = result(files=[("leak", b"HARVEST-CANARY-outside-out\n")])
+    verdict, evidence = catalog.judge_on_files(attack, leaked, catalog.Verdict.CONTAINED, "ok")
+    assert verdict == "escaped" and "leak (27 B holding 'HARVEST-CANARY-outside-out')" in evidence
+    # A file by that name that does not hold the canary is not the escape.
+    other = result(files=[("leak", b"written by the program")])
+    assert catalog.judge_on_files(attack, other, catalog.Verdict.CONTAINED, "ok")[0] == "contained"
+    # A run that broke stays an error unless what came back shows the escape.
+    assert catalog.judge_on_files(attack, result(), catalog.Verdict.ERROR, "no report")[0] == "error"
+    # A file missing is an escape only where the program's report says it was left there.
+    socket_attack = catalog.load("harvest_socket")
+    assert catalog.judge_on_files(socket_attack, result(), catalog.Verdict.CONTAINED, "ok")[0] == "escaped"
+    assert catalog.judge_on_files(socket_attack, result(), catalog.Verdict.ERROR, "no report")[0] == "error"
+    # The counts: what only the host's re-check refused.
+    sparse = catalog.load("harvest_sparse_file")
+    big = result(refused=[("huge", HOST + "over the 2 MiB bound a file")])
+    assert catalog.judge_on_files(sparse, big, catalog.Verdict.CONTAINED, "ok")[0] == "escaped"
+    unread = result(refused=[("huge", "1099511627776 bytes: over the bound of 2097152 a file")])
+    assert catalog.judge_on_files(sparse, unread, catalog.Verdict.CONTAINED, "ok")[0] == "contained"
+    # Without escape_files, nothing changes.
+    bomb = catalog.load("fork_bomb")
+    assert catalog.judge_on_files(bomb, leaked, catalog.Verdict.CONTAINED, "ok") == ("contained", "ok")

@@ -60,6 +60,7 @@ WITHOUT_FAILS = {
     "distinct_uid": set(),  # which uid is leased to whom is the kit's, not the container's
     "host_views": {"kit host-views"},
     "ptys": {"kit no-ptys"},
+    "harvest": set(),  # the supervisor's harvest mode travels in the delivery, not the configuration
 }
 
 

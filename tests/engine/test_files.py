@@ -254,6 +254,33 @@ def test_out_replaced_by_a_link_is_refused():
     assert r.files_refused == (("out", "not the folder the supervisor made (Not a directory)"),)
 
 
+# -- the harvest control's "off": the lab's naive harvester ---------------------------------
+
+LINKS = (
+    "import os\nopen('/tmp/s', 'w').write('CANARY')\nos.symlink('/tmp/s', 'out/leak')\nopen('out/r', 'w').write('1')"
+)
+
+
+def test_without_harvest_the_supervisor_runs_the_naive_harvester():
+    """Limits.harvest travels in the delivery's HARVEST word: the same program, refused by the
+    kit's rules, comes back through the naive one, link followed."""
+    safe, naive = run(LINKS), run(LINKS, H.without("harvest"))
+    assert sorted(safe.files) == ["r"] and safe.files_refused[0][0] == "leak"
+    assert {n: f.data for n, f in naive.files.items()} == {"leak": b"CANARY", "r": b"1"}
+    assert naive.files_refused == () and naive.status == "ok"
+
+
+def test_the_naive_harvester_as_the_runner_cannot_read_the_supervisors_environ():
+    """Why harvest_proc_environ runs as root: the supervisor is non-dumpable, so its
+    /proc/1/environ belongs to root; a naive harvester under the runner's uid gets EACCES, and,
+    handling no error, loses the whole harvest (the honest file too). As root it reads it."""
+    code = "import os\nos.symlink('/proc/1/environ', 'out/environ')\nopen('out/r', 'w').write('1')"
+    as_runner = run(code, H.without("harvest"))
+    assert as_runner.status == "ok" and as_runner.files == {} and as_runner.files_refused == ()
+    as_root = run(code, H.without("harvest", "user"))
+    assert b"PATH=" in as_root.files["environ"].data and as_root.files["r"].data == b"1"
+
+
 FILL_MEMORY = """
 def number(path):
     return int(open(path).read().split()[0])

@@ -10,6 +10,7 @@ kill(-1, SIGKILL)).
 from __future__ import annotations
 
 import base64
+import errno
 import json
 import os
 import socket
@@ -20,6 +21,7 @@ import pytest
 from sandbox import PROFILES, InvalidCode, InvalidLimits, OutputFile, Result, SandboxError, Status, supervisor
 from sandbox import files as F
 from sandbox.cli.files import files_from, write_out
+from sandbox.limits import HARVESTS
 from sandbox.output import REPORT_MAX
 from sandbox.supervisor import Report, delivery, parse_report
 
@@ -164,6 +166,7 @@ def test_the_bounds_inside_are_the_hosts(inside):
     ):
         assert inside[name] == getattr(F, name), name
     assert inside["MAGIC"] == supervisor.MAGIC and F.HARVEST_SAFE in inside["HARVESTS"]
+    assert {mode.decode() for mode in inside["HARVESTS"]} == set(HARVESTS)
 
 
 # -- the harvest ------------------------------------------------------------------------------
@@ -336,6 +339,62 @@ def test_the_largest_report_fits_under_the_cap(inside):
     assert len(b"".join(pieces)) < REPORT_MAX
 
 
+def test_the_largest_naive_report_fits_under_the_cap(inside, out):
+    """The naive harvester's safety net keeps its report within what the host reads: a terabyte
+    read up to the net, and names until the net stops it."""
+    (out / "huge").write_bytes(b"")
+    os.truncate(out / "huge", 1 << 40)
+    for i in range(300):
+        (out / f"{'a' * 200}{i:03}").write_bytes(b"")
+    report = inside["harvest_naive"]()
+    pieces = [b"0" * 32, b" "]
+    inside["encode"]({"v": 1, **report, **{f"counter{i}": 10**12 for i in range(30)}}, pieces)
+    assert len(b"".join(pieces)) < REPORT_MAX
+    assert "safety net" in report["files_refused"][0][1]
+
+
+def naive(inside):
+    report = inside["harvest_naive"]()
+    return {name: base64.b64decode(bytes(body)) for name, body in report["files"]}, report.get("files_refused")
+
+
+def test_the_naive_harvester_follows_links_opens_anything_and_keeps_names(inside, out, tmp_path):
+    """What the `harvest` control's "off" hands back: the bytes behind a link, a hard link's, a
+    FIFO as an empty file (opened non-blocking, never waited on), and a name as it is."""
+    (tmp_path / "secret").write_text("CANARY")
+    (out / "leak").symlink_to(tmp_path / "secret")
+    os.link(tmp_path / "secret", out / "copy")
+    os.mkfifo(out / "pipe")
+    (out / "a\nb").write_text("x")
+    files, refused = naive(inside)
+    assert files == {"leak": b"CANARY", "copy": b"CANARY", "pipe": b"", "a\nb": b"x"} and refused is None
+
+
+def test_the_naive_harvester_walks_a_folder_loop_until_the_kernel_stops_it(inside, out, monkeypatch):
+    """os.walk follows out/loop -> . until a path holds 40 links (the kernel's MAXSYMLINKS),
+    reading the one file under each of 40 names; the next `loop` no longer resolves, so it is
+    taken for a file, and its open() fails with ELOOP, which ends the whole harvest."""
+    (out / "a.txt").write_text("x")
+    (out / "loop").symlink_to(".")
+    opened = []
+    real_open = os.open
+    monkeypatch.setitem(inside, "os", type(os)("os"))
+    inside["os"].__dict__.update(os.__dict__, open=lambda path, *a: opened.append(path) or real_open(path, *a))
+    with pytest.raises(OSError) as raised:
+        inside["harvest_naive"]()
+    assert raised.value.errno == errno.ELOOP and opened.count(opened[-1]) == 1
+    assert sum(path.endswith(b"a.txt") for path in opened) == 40
+
+
+def test_the_naive_harvester_loses_everything_to_one_entry_it_cannot_open(inside, out):
+    """No error handled, as in a loop of open().read(): a socket (ENXIO) ends the harvest."""
+    (out / "result.txt").write_text("42")
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(out / "sock"))
+        with pytest.raises(OSError):
+            inside["harvest_naive"]()
+
+
 # -- what the host makes of it ---------------------------------------------------------------
 
 
@@ -386,6 +445,16 @@ def test_the_host_checks_the_names_again():
     assert all(reason for _, reason in refused) and unexamined == 5
     assert F.left_out(refused, unexamined) == "; 11 output files left out: see files_refused"
     assert F.left_out((), 0) == ""
+
+
+def test_the_host_refuses_and_counts_files_past_the_bound():
+    """Only a harvester without bounds sends more than 20 files: each is refused by name while
+    the refusals have room, then counted, and the host says it was the one that refused."""
+    report = Report(files=tuple([f"f{i}", b64(b"")] for i in range(1000)), files_refused=(["l", "a link"],))
+    files, refused, unexamined = F.received(report)
+    assert len(files) == F.HARVEST_FILES and refused[0] == ("l", "a link")
+    assert refused[1:] == tuple((f"f{i}", F.HOST + "past the bound of 20 files") for i in range(20, 419))
+    assert unexamined == 1000 - 20 - 399
 
 
 def test_a_report_with_files_parses_and_a_result_carries_them():

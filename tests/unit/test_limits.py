@@ -140,3 +140,12 @@ def test_mounts_need_absolute_paths(source, target):
 
     with pytest.raises(InvalidLimits, match="absolute path"):
         Mount(source, target)
+
+
+def test_every_served_profile_harvests_by_the_kits_rules():
+    """The naive harvester follows links out of out/: only an ablation (naive, the exact seed,
+    or `without("harvest")`, all refused to a visitor unless --allow-ablation) has it."""
+    from server.settings import SAFE_PROFILES
+
+    assert {name for name, p in PROFILES.items() if p.harvest == "safe"} == set(SAFE_PROFILES)
+    assert PROFILES["naive"].harvest == PROFILES["seed"].harvest == HARDENED.without("harvest").harvest == "naive"
