@@ -240,7 +240,8 @@ def test_the_usage_line_shows_the_answers_figures(server, open_page, code):
         expect(page.locator("#usage")).to_contain_text(figure)
     if "fork" in code:
         assert answer["usage"]["forks_refused"] > 0  # the kernel refused them: a fact to show
-        expect(page.locator("#usage")).to_contain_text(f"{answer['usage']['forks_refused']} forks refused")
+        refused = answer["usage"]["forks_refused"]
+        expect(page.locator("#usage")).to_contain_text(f"{refused} fork{'' if refused == 1 else 's'} refused")
     assert page.problems == []
 
 
