@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import socket
 
+from docker.types import Ulimit
+
 from sandbox import docker_internals, engine
 
 
 def test_docker_attach_socket_is_a_socketio_whose__sock_reaches_the_container_s_stdin():
     api = engine.client().api
     engine.ensure_image(engine.IMAGE)
+    # Podman starts no container without explicit nofile and nproc limits (docs/engines.md).
+    limits = [Ulimit(name="nofile", soft=64, hard=64), Ulimit(name="nproc", soft=64, hard=64)]
     container = api.create_container(
-        engine.IMAGE, ["head", "-c", "5"], stdin_open=True, labels=engine.labels("test"), network_disabled=True
+        engine.IMAGE,
+        ["head", "-c", "5"],
+        stdin_open=True,
+        labels=engine.labels("test"),
+        network_disabled=True,
+        host_config=api.create_host_config(ulimits=limits),
     )["Id"]
     try:
         attached = api.attach_socket(container, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
