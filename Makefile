@@ -52,7 +52,7 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 
 # The whole suite on the system's engine, then the engine rooms (the core against the engine,
-# the attack matrix, probe and audit, the lessons) again on a private Docker 26 and a private
+# the attack matrix, probe and audit, the lessons, the canonical exercise on the page) again on a private Docker 26 and a private
 # Podman 4.3 (docker/with-engine.sh: root on Debian; elsewhere it says why it did not run, and CI
 # makes that a failure). The two private engines run side by side: each is its own daemon with
 # its own socket, and their tests wait on containers more than on the CPU (CI takes about 16
@@ -75,13 +75,15 @@ test: setup
 
 test-docker26: setup
 	@$(call timed,bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "(docker or attacks or gvisor or api) and not own_engine" \
-	  --basetemp=/tmp/safe-python-pytest-docker26 tests/engine tests/attacks tests/notebooks tests/api/test_gvisor.py $(DURATIONS) $(PYTEST_ARGS),the Docker 26 pass)
+	  --basetemp=/tmp/safe-python-pytest-docker26 tests/engine tests/attacks tests/notebooks tests/api/test_gvisor.py \
+	  tests/browser/test_every_engine.py $(DURATIONS) $(PYTEST_ARGS),the Docker 26 pass)
 
 # The tests that start engines of their own and kill them (tests/engine/test_engine_loss.py: a
 # dockerd and a Podman service) run once, in the main pass.
 test-podman: setup
 	@$(call timed,bash docker/with-engine.sh podman -- $(BIN)/python -m pytest -m "(docker or attacks) and not gvisor and not own_engine" \
-	  --basetemp=/tmp/safe-python-pytest-podman tests/engine tests/attacks tests/notebooks $(DURATIONS) $(PYTEST_ARGS),the Podman pass)
+	  --basetemp=/tmp/safe-python-pytest-podman tests/engine tests/attacks tests/notebooks tests/browser/test_every_engine.py \
+	  $(DURATIONS) $(PYTEST_ARGS),the Podman pass)
 
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
