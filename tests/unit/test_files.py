@@ -529,3 +529,37 @@ def test_file_options_name_files_by_their_base_name_or_as_told(tmp_path):
         files_from([str(tmp_path / "missing")])
     with pytest.raises(SandboxError, match="given twice"):
         files_from([str(tmp_path / "data.csv"), f"data.csv={tmp_path / 'data.csv'}"])
+
+
+@pytest.mark.parametrize(
+    "given, words",
+    [
+        ("../x.csv={data}", "The file name ../x.csv has a '.' or '..' component"),
+        ("out/a.csv={data}", "The file name out/a.csv is inside out/"),
+        ("a\x1b[31m.csv={data}", "holds the character U+001B"),
+        ("{big}", "is 1048577 bytes; the limit is 1 MiB a file"),
+        ("{folder}", "--file: cannot read"),
+    ],
+    ids=["parent", "in out", "escape", "too big", "a folder"],
+)
+def test_the_cli_refuses_a_bad_file_in_one_line_before_any_container(given, words, tmp_path, monkeypatch, capsys):
+    from sandbox import box, warm
+    from sandbox.cli import main
+
+    def no_container(*args, **kw):
+        raise AssertionError("a container was asked for")
+
+    monkeypatch.setattr(box.Box, "start", no_container)
+    monkeypatch.setattr(warm, "take", no_container)
+    (tmp_path / "p.py").write_text("print(1)")
+    (tmp_path / "data.csv").write_text("1")
+    (tmp_path / "big.bin").write_bytes(b"x" * (F.MAX_FILE_BYTES + 1))
+    (tmp_path / "folder").mkdir()
+    paths = {
+        name: str(tmp_path / file) for name, file in (("data", "data.csv"), ("big", "big.bin"), ("folder", "folder"))
+    }
+    assert main(["run", str(tmp_path / "p.py"), "--file", given.format(**paths)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1, captured.err
+    assert captured.err.startswith("sandbox: ") and words in captured.err, captured.err
+    assert "\x1b" not in captured.err and "Traceback" not in captured.err

@@ -100,6 +100,18 @@ def test_bad_code_is_refused_by_submit_even_when_full():
         pool.shutdown()
 
 
+def test_bad_files_are_refused_by_submit_and_take_no_slot():
+    runner = GatedRunner()
+    runner.gate.set()
+    with Pool(workers=1, queue=0, runner=runner) as pool:
+        for bad in ({"../x.csv": "1"}, {"a.csv": 3}, [("a.csv", "1")], {f"f{i}": "" for i in range(21)}):
+            with pytest.raises(InvalidCode):
+                pool.submit("print(1)", files=bad)
+        assert runner.calls == [] and pool.stats()["queued"] == 0
+        # The one slot is still free: a refused submit gave nothing to a worker and kept nothing.
+        assert pool.submit("print(2)", files={"data.csv": "1"}).result(5) == "ran print(2)"
+
+
 def test_runner_errors_arrive_through_the_future():
     runner = GatedRunner()
     runner.gate.set()
