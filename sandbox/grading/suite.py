@@ -127,9 +127,7 @@ def _load_file(file: Path) -> list[Test]:
     except TestFileError as exc:
         raise TestFileError(f"{file}: {exc.message}", hint=exc.hint or None) from exc
     except Exception as exc:
-        raise TestFileError(
-            f"The tests file {file} failed while it was loaded: {type(exc).__name__}: {exc}."
-        ) from exc
+        raise TestFileError(f"The tests file {file} failed while it was loaded: {type(exc).__name__}: {exc}.") from exc
     tests = []
     for key, value in namespace.items():
         if not (key.startswith("test") and inspect.isfunction(value)):

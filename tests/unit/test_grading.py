@@ -1,0 +1,122 @@
+"""The grader's logic without an engine: the tests' format, bad inputs, the channel, the reports.
+
+The runner is faked here only to test the grader's own logic (how calls are gathered, replayed
+and judged); everything about containment is proved on the real engine in tests/grading.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from sandbox import PROFILES, Result, Status
+from sandbox.grading import (
+    MAX_SUBMISSION_BYTES,
+    SubmissionError,
+    TestFileError,
+    Verdict,
+    channel,
+    grade,
+    gradescope,
+    load,
+    markdown,
+)
+
+FIXTURES = Path(__file__).resolve().parents[1] / "grading" / "fixtures"
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_a_tests_file_that_does_not_parse_is_a_clear_error(tmp_path):
+    path = write(tmp_path, "test_bad.py", "def test_x(student)\n    pass\n")
+    with pytest.raises(TestFileError, match=r"does not parse: .* \(line 1\)"):
+        load(path)
+
+
+def test_an_unknown_visibility_is_a_clear_error(tmp_path):
+    text = 'from sandbox.grading import scored\n\n@scored(visibility="secret")\ndef test_x(student):\n    pass\n'
+    with pytest.raises(TestFileError, match="unknown visibility 'secret'; use one of visible, hidden"):
+        load(write(tmp_path, "test_vis.py", text))
+
+
+def test_a_submission_over_the_size_limit_is_refused_before_any_run(tmp_path):
+    big = write(tmp_path, "big.py", "#" * (MAX_SUBMISSION_BYTES + 1))
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("no run may start")
+
+    with pytest.raises(SubmissionError, match=f"the limit is {MAX_SUBMISSION_BYTES}"):
+        grade(big, FIXTURES / "tests", runner=no_run)
+
+
+def test_the_cli_says_a_bad_input_in_one_line(tmp_path, capsys):
+    from sandbox.cli import main
+
+    bad = write(tmp_path, "test_bad.py", "def test_x(:\n")
+    assert main(["grade", str(FIXTURES / "submissions" / "right.py"), "--tests", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("sandbox: The tests file") and "Traceback" not in err
+
+
+def fake_runner(answer_for):
+    """A runner that answers each call with answer_for(name, args), as the harness would print it."""
+
+    runs = []
+
+    def runner(code, limits, *, stdin, files):
+        request = json.loads(stdin)
+        runs.append(request["calls"])
+        token = request["token"]
+        lines = [f"{token} -1 {json.dumps({'value': None})}"]
+        lines += [f"{token} {i} {json.dumps(answer_for(n, a))}" for i, (n, a, _k) in enumerate(request["calls"])]
+        return Result(Status.OK, "\n".join(lines) + "\n", "", 0, 0.1, limits)
+
+    runner.runs = runs
+    return runner
+
+
+def test_all_of_a_tests_calls_go_in_one_run_and_the_answers_are_judged_here():
+    def answer(name, args):
+        return {"value": {"add": lambda a, b: a + b, "fib": lambda n: n, "reverse": lambda s: s[::-1]}[name](*args)}
+
+    runner = fake_runner(answer)
+    g = grade("x = 1\n", FIXTURES / "tests", runner=runner)
+    assert [t.verdict for t in g.tests] == [Verdict.PASSED, Verdict.FAILED, Verdict.PASSED]
+    assert g.tests[1].output == "Failed: (hidden test: no details)"
+    assert [len(calls) for calls in runner.runs] == [2, 5, 2]  # the calls after an assert were gathered too
+    assert g.score == 2 and g.max_score == 4
+
+
+def test_a_test_whose_calls_depend_on_answers_is_replayed(tmp_path):
+    text = "def test_x(student):\n    n = student.call('f', 1)\n    assert student.call('f', n + 1) == 4\n"
+    runner = fake_runner(lambda name, args: {"value": args[0] + 1})
+    g = grade("x = 1\n", load(write(tmp_path, "test_dep.py", text)), runner=runner)
+    assert g.tests[0].verdict == Verdict.PASSED
+    assert runner.runs == [[["f", [1], {}]], [["f", [1], {}], ["f", [3], {}]]]
+
+
+def test_the_channel_keeps_only_json_data_and_the_first_answer():
+    token, stdin = channel.request([("f", (1, "a"), {})])
+    assert json.loads(stdin)["calls"] == [["f", [1, "a"], {}]]
+    out = f'{token} 0 {{"value": 1}}\n{token} 0 {{"value": 2}}\n{token} 1 {{"value": NaN}}\nnoise\n'
+    assert channel.answers(out, token) == {0: {"value": 1}}
+    with pytest.raises(channel.ChannelError):
+        channel.request([("f", (object(),), {})])
+
+
+def test_results_json_and_the_report_carry_each_test():
+    def answer(name, args):
+        return {"raised": "ValueError: no"} if name == "reverse" else {"value": None}
+
+    g = grade("x = 1\n", FIXTURES / "tests", PROFILES["hardened"], runner=fake_runner(answer))
+    document = gradescope(g)
+    assert document["score"] == 0 and [t["max_score"] for t in document["tests"]] == [1, 2, 1]
+    assert [t["visibility"] for t in document["tests"]] == ["visible", "hidden", "after_due_date"]
+    assert document["tests"][2]["output"] == "Error: reverse('abc') raised ValueError: no"
+    assert "| test_reverse | error | 0 / 1 |" in markdown([g])
