@@ -3,6 +3,7 @@
     python -m sandbox grade submission.py --tests tests/            # a table of the tests
     python -m sandbox grade submission.py --tests tests/ --json     # Gradescope's results.json
     python -m sandbox grade submissions/ --tests tests/ --out grades/ --report grades.md
+    python -m sandbox grading-attacks                                # the kit's grader vs a naive one
 
 A folder is graded in parallel through the pool, with a progress bar and a summary table (by
 submission, by test, by the control that stopped it). The work is sandbox.grading's.
@@ -42,6 +43,27 @@ def register(subparsers) -> None:
     p.add_argument("--report", metavar="FILE", help="write a Markdown report")
     p.add_argument("--workers", type=int, default=2, help="tests graded at once for a folder (default: 2)")
     p.set_defaults(handler=cmd_grade)
+
+    p = subparsers.add_parser(
+        "grading-attacks",
+        help="run the grading attacks against the kit's grader and a naive one (exit 1 unless each is contained)",
+    )
+    p.add_argument("--only", nargs="+", metavar="NAME", help="run only these (file names in attacks/grading/)")
+    p.add_argument("--json", action="store_true", help="print the rows as JSON")
+    p.set_defaults(handler=cmd_grading_attacks)
+
+
+def cmd_grading_attacks(args: argparse.Namespace) -> int:
+    from sandbox.lab import grading as attacks
+
+    for name in args.only or []:
+        attacks.attack(name)  # an unknown name is refused before anything runs
+    rows = attacks.scorecard(args.only)
+    if args.json:
+        print(json.dumps([r.to_dict() for r in rows], indent=2))
+    else:
+        print(attacks.markdown(rows), end="")
+    return 0 if all(r.kit == "contained" for r in rows) else 1
 
 
 def cmd_grade(args: argparse.Namespace) -> int:
