@@ -1,9 +1,9 @@
 """Grading with hidden tests: the instructor's tests judge the student's code from outside its reach.
 
-    >>> from sandbox.grading import grade
-    >>> from pathlib import Path
-    >>> g = grade(Path("submission.py"), "tests/")  # doctest: +SKIP
-    >>> g.score, [t.verdict for t in g.tests]  # doctest: +SKIP
+    from pathlib import Path
+    from sandbox.grading import grade
+    g = grade(Path("submission.py"), "tests/")  # a folder of test*.py, or one file
+    g.score, [(t.name, t.verdict, t.stopped_by) for t in g.tests]
 
 The tests run here, in the kit's own process; the student's code runs in a sandbox and is only
 ever *called*, over a channel that carries JSON data (channel.py). Each test has runs of its

@@ -32,7 +32,7 @@ EXPECTED = {
     "wrong_reverse.py": (3, "passed passed failed"),
     "reverse_list.py": (3, "passed passed failed"),
     "raises.py": (3, "passed passed error"),
-    "syntax_error.py": (0, "error error error"),
+    "fails_at_import.py": (0, "error error error"),
     "loop_fib.py": (2, "passed stopped passed"),
     "memory_fib.py": (2, "passed stopped passed"),
     "forks_fib.py": (2, "passed stopped passed"),

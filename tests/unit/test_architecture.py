@@ -60,13 +60,7 @@ def imports(source: str, module: str, is_package: bool) -> list[tuple[str, str |
 
 
 def kit_files(*folders: str) -> list[Path]:
-    # A test's fixtures (student submissions, one of which does not parse) are data, not the kit's code.
-    return sorted(
-        p
-        for folder in folders
-        for p in (ROOT / folder).rglob("*.py")
-        if "__pycache__" not in p.parts and "fixtures" not in p.parts
-    )
+    return sorted(p for folder in folders for p in (ROOT / folder).rglob("*.py") if "__pycache__" not in p.parts)
 
 
 def sources() -> list[tuple[str, str, str, bool]]:
