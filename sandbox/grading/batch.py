@@ -1,8 +1,9 @@
 """A folder of submissions graded in parallel through the kit's pools.
 
-Every (submission, test) pair is one job; `workers` of them run at once, each of its sandbox
-runs going through one `Pool` (at most `workers` containers at a time), with a `WarmPool` of
-the grading limits keeping containers started ahead of their runs. A submission refused before
+Every submission is one job (its shared run, then the runs of the tests it did not answer in
+full: grader.py); `workers` of them run at once, each of its sandbox runs going through one
+`Pool` (at most `workers` containers at a time), with a `WarmPool` of the grading limits
+keeping containers started ahead of their runs. A submission refused before
 its tests (too big, not UTF-8) scores 0 with the reason; the others are not held up by it.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 from sandbox import PROFILES, Limits, Pool, Result, WarmPool
 
 from .errors import GradingError, SubmissionError
-from .grader import Grade, TestResult, read_submission, refused, run_test
+from .grader import Grade, TestResult, grade_source, read_submission, refused
 from .suite import Test, load
 
 MAX_SUBMISSIONS = 1000
@@ -57,32 +58,31 @@ def grade_all(
             sources[path] = read_submission(path)
         except SubmissionError as exc:
             sources[path] = exc
-    jobs = [(p, t) for p, s in sources.items() if not isinstance(s, SubmissionError) for t in suite]
-    done: dict[tuple[Path, str], TestResult] = {}
+    jobs = [p for p, s in sources.items() if not isinstance(s, SubmissionError)]
+    done: dict[Path, Grade] = {}
     lock = threading.Lock()
     with Pool(workers=workers, queue=workers * 4) as pool, _warm(warm, workers, limits, suite):
 
         def runner(code: str, run_limits: Limits, **kw: Any) -> Result:
             return pool.submit(code, run_limits, **kw).result()
 
-        def job(path: Path, test: Test) -> None:
+        def job(path: Path) -> None:
             name, source = sources[path]  # type: ignore[misc]
-            result = run_test(test, source, limits, runner)
+            graded = grade_source(name, source, suite, limits, runner=runner)
             with lock:
-                done[(path, test.name)] = result
-            if on_test is not None:
-                on_test(name, result)
+                done[path] = graded
+            for result in graded.tests if on_test is not None else ():
+                on_test(name, result)  # type: ignore[misc]
 
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grading") as executor:
-            for future in [executor.submit(job, p, t) for p, t in jobs]:
+            for future in [executor.submit(job, p) for p in jobs]:
                 future.result()
     grades = []
     for path, source in sources.items():
         if isinstance(source, SubmissionError):
             grades.append(refused(path.name, suite, source))
         else:
-            tests_done = tuple(done[(path, t.name)] for t in suite)
-            grades.append(Grade(source[0], tests_done, None, sum(t.duration_s for t in tests_done), limits.name))
+            grades.append(done[path])
     return grades
 
 

@@ -1,9 +1,14 @@
 """grade(): the instructor's tests, run here, against the student's code, run in the sandbox.
 
-Each test gets sandbox runs of its own (never one shared with another test), so one test's
-infinite loop, fork bomb, OOM or output flood ends that test's run only: its verdict names the
-control that stopped it, from the kit's facts (`Result.stopped_by`), and the other tests run in
-fresh containers. A warm pool (`WarmPool`) makes that cheap.
+A test that is stopped gets sandbox runs of its own, so one test's infinite loop, fork bomb,
+OOM or output flood ends that test only: its verdict names the control that stopped it, from
+the kit's facts (`Result.stopped_by`), and the other tests are answered in other containers.
+A warm pool (`WarmPool`) makes that cheap.
+
+To save containers, the first calls of the tests of one visibility go in one shared run, each
+test in a child process of its own; a test that run did not answer in full (a child killed, a
+run stopped) gets runs of its own, so the shared run never decides a verdict an isolated run
+would not (`shared_run`). Tests of different visibilities never share a run.
 
 A test function runs here with a `Student` proxy. Its calls are gathered by running the
 function once with placeholders (a placeholder compares equal to anything, so the calls after
@@ -158,9 +163,58 @@ def grade_source(
 ) -> Grade:
     """Grade source already read and checked (read_submission) with loaded tests."""
     limits = _check_limits(limits)
+    runner = runner or run
     started = time.monotonic()
-    results = tuple(run_test(test, source, limits, runner or run) for test in suite)
+    starts = shared_runs(suite, source, limits, runner)
+    results = tuple(run_test(test, source, limits, runner, starts.get(test.name)) for test in suite)
     return Grade(name, results, None, time.monotonic() - started, limits.name)
+
+
+def shared_runs(suite: list[Test], source: str, limits: Limits, runner: Runner) -> dict[str, Start]:
+    """The first calls of tests of the same visibility in one run (see shared_run), by test name.
+
+    Never across visibilities: the student's code in a shared run can see every call of that
+    run, and a visible test's output shows what the student's code returned or raised, so a
+    visible test sharing a run with a hidden one could carry the hidden test's inputs out."""
+    groups: dict[str, list[Test]] = {}
+    for test in suite:
+        groups.setdefault(test.visibility, []).append(test)
+    starts: dict[str, Start] = {}
+    for group in groups.values():
+        starts.update(shared_run(group, source, limits, runner))
+    return starts
+
+
+def shared_run(group: list[Test], source: str, limits: Limits, runner: Runner) -> dict[str, Start]:
+    """One run for the first calls of every test of `group`, each test in a child process of its
+    own: the answers of each test it answered in full, by test name. A test it did not (a child
+    killed by its deadline or the OOM killer, a run stopped by a control, a harness killed by the
+    student) is left out, and gets runs of its own, whose facts name the control: so this run
+    only saves containers, and never decides a verdict the isolated runs would not."""
+    gathered = []
+    for test in group:
+        student = Student([], {}, None)
+        outcome = _one_pass(test, student)
+        if student.speculated and not isinstance(outcome, channel.ChannelError):
+            gathered.append((test, student.asked))
+    if len(gathered) < 2:
+        return {}
+    default_s = limits.timeout_s or 10.0
+    try:
+        token, stdin = channel.batch_request([(calls, test.timeout_s or default_s) for test, calls in gathered])
+    except channel.ChannelError:
+        return {}
+    result = runner(channel.HARNESS, limits, stdin=stdin, files={channel.SUBMISSION_FILE: source})
+    found = channel.answers(result.stdout, token)
+    import_answer = found.get("-1")
+    if import_answer is None:
+        return {}
+    starts: dict[str, Start] = {}
+    for number, (test, calls) in enumerate(gathered):
+        answers = channel.of_test(found, f"{number}.")
+        if "raised" in import_answer or len(answers) == len(calls):
+            starts[test.name] = (calls, answers, import_answer)
+    return starts
 
 
 def refused(name: str, suite: list[Test], error: GradingError) -> Grade:
@@ -215,7 +269,9 @@ class NoAnswer(Exception):
     """The student's run ended before it answered this call."""
 
 
-Call = tuple[str, tuple[Any, ...], dict[str, Any]]
+Call = channel.Call
+# What a test's shared first run gave it: its calls, their answers, the submission's import.
+Start = tuple[list[Call], dict[int, dict[str, Any]], dict[str, Any] | None]
 
 
 class Student:
@@ -259,16 +315,15 @@ class Student:
         return lambda *args, **kwargs: self.call(name, *args, **kwargs)
 
 
-def run_test(test: Test, source: str, limits: Limits, runner: Runner) -> TestResult:
-    """Run one test to its verdict: passes of the function here, sandbox runs for its calls."""
+def run_test(test: Test, source: str, limits: Limits, runner: Runner, start: Start | None = None) -> TestResult:
+    """Run one test to its verdict: passes of the function here, sandbox runs for its calls
+    (after the answers of a shared first run, `start`, if it answered every call of the test)."""
     started = time.monotonic()
     if test.timeout_s is not None:
         limits = limits.replace(timeout_s=test.timeout_s)
-    calls: list[Call] = []
-    answers: dict[int, dict[str, Any]] = {}
-    import_answer: dict[str, Any] | None = None
+    calls, answers, import_answer = start if start is not None else ([], {}, None)
     last: Result | None = None
-    runs = 0
+    runs = 0 if start is None else 1  # the shared run counts as one of its runs
     for _ in range(MAX_PASSES):
         student = Student(calls, answers, import_answer)
         outcome = _one_pass(test, student)
@@ -281,8 +336,8 @@ def run_test(test: Test, source: str, limits: Limits, runner: Runner) -> TestRes
         last = runner(channel.HARNESS, limits, stdin=stdin, files={channel.SUBMISSION_FILE: source})
         runs += 1
         found = channel.answers(last.stdout, token)
-        import_answer = found.pop(-1, None)
-        answers = found
+        import_answer = found.get("-1")
+        answers = channel.of_test(found)
     error = GradingError(f"the test's calls kept changing after {MAX_PASSES} runs")
     return _verdict(test, error, Student([], {}, None), last, runs, time.monotonic() - started)
 

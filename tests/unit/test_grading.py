@@ -7,6 +7,7 @@ and judged); everything about containment is proved on the real engine in tests/
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -64,33 +65,61 @@ def test_the_cli_says_a_bad_input_in_one_line(tmp_path, capsys):
     assert err.startswith("sandbox: The tests file") and "Traceback" not in err
 
 
-def fake_runner(answer_for):
-    """A runner that answers each call with answer_for(name, args), as the harness would print it."""
+def fake_runner(answer_for, skip_in_shared=()):
+    """A runner that answers each call with answer_for(name, args), as the harness would print it
+    (in a shared run, not the tests numbered in `skip_in_shared`, as if their child were killed)."""
 
     runs = []
 
     def runner(code, limits, *, stdin, files):
         request = json.loads(stdin)
-        runs.append(request["calls"])
         token = request["token"]
         lines = [f"{token} -1 {json.dumps({'value': None})}"]
-        lines += [f"{token} {i} {json.dumps(answer_for(n, a))}" for i, (n, a, _k) in enumerate(request["calls"])]
+        if "calls" in request:
+            runs.append(request["calls"])
+            lines += [f"{token} {i} {json.dumps(answer_for(n, a))}" for i, (n, a, _k) in enumerate(request["calls"])]
+        else:
+            runs.append([calls for calls, _seconds in request["tests"]])
+            for t, (calls, _seconds) in enumerate(request["tests"]):
+                if t not in skip_in_shared:
+                    lines += [f"{token} {t}.{i} {json.dumps(answer_for(n, a))}" for i, (n, a, _k) in enumerate(calls)]
         return Result(Status.OK, "\n".join(lines) + "\n", "", 0, 0.1, limits)
 
     runner.runs = runs
     return runner
 
 
-def test_all_of_a_tests_calls_go_in_one_run_and_the_answers_are_judged_here():
-    def answer(name, args):
-        return {"value": {"add": lambda a, b: a + b, "fib": lambda n: n, "reverse": lambda s: s[::-1]}[name](*args)}
+def answer_right_but_fib(name, args):
+    return {"value": {"add": lambda a, b: a + b, "fib": lambda n: n, "reverse": lambda s: s[::-1]}[name](*args)}
 
-    runner = fake_runner(answer)
-    g = grade("x = 1\n", FIXTURES / "tests", runner=runner)
+
+SAME_VISIBILITY = [replace(t, visibility="visible") for t in load(FIXTURES / "tests")]
+
+
+def test_the_tests_calls_go_in_one_shared_run_and_the_answers_are_judged_here():
+    runner = fake_runner(answer_right_but_fib)
+    g = grade("x = 1\n", SAME_VISIBILITY, runner=runner)
     assert [t.verdict for t in g.tests] == [Verdict.PASSED, Verdict.FAILED, Verdict.PASSED]
-    assert g.tests[1].output == "Failed: (hidden test: no details)"
-    assert [len(calls) for calls in runner.runs] == [2, 5, 2]  # the calls after an assert were gathered too
+    assert g.tests[1].output.startswith("Failed: fib(2) should be 1")
+    # one run, the three tests' calls each in full (the calls after an assert were gathered too)
+    assert [[len(calls) for calls in run] for run in runner.runs] == [[2, 5, 2]]
     assert g.score == 2 and g.max_score == 4
+
+
+def test_a_test_the_shared_run_did_not_answer_in_full_gets_a_run_of_its_own():
+    runner = fake_runner(answer_right_but_fib, skip_in_shared=(1,))
+    g = grade("x = 1\n", SAME_VISIBILITY, runner=runner)
+    assert [len(run) for run in runner.runs] == [3, 5]  # the shared run, then fib's five calls alone
+    assert [t.runs for t in g.tests] == [1, 1, 1]  # the runs whose answers each test used
+    assert [t.verdict for t in g.tests] == [Verdict.PASSED, Verdict.FAILED, Verdict.PASSED]
+
+
+def test_tests_of_different_visibilities_never_share_a_run():
+    runner = fake_runner(answer_right_but_fib)
+    g = grade("x = 1\n", FIXTURES / "tests", runner=runner)  # visible, hidden, after_due_date
+    assert runner.runs == [run for run in runner.runs if run and isinstance(run[0][0], str)]  # one test a run
+    assert len(runner.runs) == 3
+    assert g.tests[1].output == "Failed: (hidden test: no details)"
 
 
 def test_a_test_whose_calls_depend_on_answers_is_replayed(tmp_path):
@@ -105,7 +134,8 @@ def test_the_channel_keeps_only_json_data_and_the_first_answer():
     token, stdin = channel.request([("f", (1, "a"), {})])
     assert json.loads(stdin)["calls"] == [["f", [1, "a"], {}]]
     out = f'{token} 0 {{"value": 1}}\n{token} 0 {{"value": 2}}\n{token} 1 {{"value": NaN}}\nnoise\n'
-    assert channel.answers(out, token) == {0: {"value": 1}}
+    assert channel.answers(out, token) == {"0": {"value": 1}}
+    assert channel.of_test({"-1": {}, "0": {"value": 1}, "1.0": {"value": 2}}, "1.") == {0: {"value": 2}}
     with pytest.raises(channel.ChannelError):
         channel.request([("f", (object(),), {})])
 

@@ -1,6 +1,7 @@
 """The instructor's tests for the grading attacks' assignment: add(a, b), fib(n), reverse(s).
 
-The grading attacks' suite: the kit runs it on the host; the naive grader puts it in the container.
+The grading attacks' suite: the kit runs it on the host (test_add and test_reverse, both visible,
+in one shared run; test_fib, hidden, alone); the naive grader puts it in the container.
 """
 
 from sandbox.grading import scored
@@ -19,7 +20,6 @@ def test_fib(student):
         assert student.call("fib", n) == want, f"fib({n}) should be {want}"
 
 
-@scored(visibility="after_due_date")
 def test_reverse(student):
     assert student.call("reverse", "abc") == "cba"
     assert student.call("reverse", "") == ""
