@@ -18,7 +18,7 @@ from typing import Any
 from sandbox import PROFILES, Limits, Pool, Result, WarmPool
 
 from .errors import GradingError, SubmissionError
-from .grader import Grade, TestResult, grade_source, read_submission, refused
+from .grader import Grade, TestResult, grade_source, own_limits, read_submission, refused
 from .suite import Test, load
 
 MAX_SUBMISSIONS = 1000
@@ -98,6 +98,6 @@ def _warm(warm: bool, workers: int, limits: Limits, suite: list[Test]) -> Any:
     """Warm boxes for the limits the tests run under (a test's own timeout makes other limits)."""
     if not warm:
         return _NoWarm()
-    kinds = [limits] + [limits.replace(timeout_s=t.timeout_s) for t in suite if t.timeout_s is not None]
+    kinds = [limits] + [own_limits(t, limits) for t in suite]
     distinct = list(dict.fromkeys(kinds))[:3]
     return WarmPool(size=workers, limits=distinct)

@@ -170,6 +170,16 @@ def grade_source(
     return Grade(name, results, None, time.monotonic() - started, limits.name)
 
 
+def own_limits(test: Test, limits: Limits) -> Limits:
+    """The limits of a test's own runs: the grading limits with its timeout and memory, if it set them."""
+    changes: dict[str, Any] = {}
+    if test.timeout_s is not None:
+        changes["timeout_s"] = test.timeout_s
+    if test.memory_mib is not None:
+        changes["memory_mib"] = test.memory_mib
+    return limits.replace(**changes) if changes else limits
+
+
 def shared_runs(suite: list[Test], source: str, limits: Limits, runner: Runner) -> dict[str, Start]:
     """The first calls of tests of the same visibility in one run (see shared_run), by test name.
 
@@ -178,7 +188,8 @@ def shared_runs(suite: list[Test], source: str, limits: Limits, runner: Runner) 
     visible test sharing a run with a hidden one could carry the hidden test's inputs out."""
     groups: dict[str, list[Test]] = {}
     for test in suite:
-        groups.setdefault(test.visibility, []).append(test)
+        if test.memory_mib is None:  # a memory limit of its own is a container of its own
+            groups.setdefault(test.visibility, []).append(test)
     starts: dict[str, Start] = {}
     for group in groups.values():
         starts.update(shared_run(group, source, limits, runner))
@@ -319,8 +330,7 @@ def run_test(test: Test, source: str, limits: Limits, runner: Runner, start: Sta
     """Run one test to its verdict: passes of the function here, sandbox runs for its calls
     (after the answers of a shared first run, `start`, if it answered every call of the test)."""
     started = time.monotonic()
-    if test.timeout_s is not None:
-        limits = limits.replace(timeout_s=test.timeout_s)
+    limits = own_limits(test, limits)
     calls, answers, import_answer = start if start is not None else ([], {}, None)
     last: Result | None = None
     runs = 0 if start is None else 1  # the shared run counts as one of its runs

@@ -7,7 +7,7 @@ The format, documented in docs/grading.md:
     def test_add(student):                      # 1 point, visible: the defaults
         assert student.call("add", 2, 3) == 5
 
-    @scored(points=2, visibility="hidden", timeout_s=3)
+    @scored(points=2, visibility="hidden", timeout_s=3, memory_mib=64)
     def test_fib(student):
         for n, want in [(0, 0), (10, 55)]:
             assert student.fib(n) == want, f"fib({n})"
@@ -38,18 +38,36 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def scored(
-    points: float = 1.0, visibility: str = "visible", timeout_s: float | None = None, name: str | None = None
+    points: float = 1.0,
+    visibility: str = "visible",
+    timeout_s: float | None = None,
+    name: str | None = None,
+    memory_mib: int | None = None,
 ) -> Callable[[F], F]:
-    """Mark a test with its points, its visibility and its own timeout (seconds, per test)."""
-    problem = _marks_problem(points, visibility, timeout_s, name)
+    """Mark a test with its points, its visibility, its own timeout (seconds) and memory limit (MiB)."""
+    problem = _marks_problem(points, visibility, timeout_s, name) or _memory_problem(memory_mib)
     if problem:
         raise TestFileError(f"@scored(...): {problem}.")
 
     def mark(function: F) -> F:
-        function.__grading__ = {"points": float(points), "visibility": visibility, "timeout_s": timeout_s, "name": name}  # type: ignore[attr-defined]
+        function.__grading__ = {  # type: ignore[attr-defined]
+            "points": float(points),
+            "visibility": visibility,
+            "timeout_s": timeout_s,
+            "name": name,
+            "memory_mib": memory_mib,
+        }
         return function
 
     return mark
+
+
+def _memory_problem(memory_mib: object) -> str | None:
+    if memory_mib is None:
+        return None
+    if isinstance(memory_mib, bool) or not isinstance(memory_mib, int) or not 16 <= memory_mib <= 4096:
+        return f"memory_mib must be a whole number of MiB from 16 to 4096, not {memory_mib!r}"
+    return None
 
 
 def _marks_problem(points: object, visibility: object, timeout_s: object, name: object) -> str | None:
@@ -76,6 +94,7 @@ class Test:
     visibility: str = "visible"
     timeout_s: float | None = None
     path: str = ""  # the file it came from, for its failure messages
+    memory_mib: int | None = None  # its own memory limit; such a test never shares a run
 
     @property
     def shows_details(self) -> bool:
@@ -143,6 +162,7 @@ def _load_file(file: Path) -> list[Test]:
                 visibility=marks.get("visibility", "visible"),
                 timeout_s=marks.get("timeout_s"),
                 path=str(file),
+                memory_mib=marks.get("memory_mib"),
             )
         )
     if not tests:

@@ -150,3 +150,24 @@ def test_results_json_and_the_report_carry_each_test():
     assert [t["visibility"] for t in document["tests"]] == ["visible", "hidden", "after_due_date"]
     assert document["tests"][2]["output"] == "Error: reverse('abc') raised ValueError: no"
     assert "| test_reverse | error | 0 / 1 |" in markdown([g])
+
+
+def test_a_test_with_its_own_memory_limit_runs_alone_under_it(tmp_path):
+    text = (
+        "from sandbox.grading import scored\n\n"
+        "def test_a(student):\n    assert student.f(1) == 2\n\n"
+        "@scored(memory_mib=64, timeout_s=2)\ndef test_b(student):\n    assert student.f(2) == 3\n\n"
+        "def test_c(student):\n    assert student.f(3) == 4\n"
+    )
+    seen = []
+    runner = fake_runner(lambda name, args: {"value": args[0] + 1})
+
+    def limited(code, limits, **kw):
+        seen.append((limits.memory_mib, limits.timeout_s))
+        return runner(code, limits, **kw)
+
+    g = grade("x = 1\n", load(write(tmp_path, "test_mem.py", text)), runner=limited)
+    assert g.score == 3
+    assert seen == [(128, 10.0), (64, 2)]  # a and c shared the hardened run; b ran alone under its own
+    with pytest.raises(TestFileError, match="memory_mib must be a whole number"):
+        load(write(tmp_path, "test_bad_mem.py", text.replace("memory_mib=64", "memory_mib=1")))
