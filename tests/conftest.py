@@ -25,6 +25,7 @@ FOLDER_MARKERS = {
     "api": ("api",),
     "browser": ("browser",),
     "notebooks": ("notebooks", "docker"),
+    "grading": ("docker",),
 }
 
 

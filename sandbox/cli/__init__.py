@@ -7,6 +7,7 @@
     python -m sandbox doctor                  # is this machine ready? what to fix?
     python -m sandbox cleanup                 # remove what crashed processes left behind
     python -m sandbox probe | audit | attacks | demo
+    python -m sandbox grade submission.py --tests tests/   # the instructor's tests, hidden ones too
 
 This package is the terminal face: argparse and the rich renderers live here, the work in the
 core (`sandbox`) and the lab (`sandbox.lab`). Each command is one function; reports.py and
@@ -36,7 +37,7 @@ from sandbox import (
 from sandbox.languages import for_path
 from sandbox.text import clip
 
-from . import demo, reports
+from . import demo, grading, reports
 from .arguments import add_limit_options, limits_from
 from .files import files_from, listed, write_out
 
@@ -225,6 +226,7 @@ def _parser() -> argparse.ArgumentParser:
 
     reports.register(sub)
     demo.register(sub)
+    grading.register(sub)
     return parser
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import sandbox
+import sandbox.grading as sandbox_grading
 import sandbox.lab
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +25,8 @@ def room_of(module: str) -> str | None:
     """The room a dotted module name belongs to (None: not the kit's)."""
     if module == "sandbox.lab" or module.startswith("sandbox.lab."):
         return "lab"
+    if module == "sandbox.grading" or module.startswith("sandbox.grading."):
+        return "grading"
     if module in ("sandbox.cli", "sandbox.__main__") or module.startswith("sandbox.cli."):
         return "cli"
     if module == "sandbox" or module.startswith("sandbox."):
@@ -97,7 +100,7 @@ def test_the_core_never_imports_the_lab_the_cli_or_the_server():
     bad = [
         f"{where}:{line} imports {full}"
         for where, room, full, *_, line in edges()
-        if room == "core" and room_of(full) in ("lab", "cli", "server")
+        if room == "core" and room_of(full) in ("lab", "cli", "server", "grading")
     ]
     assert bad == []
 
@@ -107,6 +110,16 @@ def test_the_lab_never_imports_the_cli_or_the_server():
         f"{where}:{line} imports {full}"
         for where, room, full, *_, line in edges()
         if room == "lab" and room_of(full) in ("cli", "server")
+    ]
+    assert bad == []
+
+
+def test_the_grader_uses_only_the_cores_face_and_never_the_lab_the_cli_or_the_server():
+    bad = [
+        f"{where}:{line} imports {full}"
+        for where, room, full, target, name, line in edges()
+        if room == "grading"
+        and (room_of(full) in ("lab", "cli", "server") or (room_of(target) == "core" and not _public(target, name)))
     ]
     assert bad == []
 
@@ -142,7 +155,7 @@ def test_no_module_imports_a_private_name_from_another_room():
 def test_no_import_cycle_among_the_kits_modules():
     graph: dict[str, set[str]] = {}
     for where, room, full, _target, _name, _line in edges():
-        if room in ("core", "lab", "cli", "server") and room_of(full):
+        if room in ("core", "lab", "cli", "server", "grading") and room_of(full):
             graph.setdefault(module_name(ROOT / where), set()).add(_existing(full))
     cycle = _find_cycle(graph)
     assert cycle is None, " -> ".join(cycle)
@@ -155,6 +168,8 @@ def _public(target: str, name: str | None) -> bool:
         return name in sandbox.__all__
     if target == "sandbox.lab":
         return name in sandbox.lab.__all__
+    if target == "sandbox.grading":
+        return name in sandbox_grading.__all__
     if target == "server":
         import server
 
