@@ -88,9 +88,17 @@ test-podman: setup
 lab: setup
 	$(BIN)/jupyter lab $(if $(filter 0,$(shell id -u)),--allow-root) notebooks/
 
+# epicbox 1.1 (for benchmarks/costs.py's comparison) in a venv of its own: it needs docker<7.
+EPICBOX_VENV ?= /tmp/epicbox-venv
+
 bench: setup
 	$(BIN)/python benchmarks/latency.py
-	bash docker/with-engine.sh docker26 -- $(BIN)/python benchmarks/latency.py --runtimes
+	test -x $(EPICBOX_VENV)/bin/python || ($(PY) -m venv $(EPICBOX_VENV) && \
+	  $(EPICBOX_VENV)/bin/pip install -q epicbox==1.1.0 "docker<7" "urllib3<2" "requests<2.32") || \
+	  echo "bench: epicbox could not be installed; costs.py leaves it out"
+	EPICBOX_PYTHON=$(EPICBOX_VENV)/bin/python $(BIN)/python benchmarks/costs.py
+	EPICBOX_PYTHON=$(EPICBOX_VENV)/bin/python bash docker/with-engine.sh docker26 -- \
+	  sh -c '$(BIN)/python benchmarks/latency.py --runtimes && $(BIN)/python benchmarks/costs.py --burst 0'
 
 # The documentation site (mkdocs.yml; strict: a broken link or a page missing from the nav fails).
 # Built outside the repository: the site is an artefact, the Markdown is the source.

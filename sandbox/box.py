@@ -21,6 +21,7 @@ from typing import Any
 import docker
 
 from . import docker_internals, engine, network, uids
+from .languages import warm_program
 from .limits import Limits
 from .options import container_options
 from .supervisor import KILL
@@ -77,6 +78,8 @@ class Box:
         if hosts:
             options["extra_hosts"] = hosts
         options["name"] = self.name
+        if self._role == "warm":  # its program starts now too, and waits for its code (languages.py)
+            options["command"] += warm_program(self.image)
         # An engine that answers but will not apply these limits: RunRefused, in its words.
         with engine.translated_errors("starting the run's container", refusing="to run the container"):
             self.id = engine.create_container(options, self.client)

@@ -54,7 +54,37 @@ class Language:
     command: tuple[str, ...]  # argv before the code, which travels as one more argument
     extension: str  # of source files, for `python -m sandbox run FILE`
     error_line: Callable[[str], str] = last_error_line  # stderr -> the line that says what went wrong
+    bootstrap: str = ""  # run in the code's place by a warm box's pre-started program (below)
 
+
+# A warm box's supervisor starts the language's command with its bootstrap in the code's place
+# before the run arrives; the bootstrap reads the code from fd 3 (the supervisor writes it there
+# at delivery), closes it, and runs it as the command would have: Python's in __main__'s
+# globals, under the file name "<string>", with sys.orig_argv as a cold run's and none of the
+# bootstrap's own names left; an uncaught error's traceback starts at the program's frame.
+# Node's in the global scope as "[eval]", with process.execArgv as a cold run's. What still
+# tells a warm run from a cold one: the command lines in /proc (the program's and process 1's)
+# show the bootstrap, not the code; Python's module frame has the bootstrap's below it
+# (sys._getframe().f_back), which an uncaught KeyboardInterrupt's traceback shows too; Node's
+# stack has the bootstrap's frames below the program's.
+PYTHON_BOOTSTRAP = (
+    'with open(3, "rb") as f:\n'
+    '    __import__("sys").orig_argv[-1] = c = f.read().decode()\n'
+    "del f\n"
+    "try:\n"
+    '    exec(compile(globals().pop("c"), "<string>", "exec"))\n'
+    "except (SystemExit, KeyboardInterrupt):\n"
+    "    raise\n"
+    "except BaseException:\n"
+    '    (lambda t, v, b: __import__("sys").excepthook(t, v.with_traceback(b.tb_next), b.tb_next))(\n'
+    '        *__import__("sys").exc_info()\n'
+    "    )\n"
+    "    raise SystemExit(1) from None\n"
+)
+NODE_BOOTSTRAP = (
+    'require("vm").runInThisContext(((fs) => { const c = fs.readFileSync(3, "utf8"); fs.closeSync(3); '
+    'process.execArgv[process.execArgv.length - 1] = c; return c; })(require("fs")), { filename: "[eval]" })'
+)
 
 DEFAULT_LANGUAGE = "python"  # the kit's subject: runs name no language, and the server needs its image
 
@@ -69,6 +99,7 @@ LANGUAGES: dict[str, Language] = {
         # kill still reaches the report.
         command=("python3", "-E", "-s", "-u", "-c"),
         extension=".py",
+        bootstrap=PYTHON_BOOTSTRAP,
     ),
     "javascript": Language(
         name="javascript",
@@ -77,8 +108,15 @@ LANGUAGES: dict[str, Language] = {
         command=("node", "-e"),
         extension=".js",
         error_line=node_error_line,
+        bootstrap=NODE_BOOTSTRAP,
     ),
 }
+
+
+def warm_program(image: str) -> tuple[str, ...]:
+    """What a warm box of `image` starts before its run: its language's command and bootstrap."""
+    lang = next((lang for lang in LANGUAGES.values() if lang.image == image and lang.bootstrap), None)
+    return (*lang.command, lang.bootstrap) if lang else ()
 
 
 def for_path(path: str) -> str:

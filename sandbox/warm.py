@@ -2,7 +2,13 @@
 
 Starting a container is most of what a run costs, and it can be paid before the code arrives.
 A `WarmPool` keeps `size` boxes (box.py) per set of limits started and waiting: each one's
-supervisor blocks on its stdin, so nothing of any program exists in it yet. `run()` takes one
+supervisor blocks on its stdin, and has already started the language's interpreter as its
+child, blocked reading its code from a pipe (languages.py's bootstrap), so that the run pays
+neither the container's start nor the interpreter's. Nothing of any program exists in it yet:
+the interpreter is the program's own process under the run's controls (uid, rlimits, seccomp,
+working directory, environment), used once; it gets the code at delivery, when the clocks
+start, and the program sees what a cold run's would (tests/engine/test_warm_pool.py compares
+them: environment, open descriptors, working directory, argv, globals, sys.modules). `run()` takes one
 whose limits, image and (empty) environment are exactly the run's, delivers the program, and
 removes it afterwards like any other. Nothing is ever reused: a box holds one program, then it
 is killed and removed, and a background thread starts its replacement.

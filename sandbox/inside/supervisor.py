@@ -7,10 +7,14 @@ as the container's command. It runs under the same controls as the program it wa
    memory, its environment or its file descriptors through /proc/1, whatever the uid.
 2. It reads the run from its stdin, which only the kit holds: a one-off secret, how to harvest
    out/, the program's argv, its files and the bytes of the program's stdin. Until then the
-   container only waits.
+   container only waits; in a warm box (its command names a program to pre-start: the
+   language's command with a bootstrap in the code's place, sandbox/languages.py) the
+   program's interpreter waits too, started as its child, blocked reading its code from fd 3.
 3. It writes the run's files into the working directory and makes out/ there, then starts the
-   program as its child, feeds it its stdin through a pipe, and reaps every orphan, as process
-   1 of a PID namespace must.
+   program as its child (or, in a warm box, writes the code to the waiting interpreter, if the
+   run's argv is the one it was started for; else it kills it and starts the program afresh),
+   feeds it its stdin through a pipe, and reaps every orphan, as process 1 of a PID namespace
+   must. The program's clock starts here, at delivery, in both.
 4. On the kit's word ("k" on its stdin), or when its stdin closes because the kit went away,
    it kills every process it can signal.
 5. When the program has ended it kills whatever is left, reads the kernel's own records of the
@@ -35,6 +39,7 @@ import _signal
 import os
 import select
 import stat
+import sys
 import time
 
 MAGIC = b"SAFE-PYTHON/2"
@@ -158,8 +163,9 @@ def write_new(name, content):
         os.close(at)
 
 
-def become_program(stdin_read, stdin_write, argv):
-    """In the child: the program's stdin, default signal dispositions, then exec."""
+def become_program(stdin_read, stdin_write, argv, code_read=None):
+    """In the child: the program's stdin (and a warm box's code pipe as fd 3), default signal
+    dispositions, then exec."""
     # Python ignores SIGPIPE and SIGXFSZ and catches SIGINT; exec keeps "ignored", so restore
     # what a program started by a shell would have.
     for number in (_signal.SIGPIPE, _signal.SIGXFSZ, _signal.SIGINT, _signal.SIGCHLD):
@@ -167,6 +173,8 @@ def become_program(stdin_read, stdin_write, argv):
     os.dup2(stdin_read, 0)
     os.close(stdin_read)
     os.close(stdin_write)
+    if code_read is not None:
+        os.dup2(code_read, 3)  # inheritable; every other descriptor here closes on exec
     try:
         # When memory runs out, the kernel should pick the program, never its supervisor.
         with open("/proc/self/oom_score_adj", "w") as adj:
@@ -201,16 +209,53 @@ def reap(main_pid):
             found = (status, rusage)
 
 
-def supervise(argv, stdin):
+def prestart(argv):
+    """A warm box's program, started before its run arrives: the language's bootstrap, which
+    blocks reading its code from fd 3. Returns (argv, pid, stdin's write end, code's write end)."""
     stdin_read, stdin_write = os.pipe()
+    code_read, code_write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        become_program(stdin_read, stdin_write, argv, code_read)
+    os.close(stdin_read)
+    os.close(code_read)
+    return argv, pid, stdin_write, code_write
+
+
+def take_prestarted(ready, argv):
+    """(pid, stdin's write end) of the pre-started program once it has its code, if it is the
+    program this run asks for (its argv with the bootstrap in the code's place) and still
+    waiting; else it is killed and None."""
+    started, pid, stdin_write, code_write = ready
+    waiting = os.waitpid(pid, os.WNOHANG)[0] == 0
+    if waiting and len(argv) == len(started) and argv[:-1] == started[:-1]:
+        try:
+            write_all(argv[-1], code_write)
+            os.close(code_write)
+            return pid, stdin_write
+        except OSError:  # it died since: start the program afresh
+            pass
+    if waiting:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    os.close(stdin_write)
+    return None
+
+
+def supervise(argv, stdin, ready=None):
     wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
     _signal.set_wakeup_fd(wake_write)  # SIGCHLD wakes the poll below
     _signal.signal(_signal.SIGCHLD, lambda number, frame: None)
-    began = time.monotonic()
-    main_pid = os.fork()
-    if main_pid == 0:
-        become_program(stdin_read, stdin_write, argv)
-    os.close(stdin_read)
+    began = time.monotonic()  # the clock starts at delivery, for a warm box's program too
+    taken = ready and take_prestarted(ready, argv)
+    if taken:
+        main_pid, stdin_write = taken
+    else:
+        stdin_read, stdin_write = os.pipe()
+        main_pid = os.fork()
+        if main_pid == 0:
+            become_program(stdin_read, stdin_write, argv)
+        os.close(stdin_read)
     poll = select.poll()
     poll.register(0, select.POLLIN)
     poll.register(wake_read, select.POLLIN)
@@ -634,10 +679,10 @@ def write_report(secret, report):
     write_all(block)
 
 
-def write_all(data):
+def write_all(data, fd=1):
     view = memoryview(data)
     while view:
-        view = view[os.write(1, view) :]
+        view = view[os.write(fd, view) :]
 
 
 def main():
@@ -649,11 +694,13 @@ def main():
     make_nondumpable()
     secret, harvest = b"", None
     report: dict = {"v": 1}  # values of every JSON kind (not evaluated: no import needed)
+    # A warm box's command names its program's bootstrap (sandbox/languages.py): start it now.
+    ready = prestart([os.fsencode(arg) for arg in sys.argv[1:]]) if len(sys.argv) > 1 else None
     try:
         secret, mode, argv, files, stdin = read_run()
         if place_files(files):
             harvest = HARVESTS[mode]
-        report.update(supervise(argv, stdin))
+        report.update(supervise(argv, stdin, ready))
     except EOFError:
         return  # nobody will read a report
     except BaseException as exc:  # noqa: BLE001 - a bug here must still end the run and say so

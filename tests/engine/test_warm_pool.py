@@ -6,6 +6,7 @@ container's role label ("warm"), never by how fast it was.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -216,3 +217,77 @@ def test_a_pooled_container_has_exactly_a_cold_runs_options(pool):
     for section in ("HostConfig",):
         cold, hot = dict(cold_attrs[section]), dict(warm_attrs[section])
         assert {k: v for k, v in hot.items() if k not in varying} == {k: v for k, v in cold.items() if k not in varying}
+
+
+# What a program can see of how it was started, printed by the program itself. Its first two
+# lines take the globals and the modules before the probe's own imports add to them; its ids
+# are relative to its uid, which each run leases for itself.
+PYTHON_PROBE = r"""
+names = sorted(globals())
+modules = sorted(__import__("sys").modules)
+import json, os, sys, time
+ticks = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])
+age = float(open("/proc/uptime").read().split()[0]) - ticks / os.sysconf("SC_CLK_TCK")
+print(json.dumps({
+    "names": names, "modules": modules, "name": __name__, "argv": sys.argv, "orig_argv": sys.orig_argv,
+    "fds": sorted(os.listdir("/proc/self/fd")), "cwd": os.getcwd(), "env": dict(os.environ),
+    "ids": [os.getgid() - os.getuid(), [g - os.getuid() for g in os.getgroups()]], "files": sorted(os.listdir(".")),
+    "limits": open("/proc/self/limits").read(), "seccomp": open("/proc/self/status").read().split("Seccomp:")[1][:4],
+    "frame": sys._getframe().f_code.co_filename,
+    "age": age, "file_age": time.time() - os.stat("data.txt").st_ctime,
+}))
+"""
+NODE_PROBE = r"""
+const fs = require("fs");
+console.log(JSON.stringify({
+  fds: fs.readdirSync("/proc/self/fd"), cwd: process.cwd(), env: process.env, argv: process.argv,
+  execArgv: process.execArgv, globals: Object.keys(globalThis).sort(), files: fs.readdirSync(".").sort(),
+  filename: typeof __filename === "undefined" ? null : __filename,
+}));
+"""
+FAILING = "x = 1\nprint(x / 0)"
+
+
+def test_a_warm_boxs_program_was_started_ahead_and_shows_nothing_a_cold_run_does_not():
+    """The warm box's interpreter waits for its code before the run arrives; once the code is
+    there, the program sees what the same program sees cold: the environment, its open fds, the
+    working directory and its files, argv, its uid and rlimits and seccomp, its globals and
+    sys.modules, the file name in a traceback. Its usage counts from delivery, not from its start.
+    Only the process's age tells the two apart, and that is how this test knows it was warm."""
+    files = {"data.txt": "delivered"}
+    warm: dict[str, object] = {}
+    with WarmPool(size=1, languages=("python", "javascript")) as pool:
+        assert pool.wait_ready(timeout_s=180), pool.stats()
+        time.sleep(2)  # the programs wait for their code this long
+        warm["python"] = run(PYTHON_PROBE, files=files)
+        warm["javascript"] = run(NODE_PROBE, language="javascript", files=files)
+        assert pool.wait_ready(timeout_s=120), pool.stats()
+        warm["failing"] = run(FAILING)
+        assert pool.stats()["taken"] == 3, pool.stats()
+    cold = {
+        "python": run(PYTHON_PROBE, files=files),
+        "javascript": run(NODE_PROBE, language="javascript", files=files),
+        "failing": run(FAILING),
+    }
+    for kind in ("python", "javascript"):
+        assert (warm[kind].status, cold[kind].status) == ("ok", "ok"), (warm[kind].stderr, cold[kind].stderr)
+    seen_warm, seen_cold = json.loads(warm["python"].stdout), json.loads(cold["python"].stdout)
+    # Warm: started well before its file was delivered; cold: after it (within a clock tick).
+    assert seen_warm["age"] - seen_warm["file_age"] > 1.0, seen_warm
+    assert seen_cold["age"] - seen_cold["file_age"] < 0.5, seen_cold
+    # The usage counts from delivery: none of the wait is in the program's wall time or CPU.
+    usage = warm["python"].usage
+    assert usage.wall_s < seen_warm["age"] - 1.0 and usage.user_s + usage.system_s < seen_warm["age"] - 1.0, usage
+    assert warm["python"].duration_s < seen_warm["age"] - 1.0
+    for seen in (seen_warm, seen_cold):
+        del seen["age"], seen["file_age"]
+    assert seen_warm == seen_cold
+    assert seen_cold["fds"] == ["0", "1", "2", "3"]  # 3: the listing's own
+    assert json.loads(warm["javascript"].stdout) == json.loads(cold["javascript"].stdout)
+    failed_warm, failed_cold = warm["failing"], cold["failing"]
+    assert (failed_warm.status, failed_warm.exit_code, failed_warm.stderr) == (
+        failed_cold.status,
+        failed_cold.exit_code,
+        failed_cold.stderr,
+    )
+    assert 'File "<string>", line 2, in <module>' in failed_cold.stderr
