@@ -74,14 +74,14 @@ test: setup
 	$(BIN)/python -m sandbox attacks --combine reports/engines
 
 test-docker26: setup
-	@$(call timed,bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "(docker or attacks or gvisor or api) and not own_engine" \
+	@$(call timed,bash docker/with-engine.sh docker26 -- $(BIN)/python -m pytest -m "(docker or attacks or gvisor or api) and not own_engine and not once" \
 	  --basetemp=/tmp/safe-python-pytest-docker26 tests/engine tests/attacks tests/notebooks tests/api/test_gvisor.py \
 	  tests/browser/test_every_engine.py $(DURATIONS) $(PYTEST_ARGS),the Docker 26 pass)
 
 # The tests that start engines of their own and kill them (tests/engine/test_engine_loss.py: a
 # dockerd and a Podman service) run once, in the main pass.
 test-podman: setup
-	@$(call timed,bash docker/with-engine.sh podman -- $(BIN)/python -m pytest -m "(docker or attacks) and not gvisor and not own_engine" \
+	@$(call timed,bash docker/with-engine.sh podman -- $(BIN)/python -m pytest -m "(docker or attacks) and not gvisor and not own_engine and not once" \
 	  --basetemp=/tmp/safe-python-pytest-podman tests/engine tests/attacks tests/notebooks tests/browser/test_every_engine.py \
 	  $(DURATIONS) $(PYTEST_ARGS),the Podman pass)
 

@@ -13,6 +13,9 @@ import pytest
 from sandbox import reaper
 from sandbox.lab.demo import STEPS
 
+# The presenter's script over the system's engine: the steps' verdicts are the matrix's, proven per engine there.
+pytestmark = pytest.mark.once
+
 # What each step must show under the hardened profile: (verdict, control that fired or "-").
 HARDENED = {
     "hello": ("ok", "-"),

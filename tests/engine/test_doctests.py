@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# The docs' examples: what they show is the API, not an engine's behaviour, so they run once.
+pytestmark = pytest.mark.once
+
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE = doctest.register_optionflag("ENGINE")
 # The modules with examples marked +ENGINE (a test below checks that none is missing).

@@ -14,6 +14,9 @@ import pytest
 from sandbox import PROFILES, InvalidLimits
 from sandbox.lab.widgets import SHOWN_CHARS, Lab, LiveView, PoolLab, limits_for, peak_overlap, show
 
+# The widget's own logic over a real engine: the same on every engine, so it runs once.
+pytestmark = pytest.mark.once
+
 H = PROFILES["hardened"]
 
 
