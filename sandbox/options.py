@@ -169,7 +169,10 @@ def security_options(limits: Limits) -> list[str]:
 
 def _network_options(limits: Limits, network_name: str | None) -> dict[str, Any]:
     if limits.network == "none":
-        return {"network_mode": "none"}
+        # Networking disabled as well: a fresh namespace with only `lo`, and none of the engine's
+        # network set-up (Docker's prestart hook re-executes dockerd once per run for it). The
+        # engine then writes no /etc/hosts: the kit's images carry one (docker/hosts).
+        return {"network_mode": "none", "network_disabled": True}
     if not network_name:
         raise InvalidLimits("a run with network='internal' needs the kit's internal network name")
     # Docker's embedded DNS forwards unknown names to the host's resolver; pointing the
