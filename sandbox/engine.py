@@ -6,6 +6,7 @@ with Docker Desktop, a system dockerd, or the one `docker/ensure-engine.sh` star
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import hashlib
@@ -62,6 +63,28 @@ _lock = threading.Lock()
 _clients: dict[str, docker.DockerClient] = {}
 _images_ok: set[str] = set()
 _failed_removals = 0  # containers remove_container gave up on, since this process started
+# Removals under way in threads of their own (box.py), off the answer's path: the reaper's
+# functions and the interpreter's exit wait for them (the exit for at most EXIT_WAIT_S).
+_removals = threading.Condition()
+_under_way = 0
+EXIT_WAIT_S = 20.0
+
+
+def removing(delta: int) -> None:
+    """Count a removal under way (+1, as it is handed over) or done (-1)."""
+    global _under_way
+    with _removals:
+        _under_way += delta
+        _removals.notify_all()
+
+
+def settle(timeout_s: float = 60.0) -> bool:
+    """Wait until every removal this process has under way is done; False if some still are."""
+    with _removals:
+        return _removals.wait_for(lambda: _under_way <= 0, timeout_s)
+
+
+atexit.register(settle, EXIT_WAIT_S)
 
 
 def client() -> docker.DockerClient:

@@ -50,7 +50,9 @@ def test_the_container_id_shows_in_mountinfo_not_in_the_cgroup_path_as_the_readm
     }
     assert set(bound) == {"/etc/hostname", "/etc/hosts"}, bound
     assert re.search(rf"/{short}[0-9a-f]{{52}}/", bound["/etc/hostname"]), bound
-    assert re.search(r"/safe-python/hosts-[0-9a-f]{16}$", bound["/etc/hosts"]) and short not in bound["/etc/hosts"], bound
+    assert re.search(r"/safe-python/hosts-[0-9a-f]{16}$", bound["/etc/hosts"]) and short not in bound["/etc/hosts"], (
+        bound
+    )
     if engine.kind().name == "podman":
         # Podman 4.3 makes no private cgroup namespace through the Docker API (docs/engines.md).
         assert short in seen["cgroup"]
