@@ -308,9 +308,11 @@ def ensure_runtime(name: str) -> None:
         return
     found = runtimes()
     if name not in found:
+        gvisor, entry = name == "runsc", f'"runtimes": {{"{name}": {{"path": "/usr/bin/{name}"}}}}'
+        hint = None if gvisor else f"Install {name}, add '{entry}' to the engine's daemon.json and restart it."
+        why = ": gVisor is not registered on it." if gvisor else "."
         raise RuntimeMissing(
-            f"This engine has no {name!r} runtime (it has {', '.join(found) or 'none'}): "
-            "gVisor is not registered on it."
+            f"This engine has no {name!r} runtime (it has {', '.join(found) or 'none'}){why}", hint=hint
         )
     with _lock:
         _images_ok.add(key)
