@@ -222,8 +222,12 @@ def _without_engine_network(create: dict[str, Any], host_config: dict[str, Any])
     if socket_path() is None:  # a remote engine cannot bind this machine's file: its own set-up stays
         create.pop("network_disabled")
         return
-    hosts = kit_file(HOSTS, "hosts-{}", 0o644)  # read by the run's uid through the bind
-    host_config["Binds"] = [*(host_config.get("Binds") or []), f"{hosts}:/etc/hosts:ro"]
+    host_config["Binds"] = [*(host_config.get("Binds") or []), f"{hosts_file()}:/etc/hosts:ro"]
+
+
+def hosts_file() -> str:
+    """The kit's /etc/hosts for a run without a network, on this machine (any uid reads it)."""
+    return kit_file(HOSTS, "hosts-{}", 0o644)
 
 
 def _as_this_engine_takes_it(host_config: dict[str, Any]) -> None:
