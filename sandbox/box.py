@@ -7,9 +7,9 @@ starts it. Whatever happens afterwards, `close()` kills the container at once if
 and leaves the rest to a thread of its own, off the answer's path: it removes the container and
 its network, and gives its uid lease back once the container is gone; one the engine would not
 remove keeps its uid (logged) until the process ends, so that no new run shares it.
-`engine.settle()` waits for the removals under way (the reaper's functions do, and so does the
-interpreter's exit, for at most `engine.EXIT_WAIT_S`); a process killed before they end leaves
-exited containers that name it as their owner, which `cleanup()` removes as orphans. A warm
+`engine.wait_for_removals()` waits for the removals under way (the reaper's functions do, and so
+does the interpreter's exit, for at most `engine.EXIT_WAIT_S`); a process killed before they end
+leaves exited containers that name it as their owner, which `cleanup()` removes as orphans. A warm
 pool (sandbox/warm.py) keeps boxes started ahead of their program; a cold run starts one when
 the program arrives. Both get exactly the same container.
 """

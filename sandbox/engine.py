@@ -78,13 +78,13 @@ def removing(delta: int) -> None:
         _removals.notify_all()
 
 
-def settle(timeout_s: float = 60.0) -> bool:
+def wait_for_removals(timeout_s: float = 60.0) -> bool:
     """Wait until every removal this process has under way is done; False if some still are."""
     with _removals:
         return _removals.wait_for(lambda: _under_way <= 0, timeout_s)
 
 
-atexit.register(settle, EXIT_WAIT_S)
+atexit.register(wait_for_removals, EXIT_WAIT_S)
 
 
 def client() -> docker.DockerClient:

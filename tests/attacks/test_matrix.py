@@ -79,5 +79,5 @@ def test_attack(attack, case, require, record):
     assert not outcome.surprises, detail + "\n" + "\n".join(outcome.surprises)
     # Whatever happened inside, nothing of the run is left on the engine.
     assert outcome.result is not None
-    assert engine.settle()  # the removal follows the answer
+    assert engine.wait_for_removals()  # the removal follows the answer
     assert not engine.client().api.containers(all=True, filters={"id": outcome.result.container_id})

@@ -22,12 +22,12 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 def container_exists(name_or_id: str) -> bool:
     """After this process's removals under way are done (they follow the answer)."""
-    engine.settle()
+    engine.wait_for_removals()
     return bool(engine.client().api.containers(all=True, filters={"id": name_or_id})) if name_or_id else False
 
 
 def kit_containers(session: str) -> list:
-    engine.settle()
+    engine.wait_for_removals()
     return engine.client().api.containers(
         all=True, filters={"label": [f"{engine.LABEL}=1", f"{engine.LABEL_SESSION}={session}"]}
     )

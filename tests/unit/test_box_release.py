@@ -65,7 +65,7 @@ def test_a_container_that_could_not_be_removed_keeps_its_uid(fake_engine, caplog
     stuck = started()
     with caplog.at_level(logging.ERROR, logger="sandbox.box"):
         stuck.close()
-        assert engine.settle(10)
+        assert engine.wait_for_removals(10)
     assert f"Could not remove container {stuck.name} (id {stuck.id})" in caplog.text
     following = uids.lease()
     following.release()
@@ -78,7 +78,7 @@ def test_a_removed_container_gives_its_uid_back(fake_engine, caplog):
     done = started()
     with caplog.at_level(logging.ERROR, logger="sandbox.box"):
         done.close()
-        assert engine.settle(10)
+        assert engine.wait_for_removals(10)
     following = uids.lease()
     following.release()
     assert following.uid == done.uid and not caplog.text
@@ -89,12 +89,12 @@ def test_close_returns_before_the_removal_and_the_uid_stays_leased_until_it_is_d
     fake_engine.removal_may_end.clear()  # the engine is slow to remove
     slow = started()
     slow.close()  # returns at once: the removal is under way in a thread of its own
-    assert not engine.settle(0.2)
+    assert not engine.wait_for_removals(0.2)
     during = uids.lease()
     during.release()
     assert during.uid != slow.uid  # still leased: its container may still be there
     fake_engine.removal_may_end.set()
-    assert engine.settle(10)
+    assert engine.wait_for_removals(10)
     after = uids.lease()
     after.release()
     assert after.uid == slow.uid
