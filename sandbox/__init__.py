@@ -16,7 +16,7 @@ may import. Everything the kit creates carries its labels; `cleanup()` removes l
 
 from . import network, seccomp
 from .controls import CONTROLS, EXTRA, FIELDS, REGISTRY, Control, Field, Spec
-from .engine import IMAGE, SESSION, check_image, create_container, failed_removals, labels
+from .engine import IMAGE, SESSION, check_image, create_container, failed_removals, labels, wait_for_removals
 from .engine import client as engine_client
 from .engine import kind as engine_kind
 from .engine import ping as engine_ping
@@ -111,6 +111,7 @@ __all__ = [
     "leftover_networks",
     "teardown",
     "failed_removals",
+    "wait_for_removals",
     # modules a lesson reads: the internal networks, the seccomp profile
     "network",
     "seccomp",

@@ -3,17 +3,22 @@
 Made for one run and used once. `Box.start` creates it with the kit's labels and a unique name
 (so that even an interrupt between "the engine made it" and "we learned its id" cannot leak
 it), attaches to its stdin and output *before* starting it (so not a byte is missed), and
-starts it. Whatever happens afterwards, `close()` removes the container and its network, and
-gives its uid lease back once the container is gone: one the engine would not remove keeps its
-uid (logged) until the process ends, so that no new run shares it. A warm pool
-(sandbox/warm.py) keeps boxes started ahead of their program; a cold run starts one when the
-program arrives. Both get exactly the same container.
+starts it. Whatever happens afterwards, `close()` kills the container at once if it still runs
+and leaves the rest to a thread of its own, off the answer's path: it removes the container and
+its network, and gives its uid lease back once the container is gone; one the engine would not
+remove keeps its uid (logged) until the process ends, so that no new run shares it.
+`engine.wait_for_removals()` waits for the removals under way (the reaper's functions do, and so
+does the interpreter's exit, for at most `engine.EXIT_WAIT_S`); a process killed before they end
+leaves exited containers that name it as their owner, which `cleanup()` removes as orphans. A warm
+pool (sandbox/warm.py) keeps boxes started ahead of their program; a cold run starts one when
+the program arrives. Both get exactly the same container.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -44,6 +49,8 @@ class Box:
         self._role, self._env = role, env or {}
         self.on_close: Callable[[], None] | None = None  # called once the box is closed (a warm pool counts it)
         self._gone = True  # no container of ours on the engine (none yet, or removed)
+        self._exited = False  # the engine said it exited
+        self._closed = False  # close() was called
 
     @classmethod
     def start(cls, limits: Limits, *, image: str, role: str = "run", env: dict[str, str] | None = None) -> Box:
@@ -110,7 +117,8 @@ class Box:
 
     # -- the engine's view ----------------------------------------------------------------------
     def wait_exit(self, timeout_s: float) -> bool:
-        return engine.wait_exit(self.id, timeout_s, api=self.api)
+        self._exited = engine.wait_exit(self.id, timeout_s, api=self.api)
+        return self._exited
 
     def engine_kill(self) -> None:
         """SIGKILL from the engine: for a supervisor that did not answer the kit's kill."""
@@ -121,13 +129,29 @@ class Box:
         return self.api.inspect_container(self.id)["State"]
 
     def close(self) -> None:
-        """Remove the container, close the stream, remove the network and, once the container is
-        gone, give back the uid. Never raises."""
-        with contextlib.suppress(Exception):
-            self._stack.close()
-        done, self.on_close = self.on_close, None
-        if done is not None:
-            done()
+        """Kill the container now if it may still run; then, in a thread of its own, remove it,
+        close the stream, remove the network and, once the container is gone, give back the uid
+        (and tell `on_close`). Never raises."""
+        if self._closed:
+            return
+        self._closed = True
+        engine.removing(1)
+        if self.id and not self._exited:
+            self.engine_kill()
+        try:
+            threading.Thread(target=self._close, name=f"sandbox-remove-{self.short_id}", daemon=True).start()
+        except RuntimeError:  # no new thread at the interpreter's exit: remove it here
+            self._close()
+
+    def _close(self) -> None:
+        try:
+            with contextlib.suppress(Exception):
+                self._stack.close()
+            done, self.on_close = self.on_close, None
+            if done is not None:
+                done()
+        finally:
+            engine.removing(-1)
 
     # -- what close() undoes --------------------------------------------------------------------
     def _remove(self) -> None:

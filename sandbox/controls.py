@@ -258,7 +258,9 @@ _SPECS = (
         "so the host's kernel sees only gVisor's",
         {"runtime": "runc"},
         {"runtime": "runc"},
-        lambda l: f"gVisor ({l.runtime}): a kernel of its own",
+        lambda l: (
+            f"gVisor ({l.runtime}): a kernel of its own" if l.runtime == "runsc" else f"{l.runtime}: the host's kernel"
+        ),
         on={"runtime": "runsc"},
     ),
 )

@@ -6,6 +6,7 @@ with Docker Desktop, a system dockerd, or the one `docker/ensure-engine.sh` star
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import hashlib
@@ -62,6 +63,28 @@ _lock = threading.Lock()
 _clients: dict[str, docker.DockerClient] = {}
 _images_ok: set[str] = set()
 _failed_removals = 0  # containers remove_container gave up on, since this process started
+# Removals under way in threads of their own (box.py), off the answer's path: the reaper's
+# functions and the interpreter's exit wait for them (the exit for at most EXIT_WAIT_S).
+_removals = threading.Condition()
+_under_way = 0
+EXIT_WAIT_S = 20.0
+
+
+def removing(delta: int) -> None:
+    """Count a removal under way (+1, as it is handed over) or done (-1)."""
+    global _under_way
+    with _removals:
+        _under_way += delta
+        _removals.notify_all()
+
+
+def wait_for_removals(timeout_s: float = 60.0) -> bool:
+    """Wait until every removal this process has under way is done; False if some still are."""
+    with _removals:
+        return _removals.wait_for(lambda: _under_way <= 0, timeout_s)
+
+
+atexit.register(wait_for_removals, EXIT_WAIT_S)
 
 
 def client() -> docker.DockerClient:
@@ -169,20 +192,42 @@ def kind() -> Kind:
         return _kinds.setdefault(key, found)
 
 
-def seccomp_file(profile_json: str) -> str:
-    """The profile's JSON in a file of the kit's own (named by its hash), for an engine that
-    takes a path: $XDG_CACHE_HOME/safe-python/, written once, readable only by this user (and
-    root). The engine must share this machine's files (a local socket)."""
+def kit_file(text: str, name: str = "seccomp-{}.json", mode: int = 0o600) -> str:
+    """`text` (a seccomp profile's JSON, the run's /etc/hosts) in a file of the kit's own, for an
+    engine that takes a path: $XDG_CACHE_HOME/safe-python/, named by its hash, written once, in a
+    folder only this user (and root) can reach. The engine must share this machine's files (a
+    local socket)."""
     folder = os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "safe-python")
     os.makedirs(folder, mode=0o700, exist_ok=True)
-    digest = hashlib.sha256(profile_json.encode()).hexdigest()[:16]
-    path = os.path.join(folder, f"seccomp-{digest}.json")
+    path = os.path.join(folder, name.format(hashlib.sha256(text.encode()).hexdigest()[:16]))
     if not os.path.exists(path):
         temporary = f"{path}.{os.getpid()}.{threading.get_ident()}"
-        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as handle:
-            handle.write(profile_json)
+        with open(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "w") as handle:
+            handle.write(text)
+        os.chmod(temporary, mode)  # whatever the umask took away
         os.replace(temporary, path)
     return path
+
+
+# A run without a network is created with the engine's networking disabled (network_disabled):
+# no hook sets its namespace up (Docker's re-executes dockerd once per run), and the engine writes
+# no /etc/hosts. An image's own cannot serve: Docker's init layer puts an empty one over it. So
+# the kit binds this one, read-only, as the engine would have written it.
+HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+
+
+def _without_engine_network(create: dict[str, Any], host_config: dict[str, Any]) -> None:
+    if not create.get("network_disabled"):
+        return
+    if socket_path() is None:  # a remote engine cannot bind this machine's file: its own set-up stays
+        create.pop("network_disabled")
+        return
+    host_config["Binds"] = [*(host_config.get("Binds") or []), f"{hosts_file()}:/etc/hosts:ro"]
+
+
+def hosts_file() -> str:
+    """The kit's /etc/hosts for a run without a network, on this machine (any uid reads it)."""
+    return kit_file(HOSTS, "hosts-{}", 0o644)
 
 
 def _as_this_engine_takes_it(host_config: dict[str, Any]) -> None:
@@ -191,7 +236,7 @@ def _as_this_engine_takes_it(host_config: dict[str, Any]) -> None:
     found = kind()
     options = list(host_config.get("SecurityOpt") or [])
     if not found.seccomp_inline:
-        options = [f"seccomp={seccomp_file(o[len('seccomp=') :])}" if o.startswith("seccomp={") else o for o in options]
+        options = [f"seccomp={kit_file(o[len('seccomp=') :])}" if o.startswith("seccomp={") else o for o in options]
     if not found.masks_field and host_config.get("MaskedPaths"):
         options.append("mask=" + ":".join(host_config.pop("MaskedPaths")))
     if options:
@@ -267,9 +312,11 @@ def ensure_runtime(name: str) -> None:
         return
     found = runtimes()
     if name not in found:
+        gvisor, entry = name == "runsc", f'"runtimes": {{"{name}": {{"path": "/usr/bin/{name}"}}}}'
+        hint = None if gvisor else f"Install {name}, add '{entry}' to the engine's daemon.json and restart it."
+        why = ": gVisor is not registered on it." if gvisor else "."
         raise RuntimeMissing(
-            f"This engine has no {name!r} runtime (it has {', '.join(found) or 'none'}): "
-            "gVisor is not registered on it."
+            f"This engine has no {name!r} runtime (it has {', '.join(found) or 'none'}){why}", hint=hint
         )
     with _lock:
         _images_ok.add(key)
@@ -373,6 +420,7 @@ def create_container(options: dict[str, Any], docker_client: docker.DockerClient
         raise SandboxError(f"Container options the engine cannot take: {exc}.") from exc
     host_config.update(extra)
     _as_this_engine_takes_it(host_config)
+    _without_engine_network(create, host_config)
     config = api.create_container_config(**create, host_config=host_config)
     if create.get("stdin_open"):
         config["StdinOnce"] = True

@@ -25,6 +25,8 @@ from .errors import InvalidLimits
 NETWORK_MODES = ("none", "internal")
 USERS = ("runner", "root")
 SECCOMP_MODES = ("kit", "default", "unconfined")
+# The OCI runtimes the kit knows: the engine's default and gVisor's. Limits may name any other the
+# engine has registered (crun, say): it gets the same options as runc, and nothing of gVisor's.
 RUNTIMES = ("runc", "runsc")
 # How the supervisor harvests out/: by the kit's rules, or the lab's naive harvester (an ablation)
 HARVESTS = ("safe", "naive")  # the OCI runtime: the engine's default, or gVisor's own kernel
@@ -69,7 +71,7 @@ class Limits:
     distinct_uid: bool = H["distinct_uid"]  # a host uid no other running sandbox holds
     host_views: bool = H["host_views"]  # mask the host's facts in /proc and /sys
     ptys: bool = H["ptys"]  # allow pseudo-terminals (/dev/pts)
-    runtime: str = H["runtime"]  # "runc", or "runsc": gVisor (the engine must have it)
+    runtime: str = H["runtime"]  # "runc", "runsc" (gVisor), or another OCI runtime the engine has
     harvest: str = H["harvest"]  # "safe", or "naive": the lab's link-following harvester
     # Misconfigurations, off in every profile; the escape lessons and attacks switch them on.
     privileged: bool = False
@@ -88,7 +90,8 @@ class Limits:
         _check_choice("network", self.network, NETWORK_MODES)
         _check_choice("user", self.user, USERS)
         _check_choice("seccomp", self.seccomp, SECCOMP_MODES)
-        _check_choice("runtime", self.runtime, RUNTIMES)
+        if not (isinstance(self.runtime, str) and self.runtime.replace("-", "").replace(".", "").isalnum()):
+            raise InvalidLimits(f"runtime must name an OCI runtime (runc, runsc, crun...), not {self.runtime!r}.")
         _check_choice("harvest", self.harvest, HARVESTS)
         for flag in (
             "read_only",

@@ -172,6 +172,7 @@ def teardown() -> None:
     """Remove this process's target and networks (the reaper handles a crashed process's)."""
     global _ready
     _ready = False
+    engine.wait_for_removals(engine.EXIT_WAIT_S)  # the runs' own networks go with their removals
     try:
         api = engine.client().api
         engine.remove_container(target_name())

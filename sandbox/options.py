@@ -82,7 +82,9 @@ def container_options(
         options["cap_add"] = list(limits.cap_add)
     if limits.ulimits is not None:
         options["ulimits"] = [Ulimit(name=name, soft=value, hard=value) for name, value in limits.ulimits]
-    if limits.runtime != "runc":
+    if limits.runtime != "runc":  # another OCI runtime the engine has registered, by its name
+        options["runtime"] = limits.runtime
+    if limits.runtime == "runsc":  # gVisor's own kernel: its adjustments, for it alone
         options.update(_gvisor_options(limits, options))
     # nofile and nproc are always explicit (Podman refuses to start a container otherwise):
     # those the Limits leave unset are what the engine would give anyway, see host_ulimits().
@@ -169,7 +171,10 @@ def security_options(limits: Limits) -> list[str]:
 
 def _network_options(limits: Limits, network_name: str | None) -> dict[str, Any]:
     if limits.network == "none":
-        return {"network_mode": "none"}
+        # Networking disabled as well: a fresh namespace with only `lo`, and none of the engine's
+        # network set-up (Docker's prestart hook re-executes dockerd once per run for it). The
+        # engine then writes no /etc/hosts: the kit's images carry one (docker/hosts).
+        return {"network_mode": "none", "network_disabled": True}
     if not network_name:
         raise InvalidLimits("a run with network='internal' needs the kit's internal network name")
     # Docker's embedded DNS forwards unknown names to the host's resolver; pointing the
@@ -188,7 +193,7 @@ def _gvisor_options(limits: Limits, options: dict[str, Any]) -> dict[str, Any]:
     pids cgroup never sees. That kernel enforces RLIMIT_NPROC, per uid of its own: the pids
     limit becomes that rlimit, and the host's cgroup keeps room for gVisor's threads. gVisor does
     not apply the engine's masked paths, so no-ptys is an empty read-only /dev/pts instead."""
-    changed: dict[str, Any] = {"runtime": limits.runtime}
+    changed: dict[str, Any] = {}
     if not limits.ptys and not limits.privileged:
         changed["tmpfs"] = {**options.get("tmpfs", {}), "/dev/pts": "ro,nosuid,nodev,noexec,size=4k"}
     if limits.pids is not None:

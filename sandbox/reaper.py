@@ -39,6 +39,7 @@ def cleanup(session: str | None = None, older_than_s: float | None = None, every
     `older_than_s` is given, things older than that whose owner cannot be checked from here
     (made on another host, or before owners were recorded).
     """
+    engine.wait_for_removals()  # this process's own removals under way are not leftovers
     api = engine.client().api
     filters = [f"{engine.LABEL}=1"]
     if session:
@@ -68,7 +69,9 @@ def _remove_container(api: Any, info: dict[str, Any]) -> bool:
 
 
 def leftovers(session: str | None = None) -> list[dict[str, str | bool]]:
-    """The kit's containers that exist right now (name, role, session, owner, status)."""
+    """The kit's containers that exist right now (name, role, session, owner, status), once
+    this process's removals under way are done."""
+    engine.wait_for_removals()
     filters = [f"{engine.LABEL}=1"]
     if session:
         filters.append(f"{engine.LABEL_SESSION}={session}")
@@ -90,6 +93,7 @@ def leftovers(session: str | None = None) -> list[dict[str, str | bool]]:
 
 def leftover_networks(session: str | None = None) -> list[str]:
     """The names of the kit's networks that exist right now (a session's, or all of them)."""
+    engine.wait_for_removals()
     filters = [f"{engine.LABEL}=1"] + ([f"{engine.LABEL_SESSION}={session}"] if session else [])
     return sorted(info["Name"] for info in engine.client().api.networks(filters={"label": filters}))
 

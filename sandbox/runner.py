@@ -18,7 +18,9 @@ The sequence, and why each step is done this way:
    files it harvested from out/) and the engine's state, and classify them (outcome.py); the
    files never change the verdict.
 6. Remove the container in every path: success, error, timeout, OOM, an exception in this
-   code, KeyboardInterrupt.
+   code, KeyboardInterrupt. The Result does not wait for it: the box kills a container that may
+   still run at once and removes it in a thread of its own (box.py), which the reaper's
+   functions and the interpreter's exit wait for.
 """
 
 from __future__ import annotations

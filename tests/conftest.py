@@ -147,6 +147,7 @@ def no_leftovers():
         api.ping()
     except (SandboxError, *engine.CONNECTION_ERRORS):
         return  # no engine, nothing can be left on it
+    engine.wait_for_removals()  # the removals under way, as its exit would wait for them
     network.teardown()  # this process's own target and networks, as its exit would
     containers, networks = session_leftovers(api, engine.SESSION)
     if containers or networks:

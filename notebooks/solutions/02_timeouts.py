@@ -2,7 +2,7 @@
 
 from docker.errors import NotFound
 
-from sandbox import PROFILES, engine_client, run
+from sandbox import PROFILES, engine_client, run, wait_for_removals
 
 DEFENDER = """
 import os, signal, time
@@ -25,6 +25,7 @@ result = run(DEFENDER, PROFILES["hardened"].replace(timeout_s=2))
 print(result.status, result.stopped_by, f"{result.duration_s:.2f} s", result.stdout.strip())
 assert result.status == "timeout" and result.stopped_by == "timeout"
 assert result.duration_s < 3 + 1  # the 2 s clock plus the time to kill (generous)
+wait_for_removals()  # the container is removed after the answer, not before it
 try:
     engine_client().api.inspect_container(result.container_id)
     raise AssertionError("the container still exists")

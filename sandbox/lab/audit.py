@@ -288,9 +288,16 @@ def _sensitive_mounts(attrs, host, ctx):
     found = [
         f"{m.get('Source')} -> {m.get('Destination')} ({'rw' if m.get('RW') else 'ro'})"
         for m in attrs.get("Mounts") or []
-        if _is_sensitive(m.get("Source") or "")
+        if _is_sensitive(m.get("Source") or "") and not _is_kit_hosts(m)
     ]
     return _verdict(not found, _field("Mounts(sensitive)", found))
+
+
+def _is_kit_hosts(mount: dict[str, Any]) -> bool:
+    """The kit's own /etc/hosts for a run without a network (engine.HOSTS), bound read-only from
+    its cache folder, which may be under a home folder such as /root."""
+    source = mount.get("Source")
+    return mount.get("Destination") == "/etc/hosts" and not mount.get("RW") and source == engine.hosts_file()
 
 
 @item("5.9 published-ports", None, "no container port is published on the host")

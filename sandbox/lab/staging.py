@@ -51,16 +51,23 @@ NEEDS_CASES = ("ablated", "custom", "gvisor_ablated")
 
 
 def run_attack(
-    attack: Attack, case: str | Limits = "hardened", *, on_output: Callable[[str, str], None] | None = None
+    attack: Attack,
+    case: str | Limits = "hardened",
+    *,
+    on_output: Callable[[str, str], None] | None = None,
+    runtime: str | None = None,
 ) -> AttackOutcome:
     """Run one attack under a case ("hardened", "ablated", "naive") or under any Limits.
 
     Never raises for what happens inside the sandbox; a run the engine refuses, or a host that
     lacks what the attack needs, comes back as an AttackOutcome with verdict "error" or "skipped".
     EngineUnavailable and ImageMissing are raised as usual when no run can happen at all.
+    `runtime` names another OCI runtime (such as crun) for a case that runs under runc.
     """
     case_name = case if isinstance(case, str) else "custom"
     limits = case if isinstance(case, Limits) else attack.limits(case)
+    if runtime and limits.runtime == "runc":
+        limits = limits.replace(runtime=runtime)
     lacking = [n for n in attack.needs if not NEEDS[n]()] if case_name in NEEDS_CASES else []
     if lacking:
         return AttackOutcome(
@@ -98,7 +105,7 @@ def run_attack(
 @contextlib.contextmanager
 def _host_cpu(attack: Attack, limits: Limits) -> Iterator[dict | None]:
     """Under gVisor, a CPU attack's figures come from the host (hostcpu.py); else None."""
-    if attack.category != "cpu" or limits.runtime == "runc":
+    if attack.category != "cpu" or limits.runtime != "runsc":
         yield None
         return
     with hostcpu.watch_cpu() as figures:

@@ -31,6 +31,7 @@ def test_the_host_budget_attacks_are_held_under_seed_hardened_as_under_hardened(
     assert outcome.verdict == attack.wanted("hardened"), detail
     surprises = catalog.check_expectations(attack.expected("hardened"), outcome.result, outcome.report)
     assert not surprises, detail + "\n" + "\n".join(surprises)
+    assert engine.wait_for_removals()  # the removal follows the answer
     assert not engine.client().api.containers(all=True, filters={"id": outcome.result.container_id})
 
 

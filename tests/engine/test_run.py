@@ -21,10 +21,13 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 
 def container_exists(name_or_id: str) -> bool:
+    """After this process's removals under way are done (they follow the answer)."""
+    engine.wait_for_removals()
     return bool(engine.client().api.containers(all=True, filters={"id": name_or_id})) if name_or_id else False
 
 
 def kit_containers(session: str) -> list:
+    engine.wait_for_removals()
     return engine.client().api.containers(
         all=True, filters={"label": [f"{engine.LABEL}=1", f"{engine.LABEL_SESSION}={session}"]}
     )
@@ -364,6 +367,50 @@ def test_cli_timeout_exits_124_with_one_clear_verdict_and_the_usage(child_env):
     # A run that did not succeed also says what the kernel counted for it. Whether the quota
     # throttled it depends on how much CPU a busy machine had free, so that is not asserted.
     assert usage.startswith("sandbox: the kernel counted CPU ") and " tasks" in usage
+
+
+# A caller whose container's removal is slow (forever: it is killed before it ends; else 1 s).
+SLOW_REMOVAL = """
+import os, signal, sys, time
+from sandbox import engine, run
+real = engine.remove_container
+def remove(*args, **kwargs):
+    time.sleep(3600 if sys.argv[1] == "forever" else 1.0)
+    return real(*args, **kwargs)
+engine.remove_container = remove
+result = run("print(2 + 2)")
+print(result.status, result.container_id, flush=True)
+if sys.argv[1] == "forever":
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_the_answer_does_not_wait_for_the_removal_and_nothing_outlives_its_caller(child_env):
+    from sandbox import cleanup
+
+    def caller(removal: str) -> tuple[int, str, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", SLOW_REMOVAL, removal],
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+            timeout=90,
+            env=child_env(),
+        )
+        status, short = done.stdout.split() if done.stdout.strip() else ("", "")
+        assert status == "ok", done.stderr[-2000:]
+        return done.returncode, status, short
+
+    # Killed while its removal hangs: the Result was out before it; what is left is an exited
+    # container whose owner is dead, which the reaper (orphans only) removes.
+    code, _, short = caller("forever")
+    assert code == -signal.SIGKILL and container_exists(short)
+    assert not engine.client().api.inspect_container(short)["State"]["Running"]
+    cleanup()
+    assert not container_exists(short)
+    # Ending normally while its removal is under way: the interpreter's exit waits for it.
+    code, _, short = caller("slow")
+    assert code == 0 and not container_exists(short)
 
 
 def test_cleanup_removes_orphans_and_leaves_live_owners_alone():

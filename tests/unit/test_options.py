@@ -20,7 +20,7 @@ def test_hardened_options():
     assert o["mem_limit"] == 128 * 1024 * 1024 == o["memswap_limit"]
     assert o["pids_limit"] == 64
     assert o["nano_cpus"] == 500_000_000
-    assert o["network_mode"] == "none"
+    assert o["network_mode"] == "none" and o["network_disabled"] is True  # no engine network set-up
     assert o["read_only"] is True
     assert o["tmpfs"]["/tmp"].startswith("rw,nosuid,nodev,noexec,size=16m")
     assert o["shm_size"] == 16 * 1024 * 1024
@@ -49,7 +49,12 @@ def test_hardened_options():
         (
             "network",
             "network",
-            lambda o: o["network"] == "safe-python-net-test" and o["dns"] == ["127.0.0.1"] and "network_mode" not in o,
+            lambda o: (
+                o["network"] == "safe-python-net-test"
+                and o["dns"] == ["127.0.0.1"]
+                and "network_mode" not in o
+                and "network_disabled" not in o
+            ),
         ),
         ("read_only", "read_only", lambda o: o["read_only"] is False),
         ("user", "user", lambda o: o["user"] == "0:0"),

@@ -22,8 +22,9 @@ def test_the_runtime_is_an_extra_layer_off_in_hardened_and_on_in_gvisor():
     assert GVISOR.without("runtime").runtime == "runc"
     assert REGISTRY[Control.RUNTIME].switched_on == {"runtime": "runsc"}
     assert "runtime" not in HARDENED.described() and "gVisor" in GVISOR.described()["runtime"]
-    with pytest.raises(InvalidLimits, match="runtime must be one of"):
-        HARDENED.replace(runtime="kata")
+    for nonsense in ("", "../runc", "run c", None):
+        with pytest.raises(InvalidLimits, match="runtime must name an OCI runtime"):
+            HARDENED.replace(runtime=nonsense)
 
 
 def test_gvisor_options_name_the_runtime_and_move_the_pids_limit_inside():
@@ -35,6 +36,28 @@ def test_gvisor_options_name_the_runtime_and_move_the_pids_limit_inside():
     assert options["tmpfs"]["/dev/pts"].startswith("ro,")
     runc = container_options(HARDENED, image="x", labels={})
     assert "runtime" not in runc and "/dev/pts" not in runc["tmpfs"] and runc["pids_limit"] == HARDENED.pids
+
+
+def test_another_runtime_is_named_and_gets_runc_s_options_not_gvisor_s():
+    crun = HARDENED.replace(runtime="crun")
+    options, runc = container_options(crun, image="x", labels={}), container_options(HARDENED, image="x", labels={})
+    assert options.pop("runtime") == "crun"
+    assert json.dumps(options, sort_keys=True, default=str) == json.dumps(runc, sort_keys=True, default=str)
+    assert crun.described()["runtime"] == "crun: the host's kernel"
+
+
+def test_a_runtime_the_engine_lacks_is_refused_with_how_to_register_it(monkeypatch):
+    from sandbox import RuntimeMissing, engine
+
+    monkeypatch.setattr(engine, "runtimes", lambda: ["runc", "runsc"])
+    monkeypatch.setattr(engine, "_images_ok", set())  # what it learns here is not the real engine's
+    engine.ensure_runtime("runsc")
+    with pytest.raises(RuntimeMissing) as missing:
+        engine.ensure_runtime("crun")
+    assert "no 'crun' runtime (it has runc, runsc)" in str(missing.value)
+    assert '"runtimes": {"crun": {"path": "/usr/bin/crun"}}' in missing.value.hint and "gVisor" not in str(
+        missing.value
+    )
 
 
 def test_without_pids_under_gvisor_sets_no_process_limit_anywhere():
