@@ -202,9 +202,16 @@ def reap(main_pid):
 
 
 def supervise(argv, stdin):
+    import _socket
+
     stdin_read, stdin_write = os.pipe()
-    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    _signal.set_wakeup_fd(wake_write)  # SIGCHLD wakes the poll below
+    # SIGCHLD wakes the poll below through a socket pair, not a pipe: under gVisor /proc/1/fd is
+    # open to the program, and a pipe found there can be opened again (and its wake-ups taken),
+    # a socket cannot.
+    wake_read, wake_write = (end.detach() for end in _socket.socketpair())
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    _signal.set_wakeup_fd(wake_write)
     _signal.signal(_signal.SIGCHLD, lambda number, frame: None)
     began = time.monotonic()
     main_pid = os.fork()
