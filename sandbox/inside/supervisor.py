@@ -3,8 +3,14 @@
 The host never imports this file: sandbox/supervisor.py hands its source to `python3 -I -S -c`
 as the container's command. It runs under the same controls as the program it watches.
 
-1. It makes itself non-dumpable, so that nothing in the container can read or write its
-   memory, its environment or its file descriptors through /proc/1, whatever the uid.
+1. It makes itself non-dumpable, so that without CAP_SYS_PTRACE nothing in the container can
+   read or write its memory, its environment or its file descriptors through /proc/1, whatever
+   the uid. gVisor closes only its memory so: there the program can read its environment (the
+   container's) and open its stdin, stdout and stderr again (attacks/supervisor_proc_fds.py).
+   Its stdout and stderr are the program's own anyway, its stdin cannot be written, and its
+   wake-up channel is a socket pair, which /proc cannot open again; a reader of its stdin can
+   take the kit's kill word, after which the engine's kill ends the run and the kit's own
+   verdict stands.
 2. It reads the run from its stdin, which only the kit holds: a one-off secret, how to harvest
    out/, the program's argv, its files and the bytes of the program's stdin. Until then the
    container only waits.
