@@ -21,11 +21,12 @@ ATTACK = {
     "gvisor": {
         "why": "gVisor's /proc leaves a non-dumpable process's fd folder and environ open (runsc 20240729): the "
         "program opens the supervisor's stdin (stdout and stderr it has already), not its wake-up socket "
-        "pair (ENXIO) nor its memory. A reader of stdin races it for the kill word: the verdict stays the "
-        "kit's timeout, the counters may be lost",
+        "pair (ENXIO) nor its memory. A reader of stdin may take the kill word, but the kit then closes "
+        "stdin: the supervisor kills (SIGKILL, its report) and the verdict is the kit's timeout",
         "expect": {
             "status": "timeout",
             "stopped_by": "timeout",
+            "signal": "SIGKILL",
             "duration_s": {"max": 20},
             "report": {
                 "achieved": False,

@@ -9,16 +9,16 @@ as the container's command. It runs under the same controls as the program it wa
    container's) and open its stdin, stdout and stderr again (attacks/supervisor_proc_fds.py).
    Its stdout and stderr are the program's own anyway, its stdin cannot be written, and its
    wake-up channel is a socket pair, which /proc cannot open again; a reader of its stdin can
-   take the kit's kill word, after which the engine's kill ends the run and the kit's own
-   verdict stands.
+   take the kit's kill word, but the kit closes that stdin after it, and the end of file comes
+   to every reader (4.).
 2. It reads the run from its stdin, which only the kit holds: a one-off secret, how to harvest
    out/, the program's argv, its files and the bytes of the program's stdin. Until then the
    container only waits.
 3. It writes the run's files into the working directory and makes out/ there, then starts the
    program as its child, feeds it its stdin through a pipe, and reaps every orphan, as process
    1 of a PID namespace must.
-4. On the kit's word ("k" on its stdin), or when its stdin closes because the kit went away,
-   it kills every process it can signal.
+4. On the kit's word ("k" on its stdin), or when its stdin closes (the kit closes it after the
+   word, or went away), it kills every process it can signal.
 5. When the program has ended it kills whatever is left, reads the kernel's own records of the
    run (the container's cgroup, v1 or v2; wait4's rusage; the network stack's count of packets
    that found no route; whether the scratch space filled up), harvests out/, and writes one
