@@ -101,9 +101,12 @@ class Box:
         self._write(payload)
 
     def kill(self) -> None:
-        """Ask the supervisor to kill every process now and report (the engine's kill follows if not)."""
+        """Ask the supervisor to kill every process now and report (the engine's kill follows if not):
+        the kill word, then the end of its stdin, which a program that reads the word first cannot take."""
         try:
             self._write(KILL)
+            # Under gVisor the program can open /proc/1/fd/0 and take the word first.
+            docker_internals.close_stdin(self._socket)
         except OSError:
             pass  # the supervisor is gone already: it ended, or the container was killed
 

@@ -15,7 +15,9 @@ before the container starts, so that not a byte of output is missed. On it:
   `attach` only reads; an exec is another process, not the supervisor's stdin). `_sock` is the
   standard library's name for the socket under a `SocketIO`. (A TLS engine's connection comes as
   the `ssl.SSLSocket` itself, with no `_sock`: `send` refuses it, as the kit always has: writing
-  a TLS connection while another thread reads it was never checked to be safe.)
+  a TLS connection while another thread reads it was never checked to be safe.) The kit's kill
+  also half-closes `_sock` (`shutdown(SHUT_WR)`): the engine then closes the container's stdin
+  (StdinOnce), an end of file every reader of it sees, while the output still comes.
 - `docker.utils.socket.frames_iter`, reading: the Engine API's multiplexed stream (8-byte header:
   stream id, size; then the bytes) as (stream id, bytes) pairs, from whichever of the objects
   above `attach_socket` returned. Not in docker-py's documentation. Its documented reader,
@@ -25,6 +27,7 @@ before the container starts, so that not a byte of output is missed. On it:
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -37,6 +40,15 @@ def send(attached: Any, data: bytes) -> None:
     if writer is None:
         raise OSError("the engine's attach stream cannot be written to")
     writer.sendall(data)
+
+
+def close_stdin(attached: Any) -> None:
+    """Half-close that connection: the engine closes the container's stdin (StdinOnce), the
+    output still comes."""
+    writer = getattr(attached, "_sock", None)
+    if writer is None:
+        raise OSError("the engine's attach stream cannot be written to")
+    writer.shutdown(socket.SHUT_WR)
 
 
 def frames(attached: Any) -> Iterator[tuple[int, bytes]]:

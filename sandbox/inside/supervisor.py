@@ -3,8 +3,14 @@
 The host never imports this file: sandbox/supervisor.py hands its source to `python3 -I -S -c`
 as the container's command. It runs under the same controls as the program it watches.
 
-1. It makes itself non-dumpable, so that nothing in the container can read or write its
-   memory, its environment or its file descriptors through /proc/1, whatever the uid.
+1. It makes itself non-dumpable, so that without CAP_SYS_PTRACE nothing in the container can
+   read or write its memory, its environment or its file descriptors through /proc/1, whatever
+   the uid. gVisor closes only its memory so: there the program can read its environment (the
+   container's) and open its stdin, stdout and stderr again (attacks/supervisor_proc_fds.py).
+   Its stdout and stderr are the program's own anyway, its stdin cannot be written, and its
+   wake-up channel is a socket pair, which /proc cannot open again; a reader of its stdin can
+   take the kit's kill word, but the kit closes that stdin after it, and the end of file comes
+   to every reader (4.).
 2. It reads the run from its stdin, which only the kit holds: a one-off secret, how to harvest
    out/, the program's argv, its files and the bytes of the program's stdin. Until then the
    container only waits; in a warm box (its command names a program to pre-start: the
@@ -15,8 +21,8 @@ as the container's command. It runs under the same controls as the program it wa
    run's argv is the one it was started for; else it kills it and starts the program afresh),
    feeds it its stdin through a pipe, and reaps every orphan, as process 1 of a PID namespace
    must. The program's clock starts here, at delivery, in both.
-4. On the kit's word ("k" on its stdin), or when its stdin closes because the kit went away,
-   it kills every process it can signal.
+4. On the kit's word ("k" on its stdin), or when its stdin closes (the kit closes it after the
+   word, or went away), it kills every process it can signal.
 5. When the program has ended it kills whatever is left, reads the kernel's own records of the
    run (the container's cgroup, v1 or v2; wait4's rusage; the network stack's count of packets
    that found no route; whether the scratch space filled up), harvests out/, and writes one
@@ -243,8 +249,15 @@ def take_prestarted(ready, argv):
 
 
 def supervise(argv, stdin, ready=None):
-    wake_read, wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-    _signal.set_wakeup_fd(wake_write)  # SIGCHLD wakes the poll below
+    import _socket
+
+    # SIGCHLD wakes the poll below through a socket pair, not a pipe: under gVisor /proc/1/fd is
+    # open to the program, and a pipe found there can be opened again (and its wake-ups taken),
+    # a socket cannot.
+    wake_read, wake_write = (end.detach() for end in _socket.socketpair())
+    os.set_blocking(wake_read, False)
+    os.set_blocking(wake_write, False)
+    _signal.set_wakeup_fd(wake_write)
     _signal.signal(_signal.SIGCHLD, lambda number, frame: None)
     began = time.monotonic()  # the clock starts at delivery, for a warm box's program too
     taken = ready and take_prestarted(ready, argv)

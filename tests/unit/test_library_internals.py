@@ -123,6 +123,16 @@ def test_docker_attach_stream_is_read_only_and_its_socket_is_at__sock():
     assert engine_side.recv(100) == b"run this"
 
 
+def test_docker_close_stdin_ends_the_engine_s_input_and_keeps_the_output():
+    attached, engine_side = _attach_stream()
+    docker_internals.send(attached, b"k")
+    docker_internals.close_stdin(attached)
+    assert engine_side.recv(100) == b"k"
+    assert engine_side.recv(100) == b""  # the end of the container's stdin, for every reader
+    engine_side.sendall(b"the report")
+    assert attached.read(100) == b"the report"
+
+
 def test_docker_send_refuses_a_stream_without__sock():
     with pytest.raises(OSError):
         docker_internals.send(object(), b"x")
