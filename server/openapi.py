@@ -51,7 +51,19 @@ _RUN_RESULT = {
         "usage": {"type": ["object", "null"]},
         "profile": {"type": "string"},
         "language": {"type": "string"},
-        "files": {"type": "object"},
+        "files": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "size", "type", "base64"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "size": {"type": "integer"},
+                    "type": {"type": "string"},
+                    "base64": {"type": "string"},
+                },
+            },
+        },
     },
 }
 _RUN_VIEW = {
@@ -139,6 +151,7 @@ def _json(schema: dict, description: str) -> dict:
 
 
 def _errors() -> dict[str, Any]:
+    """Any endpoint may be refused before it is reached (a bad Host: 421, a bad path: 400...)."""
     return {"default": {"$ref": "#/components/responses/Error"}}
 
 
@@ -195,9 +208,14 @@ OPENAPI: dict[str, Any] = {
             }
         },
         "/api/config": {
-            "get": {"summary": "Profiles, controls, languages, bounds", "responses": {"200": _json(_CONFIG, "")}}
+            "get": {
+                "summary": "Profiles, controls, languages, bounds",
+                "responses": {"200": _json(_CONFIG, ""), **_errors()},
+            }
         },
-        "/api/examples": {"get": {"summary": "The example programs", "responses": {"200": _json(_EXAMPLES, "")}}},
+        "/api/examples": {
+            "get": {"summary": "The example programs", "responses": {"200": _json(_EXAMPLES, ""), **_errors()}}
+        },
         "/api/class/me": {
             "get": {
                 "summary": "Who a join code belongs to (all null on a server without a class)",
@@ -225,7 +243,9 @@ OPENAPI: dict[str, Any] = {
                 },
             }
         },
-        "/openapi.json": {"get": {"summary": "This document", "responses": {"200": _json({"type": "object"}, "")}}},
+        "/openapi.json": {
+            "get": {"summary": "This document", "responses": {"200": _json({"type": "object"}, ""), **_errors()}}
+        },
     },
     "components": {
         "securitySchemes": {"joinCode": {"type": "http", "scheme": "bearer", "description": "a class's join code"}},

@@ -1,10 +1,13 @@
 """Fair queueing: the runs of a class wait here, one line per student, served round-robin.
 
 The server hands the pool at most `pool.workers` runs at a time, so the pool never holds a
-queue of its own; when a run ends, the next one comes from the student after the last one
-served, in the order students first queued. With `s` students waiting, a student's first run
-waits for at most `workers` runs already running plus `s - 1` runs of others: a student who
-queues twenty runs delays another's by at most one run of theirs per worker, not by twenty.
+queue of its own. When a worker frees, the next run comes from the waiting student who was
+served least recently (one never served first; between equals, who queued first): round-robin
+among the students who are waiting. The bound: while student B waits, each dispatch serves a
+student last served before B was, or B; a student served is then more recent than B, so no one
+is served twice before B. B's run waits for the runs already running plus at most one run of
+each other waiting student: a student who queues twenty runs delays another's by one of them,
+not by twenty.
 The waiting runs of the class are bounded by the pool's queue (`--queue`): past it, 429 `busy`.
 """
 
@@ -33,6 +36,8 @@ class FairQueue:
         self.pool = pool
         self._lines: OrderedDict[str, deque[_Job]] = OrderedDict()
         self._running = 0
+        self._served: dict[str, int] = {}  # student -> the number of the dispatch that last served them
+        self._count = 0
         self._lock = threading.Lock()
 
     def submit(self, who: str, start: Callable[[], Future], on_start: Callable[[float], None] | None = None) -> Future:
@@ -58,15 +63,17 @@ class FairQueue:
         return sum(len(line) for line in self._lines.values())
 
     def _next(self) -> _Job | None:
-        """The next job, round-robin: the first student in line, who then goes to the back."""
+        """The next job: from the waiting student served least recently (never served first; a tie,
+        the one who queued first)."""
         while self._lines:
-            who, line = next(iter(self._lines.items()))
+            who = min(self._lines, key=lambda w: self._served.get(w, -1))  # min keeps the first of equals
+            line = self._lines[who]
             job = line.popleft()
-            if line:
-                self._lines.move_to_end(who)
-            else:
+            if not line:
                 del self._lines[who]
             if job.future.set_running_or_notify_cancel():
+                self._count += 1
+                self._served[who] = self._count
                 return job
         return None
 
