@@ -11,10 +11,18 @@ from concurrent.futures import Future
 from pathlib import Path
 
 from server.classroom import Store
+from server.classroom.cli import main as class_main
 from server.classroom.fair import FairQueue
 from server.classroom.quotas import WINDOW_S, Quotas, Window
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def class_cli(capsys, *args: str, data: Path) -> tuple[int, str, str]:
+    """`python -m server class ...`, in this process: (exit code, stdout, stderr)."""
+    code = class_main(["--data", str(data), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
 def cli(*args: str, data: Path) -> subprocess.CompletedProcess:
@@ -46,26 +54,27 @@ def test_codes_are_stored_only_as_hashes_and_each_refusal_has_its_reason(tmp_pat
     assert store.check(codes["ada"], "physics") == (None, "expired_class")
 
 
-def test_class_cli_prints_one_code_per_student_and_refuses_bad_input_in_one_line(tmp_path):
-    made = cli("class", "new", "maths", "--students", "3", data=tmp_path)
-    assert made.returncode == 0, made.stderr
-    lines = [line.split("\t") for line in made.stdout.splitlines() if not line.startswith("#")]
+def test_class_cli_prints_one_code_per_student_and_refuses_bad_input_in_one_line(tmp_path, capsys):
+    code, out, err = class_cli(capsys, "new", "maths", "--students", "3", data=tmp_path)
+    assert code == 0, err
+    lines = [line.split("\t") for line in out.splitlines() if not line.startswith("#")]
     assert [who for who, _ in lines] == ["student-1", "student-2", "student-3", "teacher"]
     assert len({code for _, code in lines}) == 4
+    assert "--class maths" in err and "Authorization: Bearer CODE" in err  # how to start, and curl
     names = tmp_path / "names.csv"
     names.write_text("Ada Lovelace,ada@example.org\nAlan Turing\n\n", encoding="utf-8")
-    from_csv = cli("class", "new", "logic", "--csv", str(names), data=tmp_path)
-    assert from_csv.returncode == 0, from_csv.stderr
-    assert "Ada Lovelace\t" in from_csv.stdout and "Alan Turing\t" in from_csv.stdout
-    again = cli("class", "new", "maths", "--students", "2", data=tmp_path)
-    assert again.returncode == 2 and "already a class" in again.stderr and "Traceback" not in again.stderr
-    assert cli("class", "revoke", "maths", "student-2", data=tmp_path).returncode == 0
-    listed = cli("class", "list", data=tmp_path)
-    assert "maths\t3 students\t1 revoked\tlive" in listed.stdout
-    assert cli("class", "expire", "maths", data=tmp_path).returncode == 0
-    assert "expired" in cli("class", "list", data=tmp_path).stdout.split("logic")[0]
-    missing = cli("class", "expire", "nothing", data=tmp_path)
-    assert missing.returncode == 2 and "no class named" in missing.stderr
+    code, out, err = class_cli(capsys, "new", "logic", "--csv", str(names), data=tmp_path)
+    assert code == 0 and "Ada Lovelace\t" in out and "Alan Turing\t" in out, err
+    code, out, err = class_cli(capsys, "new", "maths", "--students", "2", data=tmp_path)
+    assert code == 2 and "already a class" in err and "Traceback" not in err
+    assert class_cli(capsys, "revoke", "maths", "student-2", data=tmp_path)[0] == 0
+    assert "maths\t3 students\t1 revoked\tlive" in class_cli(capsys, "list", data=tmp_path)[1]
+    assert class_cli(capsys, "expire", "maths", data=tmp_path)[0] == 0
+    assert "expired" in class_cli(capsys, "list", data=tmp_path)[1].split("logic")[0]
+    code, _, err = class_cli(capsys, "expire", "nothing", data=tmp_path)
+    assert code == 2 and "no class named" in err
+    code, _, err = class_cli(capsys, "new", "x", "--csv", str(tmp_path / "absent.csv"), data=tmp_path)
+    assert code == 2 and err.startswith("error: ") and "Traceback" not in err
 
 
 def test_a_server_bound_beyond_loopback_without_a_class_refuses_to_start_and_says_how(tmp_path):
