@@ -9,6 +9,7 @@ Every flag has an environment variable (the flag wins), so a classroom can set t
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +53,13 @@ class Settings:
 
     @property
     def loopback(self) -> bool:
-        return self.host in LOOPBACK
+        """Bound to this machine only (127.0.0.0/8, ::1, localhost): no class needed."""
+        if self.host in LOOPBACK:
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False  # a name other than localhost may resolve to anything
 
     @property
     def profiles(self) -> tuple[str, ...]:

@@ -10,6 +10,7 @@ import sys
 from concurrent.futures import Future
 from pathlib import Path
 
+from server import Settings
 from server.classroom import Store
 from server.classroom.cli import main as class_main
 from server.classroom.fair import FairQueue
@@ -83,6 +84,8 @@ def test_a_server_bound_beyond_loopback_without_a_class_refuses_to_start_and_say
     assert "refusing to listen on 0.0.0.0 without a class" in refused.stderr
     assert "python -m server class new NAME" in refused.stderr and "--class NAME" in refused.stderr
     assert "--open" in refused.stderr
+    for host, alone in (("127.0.0.2", True), ("::1", True), ("0.0.0.0", False), ("::", False), ("lab.local", False)):
+        assert Settings(host=host).loopback is alone, host
     unknown = cli("--host", "0.0.0.0", "--port", "1", "--class", "nope", "--data", str(tmp_path), data=tmp_path)
     assert unknown.returncode == 2 and "no class named 'nope'" in unknown.stderr
 
