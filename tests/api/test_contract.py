@@ -16,6 +16,7 @@ import sys
 import pytest
 
 from sandbox import reaper
+from server.classroom import Store
 from server.process import ServerProcess
 
 pytestmark = pytest.mark.usefixtures("engine_ready")
@@ -65,3 +66,26 @@ def test_schemathesis_finds_no_500_and_no_answer_outside_the_document(child_sess
     assert code == 0, srv.log()[-2000:]
     assert reaper.leftovers(session=srv.session) == []
     assert " 500 " not in srv.log()  # the access log: not one 500, whatever the checks say
+
+
+def test_schemathesis_on_a_class_s_endpoints_with_the_teacher_s_code(child_session, tmp_path):
+    """The same checks for what a class adds, on a class's server, the teacher's code sent."""
+    codes = Store(tmp_path).create("fuzzed", ["ada"])
+    srv = ServerProcess(
+        *("--timeout", "3", "--workers", "1", "--warm", "0", "--class", "fuzzed"),
+        env={"SANDBOX_DATA": str(tmp_path)},
+        session=child_session(),
+    ).start()
+    try:
+        run = fuzz(
+            srv.url,
+            tmp_path,
+            *("--phases", "examples,coverage,fuzzing", "--include-path-regex", "^/(api/class|metrics)"),
+            *("--header", f"Authorization: Bearer {codes['teacher']}"),
+        )
+    finally:
+        code = srv.stop()
+    assert run.returncode == 0, run.stdout[-8000:] + run.stderr[-2000:]
+    assert "No issues found" in run.stdout
+    assert code == 0, srv.log()[-2000:]
+    assert codes["teacher"] not in srv.log()
