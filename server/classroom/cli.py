@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
 
 def _new(store: Store, args) -> int:
     if args.csv is not None:
-        with args.csv.open(encoding="utf-8", newline="") as f:
+        with args.csv.open(encoding="utf-8-sig", newline="") as f:  # a spreadsheet may start with a BOM
             names = [row[0].strip() for row in csv.reader(f) if row and row[0].strip()]
     else:
         if not 1 <= args.students <= MAX_STUDENTS:

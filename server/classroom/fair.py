@@ -56,8 +56,10 @@ class FairQueue:
         return job.future
 
     def waiting(self) -> dict[str, int]:
+        """Runs waiting now, per student (a run whose client left, and so was cancelled, is not)."""
         with self._lock:
-            return {who: len(line) for who, line in self._lines.items() if line}
+            counts = {who: sum(not job.future.cancelled() for job in line) for who, line in self._lines.items()}
+        return {who: n for who, n in counts.items() if n}
 
     def _waiting(self) -> int:
         return sum(len(line) for line in self._lines.values())

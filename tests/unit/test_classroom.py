@@ -143,6 +143,8 @@ def test_the_fair_queue_serves_students_round_robin_and_keeps_the_pool_to_its_wo
     fair.submit("b", start("b1"))
     fair.submit("c", start("c1"))
     assert started == ["a1"]  # one worker: nothing else is handed to the pool
+    gone = fair.submit("c", start("c2"))
+    assert gone.cancel()  # its client left while it waited: never started, not counted
     assert fair.waiting() == {"a": 4, "b": 1, "c": 1}
     while len(started) < 7:
         running[len(started) - 1].set_result(len(started))
