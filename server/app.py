@@ -1,15 +1,19 @@
-"""The Bottle app: /run, /health, /api/examples, /api/config and the page under web/.
+"""The Bottle app: /run, /health, /api/examples, /api/config, /metrics, /openapi.json, a class's
+/api/class/me and /api/class (server/classroom/), and the page under web/ (teacher.html too).
 
     status  when
     200     a run happened, whatever became of the program (ok, error, timeout, memory,
             output_limit, killed): {"output": ...} or {"error": ...} plus the whole Result,
             the profile and the language it ran in
     400/411/413/415/422   input refused before any container starts (see server/body.py)
+    401     a class's server (--class): no join code, or one unknown, revoked or expired
     403     a control removal asked of a server started without --allow-ablation,
             or a POST from another origin (see server/guard.py)
     404/405 no such page / wrong method
     421     a Host header this server does not answer to (DNS rebinding)
-    429     every worker busy and the queue full; Retry-After says when to try again
+    429     every worker busy and the queue full; on a class's server also a student's quota
+            (student_at_once, student_per_minute) or an address's wrong codes (too_many_failures);
+            Retry-After says when to try again
     499     (log only) the client hung up; its run was cancelled or killed at once
     500     run_refused: the engine answered but would not start a container with this
             profile's limits (the server offered something its engine cannot apply; the
