@@ -1,15 +1,19 @@
-"""The Bottle app: /run, /health, /api/examples, /api/config and the page under web/.
+"""The Bottle app: /run, /health, /api/examples, /api/config, /metrics, /openapi.json, a class's
+/api/class/me and /api/class (server/classroom/), and the page under web/ (teacher.html too).
 
     status  when
     200     a run happened, whatever became of the program (ok, error, timeout, memory,
             output_limit, killed): {"output": ...} or {"error": ...} plus the whole Result,
             the profile and the language it ran in
     400/411/413/415/422   input refused before any container starts (see server/body.py)
+    401     a class's server (--class): no join code, or one unknown, revoked or expired
     403     a control removal asked of a server started without --allow-ablation,
             or a POST from another origin (see server/guard.py)
     404/405 no such page / wrong method
     421     a Host header this server does not answer to (DNS rebinding)
-    429     every worker busy and the queue full; Retry-After says when to try again
+    429     every worker busy and the queue full; on a class's server also a student's quota
+            (student_at_once, student_per_minute) or an address's wrong codes (too_many_failures);
+            Retry-After says when to try again
     499     (log only) the client hung up; its run was cancelled or killed at once
     500     run_refused: the engine answered but would not start a container with this
             profile's limits (the server offered something its engine cannot apply; the
@@ -64,9 +68,12 @@ from sandbox import (
 from sandbox.lab import EXAMPLES
 
 from .body import check_run_files, parse_run, read_json
+from .classroom import Classroom, Member
 from .guard import Guard
 from .health import HealthCheck, removals
 from .jsonerr import GENERIC_500, JSON_HEADERS, Refusal, dumps
+from .metrics import Metrics
+from .openapi import OPENAPI
 from .settings import Settings
 
 log = logging.getLogger("server")
@@ -83,14 +90,23 @@ KILLED_RUN_WAIT_S = 15
 SERVER_OUTPUT_CAP_BYTES = PROFILES["hardened"].output_cap_bytes
 
 
-def create_app(settings: Settings, pool, health: HealthCheck | None = None, warm=None) -> Callable:
-    """The whole WSGI application: the Bottle routes behind the Host/Origin guard."""
-    return Guard(build_bottle(settings, pool, health or HealthCheck(), warm), settings)
+def create_app(
+    settings: Settings, pool, health: HealthCheck | None = None, warm=None, classroom: Classroom | None = None
+) -> Callable:
+    """The whole WSGI application: the Bottle routes behind the Host/Origin guard.
+
+    With a `classroom`, /run and /run/stream need a join code of its class, each student's runs
+    are counted against the quotas and queued round-robin, and the teacher's endpoints answer.
+    """
+    return Guard(build_bottle(settings, pool, health or HealthCheck(), warm, classroom), settings)
 
 
-def build_bottle(settings: Settings, pool, health_check: HealthCheck, warm=None) -> Bottle:
+def build_bottle(
+    settings: Settings, pool, health_check: HealthCheck, warm=None, classroom: Classroom | None = None
+) -> Bottle:
     app = Bottle(catchall=True)
     app.default_error_handler = _error_page  # every error, ours or Bottle's, answers JSON
+    metrics = Metrics(pool, warm, classroom.fair if classroom else None)
 
     def json_route(handler):
         def wrapper(*args, **kwargs):
@@ -98,34 +114,55 @@ def build_bottle(settings: Settings, pool, health_check: HealthCheck, warm=None)
                 status, payload, headers = handler(*args, **kwargs)
             except Refusal as refusal:
                 request.environ.setdefault("server.note", f"refused={refusal.reason}")
+                metrics.refused(refusal.status, refusal.reason)
                 status, payload, headers = refusal.status, refusal.payload(), refusal.headers
             return _json(status, payload, headers)
 
         wrapper.__name__ = handler.__name__
         return wrapper
 
+    def member(teacher: bool = False) -> Member | None:
+        return classroom.member(request.environ, teacher) if classroom is not None else None
+
+    def submit(wanted, limits: Limits, who: Member | None, streamed: bool = False) -> Submitted:
+        return _submit(pool, wanted, limits, streamed, classroom, who)
+
+    def note(environ: dict, wanted, result: Result, submitted: Submitted) -> None:
+        _note(environ, wanted, result)
+        status = str(getattr(result.status, "value", result.status))
+        metrics.ended(status, result.stopped_by, result.duration_s)
+        metrics.wait.observe(max(0.0, time.monotonic() - submitted.at - result.duration_s))
+
     @app.post("/run")
     @json_route
     def run_code():
+        who = member()
         wanted = parse_run(read_json(request.environ), settings)
         limits = served_limits(wanted.profile, wanted.without, settings)
         check_run_files(wanted.files, limits)
-        result = _wait_for(pool, wanted, limits, request.environ)
-        _note(request.environ, wanted, result)
+        run = submit(wanted, limits, who)
+        try:
+            result = _wait(run.future, run.cancel, request.environ)
+        except BaseException as exc:  # noqa: BLE001 - _refusal_for answers what it knows, the rest is raised as it is
+            raise _refusal_for(exc, limits) from None
+        note(request.environ, wanted, result, run)
         return 200, run_payload(result, wanted.profile, wanted.language), {}
 
     @app.post("/run/stream")
     def run_streamed():
         """The same run as /run, its output as it arrives: newline-delimited JSON events."""
         try:
+            who = member()
             wanted = parse_run(read_json(request.environ), settings)
             limits = served_limits(wanted.profile, wanted.without, settings)
             check_run_files(wanted.files, limits)
-            run = _submit(pool, wanted, limits, streamed=True)
+            run = submit(wanted, limits, who, streamed=True)
         except Refusal as refusal:
             request.environ.setdefault("server.note", f"refused={refusal.reason}")
+            metrics.refused(refusal.status, refusal.reason)
             return _json(refusal.status, refusal.payload(), refusal.headers)
-        response = HTTPResponse(body=_stream(run, wanted, limits, request.environ), status=200)
+        body = _stream(run, wanted, limits, request.environ, note, metrics)
+        response = HTTPResponse(body=body, status=200)
         for name, value in (("Content-Type", NDJSON_TYPE), ("Cache-Control", "no-store")):
             response.set_header(name, value)
         return response
@@ -152,6 +189,45 @@ def build_bottle(settings: Settings, pool, health_check: HealthCheck, warm=None)
     @json_route
     def config():
         return 200, config_report(settings, pool), {}
+
+    @app.get("/api/class/me")
+    @json_route
+    def whoami():
+        """Who a join code belongs to: the page checks a code with this before keeping it."""
+        if classroom is None:
+            return 200, {"class": None, "who": None, "role": None}, {}
+        found = classroom.member(request.environ)
+        quotas = {"per_minute": classroom.quotas.per_minute, "at_once": classroom.quotas.at_once}
+        return 200, {"class": found.klass, "who": found.who, "role": found.role, "quotas": quotas}, {}
+
+    @app.get("/api/class")
+    @json_route
+    def class_view():
+        """The teacher's view: each student's recent runs and the class's totals (teacher's code)."""
+        if classroom is None:
+            raise Refusal(404, "no_class", "This server was not started for a class (--class NAME).")
+        classroom.member(request.environ, teacher=True)
+        return 200, classroom.report(), {}
+
+    @app.get("/metrics")
+    def metrics_text():
+        if not _loopback(request.environ):
+            try:
+                if classroom is None:
+                    raise Refusal(403, "loopback_only", "/metrics answers only on this machine (127.0.0.1).")
+                classroom.member(request.environ, teacher=True)
+            except Refusal as refusal:
+                metrics.refused(refusal.status, refusal.reason)
+                return _json(refusal.status, refusal.payload(), refusal.headers)
+        response = HTTPResponse(body=metrics.text(), status=200)
+        response.set_header("Content-Type", metrics.content_type)
+        response.set_header("Cache-Control", "no-store")
+        return response
+
+    @app.get("/openapi.json")
+    @json_route
+    def openapi():
+        return 200, OPENAPI, {}
 
     @app.get("/")
     def index():
@@ -211,6 +287,8 @@ def config_report(settings: Settings, pool) -> dict:
         "default_language": DEFAULT_LANGUAGE,
         "limits": {p: served_limits(p, (), settings).to_dict() for p in settings.profiles},
         "pool": {"workers": pool.workers, "queue": pool.queue},
+        # a class's server asks for a join code before the first run (and sends it as a Bearer token)
+        "join_code_required": settings.klass is not None,
     }
 
 
@@ -219,15 +297,25 @@ class Submitted:
 
     def __init__(self, future, cancel: threading.Event, output: queue.Queue[tuple[str, str]]):
         self.future, self.cancel, self.output = future, cancel, output
+        self.at = time.monotonic()
 
 
-def _submit(pool, wanted, limits: Limits, streamed: bool = False) -> Submitted:
+def _submit(
+    pool, wanted, limits: Limits, streamed: bool = False, classroom: Classroom | None = None, who: Member | None = None
+) -> Submitted:
     cancel, output = threading.Event(), queue.Queue[tuple[str, str]]()
     extra: dict = {"on_output": lambda stream, text: output.put((stream, text))} if streamed else {}
     if wanted.files:
         extra["files"] = wanted.files
+
+    def start():
+        return pool.submit(wanted.code, limits, cancel=cancel, language=wanted.language, stdin=wanted.stdin, **extra)
+
     try:
-        future = pool.submit(wanted.code, limits, cancel=cancel, language=wanted.language, stdin=wanted.stdin, **extra)
+        if classroom is not None and who is not None:
+            future = classroom.submit(who, start, wanted.language, wanted.profile)[0]
+        else:
+            future = start()
     except QueueFull as full:
         raise Refusal(429, "busy", str(full), {"Retry-After": str(full.retry_after_s)}) from None
     except PoolClosed as closed:
@@ -235,17 +323,9 @@ def _submit(pool, wanted, limits: Limits, streamed: bool = False) -> Submitted:
     return Submitted(future, cancel, output)
 
 
-def _wait_for(pool, wanted, limits: Limits, environ: dict) -> Result:
-    run = _submit(pool, wanted, limits)
-    try:
-        return _wait(run.future, run.cancel, environ)
-    except BaseException as exc:  # noqa: BLE001 - _refusal_for answers what it knows, the rest is raised as it is
-        raise _refusal_for(exc, limits) from None
-
-
 def _refusal_for(exc: BaseException, limits: Limits) -> BaseException:
     """The HTTP answer for a run that could not happen (anything else is raised as it is)."""
-    if isinstance(exc, concurrent.futures.CancelledError):
+    if isinstance(exc, (concurrent.futures.CancelledError, PoolClosed)):
         return Refusal(503, "shutting_down", str(PoolClosed("The run was waiting for a worker and was cancelled.")))
     if isinstance(exc, EngineUnavailable):
         return Refusal(503, "engine_unavailable", str(exc))
@@ -279,7 +359,7 @@ def _note(environ: dict, wanted, result: Result) -> None:
     )
 
 
-def _stream(run: Submitted, wanted, limits: Limits, environ: dict) -> Iterator[bytes]:
+def _stream(run: Submitted, wanted, limits: Limits, environ: dict, note, metrics: Metrics) -> Iterator[bytes]:
     """Events, one JSON object a line: output as it arrives, then the Result (or why there is none).
 
     A quiet run sends a `running` event every HEARTBEAT_S with the seconds since the stream
@@ -313,9 +393,10 @@ def _stream(run: Submitted, wanted, limits: Limits, environ: dict) -> Iterator[b
             if not isinstance(refusal, Refusal):
                 log.error("unexpected %s in a streamed run: %s", type(exc).__name__, exc)
                 refusal = Refusal(500, "internal_error", GENERIC_500)
+            metrics.refused(refusal.status, refusal.reason)
             yield _line({"event": "error", "status": refusal.status, **refusal.payload()})
             return
-        _note(environ, wanted, result)
+        note(environ, wanted, result, run)
         yield _line({"event": "result", **run_payload(result, wanted.profile, wanted.language)})
     finally:
         if not run.future.done():
@@ -362,6 +443,10 @@ def _stop(future: concurrent.futures.Future, cancel: threading.Event) -> str:
     except Exception as exc:  # noqa: BLE001 - only for the log line: nobody is left to answer
         return f"run killed ({type(exc).__name__})"
     return f"run killed (status {ended.status})"
+
+
+def _loopback(environ: dict) -> bool:
+    return environ.get("REMOTE_ADDR", "") in ("127.0.0.1", "::1", "::ffff:127.0.0.1")
 
 
 def _json(status: int, payload: dict, headers: dict[str, str]) -> HTTPResponse:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sqlite3
 import sys
 import threading
 import time
@@ -25,6 +26,8 @@ from sandbox import SESSION, Pool, SandboxError, WarmPool, cleanup, leftovers, t
 from . import waitress_internals
 from .app import create_app, health_report, served_limits
 from .body import MAX_BODY_BYTES
+from .classroom import ClassError, Classroom, Store, data_dir
+from .classroom.fair import FairQueue
 from .connections import ACCEPT_LIMIT, IDLE_TIMEOUT_S
 from .health import HealthCheck
 from .settings import Settings
@@ -38,13 +41,31 @@ FLUSH_S = 5.0
 def serve(settings: Settings) -> int:
     """Serve until stopped; return the process's exit code."""
     _configure_logging()
+    if not settings.loopback and settings.klass is None and not settings.open:
+        log.error(
+            "refusing to listen on %s without a class: anyone who can reach it could run code here. "
+            "Make a class with 'python -m server class new NAME --students 30' and start with "
+            "'python -m server --host %s --class NAME', or pass --open if an open server is what you mean.",
+            settings.host,
+            settings.host,
+        )
+        return 2
     pool = Pool(workers=settings.workers, queue=settings.queue)
+    classroom = None
+    if settings.klass is not None:
+        try:
+            store = Store(settings.data or data_dir())
+            classroom = Classroom(store, settings.klass, pool, settings.per_minute, settings.at_once)
+        except (ClassError, OSError, sqlite3.Error) as exc:
+            pool.shutdown()
+            log.error("cannot serve class %r: %s", settings.klass, exc)
+            return 2
     health = HealthCheck()
     warm = _warm_pool(settings)
     sockets: dict = {}
     try:
         server = waitress_internals.create(
-            create_app(settings, pool, health, warm),
+            create_app(settings, pool, health, warm, classroom),
             sockets,
             host=settings.host,
             port=settings.port,
@@ -70,7 +91,7 @@ def serve(settings: Settings) -> int:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror or exc)
         return 2
     waitress_internals.guard_connections(server)
-    stop = Stopper(sockets, pool, warm)
+    stop = Stopper(sockets, pool, warm, classroom.fair if classroom else None)
     stop.install()
     _announce(settings, pool, health)
     server.run()  # returns when Stopper has closed every socket
@@ -80,11 +101,12 @@ def serve(settings: Settings) -> int:
 class Stopper:
     """The signal handler and the drain described in the module's docstring."""
 
-    def __init__(self, sockets: dict, pool: Pool, warm: WarmPool | None = None):
+    def __init__(self, sockets: dict, pool: Pool, warm: WarmPool | None = None, fair: FairQueue | None = None):
         self.sockets = sockets  # waitress's map: listeners, their wake-up triggers, connections
         self.listeners = waitress_internals.listeners(sockets)
         self.pool = pool
         self.warm = warm
+        self.fair = fair  # a class's waiting runs, in front of the pool
         self.state = "serving"  # -> draining -> forced -> stopped
 
     def install(self) -> None:
@@ -108,6 +130,8 @@ class Stopper:
         forced = self.state == "forced"
         self.state = "stopped"
         waitress_internals.stop_task_threads(self.listeners[0])  # they are idle by now
+        if self.fair is not None:
+            self.fair.cancel_all()
         self.pool.shutdown(wait=True, cancel_pending=True)
         if self.warm is not None:
             self.warm.close()  # the waiting containers go too
@@ -128,6 +152,8 @@ class Stopper:
     # -- inside ---------------------------------------------------------------------------
     def _drain(self) -> None:
         self._in_loop(self._stop_listening)
+        if self.fair is not None:
+            self.fair.cancel_all()
         self.pool.shutdown(wait=False, cancel_pending=True)  # queued requests answer 503 now
         log.info(
             "stopping: no new connections; %d running run(s) will end within their timeout "
@@ -200,8 +226,18 @@ def _announce(settings: Settings, pool: Pool, health: HealthCheck) -> None:
     )
     if settings.allow_ablation:
         log.warning("--allow-ablation is ON: visitors can remove controls. Use this only on your own machine.")
-    if settings.host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("listening on %s: anyone who can reach this address can run code here", settings.host)
+    if settings.klass is not None:
+        log.info(
+            "serving class %s: each run needs a join code (%d runs a minute, %d at once per student)",
+            settings.klass,
+            settings.per_minute,
+            settings.at_once,
+        )
+    elif not settings.loopback:
+        log.warning(
+            "--open: listening on %s without a class: anyone who can reach this address can run code here",
+            settings.host,
+        )
     found = health_report(health, pool)
     if not found["ok"]:
         detail = found["engine"]["detail"] if not found["engine"]["ok"] else found["image"]["detail"]

@@ -9,6 +9,7 @@ Every flag has an environment variable (the flag wins), so a classroom can set t
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,7 @@ from sandbox import PROFILES, Pool
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
 WEB_ROOT = Path(__file__).resolve().parent.parent / "web"
 
 # Profiles a visitor may pick: each keeps the kit's seccomp allowlist, drops every capability,
@@ -43,6 +45,21 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()  # extra Host names, e.g. a classroom machine's name
     web_root: Path = field(default=WEB_ROOT)
     warm: int | None = None  # warm containers waiting (None: one per worker; 0: none)
+    klass: str | None = None  # a class of the classroom store: its join codes are needed to run
+    open: bool = False  # bound beyond loopback without a class, on purpose
+    per_minute: int = 30  # a student's runs a minute (with a class)
+    at_once: int = 2  # a student's runs queued or running at once (with a class)
+    data: Path | None = None  # the classroom store's folder (None: $SANDBOX_DATA or ~/.local/share/safe-python)
+
+    @property
+    def loopback(self) -> bool:
+        """Bound to this machine only (127.0.0.0/8, ::1, localhost): no class needed."""
+        if self.host in LOOPBACK:
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:
+            return False  # a name other than localhost may resolve to anything
 
     @property
     def profiles(self) -> tuple[str, ...]:
@@ -72,6 +89,9 @@ _ENV = {
     "allow_host": "SANDBOX_ALLOWED_HOSTS",
     "web_root": "SANDBOX_WEB_ROOT",
     "warm": "SANDBOX_WARM",
+    "klass": "SANDBOX_CLASS",
+    "per_minute": "SANDBOX_PER_MINUTE",
+    "at_once": "SANDBOX_AT_ONCE",
 }
 
 
@@ -117,6 +137,31 @@ def parser() -> argparse.ArgumentParser:
         help="containers started ahead and waiting for a program, each used once "
         f"(default: one per worker; 0 turns it off; ${_ENV['warm']})",
     )
+    p.add_argument(
+        "--class",
+        dest="klass",
+        metavar="NAME",
+        help="serve a class: every run needs one of its join codes (python -m server class new NAME "
+        f"--students N makes them; ${_ENV['klass']})",
+    )
+    p.add_argument(
+        "--open",
+        action="store_true",
+        help="listen beyond loopback WITHOUT a class: anyone who can reach the address may run code",
+    )
+    p.add_argument(
+        "--per-minute",
+        type=_bounded_int(1, 10_000),
+        help=f"with a class: a student's runs a minute (default 30; ${_ENV['per_minute']})",
+    )
+    p.add_argument(
+        "--at-once",
+        type=_bounded_int(1, 100),
+        help=f"with a class: a student's runs queued or running at once (default 2; ${_ENV['at_once']})",
+    )
+    p.add_argument(
+        "--data", type=Path, help="the classroom store's folder (default $SANDBOX_DATA or ~/.local/share/safe-python)"
+    )
     return p
 
 
@@ -149,6 +194,11 @@ def from_args(argv: list[str] | None = None, environ: dict[str, str] | None = No
         allowed_hosts=tuple(hosts),
         web_root=pick("web_root", Path, WEB_ROOT),
         warm=pick("warm", _bounded_int(0, 32), None),
+        klass=pick("klass", str, None),
+        open=bool(args.open),
+        per_minute=pick("per_minute", _bounded_int(1, 10_000), 30),
+        at_once=pick("at_once", _bounded_int(1, 100), 2),
+        data=args.data,
     )
 
 

@@ -14,6 +14,7 @@
     killed: { text: "Killed", cls: "badge-limit" }
   };
   var REFUSALS = {
+    401: { text: "Join code needed", cls: "badge-down" },
     429: { text: "Busy", cls: "badge-busy" },
     503: { text: "Unavailable", cls: "badge-down" }
   };
@@ -40,7 +41,8 @@
   var state = { running: false, config: null, examples: {}, editor: null, language: "python",
                 titles: {}, unavailable: {},     // titles: how /api/config names each language
                 files: [],                       // input files: {name, size, base64}
-                urls: [] };                      // blob: URLs of the last result's downloads
+                urls: [],                        // blob: URLs of the last result's downloads
+                joinCode: "" };                  // a class's join code (also in sessionStorage)
 
   // -- the editor ------------------------------------------------------------------------
   function makeEditor() {
@@ -81,9 +83,75 @@
       .then(function (response) { return response.json(); });
   }
 
+  // -- a class's join code: asked once, kept for this tab, sent as a Bearer token -------------
+  var JOIN_KEY = "safe-python-join-code";
+
+  function storedCode() {
+    try { return window.sessionStorage.getItem(JOIN_KEY) || ""; } catch (e) { return state.joinCode || ""; }
+  }
+
+  function keepCode(code) {
+    state.joinCode = code;
+    try {
+      if (code) { window.sessionStorage.setItem(JOIN_KEY, code); } else { window.sessionStorage.removeItem(JOIN_KEY); }
+    } catch (e) { /* private mode: kept in memory only */ }
+  }
+
+  function authHeaders(headers) {
+    var code = state.joinCode || storedCode();
+    if (code) { headers.Authorization = "Bearer " + code; }
+    return headers;
+  }
+
+  // Ask the server who a code belongs to; keep it only if the server knows it.
+  function checkCode(code) {
+    return fetch("/api/class/me", { headers: { Accept: "application/json", Authorization: "Bearer " + code } })
+      .then(function (response) {
+        return response.json().then(function (data) { return { status: response.status, data: data }; });
+      });
+  }
+
+  function showJoined(me) {
+    $("join").hidden = true;
+    $("joined").hidden = false;
+    $("joined").textContent = "Joined class " + me["class"] + " as " + me.who + ".";
+  }
+
+  function askForCode(why) {
+    $("joined").hidden = true;
+    $("join").hidden = false;
+    $("join-status").textContent = why || "";
+    $("join-code").focus();
+  }
+
+  function setUpJoin() {
+    $("join").addEventListener("submit", function (event) {
+      event.preventDefault();
+      var code = $("join-code").value.trim();
+      if (!code) { return; }
+      $("join-status").textContent = "Checking…";
+      checkCode(code).then(function (answer) {
+        if (answer.status === 200) {
+          keepCode(code);
+          $("join-code").value = "";
+          showJoined(answer.data);
+        } else {
+          askForCode((answer.data && answer.data.error) || "That code was refused.");
+        }
+      }, function () { askForCode("The server did not answer; try again."); });
+    });
+    var code = storedCode();
+    if (!code) { askForCode(""); return; }
+    checkCode(code).then(function (answer) {
+      if (answer.status === 200) { state.joinCode = code; showJoined(answer.data); }
+      else { keepCode(""); askForCode(answer.data && answer.data.error); }
+    }, function () { askForCode(""); });
+  }
+
   function loadConfig() {
     return getJSON("/api/config").then(function (config) {
       state.config = config;
+      if (config.join_code_required) { setUpJoin(); }
       fillProfiles(config.profiles, config.default_profile);
       if (config.languages) { fillLanguages(config.languages); }
       if (config.allow_ablation) { showAblation(config.controls); }
@@ -168,7 +236,7 @@
   function post(path, body, accept) {
     return fetch(path, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: accept },
+      headers: authHeaders({ "Content-Type": "application/json", Accept: accept }),
       credentials: "same-origin",
       body: JSON.stringify(body)
     });
@@ -396,6 +464,7 @@
     clearResult();
     $("message").textContent = message;
     if (answer.status === 503) { checkHealth(); }
+    if (answer.status === 401) { keepCode(""); askForCode(message); }
   }
 
   function setBadge(badge) {
