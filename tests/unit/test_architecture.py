@@ -230,7 +230,7 @@ def test_the_checks_can_fail(rule, tmp_path):
 # The core is what a reviewer of the boundary must read; it stays small enough to read in an
 # afternoon. Counted as lines of code: docstrings, comments and blank lines are not counted
 # (they are what makes it readable), multi-line strings of code (the target's program) are.
-CORE_BUDGET = 3800
+CORE_BUDGET = 4000
 
 
 def code_lines(source: str) -> int:
