@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -60,7 +61,11 @@ class Target(Protocol):
 
 
 def run_process(
-    argv: list[str], data: bytes, bound_s: float = HARNESS_BOUND_S, env: dict[str, str] | None = None
+    argv: list[str],
+    data: bytes,
+    bound_s: float = HARNESS_BOUND_S,
+    env: dict[str, str] | None = None,
+    on_bound: Callable[[], None] | None = None,
 ) -> tuple[bytes, bytes, int | None, float, bool]:
     """Run argv with `data` on its stdin, in a session of its own; (stdout, stderr, status,
     seconds, killed by the bound). On the bound it gets SIGTERM (so that it can remove what it
@@ -82,6 +87,8 @@ def run_process(
         out, err = child.communicate(data, timeout=bound_s)
     except subprocess.TimeoutExpired:
         killed = True
+        if on_bound:
+            on_bound()
         _signal(child, signal.SIGTERM)
         try:
             out, err = child.communicate(timeout=10)

@@ -75,6 +75,7 @@ class DockerRunTarget:
     name: str = ""
     image: str = ""
     kind: str = "docker-run"
+    bound_s: float = HARNESS_BOUND_S
 
     @property
     def label(self) -> str:
@@ -86,7 +87,9 @@ class DockerRunTarget:
         argv = ["docker", "run", "--rm", "-i", "--name", container, "--label", f"{AUDIT_LABEL}={os.getpid()}"]
         argv += [*self.flags, self.image or engine.IMAGE, "python3", "-"]
         try:
-            out, err, status, seconds, killed = run_process(argv, code.encode("utf-8"))
+            out, err, status, seconds, killed = run_process(
+                argv, code.encode("utf-8"), self.bound_s, on_bound=lambda: remove_container(container)
+            )
         except TargetFailed as exc:
             return TargetRun("", "", None, 0.0, failure=str(exc))
         finally:
