@@ -10,13 +10,14 @@
   configuration against the CIS Docker Benchmark;
 - demo: the presenter's steps; examples: the page's and the lessons' example programs;
 - widgets: the lessons' Lab and PoolLab; doctor: is this machine ready, what to fix;
-- engines: what each engine changes for the lessons (doctor's differences, the audit's gaps).
+- engines: what each engine changes for the lessons (doctor's differences, the audit's gaps);
+- targets: the attacks against any sandbox (kit:PROFILE, docker-run:, http:, command:, the peers).
 
 Nothing in the core imports this package (a test checks), so a reviewer of what stands between
 untrusted code and the host can stop reading at `sandbox/*.py`.
 """
 
-from . import audit, catalog, demo, doctor, engines, examples, probe, scorecard, widgets
+from . import audit, catalog, demo, doctor, engines, examples, probe, scorecard, targets, widgets
 from .examples import EXAMPLES, Example
 from .widgets import Lab, LiveView, PoolLab, PoolReport, limits_for, result_html, show, summary_text
 
@@ -39,5 +40,6 @@ __all__ = [
     "examples",
     "probe",
     "scorecard",
+    "targets",
     "widgets",
 ]

@@ -30,7 +30,7 @@ from sandbox import reaper
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.py"))
-NUMBERS = [f"{n:02d}" for n in range(15)]  # the course: lessons 00 to 14, one per number
+NUMBERS = [f"{n:02d}" for n in range(15)] + ["16"]  # lessons 00 to 14, one per number, and 16 (15 is grading)
 GVISOR_LESSONS = {"14_gvisor"}  # run only where the engine has runsc (see gvisor_ready)
 CELL_TIMEOUT_S = 120  # one cell, unless its metadata says otherwise; most take well under 10 s
 LESSON_TIMEOUT_S = 300  # one whole lesson, kernel start and shutdown included
