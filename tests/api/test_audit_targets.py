@@ -3,8 +3,8 @@ docker-run target that leaves no container even when the harness has to end it, 
 attacks' foreign mode sending no packet, and the audit of the real peers from PyPI.
 
 These run once, in the main pass (the api room): what they prove is the harness's and the peers'
-behaviour, not a claim about what one engine's containers do. About 70 s in all, most of it the
-peer audit (five attacks, one per category, and one that cannot apply, on three targets).
+behaviour, not a claim about what one engine's containers do. About 60 s in all, most of it the
+peer audit (four quick attacks and one that cannot apply, on three targets).
 """
 
 from __future__ import annotations
@@ -98,7 +98,8 @@ def test_docker_run_target_leaves_no_container_when_the_harness_ends_it():
     assert left.stdout.split() == [], left.stdout
 
 
-# One attack per category a foreign target can be judged on, and one that cannot apply there.
+# Four quick attacks of four categories a foreign target can be judged on (processes, disk, network,
+# privilege), and one that cannot apply there; the whole catalog is `make audit-peers`.
 PEER_SUBSET = [
     "sleep_forever",
     "memory_hog",
