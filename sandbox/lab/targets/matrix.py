@@ -91,9 +91,11 @@ class Audit:
         return all(self.cell(a.name, label) is not None for a in self.attacks for label, _ in self.targets)
 
     def kit_contained(self) -> bool:
-        """Every applicable attack contained in every kit column."""
+        """Every applicable attack contained in every kit column, but for the kit's documented
+        known limits on this engine (as the scorecard counts them: escaped, and said so)."""
         return all(
             c.verdict in (Verdict.CONTAINED, Verdict.NOT_APPLICABLE)
+            or (c.verdict == Verdict.ESCAPED and c.attack.limit_here is not None)
             for label, kind in self.targets
             if kind == "kit"
             for c in self.column(label)
@@ -123,7 +125,7 @@ def not_applicable(attack: Attack, target: Target) -> str | None:
         return "it needs a companion run beside it under the same limits, which only the kit starts"
     if attack.category == "harvest":
         return "it is judged from what the kit's harvest brings back from out/; a foreign target has no such harvest"
-    if attack.category == "supervisor":
+    if attack.category == "supervisor" or attack.name.startswith("supervisor_"):
         return "it attacks the kit's supervisor, process 1 of every kit run; a foreign target has none"
     if attack.misconfiguration in ("host_mount", "env_secret"):
         return "its escape is a canary the harness plants, and the harness plants nothing in a foreign target"
@@ -169,12 +171,13 @@ def judge_on(attack: Attack, target: Target) -> Cell:
             limits = limits.replace(timeout_s=attack.timeout)
         outcome = catalog.run_attack(attack, "hardened" if target.profile == "hardened" else limits)
         result = outcome.result
+        known = f" (a known limit: {attack.limit_here})" if attack.limit_here else ""
         return Cell(
             attack,
             target.label,
             outcome.verdict,
             KERNEL,
-            f"{KERNEL}: {outcome.evidence}",
+            f"{KERNEL}{known}: {outcome.evidence}",
             outcome.report,
             result.exit_code if result else None,
             result.duration_s if result else None,

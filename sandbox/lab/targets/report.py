@@ -33,6 +33,8 @@ def cell_text(cell: Cell | None) -> str:
     if cell is None:
         return "—"
     basis = SHORT.get(cell.basis, "")
+    if basis == "kernel" and cell.verdict == Verdict.ESCAPED and cell.attack.limit_here:
+        basis = "kernel, a known limit"
     return f"{cell.verdict} ({basis})" if basis else str(cell.verdict)
 
 
