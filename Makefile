@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup engine image run check format test test-docker26 test-podman lab bench cleanup doctor docs
+.PHONY: setup engine image peers audit-peers run check format test test-docker26 test-podman lab bench cleanup doctor docs
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -34,7 +34,25 @@ engine:
 image: $(STAMP) engine
 	@$(BIN)/python -m sandbox build
 
-setup: $(STAMP) $(LAB_SETTINGS) engine image
+# The peers the audit runs against (docs/audit.md): epicbox and llm-sandbox from PyPI, each in its
+# own environment (epicbox needs docker<7, the kit docker>=7), from the pinned lists in peers/.
+# Built once; rebuilt only when a list changes.
+PEERS_VENVS := .venv-peers
+PEER_STAMPS := $(PEERS_VENVS)/epicbox/.installed $(PEERS_VENVS)/llm-sandbox/.installed
+
+$(PEERS_VENVS)/%/.installed: peers/requirements-%.txt
+	$(PY) -m venv $(PEERS_VENVS)/$*
+	$(PEERS_VENVS)/$*/bin/pip install -q --disable-pip-version-check -r $<
+	touch $@
+
+peers: $(PEER_STAMPS)
+
+# The peers against the kit's hardened profile and the seed's own `docker run`, the whole catalog:
+# reports/attacks-across-targets.{md,html,json}.
+audit-peers: setup
+	$(BIN)/python -m sandbox attacks --target kit:hardened --target docker-run:seed --target epicbox --target llm-sandbox
+
+setup: $(STAMP) $(LAB_SETTINGS) engine image peers
 
 run: setup
 	$(BIN)/python -m server

@@ -1,6 +1,7 @@
 ATTACK = {
     "title": "IPv6 connection out",
     "category": "network",
+    "foreign": "the container has a global IPv6 address and an IPv6 route out of an interface other than loopback",
     "control": "network",
     "not_applicable": (
         "The kit's internal network has no IPv6 on purpose: Docker 20.10 does not manage ip6tables, "
@@ -22,8 +23,53 @@ ATTACK = {
     """,
 }
 
+import errno
 import json
 import socket
+
+
+def routes_out():
+    """Interfaces other than loopback that have an IPv4 or IPv6 route (read, never used)."""
+    found = set()
+    for path, iface_col in (("/proc/net/route", 0), ("/proc/net/ipv6_route", -1)):
+        try:
+            with open(path) as table:
+                rows = [line.split() for line in table.read().splitlines()[iface_col == 0 :]]
+        except OSError:
+            continue
+        found |= {row[iface_col] for row in rows if row and row[iface_col] != "lo"}
+    return sorted(found)
+
+
+def resolvers():
+    try:
+        with open("/etc/resolv.conf") as conf:
+            return [line.split()[1] for line in conf if line.startswith("nameserver") and len(line.split()) > 1]
+    except OSError:
+        return []
+
+
+def can_open(family, kind):
+    try:
+        socket.socket(family, kind).close()
+        return "OK"
+    except OSError as exc:
+        return errno.errorcode.get(exc.errno, str(exc.errno))
+
+
+if globals().get("ATTACK_MODE") == "foreign":
+    # A target the kit does not control: judge from what the container has, and send nothing.
+    facts = {"mode": "foreign", "routes_out": routes_out()}
+    try:
+        with open("/proc/net/if_inet6") as f:
+            own = [line.split() for line in f]
+    except OSError:
+        own = []
+    facts["global_ipv6"] = sum(1 for row in own if row[-1] != "lo" and not row[0].startswith("fe80"))
+    facts["tcp6_socket"] = can_open(socket.AF_INET6, socket.SOCK_STREAM)
+    facts["achieved"] = facts["global_ipv6"] > 0 and bool(facts["routes_out"])
+    print("ATTACK_REPORT " + json.dumps(facts))
+    raise SystemExit(0)
 
 EAI = {getattr(socket, n): n for n in dir(socket) if n.startswith("EAI_")}
 try:

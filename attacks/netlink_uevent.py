@@ -1,6 +1,7 @@
 ATTACK = {
     "title": "Listen to the host's device events, and other rare sockets",
     "category": "network",
+    "foreign": "it only opens and binds sockets, and sends nothing, on any target",
     "control": "seccomp",
     "hardened": "only NETLINK_ROUTE and TCP/UDP/raw are allowed: uevent, ping and UDP-Lite sockets fail with EPERM",
     "ablated": "under Docker's default profile a NETLINK_KOBJECT_UEVENT socket opens: the host's device events arrive",

@@ -1,6 +1,7 @@
 ATTACK = {
     "title": "Raw and packet sockets",
     "category": "network",
+    "foreign": "it only creates sockets, and sends nothing, on any target",
     "control": "capabilities",
     "given": ["user"],
     "hardened": "even as root, raw and packet sockets are refused with EPERM: CAP_NET_RAW was dropped",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from sandbox import EngineUnavailable, engine
 from sandbox.lab import across, audit, catalog, probe, scorecard
@@ -55,6 +56,14 @@ def register(subparsers) -> None:
         help="run nothing: put the scorecards (*.json) of several engines "
         "in DIR side by side, in --out as attacks-across-engines.md/.json (exit 1 unless hardened "
         "contains every attack on each)",
+    )
+    p.add_argument(
+        "--target",
+        action="append",
+        metavar="T",
+        help="audit this target instead of running the cases (repeatable, one column each): kit:PROFILE, "
+        "docker-run:FLAGS (docker-run:seed: the seed's own flags), http:URL, command:CMD, epicbox, llm-sandbox; "
+        "writes attacks-across-targets.md/.html/.json (exit 1 unless every kit column is contained)",
     )
     p.set_defaults(handler=cmd_attacks)
 
@@ -116,6 +125,8 @@ def cmd_attacks(args: argparse.Namespace) -> int:
         for a in attacks:
             print(f"{a.name:26} {a.category:10} {a.removes:28} {a.title}")
         return 0
+    if args.target:
+        return cmd_targets(attacks, args.target, Path(args.out))
     out_dir = scorecard.prepare_out_dir(Path(args.out))  # fail now, not after the whole matrix has run
     try:
         engine.client().ping()
@@ -140,6 +151,81 @@ def cmd_combine(folder: Path, out_dir: Path) -> int:
     for card in engines:
         print(f"{card.label}: {across.verdict_line(card, held[card.label])}")
     return 0 if all(held.values()) else 1
+
+
+def cmd_targets(attacks: list[Attack], specs: list[str], out: Path) -> int:
+    from rich.console import Console
+
+    from sandbox.lab import targets
+    from sandbox.lab.targets import report
+
+    chosen = [targets.parse(spec) for spec in dict.fromkeys(specs)]  # a bad name fails before any run
+    out_dir = scorecard.prepare_out_dir(out)
+    try:
+        engine.client().ping()
+    except engine.CONNECTION_ERRORS as exc:
+        raise EngineUnavailable("The Docker Engine did not answer.") from exc
+    engine.ensure_image()
+    found = audit_with_progress(attacks, chosen)
+    for path in report.write(found, out_dir):
+        print(f"wrote {path}")
+    render_targets(found, Console())
+    return 0 if found.complete and found.kit_contained() else 1
+
+
+def render_targets(found, console) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from sandbox.lab.targets.report import cell_text
+
+    styles = {"contained": "green", "escaped": "bold red", "error": "yellow", "not applicable": "dim"}
+    table = Table(
+        title="The attacks against each target",
+        caption="(kernel): the kit's facts; (report): the "
+        "program's own report; (target's end): the target ended it before any report",
+    )
+    table.add_column("attack", no_wrap=True)
+    for label, _ in found.targets:
+        table.add_column(escape(label), overflow="fold")
+    for attack in found.attacks:
+        cells = []
+        for label, _ in found.targets:
+            cell = found.cell(attack.name, label)
+            style = styles.get(str(cell.verdict), "") if cell else ""
+            cells.append(f"[{style}]{escape(cell_text(cell))}[/]" if style else escape(cell_text(cell)))
+        table.add_row(attack.name, *cells)
+    console.print(table)
+    for label, kind in found.targets:
+        console.print(f"{escape(label)} ({kind}): {found.summary(label)}", highlight=False)
+
+
+def audit_with_progress(attacks: list[Attack], chosen: list) -> Any:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sandbox.lab import targets
+
+    console = Console(stderr=True)
+    columns = (TextColumn("{task.description:<48}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=False) as progress:
+        task = progress.add_task("attacks", total=len(attacks) * len(chosen))
+
+        def step(attack: Attack, target: Any, cell: Any) -> None:
+            if cell is None:
+                progress.update(task, description=escape(f"{attack.name} on {target.label}")[:48])
+                return
+            progress.advance(task)
+            if cell.verdict == "error":
+                progress.console.print(
+                    f"[yellow]error[/]: {escape(f'{attack.name} on {target.label}')}: {escape(cell.evidence)}",
+                    highlight=False,
+                )
+
+        found = targets.audit(attacks, chosen, step)
+        progress.update(task, description="done")
+    return found
 
 
 def run_with_progress(attacks: list[Attack], cases: tuple[str, ...]) -> Scorecard:

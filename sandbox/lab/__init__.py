@@ -12,12 +12,13 @@
 - widgets: the lessons' Lab and PoolLab; doctor: is this machine ready, what to fix;
 - engines: what each engine changes for the lessons (doctor's differences, the audit's gaps);
 - grading: the grading attacks against the kit's grader and a naive one, their scorecard.
+- targets: the attacks against any sandbox (kit:PROFILE, docker-run:, http:, command:, the peers).
 
 Nothing in the core imports this package (a test checks), so a reviewer of what stands between
 untrusted code and the host can stop reading at `sandbox/*.py`.
 """
 
-from . import audit, catalog, demo, doctor, engines, examples, grading, probe, scorecard, widgets
+from . import audit, catalog, demo, doctor, engines, examples, grading, probe, scorecard, targets, widgets
 from .examples import EXAMPLES, Example
 from .widgets import Lab, LiveView, PoolLab, PoolReport, limits_for, result_html, show, summary_text
 
@@ -41,5 +42,6 @@ __all__ = [
     "grading",
     "probe",
     "scorecard",
+    "targets",
     "widgets",
 ]

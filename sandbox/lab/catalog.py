@@ -158,6 +158,7 @@ OPTIONAL = (
     "varies",
     "escape_record",
     "escape_files",
+    "foreign",
 )
 # The kit images an attack may ask for: "lab" holds fixtures the served images never carry.
 ATTACK_IMAGES = ("python", "lab")
@@ -281,6 +282,7 @@ def _from_metadata(name: str, meta: dict, source: str, path: Path) -> Attack:
         varies=tuple(meta.get("varies") or ()),
         escape_record=_escape_record(meta.get("escape_record"), fail),
         escape_files=_escape_files(meta.get("escape_files"), fail),
+        foreign=_foreign(meta.get("foreign"), fail),
         source=source,
         path=path,
     )
@@ -355,6 +357,12 @@ def _escape_record(value: Any, fail: Callable[[str], AttackError]) -> dict:
         if not (plain or ranged):
             raise fail("each escape_record value is a number or a range {'min': a, 'max': b}")
     return dict(record)
+
+
+def _foreign(value: Any, fail: Callable[[str], AttackError]) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise fail("foreign says, in words, what the attack judges from on a target the kit does not control")
+    return " ".join(value.split()) if value else None
 
 
 def _escape_files(value: Any, fail: Callable[[str], AttackError]) -> dict:

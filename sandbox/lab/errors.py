@@ -19,3 +19,9 @@ class ReportFolderError(SandboxError):
     """The scorecard's --out folder cannot be made or written."""
 
     hint = "Choose a folder you can write with --out DIR."
+
+
+class TargetError(SandboxError):
+    """A --target the audit cannot use: a malformed name, a peer not set up, a command missing."""
+
+    hint = "Targets: kit:PROFILE, docker-run:FLAGS (or docker-run:seed), http:URL, command:CMD, epicbox, llm-sandbox."

@@ -101,6 +101,10 @@ class Attack:
     # {"missing": ["result.txt"]}, {"host_refused": {"min": 1}}): the kit's facts (`result.files`,
     # `files_refused`), never the program's, decide the verdict (judging.judge_on_files).
     escape_files: dict = field(default_factory=dict)
+    # A network attack that can judge a target the kit does not control without sending a packet
+    # (from interfaces, routes, resolvers and socket creation only): what it judges from, in words.
+    # Its program does so when the harness sets ATTACK_MODE = "foreign" (sandbox/lab/targets).
+    foreign: str | None = None
     source: str = field(repr=False, default="")
     path: Path = field(repr=False, default=Path())
 

@@ -13,3 +13,4 @@ class Verdict(StrEnum):
     ESCAPED = "escaped"  # it reported success (quoting the canary, where one was planted)
     ERROR = "error"  # it neither reported nor was stopped, or the run could not start
     SKIPPED = "skipped"  # this host or engine lacks what the case needs
+    NOT_APPLICABLE = "not applicable"  # the attack cannot mean anything on this target (an audit's, with why)

@@ -30,7 +30,7 @@ from sandbox import reaper
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 LESSONS = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 SOLUTIONS = sorted((NOTEBOOKS / "solutions").glob("[0-9][0-9]_*.py"))
-NUMBERS = [f"{n:02d}" for n in range(16)]  # the course: lessons 00 to 15, one per number
+NUMBERS = [f"{n:02d}" for n in range(17)]  # the course: lessons 00 to 16, one per number
 GVISOR_LESSONS = {"14_gvisor"}  # run only where the engine has runsc (see gvisor_ready)
 CELL_TIMEOUT_S = 120  # one cell, unless its metadata says otherwise; most take well under 10 s
 LESSON_TIMEOUT_S = 300  # one whole lesson, kernel start and shutdown included
@@ -119,7 +119,7 @@ def section_positions(nb) -> dict[str, int | None]:
     return found
 
 
-def test_the_course_is_lessons_00_to_15_each_with_its_solution():
+def test_the_course_is_lessons_00_to_16_each_with_its_solution():
     numbers = [p.name[:2] for p in LESSONS]
     assert numbers == NUMBERS, f"expected exactly one lesson per number {NUMBERS[0]}-{NUMBERS[-1]}, found {numbers}"
     solved = {p.name[:2]: p for p in SOLUTIONS}
