@@ -36,7 +36,8 @@ image: $(STAMP) engine
 
 # The peers the audit runs against (docs/audit.md): epicbox and llm-sandbox from PyPI, each in its
 # own environment (epicbox needs docker<7, the kit docker>=7), from the pinned lists in peers/.
-# Built once; rebuilt only when a list changes.
+# Built once, by `make test` and `make audit-peers` (not `make run`); rebuilt only when a list
+# changes.
 PEERS_VENVS := .venv-peers
 PEER_STAMPS := $(PEERS_VENVS)/epicbox/.installed $(PEERS_VENVS)/llm-sandbox/.installed
 
@@ -49,10 +50,10 @@ peers: $(PEER_STAMPS)
 
 # The peers against the kit's hardened profile and the seed's own `docker run`, the whole catalog:
 # reports/attacks-across-targets.{md,html,json}.
-audit-peers: setup
+audit-peers: setup peers
 	$(BIN)/python -m sandbox attacks --target kit:hardened --target docker-run:seed --target epicbox --target llm-sandbox
 
-setup: $(STAMP) $(LAB_SETTINGS) engine image peers
+setup: $(STAMP) $(LAB_SETTINGS) engine image
 
 run: setup
 	$(BIN)/python -m server
@@ -85,7 +86,7 @@ format: $(STAMP)
 DURATIONS ?= --durations=15
 timed = start=$$(date +%s); $(1); status=$$?; echo "test: $(2) took $$(( $$(date +%s) - start ))s"; exit $$status
 
-test: setup
+test: setup peers
 	rm -rf reports/engines
 	@$(call timed,$(BIN)/python -m pytest -m "not gvisor" $(DURATIONS) $(PYTEST_ARGS),the main pass (the system's engine))
 	@$(MAKE) --no-print-directory -j2 test-docker26 test-podman
