@@ -12,7 +12,11 @@ This package is the kit's core: what runs a program and what the server needs. T
 and the evidence tools (attacks, scorecard, probe, audit, demo, widgets) are in `sandbox.lab`;
 the terminal face is `python -m sandbox` (`sandbox.cli`). ARCHITECTURE.md says what each room
 may import. Everything the kit creates carries its labels; `cleanup()` removes leftovers.
+`sandbox.grade(submission, tests, limits=...)` grades with hidden tests (`sandbox.grading`,
+imported on first use of the name).
 """
+
+from typing import TYPE_CHECKING, Any
 
 from . import network, seccomp
 from .controls import CONTROLS, EXTRA, FIELDS, REGISTRY, Control, Field, Spec
@@ -49,11 +53,26 @@ from .supervisor import MAX_STDIN_BYTES
 from .uids import RUNNER_UIDS
 from .warm import WarmPool
 
+if TYPE_CHECKING:
+    from .grading import grade
+
+
+def __getattr__(name: str) -> Any:
+    """`sandbox.grade`, imported on first use (PEP 562): the grader imports the core, so the core
+    cannot import it while it loads; `import sandbox` alone never loads the grader."""
+    if name == "grade":
+        from .grading import grade
+
+        return grade
+    raise AttributeError(f"module 'sandbox' has no attribute {name!r}")
+
+
 __version__ = "0.2.0"
 
 __all__ = [
     # running a program
     "run",
+    "grade",
     "Result",
     "OutputFile",
     "Usage",
