@@ -1,5 +1,6 @@
 """The Bottle app: /run, /health, /api/examples, /api/config, /metrics, /openapi.json, a class's
-/api/class/me and /api/class (server/classroom/), and the page under web/ (teacher.html too).
+/api/class/me, /api/class and /grade (server/classroom/, server/grading.py), and the page under
+web/ (teacher.html too).
 
     status  when
     200     a run happened, whatever became of the program (ok, error, timeout, memory,
@@ -41,6 +42,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import bottle
 from bottle import Bottle, HTTPError, HTTPResponse, request, static_file
@@ -69,6 +71,7 @@ from sandbox.lab import EXAMPLES
 
 from .body import check_run_files, parse_run, read_json
 from .classroom import Classroom, Member
+from .grading import Grading, parse_grade
 from .guard import Guard
 from .health import HealthCheck, removals
 from .jsonerr import GENERIC_500, JSON_HEADERS, Refusal, dumps
@@ -77,6 +80,7 @@ from .openapi import OPENAPI
 from .settings import Settings
 
 log = logging.getLogger("server")
+T = TypeVar("T")
 
 # How often a waiting request checks whether its client is still there.
 POLL_S = 0.25
@@ -120,6 +124,8 @@ def build_bottle(
 
         wrapper.__name__ = handler.__name__
         return wrapper
+
+    grading = Grading()
 
     def member(teacher: bool = False) -> Member | None:
         return classroom.member(request.environ, teacher) if classroom is not None else None
@@ -173,6 +179,35 @@ def build_bottle(
         # Answered here, not by the page route, so that GET /run says "use POST" rather than
         # "no such file". OPTIONS is refused too: there is no CORS preflight to pass.
         raise Refusal(405, "method_not_allowed", "Use POST /run with a JSON body.", {"Allow": "POST"})
+
+    @app.post("/grade")
+    @json_route
+    def grade_submission():
+        """A submission graded with the instructor's tests: a class's teacher only (server/grading.py)."""
+        if classroom is None:
+            raise Refusal(
+                404,
+                "no_class",
+                "Grading over HTTP needs a class and its teacher's code: start the server with --class NAME "
+                "(python -m server class new NAME --students N), or grade here with python -m sandbox grade.",
+            )
+        who = classroom.member(request.environ, teacher=True)
+        submission, tests, profile = parse_grade(read_json(request.environ), settings)
+        limits = served_limits(profile, (), settings)
+        cancel = threading.Event()
+
+        def start_run(code: str, run_limits: Limits, **kw) -> concurrent.futures.Future:
+            return classroom.fair.submit(who.who, lambda: pool.submit(code, run_limits, **kw))
+
+        future = grading.submit(submission, tests, limits, start_run, cancel)
+        try:
+            document = _wait(future, cancel, request.environ)
+        except QueueFull as full:
+            raise Refusal(429, "busy", str(full), {"Retry-After": str(full.retry_after_s)}) from None
+        except BaseException as exc:  # noqa: BLE001 - _refusal_for answers what it knows, the rest is raised as it is
+            raise _refusal_for(exc, limits) from None
+        request.environ["server.note"] = f"graded score={document['score']}"
+        return 200, document, {}
 
     @app.get("/health")
     @json_route
@@ -413,8 +448,8 @@ def _line(event: dict) -> bytes:
     return json.dumps(event, ensure_ascii=False).translate(_LINE_BREAKS).encode("utf-8") + b"\n"
 
 
-def _wait(future: concurrent.futures.Future, cancel: threading.Event, environ: dict) -> Result:
-    """The run's Result; when the client has gone (waitress tells us), stop the run at once.
+def _wait(future: concurrent.futures.Future[T], cancel: threading.Event, environ: dict) -> T:
+    """The run's Result (or a grading's document); when the client has gone (waitress tells us), stop the run at once.
 
     A run still queued is cancelled and frees its place; a running one is killed through its
     cancel event, so its container dies now rather than at the end of its timeout.

@@ -81,6 +81,61 @@ _RUN_VIEW = {
         "usage": {"type": ["object", "null"]},
     },
 }
+_GRADE_REQUEST = {
+    "type": "object",
+    "required": ["submission", "tests"],
+    "additionalProperties": False,
+    "properties": {
+        "submission": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 262144,
+            "description": "the student's Python source (at most 256 KiB in UTF-8)",
+            "examples": ["def add(a, b):\n    return a + b\n"],
+        },
+        "tests": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 1048576,
+            "description": "the instructor's tests file (docs/grading.md), run in the server's process",
+            "examples": ["def test_add(student):\n    assert student.add(2, 3) == 5\n"],
+        },
+        "profile": {"type": "string", "examples": ["hardened"]},
+    },
+}
+_GRADESCOPE = {
+    "type": "object",
+    "required": ["score", "tests"],
+    "properties": {
+        "score": {"type": "number"},
+        "execution_time": {"type": "number"},
+        "output": {"type": "string"},
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "score", "max_score", "visibility", "output", "extra_data"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "score": {"type": "number"},
+                    "max_score": {"type": "number"},
+                    "status": {"enum": ["passed", "failed"]},
+                    "visibility": {"enum": ["visible", "hidden", "after_due_date", "after_published"]},
+                    "output": {"type": "string"},
+                    "extra_data": {
+                        "type": "object",
+                        "required": ["verdict", "stopped_by"],
+                        "properties": {
+                            "verdict": {"enum": ["passed", "failed", "error", "stopped"]},
+                            "stopped_by": {"type": ["string", "null"]},
+                            "runs": {"type": "integer"},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}
 _CLASS_VIEW = {
     "type": "object",
     "required": ["class", "students", "totals", "queue"],
@@ -201,6 +256,23 @@ OPENAPI: dict[str, Any] = {
                 },
             )
         },
+        "/grade": {
+            "post": {
+                "summary": "Grade a submission with the instructor's tests: Gradescope's results.json "
+                "(a class's server, the teacher's code only; docs/grading.md)",
+                "security": [{"joinCode": []}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _GRADE_REQUEST}}},
+                "responses": {
+                    "200": _json(_GRADESCOPE, "graded, whatever the submission's code did"),
+                    "429": {
+                        "description": "another grading is running, or the class's queue stayed full",
+                        "headers": _RETRY,
+                        "content": {"application/json": {"schema": _ERROR}},
+                    },
+                    **_errors(),
+                },
+            }
+        },
         "/health": {
             "get": {
                 "summary": "Whether the engine and images are there, and the pool's state",
@@ -250,6 +322,12 @@ OPENAPI: dict[str, Any] = {
     "components": {
         "securitySchemes": {"joinCode": {"type": "http", "scheme": "bearer", "description": "a class's join code"}},
         "responses": {"Error": _json(_ERROR, "refused: why, in words and as a reason code")},
-        "schemas": {"Error": _ERROR, "RunRequest": _RUN_REQUEST, "RunResult": _RUN_RESULT},
+        "schemas": {
+            "Error": _ERROR,
+            "RunRequest": _RUN_REQUEST,
+            "RunResult": _RUN_RESULT,
+            "GradeRequest": _GRADE_REQUEST,
+            "GradeResult": _GRADESCOPE,
+        },
     },
 }

@@ -69,7 +69,12 @@ def test_schemathesis_finds_no_500_and_no_answer_outside_the_document(child_sess
 
 
 def test_schemathesis_on_a_class_s_endpoints_with_the_teacher_s_code(child_session, tmp_path):
-    """The same checks for what a class adds, on a class's server, the teacher's code sent."""
+    """The same checks for what a class adds, on a class's server, the teacher's code sent.
+
+    But /grade: with the teacher's code its `tests` field is Python that the server runs in its
+    own process (server/grading.py), so fuzzing it would run whatever the fuzzer writes on this
+    host, and each body it accepted would be a grading's runs. Its refusals on a server without
+    a class are fuzzed above; its answers with the code are checked by tests/api/test_grade.py."""
     codes = Store(tmp_path).create("fuzzed", ["ada"])
     srv = ServerProcess(
         *("--timeout", "3", "--workers", "1", "--warm", "0", "--class", "fuzzed"),
