@@ -211,9 +211,12 @@ def kit_file(text: str, name: str = "seccomp-{}.json", mode: int = 0o600) -> str
 
 # A run without a network is created with the engine's networking disabled (network_disabled):
 # no hook sets its namespace up (Docker's re-executes dockerd once per run), and the engine writes
-# no /etc/hosts. An image's own cannot serve: Docker's init layer puts an empty one over it. So
-# the kit binds this one, read-only, as the engine would have written it.
+# no /etc/hosts or /etc/resolv.conf. An image's own cannot serve: Docker's init layer puts empty
+# ones over them. So the kit binds its own, read-only, as the engine would have written them:
+# without a resolver a lookup would go to 127.0.0.1 and fail there, unseen by the kernel's count
+# of packets with no route, which is how a run is known to have been stopped by the network.
 HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+DEFAULT_RESOLVERS = ("8.8.8.8", "8.8.4.4")  # what Docker writes when the host has none but loopback
 
 
 def _without_engine_network(create: dict[str, Any], host_config: dict[str, Any]) -> None:
@@ -222,12 +225,26 @@ def _without_engine_network(create: dict[str, Any], host_config: dict[str, Any])
     if socket_path() is None:  # a remote engine cannot bind this machine's file: its own set-up stays
         create.pop("network_disabled")
         return
-    host_config["Binds"] = [*(host_config.get("Binds") or []), f"{hosts_file()}:/etc/hosts:ro"]
+    binds = [f"{hosts_file()}:/etc/hosts:ro", f"{resolv_file()}:/etc/resolv.conf:ro"]
+    host_config["Binds"] = [*(host_config.get("Binds") or []), *binds]
 
 
 def hosts_file() -> str:
     """The kit's /etc/hosts for a run without a network, on this machine (any uid reads it)."""
     return kit_file(HOSTS, "hosts-{}", 0o644)
+
+
+def resolv_file() -> str:
+    """The kit's /etc/resolv.conf for a run without a network: the host's resolvers but those on
+    loopback, or Docker's defaults, as the engine would have written it (any uid reads it)."""
+    try:
+        with open("/etc/resolv.conf", encoding="utf-8", errors="replace") as handle:
+            words = [line.split() for line in handle]
+    except OSError:
+        words = []
+    found = [w[1] for w in words if len(w) > 1 and w[0] == "nameserver" and not w[1].startswith(("127.", "::1"))]
+    text = "".join(f"nameserver {address}\n" for address in found or DEFAULT_RESOLVERS)
+    return kit_file(text, "resolv-{}", 0o644)
 
 
 def _as_this_engine_takes_it(host_config: dict[str, Any]) -> None:

@@ -288,16 +288,17 @@ def _sensitive_mounts(attrs, host, ctx):
     found = [
         f"{m.get('Source')} -> {m.get('Destination')} ({'rw' if m.get('RW') else 'ro'})"
         for m in attrs.get("Mounts") or []
-        if _is_sensitive(m.get("Source") or "") and not _is_kit_hosts(m)
+        if _is_sensitive(m.get("Source") or "") and not _is_kit_file(m)
     ]
     return _verdict(not found, _field("Mounts(sensitive)", found))
 
 
-def _is_kit_hosts(mount: dict[str, Any]) -> bool:
-    """The kit's own /etc/hosts for a run without a network (engine.HOSTS), bound read-only from
-    its cache folder, which may be under a home folder such as /root."""
-    source = mount.get("Source")
-    return mount.get("Destination") == "/etc/hosts" and not mount.get("RW") and source == engine.hosts_file()
+def _is_kit_file(mount: dict[str, Any]) -> bool:
+    """The kit's own /etc/hosts or /etc/resolv.conf for a run without a network, bound read-only
+    from its cache folder, which may be under a home folder such as /root."""
+    ours = {"/etc/hosts": engine.hosts_file(), "/etc/resolv.conf": engine.resolv_file()}
+    destination = mount.get("Destination")
+    return destination in ours and not mount.get("RW") and mount.get("Source") == ours[destination]
 
 
 @item("5.9 published-ports", None, "no container port is published on the host")

@@ -22,7 +22,7 @@ DOC_TEXT = re.sub(r"\s+", " ", " ".join(page.read_text(encoding="utf-8") for pag
 ID_SENTENCE = (
     "The private cgroup namespace hides the container's cgroup path; the container's id still "
     "shows in `/proc/self/mountinfo` (the source of the `/etc/hostname` bind mount; a run without a "
-    "network has no `/etc/resolv.conf`, and its `/etc/hosts` is the kit's own file), a known limit in "
+    "network has the kit's own `/etc/hosts` and `/etc/resolv.conf`), a known limit in "
     "the threat model."
 )
 
@@ -42,17 +42,16 @@ def test_the_container_id_shows_in_mountinfo_not_in_the_cgroup_path_as_the_readm
     short = result.container_id
     assert len(short) == 12
     # /etc/hostname's source names the container's own directory, by its full id; with the
-    # engine's network disabled there is no resolv.conf, and /etc/hosts is the kit's file.
+    # engine's network disabled, /etc/hosts and /etc/resolv.conf are the kit's files.
     bound = {
         line.split()[4]: line.split()[3]
         for line in seen["mountinfo"].splitlines()
         if line.split()[4] in ("/etc/resolv.conf", "/etc/hostname", "/etc/hosts")
     }
-    assert set(bound) == {"/etc/hostname", "/etc/hosts"}, bound
+    assert set(bound) == {"/etc/hostname", "/etc/hosts", "/etc/resolv.conf"}, bound
     assert re.search(rf"/{short}[0-9a-f]{{52}}/", bound["/etc/hostname"]), bound
-    assert re.search(r"/safe-python/hosts-[0-9a-f]{16}$", bound["/etc/hosts"]) and short not in bound["/etc/hosts"], (
-        bound
-    )
+    for name, file in (("hosts", "/etc/hosts"), ("resolv", "/etc/resolv.conf")):
+        assert re.search(rf"/safe-python/{name}-[0-9a-f]{{16}}$", bound[file]) and short not in bound[file], bound
     if engine.kind().name == "podman":
         # Podman 4.3 makes no private cgroup namespace through the Docker API (docs/engines.md).
         assert short in seen["cgroup"]
