@@ -47,9 +47,11 @@ def ours_and_a_proxy(monkeypatch):
 
 
 def test_the_environment_would_send_loopback_traffic_to_the_proxy(ours_and_a_proxy):
-    # The hazard itself, so that the next test can fail: urllib's default opener obeys http_proxy.
+    # The hazard itself, so that the next test can fail: urllib's default handlers obey http_proxy.
+    # A fresh opener, since urlopen() keeps the one its first call built, from that moment's
+    # environment (an earlier test's call would have fixed it without the proxy).
     url, _, proxy_seen = ours_and_a_proxy
-    with urllib.request.urlopen(url + "/health", timeout=5) as answer:
+    with urllib.request.build_opener().open(url + "/health", timeout=5) as answer:
         assert json.load(answer) == {"answered_by": "proxy"}
     assert proxy_seen
 

@@ -331,7 +331,9 @@ def test_keyboard_interrupt_of_the_cli_removes_the_container(child_env):
     assert kit_containers(session), "the run never started"
     time.sleep(0.5)
     proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=20)
+    # A safety bound, not a speed claim: under the suite's load the kill, the removal and the
+    # session's teardown once took past 20 s. What is asserted is how it ends and what is left.
+    _out, err = proc.communicate(timeout=90)
     assert proc.returncode == 130, err
     assert "interrupted" in err and "Traceback" not in err
     assert kit_containers(session) == []
