@@ -223,7 +223,7 @@ class FleetPool:
                     future.set_result(P.RemoteResult(event["result"], int(event["attempt"]), str(event["worker"])))
                     return
                 elif kind == "error":
-                    future.set_exception(_error(event))
+                    future.set_exception(worker_error(event))
                     return
                 elif kind == "skipped":
                     future.set_exception(PoolClosed("The run was cancelled before a worker started it."))
@@ -264,7 +264,7 @@ class FleetPool:
                     self._mean_run_s = 0.8 * self._mean_run_s + 0.2 * (time.monotonic() - started_at)
 
 
-def _error(event: dict[str, Any]) -> SandboxError:
+def worker_error(event: dict[str, Any]) -> SandboxError:
     """The kit's error a worker reported, as the same class here (RunRefused keeps its message)."""
     message = str(event.get("message", "The worker could not run the program."))
     hint = str(event.get("hint") or "") or None

@@ -11,7 +11,7 @@ import pytest
 
 from sandbox import KILL_GRACE_S, PROFILES, EngineUnavailable, InvalidLimits, Result, RunRefused, SandboxError, Status
 from sandbox.fleet import protocol as P
-from sandbox.fleet.client import _error
+from sandbox.fleet.client import worker_error
 from sandbox.fleet.worker import Worker, celery_app, default_concurrency
 
 
@@ -178,21 +178,44 @@ def test_a_streamed_run_publishes_its_output_and_a_cancel_reaches_the_run(worker
 
 
 def test_a_workers_error_becomes_the_same_kit_error_on_the_server():
-    assert isinstance(_error({"kind": "EngineUnavailable", "message": "gone"}), EngineUnavailable)
-    refused = _error({"kind": "RunRefused", "message": "no"})
+    assert isinstance(worker_error({"kind": "EngineUnavailable", "message": "gone"}), EngineUnavailable)
+    refused = worker_error({"kind": "RunRefused", "message": "no"})
     assert isinstance(refused, RunRefused) and refused.message == "no"
-    assert type(_error({"kind": "SomethingElse", "message": "?"})) is SandboxError
+    assert type(worker_error({"kind": "SomethingElse", "message": "?"})) is SandboxError
 
 
-def test_the_server_answers_503_with_the_reason_when_the_broker_is_gone():
-    from server.app import _refusal_for
+class GonePool:
+    """A pool whose broker is gone, as FleetPool says it: only the server's answer is tested."""
 
-    for error, reason in (
-        (P.BrokerUnavailable("Redis does not answer."), "broker_unavailable"),
-        (P.NoWorkers("none"), "no_workers"),
-    ):
-        refusal = _refusal_for(error, PROFILES["hardened"])
-        assert refusal.status == 503 and refusal.reason == reason and "Retry-After" in refusal.headers
+    workers, queue = 2, 4
+
+    def __init__(self, error):
+        self.error = error
+
+    def submit(self, *args, **kw):
+        raise self.error
+
+    def stats(self):
+        return {"running": 0, "queued": 0, "workers": 2, "queue": 4}
+
+
+@pytest.mark.parametrize(
+    ("error", "reason"),
+    [(P.BrokerUnavailable("Redis does not answer."), "broker_unavailable"), (P.NoWorkers("none"), "no_workers")],
+)
+def test_the_server_answers_503_with_the_reason_when_the_broker_is_gone(error, reason):
+    import webtest
+
+    from server import Settings, create_app
+
+    app = webtest.TestApp(
+        create_app(Settings(), GonePool(error)),
+        extra_environ={"HTTP_HOST": "127.0.0.1:8000", "REMOTE_ADDR": "127.0.0.1"},
+    )
+    for path in ("/run", "/run/stream"):
+        answer = app.post_json(path, {"code": "print(1)"}, status=503)
+        assert answer.json["reason"] == reason and answer.headers["Retry-After"] == "5"
+        assert str(error) in answer.json["error"]
 
 
 def test_the_server_takes_broker_from_a_flag_or_the_environment():
