@@ -54,6 +54,10 @@ log = logging.getLogger("sandbox.fleet.client")
 # A run still waiting when no worker has beaten for this long is answered `no_workers`.
 LOST_S = 15.0
 POLL_S = 0.5
+# How often a waiting run checks that Redis still holds it (a restarted Redis has lost its queue).
+CHECK_S = 2.0
+# Celery's publish: one reconnection (a connection left broken by a Redis restart), no waiting.
+PUBLISH_RETRY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.1, "interval_max": 0.2}
 # Errors a worker reports by name become the same kit errors here, so the server answers the same.
 KNOWN = {
     cls.__name__: cls
@@ -69,7 +73,9 @@ class FleetPool:
         self.broker = broker
         self.workers, self.queue = workers, queue
         celery_url, redis_url = P.urls(broker)
-        self.redis = redis.Redis.from_url(redis_url, socket_timeout=3, socket_connect_timeout=2)
+        # No retries inside redis-py: Redis gone is told at once (503), and the next request tries afresh.
+        no_retry = P.needs("redis.retry").Retry(P.needs("redis.backoff").NoBackoff(), 0)
+        self.redis = redis.Redis.from_url(redis_url, socket_timeout=3, socket_connect_timeout=2, retry=no_retry)
         self.errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self.app = celery_app(celery_url, visibility_s or P.visibility_timeout(60))
         self._executor = ThreadPoolExecutor(max_workers=workers + queue, thread_name_prefix="fleet-wait")
@@ -101,6 +107,7 @@ class FleetPool:
             self._waiting += 1
         cancel = cancel if cancel is not None else threading.Event()
         run_id = uuid.uuid4().hex
+        pubsub = None
         try:
             message = P.task(
                 run_id,
@@ -113,9 +120,13 @@ class FleetPool:
             )
             pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
             pubsub.subscribe(P.events(run_id))  # before the task is sent: no event can be missed
-            self.app.send_task(P.TASK, args=[message], task_id=run_id, retry=False)
+            # the run's mark while it waits: gone if Redis restarts and loses its queue with it
+            self.redis.set(P.key("pending", run_id), "1", ex=P.RUN_KEY_TTL_S)
+            self.app.send_task(P.TASK, args=[message], task_id=run_id, retry=True, retry_policy=PUBLISH_RETRY)
         except Exception as exc:  # redis-py's and kombu's errors alike: the broker did not take it
             self._release(False)
+            if pubsub is not None:
+                pubsub.close()
             if isinstance(exc, SandboxError):
                 raise
             raise P.BrokerUnavailable(f"The broker did not take the run: {type(exc).__name__}: {exc}") from None
@@ -155,7 +166,11 @@ class FleetPool:
             self.redis.ping()
             queued = int(self.redis.llen(P.QUEUE))
         except self.errors as exc:
-            return {"ok": False, "detail": str(P.BrokerUnavailable(f"Redis does not answer: {exc}.")), "workers": []}
+            return {
+                "ok": False,
+                "detail": str(P.BrokerUnavailable(f"Redis does not answer: {_said(exc)}")),
+                "workers": [],
+            }
         workers = self.workers_answering()
         detail = f"Redis answers; {len(workers)} worker(s) answering, {queued} run(s) queued"
         return {"ok": bool(workers), "detail": detail, "queued": queued, "workers": workers}
@@ -166,7 +181,7 @@ class FleetPool:
             names = sorted(self.redis.scan_iter(match=P.key("worker", "*"), count=100))
             beats = self.redis.mget(names) if names else []
         except self.errors as exc:
-            raise P.BrokerUnavailable(f"Redis does not answer: {exc}.") from None
+            raise P.BrokerUnavailable(f"Redis does not answer: {_said(exc)}") from None
         return [json.loads(b) for b in beats if b]
 
     # -- inside ---------------------------------------------------------------------------
@@ -174,7 +189,7 @@ class FleetPool:
         try:
             return int(self.redis.llen(P.QUEUE))
         except self.errors as exc:
-            raise P.BrokerUnavailable(f"Redis does not answer: {exc}.") from None
+            raise P.BrokerUnavailable(f"Redis does not answer: {_said(exc)}") from None
 
     def _retry_after(self, queued: int) -> int:
         with self._lock:
@@ -191,7 +206,7 @@ class FleetPool:
     ) -> None:
         started_at: float | None = None
         told_cancel = False
-        last_seen_worker = time.monotonic()
+        last_seen_worker = last_check = time.monotonic()
         with self._lock:
             self._active.add(cancel)
         try:
@@ -202,8 +217,13 @@ class FleetPool:
                 try:
                     message = pubsub.get_message(timeout=POLL_S)
                 except self.errors as exc:
-                    raise P.BrokerUnavailable(f"The connection to Redis broke while the run waited: {exc}.") from None
+                    raise P.BrokerUnavailable(
+                        f"The connection to Redis broke while the run waited: {_said(exc)}"
+                    ) from None
                 if message is None or message.get("type") != "message":
+                    if time.monotonic() - last_check > CHECK_S:
+                        last_check = time.monotonic()
+                        self._still_held(run_id)
                     if time.monotonic() - last_seen_worker > 2 * P.HEARTBEAT_S:
                         if self._any_worker():
                             last_seen_worker = time.monotonic()
@@ -234,11 +254,20 @@ class FleetPool:
         finally:
             try:
                 pubsub.close()
+                self.redis.delete(P.key("pending", run_id))
             except self.errors:
                 pass
             self._release(started_at is not None, started_at)
             with self._lock:
                 self._active.discard(cancel)
+
+    def _still_held(self, run_id: str) -> None:
+        try:
+            held = self.redis.exists(P.key("pending", run_id))
+        except self.errors as exc:
+            raise P.BrokerUnavailable(f"Redis stopped answering while the run waited: {_said(exc)}") from None
+        if not held:
+            raise P.BrokerUnavailable("Redis restarted while the run waited, and lost it with its queue.")
 
     def _any_worker(self) -> bool:
         try:
@@ -272,3 +301,9 @@ def worker_error(event: dict[str, Any]) -> SandboxError:
     if kind == "RunRefused":
         return RunRefused(message, hint=hint)
     return KNOWN.get(str(kind), SandboxError)(message, hint=hint)
+
+
+def _said(exc: BaseException) -> str:
+    """An error's words as the end of a sentence (redis-py's already end with a period)."""
+    text = str(exc).strip()
+    return text if text.endswith(".") else text + "."

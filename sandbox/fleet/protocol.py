@@ -12,6 +12,7 @@ Keys and channels in Redis (PREFIX `safe-python:`):
     queue                     the Celery queue of runs (a list); its length is the global bound
     events:<id>               pub/sub: started, output, result, error, skipped, for one run
     cancel                    pub/sub: the id of a run whose client left (every worker listens)
+    pending:<id>              set by the server while it waits: gone means Redis lost the run
     cancelled:<id>            a flag: a worker that picks that run up later skips it
     attempt:<id>              how many times a worker has started that run
     done:<id>                 the run ended and its answer was published: never run it again
