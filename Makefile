@@ -119,7 +119,7 @@ EPICBOX_VENV ?= /tmp/epicbox-venv
 
 bench: setup
 	$(BIN)/python benchmarks/latency.py
-	$(BIN)/python benchmarks/queue.py
+	$(BIN)/python benchmarks/fleet.py
 	test -x $(EPICBOX_VENV)/bin/python || ($(PY) -m venv $(EPICBOX_VENV) && \
 	  $(EPICBOX_VENV)/bin/pip install -q epicbox==1.1.0 "docker<7" "urllib3<2" "requests<2.32") || \
 	  echo "bench: epicbox could not be installed; costs.py leaves it out"

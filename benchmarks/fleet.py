@@ -12,7 +12,7 @@ On a machine with 2 cores a second worker on the same engine adds no CPU: the bu
 queue's parallelism costs or gains here, not what a second machine would (that needs a second
 engine on a second host: docs/scale.md).
 
-    python benchmarks/queue.py [--runs 10] [--burst 16] [--concurrency 2]
+    python benchmarks/fleet.py [--runs 10] [--burst 16] [--concurrency 2]
 """
 
 from __future__ import annotations
