@@ -99,12 +99,15 @@ class FleetPool:
         if not self.workers_answering():
             raise P.NoWorkers("No worker is connected to the broker.")
         with self._lock:
-            if self._waiting >= self.workers + self.queue or queued >= self.queue:
-                raise QueueFull(
-                    f"{queued} runs are waiting in the queue and this server waits on {self._waiting}.",
-                    retry_after_s=self._retry_after(queued),
-                )
-            self._waiting += 1
+            waiting = self._waiting
+            full = waiting >= self.workers + self.queue or queued >= self.queue
+            if not full:
+                self._waiting += 1
+        if full:
+            raise QueueFull(
+                f"{queued} runs are waiting in the queue and this server waits on {waiting}.",
+                retry_after_s=self._retry_after(queued),
+            )
         cancel = cancel if cancel is not None else threading.Event()
         run_id = uuid.uuid4().hex
         pubsub = None

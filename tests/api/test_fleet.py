@@ -263,6 +263,12 @@ def test_streaming_through_the_queue_and_a_hang_up_kills_the_run_on_its_worker(f
     assert "".join(e["text"] for e in events if e["event"] == "output") == "0\n1\n2\n"
     assert events[-1]["event"] == "result" and events[-1]["status"] == "ok" and events[-1]["attempt"] == 1
 
+    connection, answer = _stream(server, "print('x' * 200_000)")  # past the server's 64 KiB cap
+    events = [json.loads(line) for line in answer.read().decode().splitlines()]
+    connection.close()
+    streamed = "".join(e["text"] for e in events if e["event"] == "output")
+    assert events[-1]["status"] == "output_limit" and len(streamed.encode()) <= 64 * 1024
+
     code = "import time\nfor i in range(1000):\n    print(i, flush=True)\n    time.sleep(0.05)"
     connection, answer = _stream(server, code)
     while json.loads(answer.readline()).get("event") != "output":
@@ -274,6 +280,24 @@ def test_streaming_through_the_queue_and_a_hang_up_kills_the_run_on_its_worker(f
         "the worker running it kills it", lambda: any("its client left; killing it" in w.text() for w in workers), 20
     )
     _wait_for("its container gone", lambda: not any(e.running() for e in engines), 30)
+
+
+def test_a_full_queue_is_refused_at_once(fleet):
+    from sandbox import PROFILES, QueueFull
+    from sandbox.fleet import FleetPool
+
+    _, _, _, broker = fleet
+    limits = PROFILES["hardened"].replace(timeout_s=MAX_RUN_S)
+    pool = FleetPool(broker.url, workers=1, queue=1)  # this server's bound: 2 runs waited on
+    try:
+        held = [pool.submit("import time; time.sleep(1)", limits) for _ in range(2)]
+        began = time.monotonic()
+        with pytest.raises(QueueFull) as full:
+            pool.submit("print(1)", limits)
+        assert time.monotonic() - began < 5 and full.value.retry_after_s >= 1  # a safety bound: no waiting
+        assert [f.result(timeout=60).status for f in held] == ["ok", "ok"]
+    finally:
+        pool.shutdown()
 
 
 def test_a_worker_killed_mid_run_has_its_run_redelivered_and_its_orphan_reaped(fleet):
