@@ -3,8 +3,9 @@ and the server with --broker, brought up once for the whole module.
 
 Proved here: runs split across both workers; stdin, files and a timeout through the queue;
 /run/stream through the queue, and a client that hangs up gets its run killed on its worker; a
-worker SIGKILLed mid-run has its run redelivered to the other (the answer says `attempt: 2`),
-and the reaper removes its orphan container when it starts again; Redis stopped mid-burst
+worker SIGKILLed mid-run, and its engine stopped, has its run redelivered to the other (the
+answer says `attempt: 2`), and the reaper removes its orphan container when the engine and the
+worker start again; Redis stopped mid-burst
 gives 503 `broker_unavailable` while it is gone, and the server recovers by itself with every
 request answered once; nothing is left on either engine. Every process is stopped by its own pid,
 whatever happens.
@@ -20,6 +21,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -126,6 +128,17 @@ class Engine:
             ["docker", "ps", "-q", "--filter", f"label={LABEL}"], env=env, capture_output=True, text=True, timeout=30
         )
         return listed.stdout.split()
+
+    def stop_daemon(self) -> None:
+        """Stop the engine's daemon by its own pid (its containers and data stay, as on a machine's stop)."""
+        pidfile = self.folder / "docker.pid"
+        os.kill(int(pidfile.read_text()), signal.SIGTERM)
+        _wait_for("the engine stopped", lambda: not pidfile.exists(), 60)
+
+    def restart(self) -> None:
+        proc = self.start()
+        _, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-500:]
 
     def stop(self) -> None:
         subprocess.run(["bash", str(SCRIPT), "stop", str(self.folder)], capture_output=True, timeout=180)
@@ -311,11 +324,13 @@ def test_a_worker_killed_mid_run_has_its_run_redelivered_and_its_orphan_reaped(f
     busy = _wait_for("the run has started on one engine", lambda: [e for e in engines if e.running()], 30, 0.05)[0]
     victim = workers[engines.index(busy)]
     victim.kill()  # SIGKILL: no goodbye to the broker, its container left running
+    busy.stop_daemon()  # and its machine's engine stopped
     asking.join(120)
     assert answer["status"] == 200, answer
     other = ({"wa", "wb"} - {victim.name}).pop()
     assert answer["body"]["attempt"] == 2 and answer["body"]["worker"] == other
     assert answer["body"]["output"] == "begun\ndone\n"
+    busy.restart()
     assert busy.containers(), "the killed worker's container should still be there for the reaper"
     victim.log.truncate(0)
     victim.start()  # the same machine's worker again: its reaper runs first
