@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: setup engine image peers audit-peers run check format test test-docker26 test-podman lab bench cleanup doctor docs
+.PHONY: setup engine image peers audit-peers run worker check format test test-docker26 test-podman lab bench cleanup doctor docs
 
 $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -57,6 +57,13 @@ setup: $(STAMP) $(LAB_SETTINGS) engine image
 
 run: setup
 	$(BIN)/python -m server
+
+# A worker that takes runs from a Redis broker and runs them on this machine's engine
+# (docs/scale.md): start one per machine, and the server with --broker the same URL.
+# `make run` needs none of this.
+BROKER ?= unix:///run/safe-python/redis.sock
+worker: setup
+	$(BIN)/python -m sandbox worker --broker $(BROKER)
 
 # Format, lint, types, the docstrings' examples that need no engine (the engine's examples run in
 # tests/engine/test_doctests.py) and the docs site, strict. `make format` fixes the format.
@@ -112,6 +119,7 @@ EPICBOX_VENV ?= /tmp/epicbox-venv
 
 bench: setup
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/fleet.py
 	test -x $(EPICBOX_VENV)/bin/python || ($(PY) -m venv $(EPICBOX_VENV) && \
 	  $(EPICBOX_VENV)/bin/pip install -q epicbox==1.1.0 "docker<7" "urllib3<2" "requests<2.32") || \
 	  echo "bench: epicbox could not be installed; costs.py leaves it out"

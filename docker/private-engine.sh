@@ -5,6 +5,7 @@
 #   bash docker/private-engine.sh start docker26 DIR   # prints the DOCKER_HOST to use
 #   bash docker/private-engine.sh start podman DIR     # Podman 4.3: see start_podman
 #   bash docker/private-engine.sh stop DIR
+#   bash docker/private-engine.sh redis                # prints the path of a redis-server to run
 #
 # docker26 is Docker 26 from Debian trixie's packages, fetched with a private APT configuration
 # (the system's sources are never changed) and unpacked under $SANDBOX_ENGINES_CACHE; it runs on
@@ -16,7 +17,8 @@
 set -euo pipefail
 
 cache=${SANDBOX_ENGINES_CACHE:-/var/cache/safe-python/engines}
-images=(safe-python:latest safe-node:latest safe-python-lab:latest)
+# SANDBOX_ENGINE_IMAGES narrows the copy (the queue's test needs Python's image only).
+read -r -a images <<<"${SANDBOX_ENGINE_IMAGES:-safe-python:latest safe-node:latest safe-python-lab:latest}"
 
 die() { echo "private-engine: $*" >&2; exit 1; }
 
@@ -62,6 +64,29 @@ fetch_docker26() {
   unpack containerd trixie "$root"
   [ -x "$root/usr/sbin/dockerd" ] || die "the trixie packages held no dockerd"
   echo "$root"
+}
+
+# Debian's redis-server (bookworm's, the system's suite) for the queue's tests: the system's own if
+# installed, else its packages (redis-tools holds the binary; jemalloc and lzf its libraries)
+# unpacked under the cache with a private APT configuration, and a wrapper that finds those
+# libraries. Nothing is installed and no service is started: the tests start it, on a unix socket.
+# Prints the path to run.
+fetch_redis() {
+  if command -v redis-server >/dev/null 2>&1; then command -v redis-server; return; fi
+  local root=$cache/redis
+  if [ ! -x "$root/redis-server" ]; then
+    [ "$(id -u)" = 0 ] || die "fetching redis-server needs root (it unpacks packages), or: apt-get install redis-server"
+    echo "private-engine: fetching redis-server from bookworm (a private APT configuration)" >&2
+    local package
+    for package in redis-tools libjemalloc2 liblzf1; do unpack "$package" bookworm "$root/pkg"; done
+    [ -x "$root/pkg/usr/bin/redis-check-rdb" ] || die "the redis-tools package held no redis binary"
+    # Redis picks its role from its name: redis-server is the same binary as redis-check-rdb.
+    ln -sf "$root/pkg/usr/bin/redis-check-rdb" "$root/pkg/usr/bin/redis-server"
+    printf '#!/bin/sh\nLD_LIBRARY_PATH=%s exec %s "$@"\n' \
+      "$(ls -d "$root"/pkg/usr/lib/*-linux-gnu | head -n1):$root/pkg/usr/lib" "$root/pkg/usr/bin/redis-server" >"$root/redis-server"
+    chmod +x "$root/redis-server"
+  fi
+  echo "$root/redis-server"
 }
 
 # gVisor's runsc 20240729 from bookworm-backports (bookworm's own 2022 build fails under
@@ -229,5 +254,6 @@ case "${1:-}" in
   start) [ $# -eq 3 ] || die "usage: $0 start docker26|podman DIR"
          if [ "$2" = podman ]; then start_podman "$3"; else start "$2" "$3"; fi ;;
   stop) [ $# -eq 2 ] || die "usage: $0 stop DIR"; stop "$2" ;;
-  *) die "usage: $0 start docker26|podman DIR | stop DIR" ;;
+  redis) fetch_redis ;;
+  *) die "usage: $0 start docker26|podman DIR | stop DIR | redis" ;;
 esac

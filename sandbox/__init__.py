@@ -48,7 +48,7 @@ from .options import container_options
 from .pool import Pool
 from .reaper import cleanup, leftover_networks, leftovers
 from .result import SAFETY_NET, SAFETY_OUTPUT_BYTES, SAFETY_TIMEOUT_S, STATUSES, OutputFile, Result, Status, Usage
-from .runner import MAX_CODE_CHARS, check_code, check_stdin, program_argv, run
+from .runner import KILL_GRACE_S, MAX_CODE_CHARS, check_code, check_stdin, program_argv, run
 from .supervisor import MAX_STDIN_BYTES
 from .uids import RUNNER_UIDS
 from .warm import WarmPool
@@ -89,6 +89,7 @@ __all__ = [
     "MAX_TOTAL_BYTES",
     "MAX_NAME_BYTES",
     "SAFETY_TIMEOUT_S",
+    "KILL_GRACE_S",
     "SAFETY_OUTPUT_BYTES",
     "SAFETY_NET",
     "Pool",

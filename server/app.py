@@ -21,7 +21,8 @@ web/ (teacher.html too).
             message carries the engine's one-line reason); otherwise anything unexpected:
             a generic message, the details only in the server's log
     503     the Docker Engine or the sandbox image of the run's language is missing (the
-            message says what to do), or the server is shutting down
+            message says what to do), or the server is shutting down; with --broker also
+            broker_unavailable (Redis does not answer) and no_workers (no worker's heartbeat)
 
 `"language"` picks one of sandbox.LANGUAGES (default "python"); every language runs
 under the same profiles and controls. /health is 503 only when Python cannot run; another
@@ -297,9 +298,12 @@ def run_payload(result: Result, profile: str, language: str = DEFAULT_LANGUAGE) 
 def health_report(health_check: HealthCheck, pool, warm=None) -> dict:
     found = health_check.check()
     idle = warm.stats() if warm is not None else {"idle": 0, "starting": 0, "busy": 0, "size": 0}
+    # through a broker (--broker): Redis and the workers that answer; each worker checks its own engine
+    broker = {"broker": pool.health()} if hasattr(pool, "health") else {}
     return {
-        "ok": found["engine"]["ok"] and found["image"]["ok"],
+        "ok": found["engine"]["ok"] and found["image"]["ok"] and broker.get("broker", {}).get("ok", True),
         **found,
+        **broker,
         "pool": pool.stats(),
         "warm": {key: idle[key] for key in ("idle", "starting", "busy", "size")},
         "removals": removals(),
@@ -355,6 +359,11 @@ def _submit(
         raise Refusal(429, "busy", str(full), {"Retry-After": str(full.retry_after_s)}) from None
     except PoolClosed as closed:
         raise Refusal(503, "shutting_down", str(closed)) from None
+    except SandboxError as exc:  # through a broker: Redis or every worker gone (sandbox.fleet)
+        refusal = _refusal_for(exc, limits)
+        if isinstance(refusal, Refusal):
+            raise refusal from None
+        raise
     return Submitted(future, cancel, output)
 
 
@@ -382,6 +391,9 @@ def _refusal_for(exc: BaseException, limits: Limits) -> BaseException:
             f"limits of the {limits.name} profile; whoever runs the server can check it with "
             "'python -m sandbox doctor'.",
         )
+    if isinstance(exc, SandboxError) and isinstance(getattr(exc, "reason", None), str):
+        # the queue's own (sandbox.fleet): broker_unavailable, no_workers; Retry-After: it passes
+        return Refusal(503, exc.reason, str(exc), {"Retry-After": "5"})  # type: ignore[attr-defined]
     if isinstance(exc, SandboxError):
         log.warning("sandbox refused a run: %s", exc)
         return Refusal(503, "sandbox_error", str(exc))

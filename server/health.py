@@ -47,6 +47,16 @@ def probe() -> dict:
     return report(engine_state, languages)
 
 
+def fleet_probe() -> dict:
+    """With --broker: the runs happen on the workers' engines, each checked by its worker at start
+    (and named in /health's `broker.workers`); this machine's engine is not asked."""
+    on_workers = "on the workers (each checks its own engine and images)"
+    return report(
+        {"ok": True, "detail": f"runs go through the broker, {on_workers}"},
+        {name: {"available": True, "image": lang.image, "detail": on_workers} for name, lang in LANGUAGES.items()},
+    )
+
+
 def unanswered(engine_state: dict) -> dict:
     """The report when the engine could not be asked about any image."""
     return report(

@@ -51,6 +51,12 @@ _RUN_RESULT = {
         "usage": {"type": ["object", "null"]},
         "profile": {"type": "string"},
         "language": {"type": "string"},
+        "attempt": {
+            "type": "integer",
+            "description": "through a broker (--broker) only: 2 or more when the run was redelivered "
+            "after its first worker was lost, so the program ran again",
+        },
+        "worker": {"type": "string", "description": "through a broker only: the worker that ran it"},
         "files": {
             "type": "array",
             "items": {

@@ -29,7 +29,7 @@ from .body import MAX_BODY_BYTES
 from .classroom import ClassError, Classroom, Store, data_dir
 from .classroom.fair import FairQueue
 from .connections import ACCEPT_LIMIT, IDLE_TIMEOUT_S
-from .health import HealthCheck
+from .health import HealthCheck, fleet_probe
 from .settings import Settings
 
 log = logging.getLogger("server")
@@ -50,7 +50,9 @@ def serve(settings: Settings) -> int:
             settings.host,
         )
         return 2
-    pool = Pool(workers=settings.workers, queue=settings.queue)
+    pool = _pool(settings)
+    if pool is None:
+        return 2
     classroom = None
     if settings.klass is not None:
         try:
@@ -60,7 +62,7 @@ def serve(settings: Settings) -> int:
             pool.shutdown()
             log.error("cannot serve class %r: %s", settings.klass, exc)
             return 2
-    health = HealthCheck()
+    health = HealthCheck(probe=fleet_probe) if settings.broker else HealthCheck()
     warm = _warm_pool(settings)
     sockets: dict = {}
     try:
@@ -91,7 +93,7 @@ def serve(settings: Settings) -> int:
         log.error("cannot listen on %s:%s: %s", settings.host, settings.port, exc.strerror or exc)
         return 2
     waitress_internals.guard_connections(server)
-    stop = Stopper(sockets, pool, warm, classroom.fair if classroom else None)
+    stop = Stopper(sockets, pool, warm, classroom.fair if classroom else None, local=settings.broker is None)
     stop.install()
     _announce(settings, pool, health)
     server.run()  # returns when Stopper has closed every socket
@@ -101,13 +103,16 @@ def serve(settings: Settings) -> int:
 class Stopper:
     """The signal handler and the drain described in the module's docstring."""
 
-    def __init__(self, sockets: dict, pool: Pool, warm: WarmPool | None = None, fair: FairQueue | None = None):
+    def __init__(
+        self, sockets: dict, pool: Pool, warm: WarmPool | None = None, fair: FairQueue | None = None, local: bool = True
+    ):
         self.sockets = sockets  # waitress's map: listeners, their wake-up triggers, connections
         self.listeners = waitress_internals.listeners(sockets)
         self.pool = pool
         self.warm = warm
         self.fair = fair  # a class's waiting runs, in front of the pool
         self.state = "serving"  # -> draining -> forced -> stopped
+        self.local = local  # runs on this machine's engine (not through a broker)
 
     def install(self) -> None:
         signal.signal(signal.SIGINT, self.on_signal)
@@ -135,6 +140,9 @@ class Stopper:
         self.pool.shutdown(wait=True, cancel_pending=True)
         if self.warm is not None:
             self.warm.close()  # the waiting containers go too
+        if not self.local:
+            log.info("stopped: the runs it sent were answered or cancelled on the workers")
+            return 130 if forced else 0
         try:
             teardown()
             left = leftovers(session=SESSION)
@@ -201,6 +209,19 @@ class Stopper:
             waitress_internals.stop_listening(listener)  # the trigger stays: answers still wake the loop
 
 
+def _pool(settings: Settings):
+    """This machine's pool, or with --broker the workers' (sandbox.fleet: imported only then)."""
+    if settings.broker is None:
+        return Pool(workers=settings.workers, queue=settings.queue)
+    try:
+        from sandbox.fleet import FleetPool
+
+        return FleetPool(settings.broker, workers=settings.workers, queue=settings.queue)
+    except SandboxError as exc:
+        log.error("cannot use the broker: %s", exc)
+        return None
+
+
 def _warm_pool(settings: Settings) -> WarmPool | None:
     """Containers of the default run (hardened, Python, this server's limits) started ahead."""
     if settings.warm_size == 0:
@@ -239,13 +260,24 @@ def _announce(settings: Settings, pool: Pool, health: HealthCheck) -> None:
             settings.host,
         )
     found = health_report(health, pool)
+    if "broker" in found:
+        log.info(
+            "runs go through the broker %s: %s", settings.broker and _hidden(settings.broker), found["broker"]["detail"]
+        )
     if not found["ok"]:
         detail = found["engine"]["detail"] if not found["engine"]["ok"] else found["image"]["detail"]
+        if "broker" in found and not found["broker"]["ok"]:
+            detail = found["broker"]["detail"] + " (start a worker: python -m sandbox worker --broker URL)"
         log.warning("not ready yet, /run will answer 503 until this is fixed: %s", detail)
         return
     for name, state in found["languages"].items():
         if not state["available"]:
             log.warning("%s is unavailable, its runs will answer 503 until this is fixed: %s", name, state["detail"])
+
+
+def _hidden(url: str) -> str:
+    head, at, tail = url.rpartition("@")
+    return f"{head.split('://')[0]}://***@{tail}" if at else url
 
 
 def _configure_logging() -> None:

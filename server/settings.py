@@ -50,6 +50,7 @@ class Settings:
     per_minute: int = 30  # a student's runs a minute (with a class)
     at_once: int = 2  # a student's runs queued or running at once (with a class)
     data: Path | None = None  # the classroom store's folder (None: $SANDBOX_DATA or ~/.local/share/safe-python)
+    broker: str | None = None  # a Redis broker: runs go to the workers there (sandbox.fleet), not to a local pool
 
     @property
     def loopback(self) -> bool:
@@ -67,6 +68,8 @@ class Settings:
 
     @property
     def warm_size(self) -> int:
+        if self.broker is not None:
+            return 0  # the runs happen on the workers' machines: nothing to start ahead here
         return self.workers if self.warm is None else self.warm
 
     @property
@@ -92,6 +95,7 @@ _ENV = {
     "klass": "SANDBOX_CLASS",
     "per_minute": "SANDBOX_PER_MINUTE",
     "at_once": "SANDBOX_AT_ONCE",
+    "broker": "SANDBOX_BROKER",
 }
 
 
@@ -160,6 +164,13 @@ def parser() -> argparse.ArgumentParser:
         help=f"with a class: a student's runs queued or running at once (default 2; ${_ENV['at_once']})",
     )
     p.add_argument(
+        "--broker",
+        metavar="URL",
+        help="send runs to the workers behind this Redis broker (python -m sandbox worker) instead of this "
+        "machine's engine: unix:///path/redis.sock or redis://:PASSWORD@HOST:PORT/0; --workers is then the runs "
+        f"this server waits on at once and --queue the runs waiting in the broker (${_ENV['broker']})",
+    )
+    p.add_argument(
         "--data", type=Path, help="the classroom store's folder (default $SANDBOX_DATA or ~/.local/share/safe-python)"
     )
     return p
@@ -199,6 +210,7 @@ def from_args(argv: list[str] | None = None, environ: dict[str, str] | None = No
         per_minute=pick("per_minute", _bounded_int(1, 10_000), 30),
         at_once=pick("at_once", _bounded_int(1, 100), 2),
         data=args.data,
+        broker=pick("broker", str, None),
     )
 
 

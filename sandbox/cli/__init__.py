@@ -8,6 +8,7 @@
     python -m sandbox cleanup                 # remove what crashed processes left behind
     python -m sandbox probe | audit | attacks | demo
     python -m sandbox grade submission.py --tests tests/   # the instructor's tests, hidden ones too
+    python -m sandbox worker --broker unix:///run/safe-python/redis.sock   # runs from a queue (docs/scale.md)
 
 This package is the terminal face: argparse and the rich renderers live here, the work in the
 core (`sandbox`) and the lab (`sandbox.lab`). Each command is one function; reports.py and
@@ -145,6 +146,16 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     return 0 if doctor.healthy(found) else 1
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from sandbox import fleet
+
+    if args.concurrency is not None and not 1 <= args.concurrency <= 64:
+        raise SandboxError(f"--concurrency must be from 1 to 64, not {args.concurrency}.")
+    if args.max_run_s is not None and not 1 <= args.max_run_s <= 600:
+        raise SandboxError(f"--max-run-s must be from 1 to 600 seconds, not {args.max_run_s:g}.")
+    return fleet.worker(args.broker, args.concurrency, args.max_run_s, args.name)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m sandbox", description="Run untrusted Python code in a locked-down Docker container."
@@ -223,6 +234,29 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check the engine, kernel features and image; say what to fix")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_doctor)
+
+    p = sub.add_parser("worker", help="take runs from a Redis broker and run them on this machine's engine")
+    p.add_argument(
+        "--broker",
+        required=True,
+        metavar="URL",
+        help="the broker: unix:///path/redis.sock (this machine) or redis://:PASSWORD@HOST:PORT/0 (a private address)",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="runs at once (default: the host's CPUs over each run's 0.5 CPU)",
+    )
+    p.add_argument(
+        "--max-run-s",
+        type=float,
+        metavar="S",
+        help="the longest run this worker takes, in seconds (default 60, the kit's safety net); "
+        "the broker's visibility timeout is this plus the kill's grace and a margin",
+    )
+    p.add_argument("--name", help="this worker's name in /health (default: safe-python-HOST-PID)")
+    p.set_defaults(handler=cmd_worker)
 
     reports.register(sub)
     demo.register(sub)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import sandbox
+import sandbox.fleet as sandbox_fleet
 import sandbox.grading as sandbox_grading
 import sandbox.lab
 
@@ -30,6 +31,8 @@ def room_of(module: str) -> str | None:
         return "lab"
     if module == "sandbox.grading" or module.startswith("sandbox.grading."):
         return "grading"
+    if module == "sandbox.fleet" or module.startswith("sandbox.fleet."):
+        return "fleet"
     if module in ("sandbox.cli", "sandbox.__main__") or module.startswith("sandbox.cli."):
         return "cli"
     if module == "sandbox" or module.startswith("sandbox."):
@@ -120,7 +123,9 @@ def test_the_core_never_imports_the_lab_the_cli_or_the_server():
     bad = [
         f"{where}:{line} imports {full}"
         for where, room, full, *_, line in edges()
-        if room == "core" and room_of(full) in ("lab", "cli", "server", "grading") and not lazy_face(where, full, line)
+        if room == "core"
+        and room_of(full) in ("lab", "cli", "server", "grading", "fleet")
+        and not lazy_face(where, full, line)
     ]
     assert bad == []
 
@@ -160,9 +165,39 @@ def test_the_server_uses_only_the_public_faces():
     bad = [
         f"{where}:{line} imports {full}"
         for where, room, full, target, name, line in edges()
-        if room == "server" and room_of(full) in ("core", "lab", "cli") and not _public(target, name)
+        if room == "server" and room_of(full) in ("core", "lab", "cli", "fleet") and not _public(target, name)
     ]
     assert bad == []
+
+
+def test_the_queue_uses_only_the_cores_face_and_never_the_lab_the_cli_the_grader_or_the_server():
+    bad = [
+        f"{where}:{line} imports {full}"
+        for where, room, full, target, name, line in edges()
+        if room == "fleet"
+        and (
+            room_of(full) in ("lab", "cli", "server", "grading")
+            or (room_of(target) == "core" and not _public(target, name))
+        )
+    ]
+    assert bad == []
+
+
+def test_celery_and_redis_load_only_with_a_broker():
+    """`make run` needs no Redis: the server without --broker, the core and the queue's face load neither
+    Celery nor redis-py (nor, for the server, the queue at all)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, sandbox, sandbox.fleet, server.serve, sandbox.cli; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('celery', 'redis', 'kombu')))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert loaded.stdout.strip() == "[]"
+    probe = "import sys, server.serve, server.app; print('sandbox.fleet' in sys.modules)"
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert loaded.stdout.strip() == "False"
 
 
 def test_lessons_solutions_and_benchmarks_use_only_the_public_faces():
@@ -187,7 +222,11 @@ def test_no_module_imports_a_private_name_from_another_room():
 def test_no_import_cycle_among_the_kits_modules():
     graph: dict[str, set[str]] = {}
     for where, room, full, _target, _name, line in edges():
-        if room in ("core", "lab", "cli", "server", "grading") and room_of(full) and not lazy_face(where, full, line):
+        if (
+            room in ("core", "lab", "cli", "server", "grading", "fleet")
+            and room_of(full)
+            and not lazy_face(where, full, line)
+        ):
             graph.setdefault(module_name(ROOT / where), set()).add(_existing(full))
     cycle = _find_cycle(graph)
     assert cycle is None, " -> ".join(cycle)
@@ -202,6 +241,8 @@ def _public(target: str, name: str | None) -> bool:
         return name in sandbox.lab.__all__
     if target == "sandbox.grading":
         return name in sandbox_grading.__all__
+    if target == "sandbox.fleet":
+        return name in sandbox_fleet.__all__
     if target == "server":
         import server
 
