@@ -135,7 +135,13 @@ class FleetPool:
             raise P.BrokerUnavailable(f"The broker did not take the run: {type(exc).__name__}: {exc}") from None
         future: Future[Any] = Future()
         future.set_running_or_notify_cancel()
-        self._executor.submit(self._wait, run_id, pubsub, future, cancel, kw.get("on_output"))
+        try:
+            self._executor.submit(self._wait, run_id, pubsub, future, cancel, kw.get("on_output"))
+        except RuntimeError:  # shut down since the check above: nobody would wait for its answer
+            self._cancel(run_id)
+            pubsub.close()
+            self._release(False)
+            raise PoolClosed("The server is shutting down.") from None
         return future
 
     def stats(self) -> dict[str, int]:

@@ -11,7 +11,6 @@ See docs/classroom.md.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 from concurrent.futures import Future
 
@@ -103,7 +102,7 @@ class Classroom:
             self.roster.ended(run, "cancelled" if future.cancelled() else "error")
             return
         result = future.result()
-        usage = dataclasses.asdict(result.usage) if result.usage is not None else None
+        usage = result.to_dict().get("usage")  # a Result, or a worker's through the broker
         status = str(getattr(result.status, "value", result.status))
         self.roster.ended(run, status, result.stopped_by, round(result.duration_s, 3), usage)
 
