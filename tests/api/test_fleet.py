@@ -27,13 +27,16 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from server.process import ServerProcess, call
+from server.classroom import Store
+from server.process import LOCAL, ServerProcess, call
 
 pytestmark = [pytest.mark.own_engine, pytest.mark.once]
 
@@ -259,6 +262,67 @@ def test_stdin_files_and_a_timeout_through_the_queue(fleet):
     assert [f["name"] for f in answer["files"]] == ["r.txt"]
     status, answer = _run(server, {"code": "while True: pass"})
     assert status == 200 and answer["status"] == "timeout" and answer["stopped_by"] == "timeout"
+
+
+FAIR_PROGRAM = "import time\nprint(time.time())\ntime.sleep(0.2)\n"
+
+
+def _post_as(url: str, code: str, join: str) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        url + "/run",
+        data=json.dumps({"code": code}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {join}"},
+    )
+    try:
+        with LOCAL.open(request, timeout=120) as answer:
+            return answer.status, json.load(answer)
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, json.load(error)
+
+
+def test_a_class_is_served_fairly_through_the_queue(fleet, tmp_path, child_session):
+    """The classroom's fairness holds through the broker: a class's server with --broker hands
+    the queue one run at a time (--workers 1), the next from the student served least recently.
+    A queues 20 runs, then B one; B's run starts before A's second, read from the programs'
+    own clocks (both workers share this host's)."""
+    _, _, _, broker = fleet
+    codes = Store(tmp_path).create("fairq", ["a", "b"])
+    srv = ServerProcess(
+        *("--class", "fairq", "--broker", broker.url, "--workers", "1", "--queue", "25"),
+        *("--at-once", "20", "--per-minute", "100", "--timeout", str(MAX_RUN_S)),
+        env={"SANDBOX_DATA": str(tmp_path)},
+        session=child_session(),
+    ).start()
+    answers: list[tuple[int, dict]] = []
+    threads = [
+        threading.Thread(target=lambda: answers.append(_post_as(srv.url, FAIR_PROGRAM, codes["a"]))) for _ in range(20)
+    ]
+    try:
+        for thread in threads:
+            thread.start()
+        teacher = urllib.request.Request(
+            srv.url + "/api/class", headers={"Authorization": f"Bearer {codes['teacher']}"}
+        )
+
+        def queued() -> bool:
+            with LOCAL.open(teacher, timeout=30) as answer:
+                return json.load(answer)["queue"]["by_student"].get("a", 0) >= 19
+
+        _wait_for("A's runs queued", queued, 60, 0.05)
+        status, b = _post_as(srv.url, FAIR_PROGRAM, codes["b"])
+        assert status == 200 and b["status"] == "ok", b
+        b_started = float(b["output"])
+    finally:
+        srv.stop()
+        for thread in threads:
+            thread.join(60)
+    ran = [float(a["output"]) for status, a in answers if status == 200]
+    refused = [a.get("reason") for status, a in answers if status != 200]
+    assert len(ran) + len(refused) == 20 and set(refused) <= {"shutting_down"}, (refused, srv.log()[-3000:])
+    assert "Traceback" not in srv.log(), srv.log()[-3000:]  # the teacher's record of a run, the stop
+    before_b = [t for t in ran if t < b_started]
+    assert len(before_b) == 1, f"{len(before_b)} of A's runs started before B's ({len(ran)} ran in all)"
 
 
 def _stream(server: ServerProcess, code: str) -> tuple[http.client.HTTPConnection, http.client.HTTPResponse]:
