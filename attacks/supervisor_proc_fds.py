@@ -21,8 +21,8 @@ ATTACK = {
     "gvisor": {
         "why": "gVisor's /proc leaves a non-dumpable process's fd folder and environ open (runsc 20240729): the "
         "program opens the supervisor's stdin (stdout and stderr it has already), not its wake-up socket "
-        "pair (ENXIO) nor its memory. A reader of stdin may take the kill word, but the kit then closes "
-        "stdin: the supervisor kills (SIGKILL, its report) and the verdict is the kit's timeout",
+        "pair (ENXIO) nor its memory. A reader of stdin may take the kill word or see the end of file "
+        "after it: the kit closes stdin, the supervisor kills, the verdict is the kit's",
         "expect": {
             "status": "timeout",
             "stopped_by": "timeout",
@@ -35,7 +35,7 @@ ATTACK = {
                 "secret_candidates": 0,
                 "stdin": "opened",
                 "wakeup": "ENXIO",
-                "kill_word": ["not seen", "taken"],
+                "kill_word": ["not seen", "taken", "end of file"],
             },
         },
     },
