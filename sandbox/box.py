@@ -3,13 +3,14 @@
 Made for one run and used once. `Box.start` creates it with the kit's labels and a unique name
 (so that even an interrupt between "the engine made it" and "we learned its id" cannot leak
 it), attaches to its stdin and output *before* starting it (so not a byte is missed), and
-starts it. Whatever happens afterwards, `close()` kills the container at once if it still runs
-and leaves the rest to a thread of its own, off the answer's path: it removes the container and
-its network, and gives its uid lease back once the container is gone; one the engine would not
-remove keeps its uid (logged) until the process ends, so that no new run shares it.
-`engine.wait_for_removals()` waits for the removals under way (the reaper's functions do, and so
-does the interpreter's exit, for at most `engine.EXIT_WAIT_S`); a process killed before they end
-leaves exited containers that name it as their owner, which `cleanup()` removes as orphans. A warm
+starts it. Whatever happens afterwards, `close()` kills the container at once if it may still
+run (one whose supervisor reported, `reported()`, ends by itself) and leaves the rest to a
+thread of its own, off the answer's path: it removes the container and its network, and gives
+its uid lease back once the container is gone; one the engine would not remove keeps its uid
+(logged) until the process ends, so that no new run shares it. `engine.wait_for_removals()`
+waits for the removals under way (the reaper's functions do, and so does the interpreter's
+exit, for at most `engine.EXIT_WAIT_S`); a process killed before they end leaves containers
+that name it as their owner, which `cleanup()` removes as orphans. A warm
 pool (sandbox/warm.py) keeps boxes started ahead of their program; a cold run starts one when
 the program arrives. Both get exactly the same container.
 """
@@ -50,6 +51,7 @@ class Box:
         self.on_close: Callable[[], None] | None = None  # called once the box is closed (a warm pool counts it)
         self._gone = True  # no container of ours on the engine (none yet, or removed)
         self._exited = False  # the engine said it exited
+        self._reported = False  # its supervisor reported, with nothing of the program left
         self._closed = False  # close() was called
 
     @classmethod
@@ -128,6 +130,11 @@ class Box:
         with contextlib.suppress(Exception):
             self.api.kill(self.id)
 
+    def reported(self) -> None:
+        """Its supervisor has reported and killed every process of the program, and exits by
+        itself: close() leaves it to the removal rather than killing it on the answer's path."""
+        self._reported = True
+
     def state(self) -> dict[str, Any]:
         return self.api.inspect_container(self.id)["State"]
 
@@ -139,7 +146,7 @@ class Box:
             return
         self._closed = True
         engine.removing(1)
-        if self.id and not self._exited:
+        if self.id and not (self._exited or self._reported):
             self.engine_kill()
         try:
             threading.Thread(target=self._close, name=f"sandbox-remove-{self.short_id}", daemon=True).start()

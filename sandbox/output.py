@@ -5,7 +5,10 @@ memory stays bounded by the cap plus one frame, in one huge write or a million s
 
 The supervisor's report comes last on stdout, after a one-off secret (sandbox/supervisor.py).
 Everything from the secret on is the report, never output, and it is looked for in every frame,
-past the cap too: the cap bounds what is kept of the program's output, not what is read.
+past the cap too: the cap bounds what is kept of the program's output, not what is read. The
+same secret ends stderr, written once nothing of the program is left to write: the engine keeps
+each stream's order, so with the report's line whole and stderr's end seen, both streams are
+complete (`finished`) before the engine has even recorded the exit.
 """
 
 from __future__ import annotations
@@ -39,11 +42,14 @@ class CappedOutput:
         self._kept = 0
         self._on_text = on_text
         self.marker = marker  # the secret and a space: where the report begins
-        self._tail = b""  # the end of the last stdout frame, for a marker cut in two
+        self._tails = {"stdout": b"", "stderr": b""}  # each stream's last bytes, for a marker cut in two
         self.report: bytearray | None = None
+        self._report_whole = False  # its line's newline has come
+        self._stderr_ended = False  # the marker that ends stderr has come
         self.full = threading.Event()  # set once the cap is reached
+        self.finished = threading.Event()  # set once the report is whole and stderr has ended
         self.done = threading.Event()  # set when the stream ends, for whatever reason
-        self.wake = threading.Event()  # set by either: what a supervisor waits on
+        self.wake = threading.Event()  # set by any of them: what a supervisor waits on
         self.error: BaseException | None = None
         self.callback_error: Exception | None = None
 
@@ -73,26 +79,49 @@ class CappedOutput:
     def stdout_frame(self, chunk: bytes) -> None:
         """A frame of stdout: the program's bytes up to the report's secret, the report after it."""
         if self.report is not None:
-            self.report += chunk[: REPORT_MAX - len(self.report)]  # appended, never copied whole
+            if not self._report_whole:
+                piece = chunk[: REPORT_MAX - len(self.report)]
+                self.report += piece  # appended, never copied whole
+                self._report_whole = b"\n" in piece
+                self._check_finished()
             return
+        rest = self._split("stdout", chunk)
+        if rest is not None:
+            self.report = bytearray(rest[:REPORT_MAX])
+            self._report_whole = b"\n" in self.report
+            self._check_finished()
+
+    def stderr_frame(self, chunk: bytes) -> None:
+        """A frame of stderr: the program's bytes up to the secret that ends it; nothing after."""
+        if not self._stderr_ended and self._split("stderr", chunk) is not None:
+            self._stderr_ended = True
+            self._check_finished()
+
+    def _split(self, stream: str, chunk: bytes) -> bytes | None:
+        """Keep the program's bytes of `chunk`; return what follows the marker if it is there."""
         if self.marker:
-            joined = self._tail + chunk
+            joined = self._tails[stream] + chunk
             at = joined.find(self.marker)
             if at >= 0:
+                tail = len(self._tails[stream])
                 if not self.full.is_set():
-                    self._retract(len(self._tail) - at)  # marker bytes kept from the last frame
-                self.report = bytearray(joined[at + len(self.marker) :][:REPORT_MAX])
-                chunk = joined[len(self._tail) : at] if at > len(self._tail) else b""
-                if not self.full.is_set() and chunk:
-                    self.add("stdout", chunk)
-                return
-            self._tail = joined[-(len(self.marker) - 1) :]
+                    self._retract(stream, tail - at)  # marker bytes kept from the last frame
+                    if at > tail:
+                        self.add(stream, joined[tail:at])
+                return joined[at + len(self.marker) :]
+            self._tails[stream] = joined[-(len(self.marker) - 1) :]
         if not self.full.is_set():
-            self.add("stdout", chunk)
+            self.add(stream, chunk)
+        return None
 
-    def _retract(self, count: int) -> None:
+    def _check_finished(self) -> None:
+        if self._report_whole and self._stderr_ended:
+            self.finished.set()
+            self.wake.set()
+
+    def _retract(self, stream: str, count: int) -> None:
         if count > 0:
-            kept = self._buffers["stdout"]
+            kept = self._buffers[stream]
             cut = min(count, len(kept))
             del kept[len(kept) - cut :]
             self._kept -= cut
@@ -110,8 +139,8 @@ class CappedOutput:
                     continue
                 if STREAMS.get(stream) == "stdout":
                     self.stdout_frame(data)
-                elif not self.full.is_set():
-                    self.add("stderr", data)
+                else:
+                    self.stderr_frame(data)
         except BaseException as exc:  # noqa: BLE001 - handed to the runner, which decides
             self.error = exc
         finally:

@@ -15,8 +15,11 @@ The sequence, and why each step is done this way:
    or the caller cancels, the kit tells the supervisor to kill everything (and the engine kills
    the container if the supervisor does not answer).
 5. Read the supervisor's report (the program's real wait status, the kernel's counters and the
-   files it harvested from out/) and the engine's state, and classify them (outcome.py); the
-   files never change the verdict.
+   files it harvested from out/) and classify it (outcome.py); the files never change the
+   verdict. The answer comes with the report: once its line and the end of stderr are in, every
+   byte of output is too, and a report that holds the cgroup's OOM count with no survivor needs
+   nothing from the engine. Otherwise (gVisor keeps no cgroup counts inside; a kill; no report)
+   the kit waits for the engine's record of the exit and classifies that with it.
 6. Remove the container in every path: success, error, timeout, OOM, an exception in this
    code, KeyboardInterrupt. The Result does not wait for it: the box kills a container that may
    still run at once and removes it in a thread of its own (box.py), which the reaper's
@@ -185,6 +188,7 @@ class ContainerRun:
         self.timeout_s = limits.timeout_s or R.SAFETY_TIMEOUT_S
         self.cancel = cancel
         self.language = language
+        self._reported: bool | None = None  # whether the report alone answers (None: not yet known)
 
     def execute(self, argv: list[str], stdin: bytes, files: Sequence[tuple[bytes, bytes]] = ()) -> R.Result:
         try:
@@ -224,6 +228,9 @@ class ContainerRun:
         delivered = time.monotonic()
         killed_for = self._supervise(delivered + self.timeout_s)
         duration = time.monotonic() - delivered
+        if killed_for is None and self._reported:
+            self.box.reported()  # nothing of it is left to run: its removal need not kill it first
+            return self._result({}, killed_for, duration)
         state = self._final_state(killed=killed_for is not None)
         reader.join(timeout=KILL_GRACE_S)
         return self._result(state, killed_for, duration)
@@ -239,11 +246,30 @@ class ContainerRun:
                 return self._kill("output")
             if remaining <= 0:
                 return self._kill("timeout")
+            if self._has_answer():
+                return None  # the report and both streams are in: the exit adds no fact
             step = remaining if poll is None else min(remaining, poll)
             if not self.output.done.is_set():
-                self.output.wake.wait(step)  # the cap, the end of the stream, or time
+                # The cap, the report, the end of the stream, or time (past a report that could
+                # not answer alone, only the end of the stream).
+                (self.output.done if self.output.finished.is_set() else self.output.wake).wait(step)
             elif self.box.wait_exit(step):
                 return None  # output closed and the supervisor ended
+
+    def _has_answer(self) -> bool:
+        """Whether the run's answer is known before the engine records the exit: the report's
+        line and the end of stderr are in (so is every byte of output before them), the report
+        holds the cgroup's own OOM count (under gVisor only the engine records one), and every
+        process of the run is dead (a survivor could still write)."""
+        if self._reported is None and self.output.finished.is_set():
+            report = parse_report(bytes(self.output.report or b""))
+            self._reported = (
+                report is not None
+                and report.supervisor_error is None
+                and report.survivors == 0
+                and report.oom_kills is not None
+            )
+        return bool(self._reported)
 
     def _kill(self, reason: str) -> str:
         self.box.kill()  # the supervisor kills every process, counts, reports, and exits

@@ -25,9 +25,10 @@ as the container's command. It runs under the same controls as the program it wa
    word, or went away), it kills every process it can signal.
 5. When the program has ended it kills whatever is left, reads the kernel's own records of the
    run (the container's cgroup, v1 or v2; wait4's rusage; the network stack's count of packets
-   that found no route; whether the scratch space filled up), harvests out/, and writes one
-   line that begins with the secret. The program cannot forge that line, because it never
-   learns the secret, and cannot write after it, because the kernel kills every process of the
+   that found no route; whether the scratch space filled up), harvests out/, ends stderr with
+   the secret and writes one line on stdout that begins with it. The program cannot forge
+   either, because it never learns the secret, and cannot write after them: every process it
+   made is dead by then (or counted as a survivor), and the kernel kills every process of the
    namespace when process 1 exits.
 6. The harvest runs when nothing of the run is left alive to change out/ under it, and even so
    it trusts nothing there: it walks folders by file descriptor, never follows a link, opens a
@@ -730,6 +731,7 @@ def main():
         except Exception as exc:  # noqa: BLE001 - a fact that cannot be read is missing, not invented
             report.setdefault("unread", []).append(f"{name}: {type(exc).__name__}")
     if secret:
+        write_all(secret + b" \n", 2)  # the end of stderr, which the kit waits for beside the report
         write_report(secret, report)
 
 

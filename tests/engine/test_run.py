@@ -193,6 +193,36 @@ def test_stderr_and_stdout_are_kept_apart():
     assert (r.stdout, r.stderr) == ("out\n", "err\n")
 
 
+def test_the_answer_comes_with_the_report_and_holds_every_byte_written_before_it(monkeypatch):
+    """Once the report's line and the end of stderr are in, the run is answered without waiting
+    for the engine to record the exit; a program that floods both streams to its last moment,
+    with a child still writing when the supervisor kills it, loses no byte of what it wrote."""
+    from sandbox.box import Box
+
+    waited: list[float] = []
+    wait_exit = Box.wait_exit
+    monkeypatch.setattr(Box, "wait_exit", lambda box, timeout_s: waited.append(timeout_s) or wait_exit(box, timeout_s))
+    code = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    while True: os.write(2, b'c' * 100 + b'\\n'), time.sleep(0.001)\n"
+        "for i in range(3000):\n"
+        "    os.write(1, b'o%06d\\n' % i)\n"
+        "    os.write(2, b'e%06d\\n' % i)\n"
+        "os.write(2, b'x' * 2_000_000 + b'\\n')\n"  # its pipe still holds its end as the program exits
+    )
+    for _ in range(3):
+        r = run(code, H.replace(output_cap_bytes=None))
+        assert r.status == "ok", (r.message, r.stderr[-300:])
+        assert r.stdout == "".join(f"o{i:06d}\n" for i in range(3000))
+        # The child's lines are whole (each one write of less than a pipe's atomic size), wherever
+        # they fell among the program's.
+        mine = r.stderr.replace("c" * 100 + "\n", "")
+        assert mine == "".join(f"e{i:06d}\n" for i in range(3000)) + "x" * 2_000_000 + "\n"
+        assert r.usage is not None and r.usage.oom_kills == 0
+    assert waited == []
+
+
 def test_unicode_round_trips():
     r = run("print('héllo ✓ 你好')")
     assert r.stdout == "héllo ✓ 你好\n"
@@ -404,11 +434,12 @@ def test_the_answer_does_not_wait_for_the_removal_and_nothing_outlives_its_calle
         assert status == "ok", done.stderr[-2000:]
         return done.returncode, status, short
 
-    # Killed while its removal hangs: the Result was out before it; what is left is an exited
-    # container whose owner is dead, which the reaper (orphans only) removes.
+    # Killed while its removal hangs: the Result was out before it; what is left is a container
+    # that ends by itself (its supervisor had reported), whose owner is dead, which the reaper
+    # (orphans only) removes.
     code, _, short = caller("forever")
     assert code == -signal.SIGKILL and container_exists(short)
-    assert not engine.client().api.inspect_container(short)["State"]["Running"]
+    assert engine.wait_exit(short, 30)
     cleanup()
     assert not container_exists(short)
     # Ending normally while its removal is under way: the interpreter's exit waits for it.

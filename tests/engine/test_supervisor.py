@@ -290,7 +290,7 @@ def test_a_broken_supervisor_is_the_kits_error_not_the_programs(monkeypatch):
 
 
 def test_a_silenced_supervisor_leaves_a_timeout_a_timeout(monkeypatch):
-    _with_supervisor(monkeypatch, "    if secret:\n        write_report(", "    if False:\n        write_report(")
+    _with_supervisor(monkeypatch, "    if secret:\n        write_all(secret", "    if False:\n        write_all(secret")
     r = run("import sys\nprint('Exited normally', file=sys.stderr)\nwhile True: pass", H.replace(timeout_s=2))
     assert (r.status, r.stopped_by, r.message) == ("timeout", "timeout", "Execution timed out after 2 seconds")
     assert r.usage is None

@@ -277,11 +277,12 @@ def test_a_warm_boxs_program_was_started_ahead_and_shows_nothing_a_cold_run_does
     # Warm: started well before its file was delivered; cold: after it (within a clock tick).
     assert seen_warm["age"] - seen_warm["file_age"] > 1.0, seen_warm
     assert seen_cold["age"] - seen_cold["file_age"] < 0.5, seen_cold
-    # The usage counts from delivery: none of the wait is in the program's wall time, CPU or the
-    # run's duration. Each lies within the call, and the wall time is shorter than the process's
-    # age (which it would exceed had it counted from the start). No bound here depends on speed.
+    # The usage counts from delivery: none of the wait is in the program's wall time or the run's
+    # duration. Each lies within the call, and the wall time is shorter than the process's age
+    # (which it would exceed had it counted from the start). No bound here depends on speed. (Its
+    # CPU counts the interpreter's start-up, as a cold run's does; the wait itself spends none.)
     usage = warm["python"].usage
-    assert usage.wall_s <= call_s and usage.user_s + usage.system_s <= call_s, (usage, call_s)
+    assert usage.wall_s <= call_s, (usage, call_s)
     assert usage.wall_s < seen_warm["age"], (usage, seen_warm["age"])
     assert warm["python"].duration_s <= call_s, (warm["python"].duration_s, call_s)
     for seen in (seen_warm, seen_cold):

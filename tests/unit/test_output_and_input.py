@@ -160,3 +160,33 @@ def test_stdin_text_travels_as_utf8_and_none_is_empty():
 
     assert check_stdin("Ada ✓\n") == "Ada ✓\n".encode() and check_stdin(None) == b""
     assert check_stdin(b"\x00raw bytes\xff") == b"\x00raw bytes\xff"  # bytes are the program's own business
+
+
+@pytest.mark.parametrize("cut", [0, 1, 10, len(MARKER) - 1, len(MARKER)])
+def test_the_secret_ends_stderr_even_cut_across_frames_and_is_never_output(cut):
+    stream = b"Traceback\nError" + MARKER + b"\n"
+    at = len(b"Traceback\nError") + cut
+    out = CappedOutput(cap=100, marker=MARKER)
+    out.consume(iter([(2, stream[:at]), (2, stream[at:]), (1, MARKER + b'{"v": 1}\n')]))
+    assert out.text("stderr") == "Traceback\nError" and out.finished.is_set()
+
+
+@pytest.mark.parametrize(
+    "frames",
+    [
+        [(1, MARKER + b'{"v": 1}\n')],  # stderr has not ended
+        [(2, MARKER + b"\n"), (1, MARKER + b'{"v": 1')],  # the report's line is not whole
+        [(2, MARKER + b"\n"), (1, b'{"v": 1}\n')],  # no report at all
+        [(2, b"0123456789abcdef " + b"\n"), (1, MARKER + b'{"v": 1}\n')],  # stderr's end forged without the secret
+    ],
+)
+def test_the_output_is_finished_only_with_the_whole_report_and_the_end_of_stderr(frames):
+    out = CappedOutput(cap=100, marker=MARKER)
+    out.consume(iter(frames))
+    assert not out.finished.is_set() and out.done.is_set()
+
+
+def test_the_end_of_stderr_and_the_report_are_found_past_the_cap_in_any_order():
+    out = CappedOutput(cap=4, marker=MARKER)
+    out.consume(iter([(2, b"e" * 500), (1, MARKER + b'{"v": 1,'), (2, b"e" * 500 + MARKER + b"\n"), (1, b"}\n")]))
+    assert out.finished.is_set() and out.text("stderr") == "eeee" and out.report == b'{"v": 1,}\n'
