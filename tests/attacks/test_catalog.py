@@ -149,6 +149,9 @@ def test_load_never_executes_the_attack(tmp_path, monkeypatch):
                 "{'host_refused': 'some'}",
                 "{'files': {'least': 1}}",
                 "['contains']",
+                "[]",
+                "[{}]",
+                "[{'missing': ['a.txt']}, {'missing': 'a.txt'}]",
             )
         ),
     ],
