@@ -365,9 +365,17 @@ def _foreign(value: Any, fail: Callable[[str], AttackError]) -> str | None:
     return " ".join(value.split()) if value else None
 
 
-def _escape_files(value: Any, fail: Callable[[str], AttackError]) -> dict:
-    found = value or {}
-    if not isinstance(found, dict) or set(found) - set(FILES_FACTS):
+def _escape_files(value: Any, fail: Callable[[str], AttackError]) -> tuple[dict, ...]:
+    """The ways an escape shows in what came back: one dict of facts, or a list of them where the
+    same escape can end in more than one way (any one whose facts all hold is the escape)."""
+    ways = value if isinstance(value, list) else [value] if value else []
+    if isinstance(value, list) and not value:
+        raise fail("escape_files' list names at least one way an escape shows")
+    return tuple(_files_facts(found, fail) for found in ways)
+
+
+def _files_facts(found: Any, fail: Callable[[str], AttackError]) -> dict:
+    if not isinstance(found, dict) or not found or set(found) - set(FILES_FACTS):
         raise fail(f"escape_files maps facts of what came back ({', '.join(FILES_FACTS)}) to values")
     contains = found.get("contains", {})
     if not isinstance(contains, dict) or not all(

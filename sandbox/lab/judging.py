@@ -218,34 +218,42 @@ def files_facts(result: Result) -> dict[str, Any]:
 
 def judge_on_files(attack: Attack, result: Result, verdict: Verdict, evidence: str) -> tuple[Verdict, str]:
     """(verdict, evidence) from what came back from out/, where the attack names what an escape
-    leaves there (its `escape_files`); else the run's own verdict stands. The program cannot see
-    the harvest (it runs after every process is dead), so only the kit's facts can tell."""
-    want = attack.escape_files
-    if not want:
+    leaves there (its `escape_files`: any one of its ways, each with all its facts); else the
+    run's own verdict stands. The program cannot see the harvest (it runs after every process is
+    dead), so only the kit's facts can tell."""
+    ways = attack.escape_files
+    if not ways:
         return verdict, evidence
-    counts, held = files_facts(result), []
+    counts = files_facts(result)
+    held = [way for way in ways if _files_hold(way, result, counts)]
+    contains = {name: text for way in ways for name, text in way.get("contains", {}).items()}
+    shown = _harvest_shown(result, counts, contains)
+    # A file missing is an escape only if it was there to lose: the program's report says it
+    # planted it; a run that broke before its report may never have written it.
+    if verdict == Verdict.ERROR and all("missing" in way for way in held):
+        return verdict, f"{evidence}; what came back shows no escape: {shown}"
+    return (Verdict.ESCAPED if held else Verdict.CONTAINED), (
+        f"what came back (the kit's harvest): {shown}; the run and its report: {evidence}"
+    )
+
+
+def _files_hold(want: dict, result: Result, counts: dict[str, Any]) -> bool:
+    """Whether every fact of one way an escape shows holds of what came back."""
+    held = []
     for name, text in want.get("contains", {}).items():
         found = result.files.get(name)
         held.append(found is not None and text.encode("utf-8") in found.data)
     held += [name not in result.files for name in want.get("missing", ())]
     held += [_matches(counts[key], value) for key, value in want.items() if key in counts]
-    escaped = all(held)
-    shown = _harvest_shown(result, counts, want)
-    # A file missing is an escape only if it was there to lose: the program's report says it
-    # planted it; a run that broke before its report may never have written it.
-    if (not escaped or "missing" in want) and verdict == Verdict.ERROR:
-        return verdict, f"{evidence}; what came back shows no escape: {shown}"
-    return (Verdict.ESCAPED if escaped else Verdict.CONTAINED), (
-        f"what came back (the kit's harvest): {shown}; the run and its report: {evidence}"
-    )
+    return all(held)
 
 
-def _harvest_shown(result: Result, counts: dict[str, Any], want: dict) -> str:
+def _harvest_shown(result: Result, counts: dict[str, Any], contains: dict[str, str]) -> str:
     """One line: the files that came back (a named one with whether it holds the text), the
     refusals with their reasons, the counts."""
     came = []
     for name, found in list(result.files.items())[:6]:
-        text = want.get("contains", {}).get(name)
+        text = contains.get(name)
         holds = f" holding {text!r}" if text and text.encode("utf-8") in found.data else ""
         came.append(f"{name} ({found.size} B{holds})")
     refused = [f"{name}: {reason}" for name, reason in result.files_refused[:3]]

@@ -99,8 +99,9 @@ class Attack:
     escape_record: dict = field(default_factory=dict)
     # What came back from out/ when the attack got what it wanted ({"contains": {"leak": "CANARY"}},
     # {"missing": ["result.txt"]}, {"host_refused": {"min": 1}}): the kit's facts (`result.files`,
-    # `files_refused`), never the program's, decide the verdict (judging.judge_on_files).
-    escape_files: dict = field(default_factory=dict)
+    # `files_refused`), never the program's, decide the verdict (judging.judge_on_files). One dict
+    # of facts per way the escape can end (the metadata gives a list where there are several).
+    escape_files: tuple[dict, ...] = ()
     # A network attack that can judge a target the kit does not control without sending a packet
     # (from interfaces, routes, resolvers and socket creation only): what it judges from, in words.
     # Its program does so when the harness sets ATTACK_MODE = "foreign" (sandbox/lab/targets).

@@ -149,6 +149,9 @@ def test_load_never_executes_the_attack(tmp_path, monkeypatch):
                 "{'host_refused': 'some'}",
                 "{'files': {'least': 1}}",
                 "['contains']",
+                "[]",
+                "[{}]",
+                "[{'missing': ['a.txt']}, {'missing': 'a.txt'}]",
             )
         ),
     ],
@@ -302,6 +305,18 @@ def test_what_came_back_decides_a_harvest_attack_not_its_report():
     assert catalog.judge_on_files(sparse, big, catalog.Verdict.CONTAINED, "ok")[0] == "escaped"
     unread = result(refused=[("huge", "1099511627776 bytes: over the bound of 2097152 a file")])
     assert catalog.judge_on_files(sparse, unread, catalog.Verdict.CONTAINED, "ok")[0] == "contained"
+    # Several ways an escape can end: any one of them is the escape. The folder loop's naive walk
+    # loses every file, or (the kernel stopped it early) hands a.txt back under loop/ names.
+    loop = catalog.load("harvest_dir_loop")
+    answer = b"the answer\n"
+    kept = result(files=[("a.txt", answer)], refused=[("loop", "a symbolic link (never followed): ...")])
+    assert catalog.judge_on_files(loop, kept, catalog.Verdict.CONTAINED, "ok")[0] == "contained"
+    assert catalog.judge_on_files(loop, result(), catalog.Verdict.CONTAINED, "ok")[0] == "escaped"
+    walked = result(files=[("a.txt", answer), ("loop/a.txt", answer), ("loop/loop/a.txt", answer)])
+    assert catalog.judge_on_files(loop, walked, catalog.Verdict.CONTAINED, "ok")[0] == "escaped"
+    # A run that broke: a file missing proves nothing, a file back under a followed name does.
+    assert catalog.judge_on_files(loop, result(), catalog.Verdict.ERROR, "no report")[0] == "error"
+    assert catalog.judge_on_files(loop, walked, catalog.Verdict.ERROR, "no report")[0] == "escaped"
     # Without escape_files, nothing changes.
     bomb = catalog.load("fork_bomb")
     assert catalog.judge_on_files(bomb, leaked, catalog.Verdict.CONTAINED, "ok") == ("contained", "ok")
