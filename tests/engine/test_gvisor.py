@@ -129,3 +129,18 @@ def test_the_probe_sees_gvisors_kernel_with_the_same_limits_in_force():
     # read it through the engine).
     assert report.no_new_privs is None
     assert report.cgroup["memory_bytes"] is None and report.cgroup["pids"] is None
+
+
+def test_without_cgroup_counts_inside_the_answer_waits_for_the_engines_record(monkeypatch):
+    """gVisor's kernel keeps no cgroup counts, so its supervisor's report cannot show an OOM kill
+    that only the engine saw: the run is answered after the engine's record of the exit, not with
+    the report alone as under runc."""
+    from sandbox.box import Box
+
+    read: list[str] = []
+    state = Box.state
+    monkeypatch.setattr(Box, "state", lambda box: read.append(box.id) or state(box))
+    result = run("print('hi')", GVISOR)
+    assert (result.status, result.stdout) == ("ok", "hi\n"), result.message
+    assert result.usage is not None and result.usage.oom_kills is None
+    assert len(read) == 1 and read[0].startswith(result.container_id)
