@@ -43,6 +43,7 @@ class CappedOutput:
         self._on_text = on_text
         self.marker = marker  # the secret and a space: where the report begins
         self._tails = {"stdout": b"", "stderr": b""}  # each stream's last bytes, for a marker cut in two
+        self._held = {"stdout": b"", "stderr": b""}  # kept bytes not yet told: perhaps the marker's start
         self.report: bytearray | None = None
         self._report_whole = False  # its line's newline has come
         self._stderr_ended = False  # the marker that ends stderr has come
@@ -66,9 +67,20 @@ class CappedOutput:
             self.full.set()
             self.wake.set()
 
-    def _tell(self, stream: str, chunk: bytes) -> None:
-        """Pass text to the caller's callback; one that fails is switched off, never the reading."""
+    def _tell(self, stream: str, chunk: bytes, hold: bool = True) -> None:
+        """Pass text to the caller's callback; one that fails is switched off, never the reading.
+        An end that could be the start of the marker waits for the next frame (or the stream's
+        end): a frame cut inside the marker must not show the caller a piece of the secret."""
         if self._on_text is None:
+            return
+        chunk, self._held[stream] = self._held[stream] + chunk, b""
+        if hold and self.marker:
+            size = next(
+                (n for n in range(min(len(chunk), len(self.marker) - 1), 0, -1) if self.marker.startswith(chunk[-n:])),
+                0,
+            )
+            chunk, self._held[stream] = chunk[: len(chunk) - size], chunk[len(chunk) - size :]
+        if not chunk:
             return
         try:
             self._on_text(stream, chunk.decode("utf-8", errors="replace"))
@@ -105,9 +117,12 @@ class CappedOutput:
             if at >= 0:
                 tail = len(self._tails[stream])
                 if not self.full.is_set():
+                    held = self._held[stream]  # the marker's bytes among them are never told
+                    self._held[stream] = held[: max(0, len(held) - (tail - at))]
                     self._retract(stream, tail - at)  # marker bytes kept from the last frame
                     if at > tail:
                         self.add(stream, joined[tail:at])
+                self._tell(stream, b"", hold=False)  # what was held back is the program's after all
                 return joined[at + len(self.marker) :]
             self._tails[stream] = joined[-(len(self.marker) - 1) :]
         if not self.full.is_set():
@@ -144,6 +159,8 @@ class CappedOutput:
         except BaseException as exc:  # noqa: BLE001 - handed to the runner, which decides
             self.error = exc
         finally:
+            for name in self._held:
+                self._tell(name, b"", hold=False)  # the stream ended: nothing held is the marker
             self.done.set()
             self.wake.set()
 

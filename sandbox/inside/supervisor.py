@@ -694,9 +694,14 @@ def write_report(secret, report):
 
 
 def write_all(data, fd=1):
+    """Write every byte, even where the program made the file non-blocking: its stdout and
+    stderr are this process's own open files, and O_NONBLOCK set on them holds here too."""
     view = memoryview(data)
     while view:
-        view = view[os.write(fd, view) :]
+        try:
+            view = view[os.write(fd, view) :]
+        except BlockingIOError:  # the pipe is full: wait until the kit's side has read some
+            select.select([], [fd], [])
 
 
 def main():

@@ -341,3 +341,31 @@ def test_a_program_that_starves_its_supervisor_past_the_deadline_is_a_timeout(wi
     refused = "OK" not in r.stdout.splitlines()[0]
     assert refused == (not without), r.stdout
     assert (r.status, r.stopped_by, r.message) == ("timeout", "timeout", "Execution timed out after 2 seconds")
+
+
+NONBLOCKING = r"""
+import fcntl, os
+# The program's stdout and stderr are the supervisor's own open files: a flag set on them holds
+# for its writes too.
+for fd in (1, 2):
+    fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+os.makedirs("out", exist_ok=True)
+with open("out/big.bin", "wb") as f:
+    f.write(bytes(range(256)) * 4096)  # 1 MiB: its report is far more than a pipe holds
+for fd, line in ((1, b"o" * 99 + b"\n"), (2, b"e" * 99 + b"\n")):
+    try:
+        while True:
+            os.write(fd, line)  # until the pipe is full, as the program ends
+    except BlockingIOError:
+        pass
+"""
+
+
+def test_a_program_that_makes_its_output_non_blocking_still_gets_its_report():
+    """Red-team finding: O_NONBLOCK on the shared stdout made the supervisor's report write fail
+    with EAGAIN, and the run ended as the kit's error with no report."""
+    r = run(NONBLOCKING, H.replace(output_cap_bytes=None))
+    assert (r.status, r.message) == ("ok", "Exited normally"), r.stderr[-300:]
+    assert r.usage is not None and r.usage.oom_kills == 0
+    assert r.files["big.bin"].data == bytes(range(256)) * 4096
+    assert set(r.stdout) == {"o", "\n"} and set(r.stderr) == {"e", "\n"}

@@ -190,3 +190,25 @@ def test_the_end_of_stderr_and_the_report_are_found_past_the_cap_in_any_order():
     out = CappedOutput(cap=4, marker=MARKER)
     out.consume(iter([(2, b"e" * 500), (1, MARKER + b'{"v": 1,'), (2, b"e" * 500 + MARKER + b"\n"), (1, b"}\n")]))
     assert out.finished.is_set() and out.text("stderr") == "eeee" and out.report == b'{"v": 1,}\n'
+
+
+@pytest.mark.parametrize("stream_id", [1, 2])
+@pytest.mark.parametrize("cut", [1, 10, len(MARKER) - 1])
+def test_the_callback_is_never_told_a_piece_of_the_secret(stream_id, cut):
+    """A frame that ends inside the secret keeps those bytes from the callback until the next
+    frame shows whether they are the program's; it is told exactly what the Result keeps."""
+    stream = b"hello 0123" + MARKER + (b'{"v": 1}\n' if stream_id == 1 else b"\n")
+    at = len(b"hello 0123") + cut
+    told: list[str] = []
+    out = CappedOutput(cap=100, on_text=lambda s, t: told.append(t), marker=MARKER)
+    out.consume(iter([(stream_id, stream[:at]), (stream_id, stream[at:])]))
+    name = "stdout" if stream_id == 1 else "stderr"
+    assert "".join(told) == out.text(name) == "hello 0123"
+
+
+def test_bytes_held_back_as_a_possible_secret_are_told_once_they_prove_the_programs():
+    told: list[tuple[str, str]] = []
+    out = CappedOutput(cap=100, on_text=lambda s, t: told.append((s, t)), marker=MARKER)
+    out.consume(iter([(1, b"a 0123"), (2, b"b 01"), (1, b"4 next 01"), (2, b"x")]))
+    assert told == [("stdout", "a "), ("stderr", "b "), ("stdout", "01234 next "), ("stderr", "01x"), ("stdout", "01")]
+    assert (out.text("stdout"), out.text("stderr")) == ("a 01234 next 01", "b 01x")
