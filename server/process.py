@@ -43,10 +43,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def call(url: str, body: dict | None = None, timeout_s: float = 30) -> tuple[int, dict, dict]:
-    """GET `url`, or POST `body` as JSON, through LOCAL: (status, headers, decoded JSON)."""
+def call(
+    url: str, body: dict | None = None, timeout_s: float = 30, bearer: str | None = None
+) -> tuple[int, dict, dict]:
+    """GET `url`, or POST `body` as JSON, through LOCAL (with `bearer` as the Authorization token,
+    a student's join code say): (status, headers, decoded JSON)."""
     data = None if body is None else json.dumps(body).encode("utf-8")
     headers = {"Accept": "application/json"} | ({} if body is None else {"Content-Type": "application/json"})
+    if bearer is not None:
+        headers["Authorization"] = f"Bearer {bearer}"
     request = urllib.request.Request(url, data=data, headers=headers)
     try:
         with LOCAL.open(request, timeout=timeout_s) as answer:

@@ -25,17 +25,7 @@ PROGRAM = "import time\nprint(time.time())\ntime.sleep(0.2)\n"
 
 
 def post(url: str, code: str, join: str) -> tuple[int, dict, dict]:
-    request = urllib.request.Request(
-        url + "/run",
-        data=json.dumps({"code": code}).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {join}"},
-    )
-    try:
-        with LOCAL.open(request, timeout=120) as answer:
-            return answer.status, dict(answer.headers), json.load(answer)
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, dict(error.headers), json.load(error)
+    return call(url + "/run", {"code": code}, timeout_s=120, bearer=join)
 
 
 def teacher_view(url: str, code: str) -> dict:

@@ -268,17 +268,8 @@ FAIR_PROGRAM = "import time\nprint(time.time())\ntime.sleep(0.2)\n"
 
 
 def _post_as(url: str, code: str, join: str) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        url + "/run",
-        data=json.dumps({"code": code}).encode(),
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {join}"},
-    )
-    try:
-        with LOCAL.open(request, timeout=120) as answer:
-            return answer.status, json.load(answer)
-    except urllib.error.HTTPError as error:
-        with error:
-            return error.code, json.load(error)
+    status, _, answer = call(url + "/run", {"code": code}, timeout_s=120, bearer=join)
+    return status, answer
 
 
 def test_a_class_is_served_fairly_through_the_queue(fleet, tmp_path, child_session):
